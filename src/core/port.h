@@ -1,0 +1,25 @@
+/*
+ * What the portable core needs from the platform, and nothing more: a mutex,
+ * the wall clock and random bytes. src/port/ holds one implementation for
+ * Win32 and one for POSIX (native tests); core never includes windows.h.
+ */
+#ifndef DOSVC_CORE_PORT_H
+#define DOSVC_CORE_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct port_mutex port_mutex;
+
+port_mutex *port_mutex_create(void);
+void port_mutex_destroy(port_mutex *m);
+void port_mutex_lock(port_mutex *m);
+void port_mutex_unlock(port_mutex *m);
+
+/* Wall-clock time as a FILETIME value: 100 ns units since 1601-01-01 UTC. */
+uint64_t port_now_filetime(void);
+
+/* Fills buf with unpredictable bytes; returns 0 on success. */
+int port_random_bytes(void *buf, size_t len);
+
+#endif

@@ -1,0 +1,1137 @@
+/*
+ * The store's records and every operation on them; see store.h for the
+ * contract and docs/store.md for the invariants. One mutex per store guards
+ * all records of that store. Critical sections are memory operations only:
+ * no I/O, no waiting, no client code. Anything that may run client code (the
+ * last release of a job or of a notify reference) happens after unlocking.
+ */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "names.h"
+#include "port.h"
+#include "ranges.h"
+#include "wstr.h"
+
+struct dos_store
+{
+    atomic_uint refs;
+    port_mutex *lock;
+    struct dos_job *head;          /* listed jobs, newest first */
+    size_t job_count;
+};
+
+struct dos_credential
+{
+    bool set;
+    dos_char *user;
+    dos_char *password;
+};
+
+struct dos_file
+{
+    struct dos_job *job;           /* the owner; files never outlive it */
+    uint32_t index;
+    dos_char *text[DOS_FILE_TEXT_COUNT];
+    dos_range *ranges;             /* sorted by offset; NULL: whole file */
+    uint32_t range_count;
+    uint64_t file_size;
+    uint64_t transferred;
+    bool completed;
+    bool validation_state;
+    bool integrity_mandatory;
+};
+
+struct dos_job
+{
+    atomic_uint refs;
+    struct dos_store *store;
+    struct dos_job *prev, *next;   /* store list links, valid while listed */
+    bool listed;
+
+    dos_guid id;
+    dos_job_type type;
+    dos_job_state state;
+    dos_char *text[DOS_JOB_TEXT_COUNT];
+    uint32_t u32[DOS_JOB_U32_COUNT];
+    dos_proxy_usage proxy_usage;
+    dos_guid notification_clsid;
+    struct dos_credential creds[DOS_AUTH_TARGETS][DOS_AUTH_SCHEMES];
+    struct dos_ref *notify;
+    uint64_t creation_time, modification_time, transfer_completion_time;
+
+    struct dos_file **files;
+    uint32_t file_count, file_capacity;
+
+    bool has_error;
+    struct dos_error_record error;
+    uint32_t error_count;
+};
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static void lock(struct dos_job *job) { port_mutex_lock(job->store->lock); }
+static void unlock(struct dos_job *job) { port_mutex_unlock(job->store->lock); }
+
+static bool is_final(dos_job_state s) { return s == DOS_STATE_ACKNOWLEDGED || s == DOS_STATE_CANCELLED; }
+
+static void touch(struct dos_job *job) { job->modification_time = port_now_filetime(); }
+
+/* Validates a text against its limit; NULL is allowed only when nullable. */
+static dos_status check_text(const dos_char *s, size_t max, bool nullable)
+{
+    if (!s) return nullable ? DOS_OK : DOS_E_INVALID_ARG;
+    return wstr_len_max(s, max) > max ? DOS_E_STRING_TOO_LONG : DOS_OK;
+}
+
+/* Replaces *slot with a copy of value (NULL clears). Allocation happens before any change. */
+static dos_status replace_text(dos_char **slot, const dos_char *value)
+{
+    dos_char *copy = NULL;
+    if (value && !(copy = wstr_dup(value))) return DOS_E_OUT_OF_MEMORY;
+    free(*slot);
+    *slot = copy;
+    return DOS_OK;
+}
+
+static uint64_t file_bytes_total(const struct dos_file *f)
+{
+    if (f->ranges) return dos_ranges_total(f->ranges, f->range_count, f->file_size);
+    return f->file_size;
+}
+
+static bool file_transferred(const struct dos_file *f)
+{
+    uint64_t total = file_bytes_total(f);
+    return total != DOS_SIZE_UNKNOWN && f->transferred == total;
+}
+
+/* "<folder of local>\.dosvc-<index>-<job guid>.tmp": hidden, beside the destination. */
+static dos_char *make_temp_name(const struct dos_job *job, uint32_t index, const dos_char *local)
+{
+    static const char prefix[] = ".dosvc-";
+    dos_char guid[39], digits[11];
+    size_t dir_len = 0, i, n = 0, pos, nd = 0;
+    dos_char *out;
+
+    for (i = 0; local[i]; i++)
+        if (local[i] == '\\' || local[i] == '/') dir_len = i + 1;
+    wstr_from_guid(&job->id, guid);
+    do digits[nd++] = (dos_char)('0' + index % 10); while ((index /= 10));
+
+    n = dir_len + (sizeof(prefix) - 1) + nd + 1 + 36 + 4;
+    if (!(out = malloc((n + 1) * sizeof(dos_char)))) return NULL;
+    memcpy(out, local, dir_len * sizeof(dos_char));
+    pos = dir_len;
+    for (i = 0; prefix[i]; i++) out[pos++] = (dos_char)prefix[i];
+    while (nd) out[pos++] = digits[--nd];
+    out[pos++] = '-';
+    for (i = 1; i < 37; i++) out[pos++] = guid[i];
+    out[pos++] = '.'; out[pos++] = 't'; out[pos++] = 'm'; out[pos++] = 'p';
+    out[pos] = 0;
+    return out;
+}
+
+static void free_file(struct dos_file *f)
+{
+    size_t i;
+    for (i = 0; i < DOS_FILE_TEXT_COUNT; i++) free(f->text[i]);
+    free(f->ranges);
+    free(f);
+}
+
+static void free_credential(struct dos_credential *c)
+{
+    free(c->user);
+    free(c->password);
+    memset(c, 0, sizeof(*c));
+}
+
+/* ---- store --------------------------------------------------------------- */
+
+static void store_unlink(struct dos_store *store, struct dos_job *job);
+
+struct dos_store *dos_store_create(void)
+{
+    struct dos_store *store = calloc(1, sizeof(*store));
+    if (!store) return NULL;
+    if (!(store->lock = port_mutex_create()))
+    {
+        free(store);
+        return NULL;
+    }
+    atomic_init(&store->refs, 1);
+    return store;
+}
+
+void dos_store_retain(struct dos_store *store)
+{
+    atomic_fetch_add(&store->refs, 1);
+}
+
+void dos_store_release(struct dos_store *store)
+{
+    /* Every job holds its store, so the last release finds the list empty. */
+    if (atomic_fetch_sub(&store->refs, 1) != 1) return;
+    port_mutex_destroy(store->lock);
+    free(store);
+}
+
+void dos_store_shutdown(struct dos_store *store)
+{
+    struct dos_job *job;
+
+    for (;;)
+    {
+        port_mutex_lock(store->lock);
+        if ((job = store->head)) store_unlink(store, job);
+        port_mutex_unlock(store->lock);
+        if (!job) return;
+        dos_job_release(job);      /* the list's reference, dropped outside the lock */
+    }
+}
+
+size_t dos_store_job_count(struct dos_store *store)
+{
+    size_t n;
+    port_mutex_lock(store->lock);
+    n = store->job_count;
+    port_mutex_unlock(store->lock);
+    return n;
+}
+
+static void store_link(struct dos_store *store, struct dos_job *job)
+{
+    job->prev = NULL;
+    job->next = store->head;
+    if (store->head) store->head->prev = job;
+    store->head = job;
+    job->listed = true;
+    store->job_count++;
+}
+
+/* Unlinks a listed job; the caller drops the list's reference after unlocking. */
+static void store_unlink(struct dos_store *store, struct dos_job *job)
+{
+    if (job->prev) job->prev->next = job->next;
+    else store->head = job->next;
+    if (job->next) job->next->prev = job->prev;
+    job->prev = job->next = NULL;
+    job->listed = false;
+    store->job_count--;
+}
+
+static void new_job_id(struct dos_store *store, dos_guid *id)
+{
+    struct dos_job *j;
+
+    for (;;)
+    {
+        if (port_random_bytes(id, sizeof(*id)) != 0) abort();
+        id->data3 = (uint16_t)((id->data3 & 0x0FFF) | 0x4000);   /* version 4 */
+        id->data4[0] = (uint8_t)((id->data4[0] & 0x3F) | 0x80);  /* RFC 4122 variant */
+        for (j = store->head; j; j = j->next)
+            if (!memcmp(&j->id, id, sizeof(*id))) break;
+        if (!j) return;
+    }
+}
+
+dos_status dos_store_create_job(struct dos_store *store, const dos_char *display_name, dos_job_type type,
+                                const dos_char *owner, struct dos_job **out)
+{
+    struct dos_job *job;
+    dos_status s;
+
+    *out = NULL;
+    if ((s = check_text(display_name, DOS_MAX_DISPLAY_NAME, false)) != DOS_OK) return s;
+    if (type != DOS_JOB_DOWNLOAD || !owner) return DOS_E_INVALID_ARG;
+
+    if (!(job = calloc(1, sizeof(*job)))) return DOS_E_OUT_OF_MEMORY;
+    if (!(job->text[DOS_JOB_DISPLAY_NAME] = wstr_dup(display_name)) || !(job->text[DOS_JOB_OWNER] = wstr_dup(owner)))
+    {
+        free(job->text[DOS_JOB_DISPLAY_NAME]);
+        free(job);
+        return DOS_E_OUT_OF_MEMORY;
+    }
+    atomic_init(&job->refs, 2);    /* the caller's and the list's */
+    dos_store_retain(store);
+    job->store = store;
+    job->type = type;
+    job->state = DOS_STATE_SUSPENDED;
+    job->u32[DOS_JOB_PRIORITY] = DOS_PRIORITY_NORMAL;
+    job->u32[DOS_JOB_NOTIFY_FLAGS] = 0x1 | 0x2;    /* BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR */
+    job->u32[DOS_JOB_RETRY_DELAY] = DOS_DEFAULT_RETRY_DELAY;
+    job->u32[DOS_JOB_NO_PROGRESS_TIMEOUT] = DOS_DEFAULT_NO_PROGRESS_TIMEOUT;
+    job->u32[DOS_JOB_COST_FLAGS] = DOS_COST_DEFAULT;
+    job->proxy_usage = DOS_PROXY_PRECONFIG;
+    job->creation_time = job->modification_time = port_now_filetime();
+
+    port_mutex_lock(store->lock);
+    new_job_id(store, &job->id);
+    store_link(store, job);
+    port_mutex_unlock(store->lock);
+
+    *out = job;
+    return DOS_OK;
+}
+
+dos_status dos_store_find_job(struct dos_store *store, const dos_guid *id, struct dos_job **out)
+{
+    struct dos_job *job;
+
+    port_mutex_lock(store->lock);
+    for (job = store->head; job; job = job->next)
+        if (!memcmp(&job->id, id, sizeof(*id))) break;
+    if (job) dos_job_retain(job);
+    port_mutex_unlock(store->lock);
+    *out = job;
+    return job ? DOS_OK : DOS_E_JOB_NOT_FOUND;
+}
+
+dos_status dos_store_list_jobs(struct dos_store *store, const dos_char *owner, struct dos_job ***out, size_t *count)
+{
+    struct dos_job **jobs, *job;
+    size_t n = 0;
+
+    *out = NULL;
+    *count = 0;
+    port_mutex_lock(store->lock);
+    if (!(jobs = malloc((store->job_count ? store->job_count : 1) * sizeof(*jobs))))
+    {
+        port_mutex_unlock(store->lock);
+        return DOS_E_OUT_OF_MEMORY;
+    }
+    /* Oldest first: the list is newest first, so walk it backwards. */
+    for (job = store->head; job && job->next; job = job->next) {}
+    for (; job; job = job->prev)
+    {
+        if (owner && !wstr_eq(owner, job->text[DOS_JOB_OWNER])) continue;
+        dos_job_retain(job);
+        jobs[n++] = job;
+    }
+    port_mutex_unlock(store->lock);
+    *out = jobs;
+    *count = n;
+    return DOS_OK;
+}
+
+void dos_jobs_release(struct dos_job **jobs, size_t count)
+{
+    size_t i;
+    for (i = 0; i < count; i++) dos_job_release(jobs[i]);
+    free(jobs);
+}
+
+/* ---- job life ------------------------------------------------------------ */
+
+void dos_job_retain(struct dos_job *job)
+{
+    atomic_fetch_add(&job->refs, 1);
+}
+
+void dos_job_release(struct dos_job *job)
+{
+    uint32_t i, t, s;
+
+    if (atomic_fetch_sub(&job->refs, 1) != 1) return;
+    for (i = 0; i < job->file_count; i++) free_file(job->files[i]);
+    free(job->files);
+    for (i = 0; i < DOS_JOB_TEXT_COUNT; i++) free(job->text[i]);
+    for (t = 0; t < DOS_AUTH_TARGETS; t++)
+        for (s = 0; s < DOS_AUTH_SCHEMES; s++) free_credential(&job->creds[t][s]);
+    free(job->error.protocol);
+    dos_ref_release(job->notify);
+    dos_store_release(job->store);
+    free(job);
+}
+
+void dos_job_get_info(struct dos_job *job, struct dos_job_info *info)
+{
+    uint32_t i;
+
+    lock(job);
+    info->id = job->id;
+    info->type = job->type;
+    info->state = job->state;
+    memcpy(info->u32, job->u32, sizeof(info->u32));
+    info->proxy_usage = job->proxy_usage;
+    info->notification_clsid = job->notification_clsid;
+    info->creation_time = job->creation_time;
+    info->modification_time = job->modification_time;
+    info->transfer_completion_time = job->transfer_completion_time;
+    info->error_count = job->error_count;
+    info->files_total = job->file_count;
+    info->files_transferred = 0;
+    info->bytes_total = 0;
+    info->bytes_transferred = 0;
+    for (i = 0; i < job->file_count; i++)
+    {
+        const struct dos_file *f = job->files[i];
+        uint64_t total = file_bytes_total(f);
+        if (file_transferred(f)) info->files_transferred++;
+        if (total == DOS_SIZE_UNKNOWN || info->bytes_total == DOS_SIZE_UNKNOWN) info->bytes_total = DOS_SIZE_UNKNOWN;
+        else info->bytes_total += total;
+        info->bytes_transferred += f->transferred;
+    }
+    unlock(job);
+}
+
+dos_status dos_job_copy_text(struct dos_job *job, enum dos_job_text which, dos_alloc_fn alloc, dos_char **out)
+{
+    dos_status s;
+
+    if ((unsigned)which >= DOS_JOB_TEXT_COUNT) return DOS_E_INVALID_ARG;
+    *out = NULL;
+    lock(job);
+    s = job->text[which] ? wstr_dup_with(alloc, job->text[which], out) : DOS_E_NOT_SET;
+    unlock(job);
+    return s;
+}
+
+/* ---- job settings -------------------------------------------------------- */
+
+/* Per-field rules for the numeric settings: the largest value and the bits allowed. */
+static const struct { uint32_t max; uint32_t mask; } u32_rules[DOS_JOB_U32_COUNT] = {
+    [DOS_JOB_PRIORITY]            = { DOS_PRIORITY_LOW, UINT32_MAX },
+    [DOS_JOB_NOTIFY_FLAGS]        = { UINT32_MAX, DOS_NOTIFY_ALL_FLAGS },
+    [DOS_JOB_RETRY_DELAY]         = { UINT32_MAX, UINT32_MAX },
+    [DOS_JOB_NO_PROGRESS_TIMEOUT] = { UINT32_MAX, UINT32_MAX },
+    [DOS_JOB_ACL_FLAGS]           = { UINT32_MAX, DOS_ACL_ALL_FLAGS },
+    [DOS_JOB_PEER_CACHING_FLAGS]  = { UINT32_MAX, DOS_PEER_CACHING_ALL_FLAGS },
+    [DOS_JOB_MAX_DOWNLOAD_TIME]   = { UINT32_MAX, UINT32_MAX },
+    [DOS_JOB_COST_FLAGS]          = { UINT32_MAX, DOS_COST_ALL_FLAGS },
+};
+
+dos_status dos_job_set_u32(struct dos_job *job, enum dos_job_u32 which, uint32_t value)
+{
+    dos_status s = DOS_OK;
+
+    if ((unsigned)which >= DOS_JOB_U32_COUNT) return DOS_E_INVALID_ARG;
+    if (value > u32_rules[which].max || (value & ~u32_rules[which].mask)) return DOS_E_INVALID_ARG;
+    lock(job);
+    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        job->u32[which] = value;
+        touch(job);
+    }
+    unlock(job);
+    return s;
+}
+
+/* Sets one text field after validation; every text setter goes through here. */
+static dos_status set_text(struct dos_job *job, enum dos_job_text which, const dos_char *value, size_t max,
+                           bool nullable)
+{
+    dos_status s;
+
+    if ((s = check_text(value, max, nullable)) != DOS_OK) return s;
+    lock(job);
+    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    else if ((s = replace_text(&job->text[which], value)) == DOS_OK) touch(job);
+    unlock(job);
+    return s;
+}
+
+dos_status dos_job_set_display_name(struct dos_job *job, const dos_char *name)
+{
+    return set_text(job, DOS_JOB_DISPLAY_NAME, name, DOS_MAX_DISPLAY_NAME, false);
+}
+
+dos_status dos_job_set_description(struct dos_job *job, const dos_char *description)
+{
+    return set_text(job, DOS_JOB_DESCRIPTION, description, DOS_MAX_DESCRIPTION, false);
+}
+
+dos_status dos_job_set_owner(struct dos_job *job, const dos_char *owner)
+{
+    return set_text(job, DOS_JOB_OWNER, owner, SIZE_MAX - 1, false);
+}
+
+/* Sets two text fields together, or neither. */
+static dos_status set_text_pair(struct dos_job *job, enum dos_job_text a, const dos_char *va,
+                                enum dos_job_text b, const dos_char *vb, const dos_proxy_usage *usage)
+{
+    dos_char *ca = NULL, *cb = NULL;
+    dos_status s = DOS_OK;
+
+    if ((va && !(ca = wstr_dup(va))) || (vb && !(cb = wstr_dup(vb))))
+    {
+        free(ca);
+        return DOS_E_OUT_OF_MEMORY;
+    }
+    lock(job);
+    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        free(job->text[a]);
+        free(job->text[b]);
+        job->text[a] = ca;
+        job->text[b] = cb;
+        ca = cb = NULL;
+        if (usage) job->proxy_usage = *usage;
+        touch(job);
+    }
+    unlock(job);
+    free(ca);
+    free(cb);
+    return s;
+}
+
+dos_status dos_job_set_proxy(struct dos_job *job, dos_proxy_usage usage, const dos_char *list, const dos_char *bypass)
+{
+    dos_status s;
+
+    if ((unsigned)usage > DOS_PROXY_AUTODETECT) return DOS_E_INVALID_ARG;
+    if (usage == DOS_PROXY_OVERRIDE)
+    {
+        if (!list || !*list) return DOS_E_INVALID_ARG;
+    }
+    else if (list || bypass) return DOS_E_INVALID_ARG;   /* lists only go with OVERRIDE */
+    if ((s = check_text(list, DOS_MAX_PROXY_LIST, true)) != DOS_OK) return s;
+    if ((s = check_text(bypass, DOS_MAX_PROXY_LIST, true)) != DOS_OK) return s;
+    return set_text_pair(job, DOS_JOB_PROXY_LIST, list, DOS_JOB_PROXY_BYPASS, bypass, &usage);
+}
+
+dos_status dos_job_set_notify_cmdline(struct dos_job *job, const dos_char *program, const dos_char *params)
+{
+    dos_status s;
+
+    if (!program)
+    {
+        if (params) return DOS_E_INVALID_ARG;
+    }
+    else if ((s = dos_check_local_name(program)) != DOS_OK) return s;
+    if ((s = check_text(params, DOS_MAX_NOTIFY_PARAMS, true)) != DOS_OK) return s;
+    return set_text_pair(job, DOS_JOB_NOTIFY_PROGRAM, program, DOS_JOB_NOTIFY_PARAMS, params, NULL);
+}
+
+dos_status dos_job_set_notification_clsid(struct dos_job *job, const dos_guid *clsid)
+{
+    dos_status s = DOS_OK;
+
+    lock(job);
+    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        job->notification_clsid = *clsid;
+        touch(job);
+    }
+    unlock(job);
+    return s;
+}
+
+static bool auth_valid(uint32_t target, uint32_t scheme)
+{
+    return target >= 1 && target <= DOS_AUTH_TARGETS && scheme >= 1 && scheme <= DOS_AUTH_SCHEMES;
+}
+
+dos_status dos_job_set_credentials(struct dos_job *job, uint32_t target, uint32_t scheme,
+                                   const dos_char *user, const dos_char *password)
+{
+    struct dos_credential c = { true, NULL, NULL }, *slot;
+    dos_status s;
+
+    if (!auth_valid(target, scheme)) return DOS_E_INVALID_ARG;
+    if ((s = check_text(user, DOS_MAX_CREDENTIAL, true)) != DOS_OK) return s;
+    if ((s = check_text(password, DOS_MAX_CREDENTIAL, true)) != DOS_OK) return s;
+    if ((user && !(c.user = wstr_dup(user))) || (password && !(c.password = wstr_dup(password))))
+    {
+        free_credential(&c);
+        return DOS_E_OUT_OF_MEMORY;
+    }
+    lock(job);
+    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        slot = &job->creds[target - 1][scheme - 1];
+        free_credential(slot);
+        *slot = c;
+        c.user = c.password = NULL;
+        touch(job);
+    }
+    unlock(job);
+    free_credential(&c);
+    return s;
+}
+
+dos_status dos_job_remove_credentials(struct dos_job *job, uint32_t target, uint32_t scheme)
+{
+    dos_status s = DOS_OK;
+    struct dos_credential old = { 0 };
+
+    if (!auth_valid(target, scheme)) return DOS_E_INVALID_ARG;
+    lock(job);
+    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    else if (!job->creds[target - 1][scheme - 1].set) s = DOS_S_NOTHING_TO_REMOVE;
+    else
+    {
+        old = job->creds[target - 1][scheme - 1];
+        memset(&job->creds[target - 1][scheme - 1], 0, sizeof(old));
+        touch(job);
+    }
+    unlock(job);
+    free_credential(&old);
+    return s;
+}
+
+bool dos_job_has_credentials(struct dos_job *job, uint32_t target, uint32_t scheme)
+{
+    bool set;
+    if (!auth_valid(target, scheme)) return false;
+    lock(job);
+    set = job->creds[target - 1][scheme - 1].set;
+    unlock(job);
+    return set;
+}
+
+dos_status dos_job_swap_notify(struct dos_job *job, struct dos_ref *ref, struct dos_ref **old)
+{
+    dos_status s = DOS_OK;
+
+    *old = NULL;
+    lock(job);
+    if (is_final(job->state))
+    {
+        s = DOS_E_INVALID_STATE;
+        *old = ref;               /* not taken: hand it back for release */
+    }
+    else
+    {
+        *old = job->notify;
+        job->notify = ref;
+        touch(job);
+    }
+    unlock(job);
+    return s;
+}
+
+struct dos_ref *dos_job_get_notify(struct dos_job *job)
+{
+    struct dos_ref *ref;
+    lock(job);
+    ref = job->notify;
+    dos_ref_retain(ref);
+    unlock(job);
+    return ref;
+}
+
+/* ---- files of a job ------------------------------------------------------ */
+
+/* Builds a file record from a spec, outside the lock. */
+static dos_status make_file(const struct dos_file_spec *spec, struct dos_file **out)
+{
+    struct dos_file *f;
+    dos_status s;
+
+    *out = NULL;
+    if ((s = dos_check_remote_name(spec->remote_name, NULL)) != DOS_OK) return s;
+    if (spec->local_name || !spec->local_optional)
+        if ((s = dos_check_local_name(spec->local_name)) != DOS_OK) return s;
+    if (spec->file_id)
+    {
+        if (!*spec->file_id) return DOS_E_INVALID_ARG;
+        if ((s = check_text(spec->file_id, DOS_MAX_FILE_ID, false)) != DOS_OK) return s;
+    }
+    if (spec->file_size == 0) return DOS_E_INVALID_ARG;
+
+    if (!(f = calloc(1, sizeof(*f)))) return DOS_E_OUT_OF_MEMORY;
+    f->file_size = spec->file_size;
+    if (spec->range_count &&
+        (s = dos_ranges_normalize(spec->ranges, spec->range_count, spec->file_size, &f->ranges)) != DOS_OK)
+    {
+        free(f);
+        return s;
+    }
+    f->range_count = spec->range_count;
+    if (!(f->text[DOS_FILE_REMOTE_NAME] = wstr_dup(spec->remote_name))
+        || (spec->local_name && !(f->text[DOS_FILE_LOCAL_NAME] = wstr_dup(spec->local_name)))
+        || (spec->file_id && !(f->text[DOS_FILE_ID] = wstr_dup(spec->file_id))))
+    {
+        free_file(f);
+        return DOS_E_OUT_OF_MEMORY;
+    }
+    *out = f;
+    return DOS_OK;
+}
+
+/* Whether one of files[0..n) already uses the DO file id (NULL ids never clash). */
+static bool file_id_taken(struct dos_file *const *files, size_t n, const dos_char *id)
+{
+    size_t i;
+    if (!id) return false;
+    for (i = 0; i < n; i++)
+        if (wstr_eq(files[i]->text[DOS_FILE_ID], id)) return true;
+    return false;
+}
+
+dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *specs, size_t count,
+                             struct dos_file **first)
+{
+    struct dos_file **news;
+    dos_status s = DOS_OK;
+    size_t i, made = 0;
+
+    if (first) *first = NULL;
+    if (!specs || count == 0) return DOS_E_INVALID_ARG;
+    if (count > DOS_MAX_FILES_PER_JOB) return DOS_E_TOO_MANY_FILES;
+    if (!(news = calloc(count, sizeof(*news)))) return DOS_E_OUT_OF_MEMORY;
+    for (; made < count; made++)
+    {
+        if ((s = make_file(&specs[made], &news[made])) != DOS_OK) goto done;
+        if (file_id_taken(news, made, news[made]->text[DOS_FILE_ID]))
+        {
+            free_file(news[made]);
+            s = DOS_E_INVALID_ARG;
+            goto done;
+        }
+    }
+
+    lock(job);
+    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    else if (job->file_count + count > DOS_MAX_FILES_PER_JOB) s = DOS_E_TOO_MANY_FILES;
+    else
+    {
+        for (i = 0; i < count && s == DOS_OK; i++)
+            if (file_id_taken(job->files, job->file_count, news[i]->text[DOS_FILE_ID])) s = DOS_E_INVALID_ARG;
+    }
+    if (s == DOS_OK && job->file_count + count > job->file_capacity)
+    {
+        uint32_t cap = job->file_capacity ? job->file_capacity : 4;
+        struct dos_file **grown;
+        while (cap < job->file_count + count) cap *= 2;
+        if ((grown = realloc(job->files, cap * sizeof(*grown)))) job->files = grown, job->file_capacity = cap;
+        else s = DOS_E_OUT_OF_MEMORY;
+    }
+    if (s == DOS_OK)
+    {
+        for (i = 0; i < count; i++)
+        {
+            struct dos_file *f = news[i];
+            f->job = job;
+            f->index = job->file_count;
+            if (f->text[DOS_FILE_LOCAL_NAME] &&
+                !(f->text[DOS_FILE_TEMP_NAME] = make_temp_name(job, f->index, f->text[DOS_FILE_LOCAL_NAME])))
+            {
+                /* roll back the files added so far in this call */
+                job->file_count -= (uint32_t)i;
+                s = DOS_E_OUT_OF_MEMORY;
+                break;
+            }
+            job->files[job->file_count++] = f;
+        }
+        if (s == DOS_OK)
+        {
+            if (first) *first = news[0];
+            made = 0;          /* the job owns them now */
+            touch(job);
+        }
+    }
+    unlock(job);
+
+done:
+    for (i = 0; i < made; i++) if (news[i]) free_file(news[i]);
+    free(news);
+    return s;
+}
+
+dos_status dos_job_list_files(struct dos_job *job, struct dos_file ***out, size_t *count)
+{
+    struct dos_file **files;
+
+    lock(job);
+    if ((files = malloc((job->file_count ? job->file_count : 1) * sizeof(*files))))
+    {
+        memcpy(files, job->files, job->file_count * sizeof(*files));
+        *count = job->file_count;
+    }
+    unlock(job);
+    *out = files;
+    return files ? DOS_OK : DOS_E_OUT_OF_MEMORY;
+}
+
+dos_status dos_job_replace_remote_prefix(struct dos_job *job, const dos_char *old_prefix, const dos_char *new_prefix)
+{
+    size_t old_len, new_len, i, n;
+    dos_char **renamed = NULL;
+    dos_status s = DOS_OK;
+
+    if (!old_prefix || !*old_prefix || !new_prefix || !*new_prefix) return DOS_E_INVALID_ARG;
+    old_len = wstr_len_max(old_prefix, DOS_MAX_URL);
+    new_len = wstr_len_max(new_prefix, DOS_MAX_URL);
+    if (old_len > DOS_MAX_URL || new_len > DOS_MAX_URL) return DOS_E_STRING_TOO_LONG;
+
+    lock(job);
+    n = job->file_count;
+    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    else if (!(renamed = calloc(n ? n : 1, sizeof(*renamed)))) s = DOS_E_OUT_OF_MEMORY;
+    /* Build every new name first and validate it; change nothing unless all succeed. */
+    for (i = 0; s == DOS_OK && i < n; i++)
+    {
+        const dos_char *name = job->files[i]->text[DOS_FILE_REMOTE_NAME];
+        size_t len = wstr_len(name);
+        if (len < old_len || memcmp(name, old_prefix, old_len * sizeof(dos_char))) continue;
+        if (!(renamed[i] = malloc((len - old_len + new_len + 1) * sizeof(dos_char)))) { s = DOS_E_OUT_OF_MEMORY; break; }
+        memcpy(renamed[i], new_prefix, new_len * sizeof(dos_char));
+        memcpy(renamed[i] + new_len, name + old_len, (len - old_len + 1) * sizeof(dos_char));
+        s = dos_check_remote_name(renamed[i], NULL);
+    }
+    if (s == DOS_OK)
+    {
+        for (i = 0; i < n; i++)
+        {
+            if (!renamed[i]) continue;
+            free(job->files[i]->text[DOS_FILE_REMOTE_NAME]);
+            job->files[i]->text[DOS_FILE_REMOTE_NAME] = renamed[i];
+            renamed[i] = NULL;
+        }
+        touch(job);
+    }
+    unlock(job);
+    if (renamed) for (i = 0; i < n; i++) free(renamed[i]);
+    free(renamed);
+    return s;
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+dos_status dos_job_suspend(struct dos_job *job)
+{
+    dos_status s = DOS_OK;
+    lock(job);
+    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    else if (job->state != DOS_STATE_SUSPENDED)
+    {
+        job->state = DOS_STATE_SUSPENDED;
+        touch(job);
+    }
+    unlock(job);
+    return s;
+}
+
+dos_status dos_job_resume(struct dos_job *job)
+{
+    dos_status s = DOS_OK;
+    uint32_t i;
+
+    lock(job);
+    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    else if (job->file_count == 0) s = DOS_E_JOB_EMPTY;
+    else
+    {
+        for (i = 0; i < job->file_count; i++)
+            if (!job->files[i]->text[DOS_FILE_LOCAL_NAME]) s = DOS_E_SINK_UNSPECIFIED;
+    }
+    if (s == DOS_OK && (job->state == DOS_STATE_SUSPENDED || job->state == DOS_STATE_ERROR
+                        || job->state == DOS_STATE_TRANSIENT_ERROR))
+    {
+        /* A job whose every file is on disk has nothing left to move. */
+        bool all = true;
+        for (i = 0; i < job->file_count && all; i++) all = file_transferred(job->files[i]);
+        job->state = all ? DOS_STATE_TRANSFERRED : DOS_STATE_QUEUED;
+        touch(job);
+        if (all) job->transfer_completion_time = job->modification_time;
+    }
+    unlock(job);
+    return s;
+}
+
+/* Ends a job: final state, off the list, no callback kept. Releases happen after unlocking. */
+static dos_status finish(struct dos_job *job, dos_job_state final_state, bool *partial)
+{
+    struct dos_ref *notify = NULL;
+    bool unlisted = false;
+    dos_status s = DOS_OK;
+    uint32_t i;
+
+    lock(job);
+    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        if (partial)
+        {
+            *partial = false;
+            for (i = 0; i < job->file_count; i++)
+            {
+                struct dos_file *f = job->files[i];
+                if (file_transferred(f)) f->completed = true;
+                else *partial = true;
+            }
+        }
+        job->state = final_state;
+        notify = job->notify;
+        job->notify = NULL;
+        if (job->listed)
+        {
+            store_unlink(job->store, job);
+            unlisted = true;
+        }
+        touch(job);
+    }
+    unlock(job);
+    dos_ref_release(notify);
+    if (unlisted) dos_job_release(job);   /* the caller still holds its own reference */
+    return s;
+}
+
+dos_status dos_job_cancel(struct dos_job *job)
+{
+    return finish(job, DOS_STATE_CANCELLED, NULL);
+}
+
+dos_status dos_job_complete(struct dos_job *job)
+{
+    bool partial = false;
+    dos_status s = finish(job, DOS_STATE_ACKNOWLEDGED, &partial);
+    if (s == DOS_OK && partial) s = DOS_S_PARTIAL_COMPLETE;
+    return s;
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+dos_status dos_job_get_error(struct dos_job *job, struct dos_error_record *record)
+{
+    dos_status s = DOS_OK;
+
+    memset(record, 0, sizeof(*record));
+    lock(job);
+    if (!job->has_error || (job->state != DOS_STATE_ERROR && job->state != DOS_STATE_TRANSIENT_ERROR))
+        s = DOS_E_NO_ERROR_INFO;
+    else
+    {
+        *record = job->error;
+        record->protocol = NULL;
+        if (job->error.protocol && !(record->protocol = wstr_dup(job->error.protocol))) s = DOS_E_OUT_OF_MEMORY;
+    }
+    unlock(job);
+    return s;
+}
+
+void dos_error_record_clear(struct dos_error_record *record)
+{
+    free(record->protocol);
+    memset(record, 0, sizeof(*record));
+}
+
+dos_status dos_job_report_error(struct dos_job *job, bool transient, int32_t code, dos_error_context context,
+                                struct dos_file *file, const dos_char *protocol)
+{
+    dos_char *copy = NULL;
+    dos_status s = DOS_OK;
+
+    if ((file && file->job != job) || code >= 0) return DOS_E_INVALID_ARG;
+    if (protocol && !(copy = wstr_dup(protocol))) return DOS_E_OUT_OF_MEMORY;
+    lock(job);
+    if (is_final(job->state) || job->state == DOS_STATE_SUSPENDED) s = DOS_E_INVALID_STATE;
+    else
+    {
+        free(job->error.protocol);
+        job->error.code = code;
+        job->error.context = context;
+        job->error.file = file;
+        job->error.protocol = copy;
+        copy = NULL;
+        job->has_error = true;
+        job->error_count++;
+        job->state = transient ? DOS_STATE_TRANSIENT_ERROR : DOS_STATE_ERROR;
+        touch(job);
+    }
+    unlock(job);
+    free(copy);
+    return s;
+}
+
+dos_status dos_file_record_progress(struct dos_file *file, uint64_t file_size, uint64_t bytes_transferred)
+{
+    struct dos_job *job = file->job;
+    dos_status s = DOS_OK;
+    uint64_t total;
+
+    lock(job);
+    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        if (file->file_size == DOS_SIZE_UNKNOWN) file->file_size = file_size;
+        total = file_bytes_total(file);
+        if (total != DOS_SIZE_UNKNOWN && bytes_transferred > total) s = DOS_E_INVALID_ARG;
+        else
+        {
+            file->transferred = bytes_transferred;
+            touch(job);
+        }
+    }
+    unlock(job);
+    return s;
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+struct dos_job *dos_file_job(struct dos_file *file)
+{
+    return file->job;
+}
+
+void dos_file_get_info(struct dos_file *file, struct dos_file_info *info)
+{
+    struct dos_job *job = file->job;
+
+    lock(job);
+    info->bytes_total = file_bytes_total(file);
+    info->bytes_transferred = file->transferred;
+    info->completed = file->completed;
+    info->file_size = file->file_size;
+    info->range_count = file->range_count;
+    info->validation_state = file->validation_state;
+    info->integrity_mandatory = file->integrity_mandatory;
+    info->job_state = job->state;
+    info->job_priority = (dos_priority)job->u32[DOS_JOB_PRIORITY];
+    unlock(job);
+}
+
+dos_status dos_file_copy_text(struct dos_file *file, enum dos_file_text which, dos_alloc_fn alloc, dos_char **out)
+{
+    dos_status s;
+
+    *out = NULL;
+    if ((unsigned)which >= DOS_FILE_TEXT_COUNT) return DOS_E_INVALID_ARG;
+    lock(file->job);
+    s = file->text[which] ? wstr_dup_with(alloc, file->text[which], out) : DOS_E_NOT_SET;
+    unlock(file->job);
+    return s;
+}
+
+dos_status dos_file_copy_ranges(struct dos_file *file, dos_alloc_fn alloc, dos_range **ranges, uint32_t *count)
+{
+    dos_status s = DOS_OK;
+
+    *ranges = NULL;
+    *count = 0;
+    lock(file->job);
+    if (file->range_count)
+    {
+        if ((*ranges = alloc(file->range_count * sizeof(dos_range))))
+        {
+            memcpy(*ranges, file->ranges, file->range_count * sizeof(dos_range));
+            *count = file->range_count;
+        }
+        else s = DOS_E_OUT_OF_MEMORY;
+    }
+    unlock(file->job);
+    return s;
+}
+
+dos_status dos_file_set_remote_name(struct dos_file *file, const dos_char *url)
+{
+    dos_char *copy;
+    dos_status s;
+
+    if ((s = dos_check_remote_name(url, NULL)) != DOS_OK) return s;
+    if (!(copy = wstr_dup(url))) return DOS_E_OUT_OF_MEMORY;
+    lock(file->job);
+    if (is_final(file->job->state)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        free(file->text[DOS_FILE_REMOTE_NAME]);
+        file->text[DOS_FILE_REMOTE_NAME] = copy;
+        copy = NULL;
+        touch(file->job);
+    }
+    unlock(file->job);
+    free(copy);
+    return s;
+}
+
+/* Where a file's destination and size may still change: nothing of it moved, job not running. */
+static bool file_settable(const struct dos_file *file)
+{
+    dos_job_state st = file->job->state;
+    return file->transferred == 0
+        && (st == DOS_STATE_SUSPENDED || st == DOS_STATE_ERROR || st == DOS_STATE_TRANSIENT_ERROR);
+}
+
+dos_status dos_file_set_local_name(struct dos_file *file, const dos_char *path)
+{
+    dos_char *copy, *temp;
+    dos_status s;
+
+    if ((s = dos_check_local_name(path)) != DOS_OK) return s;
+    if (!(copy = wstr_dup(path))) return DOS_E_OUT_OF_MEMORY;
+    if (!(temp = make_temp_name(file->job, file->index, path)))
+    {
+        free(copy);
+        return DOS_E_OUT_OF_MEMORY;
+    }
+    lock(file->job);
+    if (!file_settable(file)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        free(file->text[DOS_FILE_LOCAL_NAME]);
+        free(file->text[DOS_FILE_TEMP_NAME]);
+        file->text[DOS_FILE_LOCAL_NAME] = copy;
+        file->text[DOS_FILE_TEMP_NAME] = temp;
+        copy = temp = NULL;
+        touch(file->job);
+    }
+    unlock(file->job);
+    free(copy);
+    free(temp);
+    return s;
+}
+
+dos_status dos_file_set_size(struct dos_file *file, uint64_t size)
+{
+    dos_range *checked = NULL;
+    dos_status s = DOS_OK;
+
+    if (size == 0 || size == DOS_SIZE_UNKNOWN) return DOS_E_INVALID_ARG;
+    lock(file->job);
+    if (!file_settable(file)) s = DOS_E_INVALID_STATE;
+    else if (file->range_count)
+        s = dos_ranges_normalize(file->ranges, file->range_count, size, &checked);
+    if (s == DOS_OK)
+    {
+        file->file_size = size;
+        touch(file->job);
+    }
+    unlock(file->job);
+    free(checked);
+    return s;
+}
+
+dos_status dos_file_set_validation_state(struct dos_file *file, bool valid)
+{
+    struct dos_job *job = file->job;
+    dos_status s = DOS_OK;
+
+    lock(job);
+    if (job->state != DOS_STATE_TRANSFERRED || !file_transferred(file)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        file->validation_state = valid;
+        if (!valid)
+        {
+            /* The content was rejected: download it again (spec 3.7, classic File3). */
+            file->transferred = 0;
+            job->state = DOS_STATE_QUEUED;
+        }
+        touch(job);
+    }
+    unlock(job);
+    return s;
+}
+
+dos_status dos_file_set_integrity_mandatory(struct dos_file *file, bool mandatory)
+{
+    dos_status s = DOS_OK;
+    lock(file->job);
+    if (is_final(file->job->state)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        file->integrity_mandatory = mandatory;
+        touch(file->job);
+    }
+    unlock(file->job);
+    return s;
+}

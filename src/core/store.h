@@ -1,0 +1,212 @@
+/*
+ * The store: the one place where jobs, their files, states, progress, errors
+ * and times live (DESIGN: "the store is the truth"). COM objects are views
+ * holding a counted reference to a job record; the engine writes progress and
+ * errors back here. docs/store.md states the records, invariants and locking.
+ *
+ * Lifetimes: a store is counted; each job holds a reference to its store. A
+ * job is counted; the store's list holds one reference while the job is
+ * listed (until Cancel or Complete). Files belong to their job and live as
+ * long as it does: whoever holds a struct dos_file * holds its job.
+ *
+ * Every function here takes the store's lock for memory operations only and
+ * never calls out while holding it. Releasing a job may run client code (its
+ * notify reference), so callers never release with the lock held.
+ */
+#ifndef DOSVC_CORE_STORE_H
+#define DOSVC_CORE_STORE_H
+
+#include <stdatomic.h>
+
+#include "dos.h"
+
+struct dos_store;
+struct dos_job;
+struct dos_file;
+
+/* A counted object the store keeps for its user (a client callback wrapper). */
+struct dos_ref
+{
+    atomic_uint refs;
+    void (*destroy)(struct dos_ref *ref);
+};
+
+static inline void dos_ref_retain(struct dos_ref *ref)
+{
+    if (ref) atomic_fetch_add(&ref->refs, 1);
+}
+
+static inline void dos_ref_release(struct dos_ref *ref)
+{
+    if (ref && atomic_fetch_sub(&ref->refs, 1) == 1) ref->destroy(ref);
+}
+
+/* ---- store --------------------------------------------------------------- */
+
+struct dos_store *dos_store_create(void);
+void dos_store_retain(struct dos_store *store);
+void dos_store_release(struct dos_store *store);
+size_t dos_store_job_count(struct dos_store *store);
+/* Drops the list's reference to every job (tests, DLL unload); views keep working. */
+void dos_store_shutdown(struct dos_store *store);
+
+/* ---- jobs ---------------------------------------------------------------- */
+
+enum dos_job_u32
+{
+    DOS_JOB_PRIORITY,
+    DOS_JOB_NOTIFY_FLAGS,
+    DOS_JOB_RETRY_DELAY,
+    DOS_JOB_NO_PROGRESS_TIMEOUT,
+    DOS_JOB_ACL_FLAGS,
+    DOS_JOB_PEER_CACHING_FLAGS,
+    DOS_JOB_MAX_DOWNLOAD_TIME,
+    DOS_JOB_COST_FLAGS,
+    DOS_JOB_U32_COUNT
+};
+
+enum dos_job_text
+{
+    DOS_JOB_DISPLAY_NAME,
+    DOS_JOB_DESCRIPTION,
+    DOS_JOB_OWNER,
+    DOS_JOB_PROXY_LIST,
+    DOS_JOB_PROXY_BYPASS,
+    DOS_JOB_NOTIFY_PROGRAM,
+    DOS_JOB_NOTIFY_PARAMS,
+    DOS_JOB_TEXT_COUNT
+};
+
+/* BG_AUTH_TARGET 1..2 and BG_AUTH_SCHEME 1..5 */
+#define DOS_AUTH_TARGETS 2
+#define DOS_AUTH_SCHEMES 5
+
+/* A consistent copy of a job's scalar state, taken under the lock. */
+struct dos_job_info
+{
+    dos_guid id;
+    dos_job_type type;
+    dos_job_state state;
+    uint32_t u32[DOS_JOB_U32_COUNT];
+    dos_proxy_usage proxy_usage;
+    dos_guid notification_clsid;
+    uint64_t creation_time, modification_time, transfer_completion_time;
+    uint32_t error_count;
+    uint32_t files_total, files_transferred;
+    uint64_t bytes_total;          /* DOS_SIZE_UNKNOWN while any file's size is */
+    uint64_t bytes_transferred;
+};
+
+/* The error a job is in (ERROR or TRANSIENT_ERROR). file is borrowed from the job. */
+struct dos_error_record
+{
+    int32_t code;                  /* an HRESULT, opaque to the core */
+    dos_error_context context;
+    struct dos_file *file;         /* NULL: the error concerns no single file */
+    dos_char *protocol;            /* NULL: none */
+};
+
+struct dos_file_spec
+{
+    const dos_char *file_id;       /* DO's fileId; NULL for BITS-style adds */
+    const dos_char *remote_name;
+    const dos_char *local_name;    /* NULL only with local_optional */
+    const dos_range *ranges;
+    uint32_t range_count;          /* 0: the whole file */
+    uint64_t file_size;            /* DOS_SIZE_UNKNOWN if the caller does not know */
+    bool local_optional;           /* IDeliveryOptimizationJob2::AddFile sets the sink later */
+};
+
+dos_status dos_store_create_job(struct dos_store *store, const dos_char *display_name, dos_job_type type,
+                                const dos_char *owner, struct dos_job **job);
+dos_status dos_store_find_job(struct dos_store *store, const dos_guid *id, struct dos_job **job);
+/* A snapshot of the listed jobs (of one owner, or all when owner is NULL), each retained. */
+dos_status dos_store_list_jobs(struct dos_store *store, const dos_char *owner, struct dos_job ***jobs,
+                               size_t *count);
+void dos_jobs_release(struct dos_job **jobs, size_t count);
+
+void dos_job_retain(struct dos_job *job);
+void dos_job_release(struct dos_job *job);
+
+void dos_job_get_info(struct dos_job *job, struct dos_job_info *info);
+/* DOS_E_NOT_SET when the job has no such text (no description, no proxy list). */
+dos_status dos_job_copy_text(struct dos_job *job, enum dos_job_text which, dos_alloc_fn alloc, dos_char **out);
+
+dos_status dos_job_set_u32(struct dos_job *job, enum dos_job_u32 which, uint32_t value);
+dos_status dos_job_set_display_name(struct dos_job *job, const dos_char *name);
+dos_status dos_job_set_description(struct dos_job *job, const dos_char *description);
+dos_status dos_job_set_owner(struct dos_job *job, const dos_char *owner);
+dos_status dos_job_set_proxy(struct dos_job *job, dos_proxy_usage usage, const dos_char *list, const dos_char *bypass);
+dos_status dos_job_set_notify_cmdline(struct dos_job *job, const dos_char *program, const dos_char *params);
+dos_status dos_job_set_notification_clsid(struct dos_job *job, const dos_guid *clsid);
+dos_status dos_job_set_credentials(struct dos_job *job, uint32_t target, uint32_t scheme,
+                                   const dos_char *user, const dos_char *password);
+dos_status dos_job_remove_credentials(struct dos_job *job, uint32_t target, uint32_t scheme);
+bool dos_job_has_credentials(struct dos_job *job, uint32_t target, uint32_t scheme);
+
+/* Takes over the caller's reference to ref (may be NULL). *old receives what the caller
+ * must release after this returns: the previous reference, or ref itself on failure. */
+dos_status dos_job_swap_notify(struct dos_job *job, struct dos_ref *ref, struct dos_ref **old);
+struct dos_ref *dos_job_get_notify(struct dos_job *job);      /* retained, or NULL */
+
+/* Adds all files or none. *first (optional) is the first added file. */
+dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *specs, size_t count,
+                             struct dos_file **first);
+/* A snapshot of the job's files in order, in a malloc'd array (the job keeps them alive). */
+dos_status dos_job_list_files(struct dos_job *job, struct dos_file ***files, size_t *count);
+/* Replaces old_prefix by new_prefix at the start of every remote name that has it. */
+dos_status dos_job_replace_remote_prefix(struct dos_job *job, const dos_char *old_prefix, const dos_char *new_prefix);
+
+dos_status dos_job_suspend(struct dos_job *job);
+dos_status dos_job_resume(struct dos_job *job);
+dos_status dos_job_cancel(struct dos_job *job);
+dos_status dos_job_complete(struct dos_job *job);   /* DOS_OK or DOS_S_PARTIAL_COMPLETE */
+
+/* A copy of the current error; free it with dos_error_record_clear. */
+dos_status dos_job_get_error(struct dos_job *job, struct dos_error_record *record);
+void dos_error_record_clear(struct dos_error_record *record);
+
+/* Engine side: a transfer failed. transient selects TRANSIENT_ERROR over ERROR. */
+dos_status dos_job_report_error(struct dos_job *job, bool transient, int32_t code, dos_error_context context,
+                                struct dos_file *file, const dos_char *protocol);
+/* Engine side: what is known of a file's size and how much of it is on disk. */
+dos_status dos_file_record_progress(struct dos_file *file, uint64_t file_size, uint64_t bytes_transferred);
+
+/* ---- files --------------------------------------------------------------- */
+
+enum dos_file_text
+{
+    DOS_FILE_REMOTE_NAME,
+    DOS_FILE_LOCAL_NAME,
+    DOS_FILE_TEMP_NAME,
+    DOS_FILE_ID,
+    DOS_FILE_RESPONSE_HEADERS,
+    DOS_FILE_TEXT_COUNT
+};
+
+struct dos_file_info
+{
+    uint64_t bytes_total;          /* requested bytes; DOS_SIZE_UNKNOWN if not yet known */
+    uint64_t bytes_transferred;
+    bool completed;                /* available under its final name (after Complete) */
+    uint64_t file_size;            /* the whole remote file, DOS_SIZE_UNKNOWN if unknown */
+    uint32_t range_count;
+    bool validation_state;
+    bool integrity_mandatory;
+    dos_job_state job_state;
+    dos_priority job_priority;
+};
+
+struct dos_job *dos_file_job(struct dos_file *file);          /* borrowed */
+void dos_file_get_info(struct dos_file *file, struct dos_file_info *info);
+/* DOS_E_NOT_SET when the file has no such text (no local name yet, no response yet). */
+dos_status dos_file_copy_text(struct dos_file *file, enum dos_file_text which, dos_alloc_fn alloc, dos_char **out);
+dos_status dos_file_copy_ranges(struct dos_file *file, dos_alloc_fn alloc, dos_range **ranges, uint32_t *count);
+
+dos_status dos_file_set_remote_name(struct dos_file *file, const dos_char *url);
+dos_status dos_file_set_local_name(struct dos_file *file, const dos_char *path);
+dos_status dos_file_set_size(struct dos_file *file, uint64_t size);
+dos_status dos_file_set_validation_state(struct dos_file *file, bool valid);
+dos_status dos_file_set_integrity_mandatory(struct dos_file *file, bool mandatory);
+
+#endif

@@ -1,0 +1,54 @@
+/* The core's platform port on POSIX: pthread mutexes, clock_gettime, getrandom. Native builds only. */
+#define _GNU_SOURCE
+#include "../core/port.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
+
+struct port_mutex
+{
+    pthread_mutex_t mutex;
+};
+
+port_mutex *port_mutex_create(void)
+{
+    port_mutex *m = malloc(sizeof(*m));
+    if (m && pthread_mutex_init(&m->mutex, NULL) != 0)
+    {
+        free(m);
+        m = NULL;
+    }
+    return m;
+}
+
+void port_mutex_destroy(port_mutex *m)
+{
+    pthread_mutex_destroy(&m->mutex);
+    free(m);
+}
+
+void port_mutex_lock(port_mutex *m) { pthread_mutex_lock(&m->mutex); }
+void port_mutex_unlock(port_mutex *m) { pthread_mutex_unlock(&m->mutex); }
+
+uint64_t port_now_filetime(void)
+{
+    /* 11644473600 s separate 1601-01-01 from 1970-01-01. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((uint64_t)ts.tv_sec + 11644473600ull) * 10000000ull + (uint64_t)ts.tv_nsec / 100;
+}
+
+int port_random_bytes(void *buf, size_t len)
+{
+    unsigned char *p = buf;
+    while (len)
+    {
+        ssize_t got = getrandom(p, len, 0);
+        if (got <= 0) return -1;
+        p += got;
+        len -= (size_t)got;
+    }
+    return 0;
+}

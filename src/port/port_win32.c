@@ -1,0 +1,37 @@
+/* The core's platform port on Windows: SRW locks, the system clock, the system RNG. */
+#include <windows.h>
+#include <bcrypt.h>
+
+#include "../core/port.h"
+
+struct port_mutex
+{
+    SRWLOCK lock;
+};
+
+port_mutex *port_mutex_create(void)
+{
+    port_mutex *m = HeapAlloc(GetProcessHeap(), 0, sizeof(*m));
+    if (m) InitializeSRWLock(&m->lock);
+    return m;
+}
+
+void port_mutex_destroy(port_mutex *m)
+{
+    HeapFree(GetProcessHeap(), 0, m);
+}
+
+void port_mutex_lock(port_mutex *m) { AcquireSRWLockExclusive(&m->lock); }
+void port_mutex_unlock(port_mutex *m) { ReleaseSRWLockExclusive(&m->lock); }
+
+uint64_t port_now_filetime(void)
+{
+    FILETIME ft;
+    GetSystemTimeAsFileTime(&ft);
+    return ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+}
+
+int port_random_bytes(void *buf, size_t len)
+{
+    return BCRYPT_SUCCESS(BCryptGenRandom(NULL, buf, (ULONG)len, BCRYPT_USE_SYSTEM_PREFERRED_RNG)) ? 0 : -1;
+}
