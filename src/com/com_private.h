@@ -1,0 +1,94 @@
+/*
+ * What the COM objects of dosvc share: the error maps chosen per class, the
+ * process-wide store and object counting, the constructors of every view,
+ * and the few helpers that translate between COM and the core.
+ */
+#ifndef DOSVC_COM_PRIVATE_H
+#define DOSVC_COM_PRIVATE_H
+
+#define COBJMACROS
+#define CONST_VTABLE
+#include <windows.h>
+#include <objbase.h>
+
+#include <bitsmsg.h>
+
+#include "DeliveryOptimization.h"
+#include "store.h"
+
+/* Classic BITS codes that MinGW's bitsmsg.h lacks (values from the SDK's BitsMsg.h). */
+#ifndef BG_E_TOO_MANY_FILES_IN_JOB
+#define BG_E_TOO_MANY_FILES_IN_JOB ((HRESULT)0x80200051L)
+#endif
+#ifndef BG_E_TOO_MANY_RANGES_IN_FILE
+#define BG_E_TOO_MANY_RANGES_IN_FILE ((HRESULT)0x80200052L)
+#endif
+#ifndef BG_E_UNKNOWN_PROPERTY_ID
+#define BG_E_UNKNOWN_PROPERTY_ID ((HRESULT)0x80200057L)
+#endif
+#ifndef BG_E_READ_ONLY_PROPERTY
+#define BG_E_READ_ONLY_PROPERTY ((HRESULT)0x80200058L)
+#endif
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* One HRESULT per core status. A class answers with one map: DO's or classic BITS'. */
+struct error_map
+{
+    const char *name;
+    HRESULT codes[DOS_STATUS_COUNT];
+};
+
+extern const struct error_map do_error_map;
+extern const struct error_map bits_error_map;
+
+static inline HRESULT hr_from(const struct error_map *map, dos_status s)
+{
+    return map->codes[s];
+}
+
+/* English text for an HRESULT that DO or BITS defines, or NULL. */
+const WCHAR *describe_hresult(HRESULT hr);
+const WCHAR *describe_context(BG_ERROR_CONTEXT context);
+/* CoTaskMemAlloc'd description of hr: ours first, then the system's. */
+HRESULT describe_hresult_alloc(HRESULT hr, DWORD language, LPWSTR *out);
+
+/* server.c: the store every object of this process shares, and DllCanUnloadNow's counts. */
+struct dos_store *server_store(void);
+void server_object_created(void);
+void server_object_destroyed(void);
+void server_lock(BOOL lock);
+
+HRESULT factory_create(const struct error_map *errors,
+                       HRESULT (*create)(const struct error_map *errors, REFIID riid, void **out),
+                       REFIID riid, void **out);
+
+/* Views. Each takes its own references; out receives the requested interface. */
+HRESULT manager_create(const struct error_map *errors, REFIID riid, void **out);
+HRESULT job_view_create(struct dos_job *job, const struct error_map *errors, REFIID riid, void **out);
+HRESULT file_view_create(struct dos_file *file, const struct error_map *errors, REFIID riid, void **out);
+BOOL file_view_supports(REFIID riid);
+/* Takes over the snapshot's references (jobs from dos_store_list_jobs). */
+HRESULT job_enum_create(struct dos_job **jobs, size_t count, const struct error_map *errors,
+                        IEnumBackgroundCopyJobs **out);
+HRESULT file_enum_create(struct dos_job *job, const struct error_map *errors, IEnumBackgroundCopyFiles **out);
+/* Takes over the record (its protocol string); holds the job for the record's file. */
+HRESULT error_view_create(struct dos_job *job, struct dos_error_record *record, const struct error_map *errors,
+                          IBackgroundCopyError **out);
+
+/* util.c */
+void *cotaskmem_alloc(size_t size);                  /* a dos_alloc_fn */
+HRESULT current_user_sid(WCHAR **sid);               /* malloc'd string SID of the caller */
+/* Validates a local name and returns its canonical form (malloc'd); its folder must exist. */
+HRESULT canonical_local_name(const struct error_map *errors, const WCHAR *name, WCHAR **out);
+
+/* The core's mirrors of API types are cast, not converted: their layouts must agree. */
+_Static_assert(sizeof(dos_char) == sizeof(WCHAR), "dos_char is a WCHAR");
+_Static_assert(sizeof(dos_guid) == sizeof(GUID), "dos_guid is a GUID");
+_Static_assert(sizeof(dos_range) == sizeof(BG_FILE_RANGE)
+               && offsetof(dos_range, length) == offsetof(BG_FILE_RANGE, Length), "dos_range is a BG_FILE_RANGE");
+
+static inline const dos_char *dchars(const WCHAR *s) { return (const dos_char *)s; }
+static inline WCHAR **wcharpp(dos_char **p) { return (WCHAR **)p; }
+
+#endif

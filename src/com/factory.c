@@ -1,0 +1,92 @@
+/*
+ * The class factory: one per DllGetClassObject call, counted like any object.
+ * It refuses aggregation and implements LockServer.
+ */
+#include "com_private.h"
+
+struct factory
+{
+    IClassFactory IClassFactory_iface;
+    LONG refs;
+    const struct error_map *errors;
+    HRESULT (*create)(const struct error_map *errors, REFIID riid, void **out);
+};
+
+static inline struct factory *impl_from_IClassFactory(IClassFactory *iface)
+{
+    return CONTAINING_RECORD(iface, struct factory, IClassFactory_iface);
+}
+
+static HRESULT WINAPI factory_QueryInterface(IClassFactory *iface, REFIID riid, void **out)
+{
+    if (!out) return E_POINTER;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IClassFactory))
+    {
+        *out = iface;
+        IClassFactory_AddRef(iface);
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG WINAPI factory_AddRef(IClassFactory *iface)
+{
+    return InterlockedIncrement(&impl_from_IClassFactory(iface)->refs);
+}
+
+static ULONG WINAPI factory_Release(IClassFactory *iface)
+{
+    struct factory *factory = impl_from_IClassFactory(iface);
+    ULONG refs = InterlockedDecrement(&factory->refs);
+    if (!refs)
+    {
+        HeapFree(GetProcessHeap(), 0, factory);
+        server_object_destroyed();
+    }
+    return refs;
+}
+
+static HRESULT WINAPI factory_CreateInstance(IClassFactory *iface, IUnknown *outer, REFIID riid, void **out)
+{
+    struct factory *factory = impl_from_IClassFactory(iface);
+
+    if (!out) return E_POINTER;
+    *out = NULL;
+    if (outer) return CLASS_E_NOAGGREGATION;
+    if (!riid) return E_INVALIDARG;
+    return factory->create(factory->errors, riid, out);
+}
+
+static HRESULT WINAPI factory_LockServer(IClassFactory *iface, BOOL lock)
+{
+    (void)iface;
+    server_lock(lock);
+    return S_OK;
+}
+
+static const IClassFactoryVtbl factory_vtbl =
+{
+    factory_QueryInterface,
+    factory_AddRef,
+    factory_Release,
+    factory_CreateInstance,
+    factory_LockServer,
+};
+
+HRESULT factory_create(const struct error_map *errors,
+                       HRESULT (*create)(const struct error_map *, REFIID, void **), REFIID riid, void **out)
+{
+    struct factory *factory;
+    HRESULT hr;
+
+    if (!(factory = HeapAlloc(GetProcessHeap(), 0, sizeof(*factory)))) return E_OUTOFMEMORY;
+    factory->IClassFactory_iface.lpVtbl = &factory_vtbl;
+    factory->refs = 1;
+    factory->errors = errors;
+    factory->create = create;
+    server_object_created();
+    hr = IClassFactory_QueryInterface(&factory->IClassFactory_iface, riid, out);
+    IClassFactory_Release(&factory->IClassFactory_iface);
+    return hr;
+}

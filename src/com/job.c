@@ -1,0 +1,835 @@
+/*
+ * The job view: IBackgroundCopyJob to IBackgroundCopyJob5 in the classic
+ * vtable order, IDeliveryOptimizationJob and IDeliveryOptimizationJob2. Each
+ * method checks its arguments, calls the store and maps the result; the view
+ * keeps no state of its own beyond its reference to the job record.
+ */
+#include "com_private.h"
+
+#include <stdlib.h>
+
+#include "names.h"
+#include "wstr.h"
+
+struct job_view
+{
+    IBackgroundCopyJob5 IBackgroundCopyJob5_iface;
+    IDeliveryOptimizationJob IDeliveryOptimizationJob_iface;
+    IDeliveryOptimizationJob2 IDeliveryOptimizationJob2_iface;
+    LONG refs;
+    struct dos_job *job;
+    const struct error_map *errors;
+};
+
+/* The client's callback, kept by the store as a counted reference. */
+struct notify_ref
+{
+    struct dos_ref base;
+    IUnknown *callback;
+};
+
+static inline struct job_view *impl_from_IBackgroundCopyJob5(IBackgroundCopyJob5 *iface)
+{
+    return CONTAINING_RECORD(iface, struct job_view, IBackgroundCopyJob5_iface);
+}
+
+static inline struct job_view *impl_from_IDeliveryOptimizationJob(IDeliveryOptimizationJob *iface)
+{
+    return CONTAINING_RECORD(iface, struct job_view, IDeliveryOptimizationJob_iface);
+}
+
+static inline struct job_view *impl_from_IDeliveryOptimizationJob2(IDeliveryOptimizationJob2 *iface)
+{
+    return CONTAINING_RECORD(iface, struct job_view, IDeliveryOptimizationJob2_iface);
+}
+
+static HRESULT map(struct job_view *view, dos_status s)
+{
+    return hr_from(view->errors, s);
+}
+
+/* ---- IUnknown ------------------------------------------------------------ */
+
+static HRESULT WINAPI job_QueryInterface(IBackgroundCopyJob5 *iface, REFIID riid, void **out)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+
+    if (!out) return E_POINTER;
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyJob)
+        || IsEqualIID(riid, &IID_IBackgroundCopyJob2) || IsEqualIID(riid, &IID_IBackgroundCopyJob3)
+        || IsEqualIID(riid, &IID_IBackgroundCopyJob4) || IsEqualIID(riid, &IID_IBackgroundCopyJob5))
+        *out = &view->IBackgroundCopyJob5_iface;
+    else if (IsEqualIID(riid, &IID_IDeliveryOptimizationJob))
+        *out = &view->IDeliveryOptimizationJob_iface;
+    else if (IsEqualIID(riid, &IID_IDeliveryOptimizationJob2))
+        *out = &view->IDeliveryOptimizationJob2_iface;
+    else
+    {
+        *out = NULL;
+        return E_NOINTERFACE;
+    }
+    IUnknown_AddRef((IUnknown *)*out);
+    return S_OK;
+}
+
+static ULONG WINAPI job_AddRef(IBackgroundCopyJob5 *iface)
+{
+    return InterlockedIncrement(&impl_from_IBackgroundCopyJob5(iface)->refs);
+}
+
+static ULONG WINAPI job_Release(IBackgroundCopyJob5 *iface)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    ULONG refs = InterlockedDecrement(&view->refs);
+    if (!refs)
+    {
+        dos_job_release(view->job);
+        HeapFree(GetProcessHeap(), 0, view);
+        server_object_destroyed();
+    }
+    return refs;
+}
+
+/* ---- adding files ---------------------------------------------------------- */
+
+/* Adds count files whose local names are canonicalised first; all or none. */
+static HRESULT add_files(struct job_view *view, struct dos_file_spec *specs, size_t count, struct dos_file **first)
+{
+    WCHAR **locals;
+    HRESULT hr = S_OK;
+    size_t i;
+
+    if (!(locals = calloc(count, sizeof(*locals)))) return E_OUTOFMEMORY;
+    for (i = 0; i < count && SUCCEEDED(hr); i++)
+    {
+        /* A bad remote name is reported before anything about the local folder. */
+        if (FAILED(hr = map(view, dos_check_remote_name(specs[i].remote_name, NULL)))) break;
+        if (!specs[i].local_name && specs[i].local_optional) continue;
+        if (SUCCEEDED(hr = canonical_local_name(view->errors, (const WCHAR *)specs[i].local_name, &locals[i])))
+            specs[i].local_name = dchars(locals[i]);
+    }
+    if (SUCCEEDED(hr)) hr = map(view, dos_job_add_files(view->job, specs, count, first));
+    for (i = 0; i < count; i++) free(locals[i]);
+    free(locals);
+    return hr;
+}
+
+static HRESULT WINAPI job_AddFileSet(IBackgroundCopyJob5 *iface, ULONG count, BG_FILE_INFO *set)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    struct dos_file_spec *specs;
+    HRESULT hr;
+    ULONG i;
+
+    if (!count || !set) return E_INVALIDARG;
+    if (count > DOS_MAX_FILES_PER_JOB) return map(view, DOS_E_TOO_MANY_FILES);
+    if (!(specs = calloc(count, sizeof(*specs)))) return E_OUTOFMEMORY;
+    for (i = 0; i < count; i++)
+    {
+        specs[i].remote_name = dchars(set[i].RemoteName);
+        specs[i].local_name = dchars(set[i].LocalName);
+        specs[i].file_size = DOS_SIZE_UNKNOWN;
+    }
+    hr = add_files(view, specs, count, NULL);
+    free(specs);
+    return hr;
+}
+
+static HRESULT WINAPI job_AddFile(IBackgroundCopyJob5 *iface, LPCWSTR remote, LPCWSTR local)
+{
+    struct dos_file_spec spec = { .remote_name = dchars(remote), .local_name = dchars(local),
+                                  .file_size = DOS_SIZE_UNKNOWN };
+    return add_files(impl_from_IBackgroundCopyJob5(iface), &spec, 1, NULL);
+}
+
+static HRESULT WINAPI job_EnumFiles(IBackgroundCopyJob5 *iface, IEnumBackgroundCopyFiles **out)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    if (!out) return E_INVALIDARG;
+    return file_enum_create(view->job, view->errors, out);
+}
+
+/* ---- life cycle ------------------------------------------------------------ */
+
+static HRESULT WINAPI job_Suspend(IBackgroundCopyJob5 *iface)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    return map(view, dos_job_suspend(view->job));
+}
+
+static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    return map(view, dos_job_resume(view->job));
+}
+
+static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    return map(view, dos_job_cancel(view->job));
+}
+
+static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    return map(view, dos_job_complete(view->job));
+}
+
+/* ---- read-outs --------------------------------------------------------------- */
+
+static void job_info(struct job_view *view, struct dos_job_info *info)
+{
+    dos_job_get_info(view->job, info);
+}
+
+static HRESULT WINAPI job_GetId(IBackgroundCopyJob5 *iface, GUID *id)
+{
+    struct dos_job_info info;
+    if (!id) return E_INVALIDARG;
+    job_info(impl_from_IBackgroundCopyJob5(iface), &info);
+    memcpy(id, &info.id, sizeof(*id));
+    return S_OK;
+}
+
+static HRESULT WINAPI job_GetType(IBackgroundCopyJob5 *iface, BG_JOB_TYPE *type)
+{
+    struct dos_job_info info;
+    if (!type) return E_INVALIDARG;
+    job_info(impl_from_IBackgroundCopyJob5(iface), &info);
+    *type = (BG_JOB_TYPE)info.type;
+    return S_OK;
+}
+
+static HRESULT WINAPI job_GetProgress(IBackgroundCopyJob5 *iface, BG_JOB_PROGRESS *progress)
+{
+    struct dos_job_info info;
+    if (!progress) return E_INVALIDARG;
+    job_info(impl_from_IBackgroundCopyJob5(iface), &info);
+    progress->BytesTotal = info.bytes_total;
+    progress->BytesTransferred = info.bytes_transferred;
+    progress->FilesTotal = info.files_total;
+    progress->FilesTransferred = info.files_transferred;
+    return S_OK;
+}
+
+static FILETIME filetime(uint64_t t)
+{
+    FILETIME ft = { (DWORD)t, (DWORD)(t >> 32) };
+    return ft;
+}
+
+static HRESULT WINAPI job_GetTimes(IBackgroundCopyJob5 *iface, BG_JOB_TIMES *times)
+{
+    struct dos_job_info info;
+    if (!times) return E_INVALIDARG;
+    job_info(impl_from_IBackgroundCopyJob5(iface), &info);
+    times->CreationTime = filetime(info.creation_time);
+    times->ModificationTime = filetime(info.modification_time);
+    times->TransferCompletionTime = filetime(info.transfer_completion_time);
+    return S_OK;
+}
+
+static HRESULT WINAPI job_GetState(IBackgroundCopyJob5 *iface, BG_JOB_STATE *state)
+{
+    struct dos_job_info info;
+    if (!state) return E_INVALIDARG;
+    job_info(impl_from_IBackgroundCopyJob5(iface), &info);
+    *state = (BG_JOB_STATE)info.state;
+    return S_OK;
+}
+
+static HRESULT WINAPI job_GetError(IBackgroundCopyJob5 *iface, IBackgroundCopyError **out)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    struct dos_error_record record;
+    dos_status s;
+
+    if (!out) return E_INVALIDARG;
+    *out = NULL;
+    if ((s = dos_job_get_error(view->job, &record)) != DOS_OK) return map(view, s);
+    return error_view_create(view->job, &record, view->errors, out);
+}
+
+/* Copies a job text out; an absent text reads as "" or, with null_if_absent, as NULL. */
+static HRESULT get_text(struct job_view *view, enum dos_job_text which, LPWSTR *out, BOOL null_if_absent)
+{
+    dos_status s;
+
+    if (!out) return E_INVALIDARG;
+    s = dos_job_copy_text(view->job, which, cotaskmem_alloc, (dos_char **)out);
+    if (s == DOS_E_NOT_SET)
+        s = null_if_absent ? DOS_OK : wstr_dup_with(cotaskmem_alloc, NULL, (dos_char **)out);
+    return map(view, s);
+}
+
+static HRESULT WINAPI job_GetOwner(IBackgroundCopyJob5 *iface, LPWSTR *owner)
+{
+    return get_text(impl_from_IBackgroundCopyJob5(iface), DOS_JOB_OWNER, owner, FALSE);
+}
+
+static HRESULT WINAPI job_SetDisplayName(IBackgroundCopyJob5 *iface, LPCWSTR name)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    return map(view, dos_job_set_display_name(view->job, dchars(name)));
+}
+
+static HRESULT WINAPI job_GetDisplayName(IBackgroundCopyJob5 *iface, LPWSTR *name)
+{
+    return get_text(impl_from_IBackgroundCopyJob5(iface), DOS_JOB_DISPLAY_NAME, name, FALSE);
+}
+
+static HRESULT WINAPI job_SetDescription(IBackgroundCopyJob5 *iface, LPCWSTR description)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    return map(view, dos_job_set_description(view->job, dchars(description)));
+}
+
+static HRESULT WINAPI job_GetDescription(IBackgroundCopyJob5 *iface, LPWSTR *description)
+{
+    return get_text(impl_from_IBackgroundCopyJob5(iface), DOS_JOB_DESCRIPTION, description, FALSE);
+}
+
+/* The numeric settings share one shape: set through the store, read from a snapshot. */
+static HRESULT set_u32(IBackgroundCopyJob5 *iface, enum dos_job_u32 which, DWORD value)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    return map(view, dos_job_set_u32(view->job, which, value));
+}
+
+static HRESULT get_u32(IBackgroundCopyJob5 *iface, enum dos_job_u32 which, void *value)
+{
+    struct dos_job_info info;
+    if (!value) return E_INVALIDARG;
+    job_info(impl_from_IBackgroundCopyJob5(iface), &info);
+    *(DWORD *)value = info.u32[which];
+    return S_OK;
+}
+
+static HRESULT WINAPI job_SetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORITY priority)
+{
+    return set_u32(iface, DOS_JOB_PRIORITY, (DWORD)priority);
+}
+
+static HRESULT WINAPI job_GetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORITY *priority)
+{
+    return get_u32(iface, DOS_JOB_PRIORITY, priority);
+}
+
+static HRESULT WINAPI job_SetNotifyFlags(IBackgroundCopyJob5 *iface, ULONG flags)
+{
+    return set_u32(iface, DOS_JOB_NOTIFY_FLAGS, flags);
+}
+
+static HRESULT WINAPI job_GetNotifyFlags(IBackgroundCopyJob5 *iface, ULONG *flags)
+{
+    return get_u32(iface, DOS_JOB_NOTIFY_FLAGS, flags);
+}
+
+static void notify_ref_destroy(struct dos_ref *ref)
+{
+    struct notify_ref *notify = CONTAINING_RECORD(ref, struct notify_ref, base);
+    IUnknown_Release(notify->callback);
+    free(notify);
+}
+
+static HRESULT WINAPI job_SetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknown *callback)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    struct notify_ref *notify = NULL;
+    struct dos_ref *old;
+    IUnknown *probe;
+    dos_status s;
+    HRESULT hr;
+
+    if (callback)
+    {
+        /* Only an IBackgroundCopyCallback can ever be called back. */
+        if (FAILED(hr = IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback, (void **)&probe))) return hr;
+        IUnknown_Release(probe);
+        if (!(notify = malloc(sizeof(*notify)))) return E_OUTOFMEMORY;
+        atomic_init(&notify->base.refs, 1);
+        notify->base.destroy = notify_ref_destroy;
+        notify->callback = callback;
+        IUnknown_AddRef(callback);
+    }
+    s = dos_job_swap_notify(view->job, notify ? &notify->base : NULL, &old);
+    dos_ref_release(old);
+    return map(view, s);
+}
+
+static HRESULT WINAPI job_GetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknown **callback)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    struct dos_ref *ref;
+
+    if (!callback) return E_INVALIDARG;
+    *callback = NULL;
+    if ((ref = dos_job_get_notify(view->job)))
+    {
+        *callback = CONTAINING_RECORD(ref, struct notify_ref, base)->callback;
+        IUnknown_AddRef(*callback);
+        dos_ref_release(ref);
+    }
+    return S_OK;
+}
+
+static HRESULT WINAPI job_SetMinimumRetryDelay(IBackgroundCopyJob5 *iface, ULONG seconds)
+{
+    return set_u32(iface, DOS_JOB_RETRY_DELAY, seconds);
+}
+
+static HRESULT WINAPI job_GetMinimumRetryDelay(IBackgroundCopyJob5 *iface, ULONG *seconds)
+{
+    return get_u32(iface, DOS_JOB_RETRY_DELAY, seconds);
+}
+
+static HRESULT WINAPI job_SetNoProgressTimeout(IBackgroundCopyJob5 *iface, ULONG seconds)
+{
+    return set_u32(iface, DOS_JOB_NO_PROGRESS_TIMEOUT, seconds);
+}
+
+static HRESULT WINAPI job_GetNoProgressTimeout(IBackgroundCopyJob5 *iface, ULONG *seconds)
+{
+    return get_u32(iface, DOS_JOB_NO_PROGRESS_TIMEOUT, seconds);
+}
+
+static HRESULT WINAPI job_GetErrorCount(IBackgroundCopyJob5 *iface, ULONG *errors)
+{
+    struct dos_job_info info;
+    if (!errors) return E_INVALIDARG;
+    job_info(impl_from_IBackgroundCopyJob5(iface), &info);
+    *errors = info.error_count;
+    return S_OK;
+}
+
+static HRESULT WINAPI job_SetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PROXY_USAGE usage,
+                                           const WCHAR *list, const WCHAR *bypass)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    return map(view, dos_job_set_proxy(view->job, (dos_proxy_usage)usage, dchars(list), dchars(bypass)));
+}
+
+static HRESULT WINAPI job_GetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PROXY_USAGE *usage,
+                                           LPWSTR *list, LPWSTR *bypass)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    struct dos_job_info info;
+    HRESULT hr;
+
+    if (!usage || !list || !bypass) return E_INVALIDARG;
+    *list = *bypass = NULL;
+    job_info(view, &info);
+    if (FAILED(hr = get_text(view, DOS_JOB_PROXY_LIST, list, TRUE))) return hr;
+    if (FAILED(hr = get_text(view, DOS_JOB_PROXY_BYPASS, bypass, TRUE)))
+    {
+        CoTaskMemFree(*list);
+        *list = NULL;
+        return hr;
+    }
+    *usage = (BG_JOB_PROXY_USAGE)info.proxy_usage;
+    return S_OK;
+}
+
+static HRESULT WINAPI job_TakeOwnership(IBackgroundCopyJob5 *iface)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    WCHAR *owner;
+    HRESULT hr;
+
+    if (FAILED(hr = current_user_sid(&owner))) return hr;
+    hr = map(view, dos_job_set_owner(view->job, dchars(owner)));
+    free(owner);
+    return hr;
+}
+
+/* ---- IBackgroundCopyJob2 ----------------------------------------------------- */
+
+static HRESULT WINAPI job_SetNotifyCmdLine(IBackgroundCopyJob5 *iface, LPCWSTR program, LPCWSTR params)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    return map(view, dos_job_set_notify_cmdline(view->job, dchars(program), dchars(params)));
+}
+
+static HRESULT WINAPI job_GetNotifyCmdLine(IBackgroundCopyJob5 *iface, LPWSTR *program, LPWSTR *params)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    HRESULT hr;
+
+    if (!program || !params) return E_INVALIDARG;
+    *program = *params = NULL;
+    if (FAILED(hr = get_text(view, DOS_JOB_NOTIFY_PROGRAM, program, TRUE))) return hr;
+    if (FAILED(hr = get_text(view, DOS_JOB_NOTIFY_PARAMS, params, TRUE)))
+    {
+        CoTaskMemFree(*program);
+        *program = NULL;
+    }
+    return hr;
+}
+
+/* Reply data belongs to upload-reply jobs; for download jobs the classic contract is
+ * E_NOTIMPL ("not implemented for jobs of type BG_JOB_TYPE_DOWNLOAD"), and DO has
+ * only download jobs. */
+static HRESULT WINAPI job_GetReplyProgress(IBackgroundCopyJob5 *iface, BG_JOB_REPLY_PROGRESS *progress)
+{
+    (void)iface;
+    if (!progress) return E_INVALIDARG;
+    return E_NOTIMPL;
+}
+
+static HRESULT WINAPI job_GetReplyData(IBackgroundCopyJob5 *iface, byte **buffer, UINT64 *length)
+{
+    (void)iface;
+    if (!buffer || !length) return E_INVALIDARG;
+    *buffer = NULL;
+    *length = 0;
+    return E_NOTIMPL;
+}
+
+static HRESULT WINAPI job_SetReplyFileName(IBackgroundCopyJob5 *iface, LPCWSTR name)
+{
+    (void)iface; (void)name;
+    return E_NOTIMPL;
+}
+
+static HRESULT WINAPI job_GetReplyFileName(IBackgroundCopyJob5 *iface, LPWSTR *name)
+{
+    (void)iface;
+    if (!name) return E_INVALIDARG;
+    *name = NULL;
+    return E_NOTIMPL;
+}
+
+static HRESULT WINAPI job_SetCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_CREDENTIALS *credentials)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    if (!credentials) return E_INVALIDARG;
+    return map(view, dos_job_set_credentials(view->job, credentials->Target, credentials->Scheme,
+                                             dchars(credentials->Credentials.Basic.UserName),
+                                             dchars(credentials->Credentials.Basic.Password)));
+}
+
+static HRESULT WINAPI job_RemoveCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_TARGET target, BG_AUTH_SCHEME scheme)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    return map(view, dos_job_remove_credentials(view->job, target, scheme));
+}
+
+/* ---- IBackgroundCopyJob3 ----------------------------------------------------- */
+
+static HRESULT WINAPI job_ReplaceRemotePrefix(IBackgroundCopyJob5 *iface, LPCWSTR old_prefix, LPCWSTR new_prefix)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    return map(view, dos_job_replace_remote_prefix(view->job, dchars(old_prefix), dchars(new_prefix)));
+}
+
+static HRESULT WINAPI job_AddFileWithRanges(IBackgroundCopyJob5 *iface, LPCWSTR remote, LPCWSTR local,
+                                            DWORD count, BG_FILE_RANGE *ranges)
+{
+    struct dos_file_spec spec = { .remote_name = dchars(remote), .local_name = dchars(local),
+                                  .ranges = (const dos_range *)ranges, .range_count = count,
+                                  .file_size = DOS_SIZE_UNKNOWN };
+
+    if (!count || !ranges) return E_INVALIDARG;   /* archived DO page: RangeCount 0 is E_INVALIDARG */
+    return add_files(impl_from_IBackgroundCopyJob5(iface), &spec, 1, NULL);
+}
+
+static HRESULT WINAPI job_SetFileACLFlags(IBackgroundCopyJob5 *iface, DWORD flags)
+{
+    return set_u32(iface, DOS_JOB_ACL_FLAGS, flags);
+}
+
+static HRESULT WINAPI job_GetFileACLFlags(IBackgroundCopyJob5 *iface, DWORD *flags)
+{
+    return get_u32(iface, DOS_JOB_ACL_FLAGS, flags);
+}
+
+/* ---- IBackgroundCopyJob4 ----------------------------------------------------- */
+
+static HRESULT WINAPI job_SetPeerCachingFlags(IBackgroundCopyJob5 *iface, DWORD flags)
+{
+    return set_u32(iface, DOS_JOB_PEER_CACHING_FLAGS, flags);
+}
+
+static HRESULT WINAPI job_GetPeerCachingFlags(IBackgroundCopyJob5 *iface, DWORD *flags)
+{
+    return get_u32(iface, DOS_JOB_PEER_CACHING_FLAGS, flags);
+}
+
+/* Reads one piece of the caller's token: in-process, the owner is the process's user. */
+static HRESULT token_info(TOKEN_INFORMATION_CLASS cls, void *buffer, DWORD size)
+{
+    HANDLE token;
+    DWORD got;
+    BOOL ok;
+
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return HRESULT_FROM_WIN32(GetLastError());
+    ok = GetTokenInformation(token, cls, buffer, size, &got);
+    CloseHandle(token);
+    return ok ? S_OK : HRESULT_FROM_WIN32(GetLastError());
+}
+
+static HRESULT WINAPI job_GetOwnerIntegrityLevel(IBackgroundCopyJob5 *iface, ULONG *level)
+{
+    union { TOKEN_MANDATORY_LABEL label; BYTE bytes[sizeof(TOKEN_MANDATORY_LABEL) + SECURITY_MAX_SID_SIZE]; } info;
+    HRESULT hr;
+
+    (void)iface;
+    if (!level) return E_INVALIDARG;
+    if (FAILED(hr = token_info(TokenIntegrityLevel, &info, sizeof(info)))) return hr;
+    *level = *GetSidSubAuthority(info.label.Label.Sid, *GetSidSubAuthorityCount(info.label.Label.Sid) - 1);
+    return S_OK;
+}
+
+static HRESULT WINAPI job_GetOwnerElevationState(IBackgroundCopyJob5 *iface, BOOL *elevated)
+{
+    TOKEN_ELEVATION elevation;
+    HRESULT hr;
+
+    (void)iface;
+    if (!elevated) return E_INVALIDARG;
+    if (FAILED(hr = token_info(TokenElevation, &elevation, sizeof(elevation)))) return hr;
+    *elevated = elevation.TokenIsElevated != 0;
+    return S_OK;
+}
+
+static HRESULT WINAPI job_SetMaximumDownloadTime(IBackgroundCopyJob5 *iface, ULONG seconds)
+{
+    return set_u32(iface, DOS_JOB_MAX_DOWNLOAD_TIME, seconds);
+}
+
+static HRESULT WINAPI job_GetMaximumDownloadTime(IBackgroundCopyJob5 *iface, ULONG *seconds)
+{
+    return get_u32(iface, DOS_JOB_MAX_DOWNLOAD_TIME, seconds);
+}
+
+/* ---- IBackgroundCopyJob5: DO supports COST_FLAGS and NOTIFICATION_CLSID (spec 3.4) ---- */
+
+static HRESULT WINAPI job_SetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPERTY_ID id,
+                                      BITS_JOB_PROPERTY_VALUE value)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+
+    switch (id)
+    {
+    case BITS_JOB_PROPERTY_ID_COST_FLAGS:
+        return map(view, dos_job_set_u32(view->job, DOS_JOB_COST_FLAGS, value.Dword));
+    case BITS_JOB_PROPERTY_NOTIFICATION_CLSID:
+        return map(view, dos_job_set_notification_clsid(view->job, (const dos_guid *)&value.ClsID));
+    default:
+        return map(view, DOS_E_UNKNOWN_PROPERTY);
+    }
+}
+
+static HRESULT WINAPI job_GetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPERTY_ID id,
+                                      BITS_JOB_PROPERTY_VALUE *value)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
+    struct dos_job_info info;
+
+    if (!value) return E_INVALIDARG;
+    job_info(view, &info);
+    switch (id)
+    {
+    case BITS_JOB_PROPERTY_ID_COST_FLAGS:
+        value->Dword = info.u32[DOS_JOB_COST_FLAGS];
+        return S_OK;
+    case BITS_JOB_PROPERTY_NOTIFICATION_CLSID:
+        memcpy(&value->ClsID, &info.notification_clsid, sizeof(GUID));
+        return S_OK;
+    default:
+        return map(view, DOS_E_UNKNOWN_PROPERTY);
+    }
+}
+
+static const IBackgroundCopyJob5Vtbl job_vtbl =
+{
+    .QueryInterface = job_QueryInterface,
+    .AddRef = job_AddRef,
+    .Release = job_Release,
+    .AddFileSet = job_AddFileSet,
+    .AddFile = job_AddFile,
+    .EnumFiles = job_EnumFiles,
+    .Suspend = job_Suspend,
+    .Resume = job_Resume,
+    .Cancel = job_Cancel,
+    .Complete = job_Complete,
+    .GetId = job_GetId,
+    .GetType = job_GetType,
+    .GetProgress = job_GetProgress,
+    .GetTimes = job_GetTimes,
+    .GetState = job_GetState,
+    .GetError = job_GetError,
+    .GetOwner = job_GetOwner,
+    .SetDisplayName = job_SetDisplayName,
+    .GetDisplayName = job_GetDisplayName,
+    .SetDescription = job_SetDescription,
+    .GetDescription = job_GetDescription,
+    .SetPriority = job_SetPriority,
+    .GetPriority = job_GetPriority,
+    .SetNotifyFlags = job_SetNotifyFlags,
+    .GetNotifyFlags = job_GetNotifyFlags,
+    .SetNotifyInterface = job_SetNotifyInterface,
+    .GetNotifyInterface = job_GetNotifyInterface,
+    .SetMinimumRetryDelay = job_SetMinimumRetryDelay,
+    .GetMinimumRetryDelay = job_GetMinimumRetryDelay,
+    .SetNoProgressTimeout = job_SetNoProgressTimeout,
+    .GetNoProgressTimeout = job_GetNoProgressTimeout,
+    .GetErrorCount = job_GetErrorCount,
+    .SetProxySettings = job_SetProxySettings,
+    .GetProxySettings = job_GetProxySettings,
+    .TakeOwnership = job_TakeOwnership,
+    .SetNotifyCmdLine = job_SetNotifyCmdLine,
+    .GetNotifyCmdLine = job_GetNotifyCmdLine,
+    .GetReplyProgress = job_GetReplyProgress,
+    .GetReplyData = job_GetReplyData,
+    .SetReplyFileName = job_SetReplyFileName,
+    .GetReplyFileName = job_GetReplyFileName,
+    .SetCredentials = job_SetCredentials,
+    .RemoveCredentials = job_RemoveCredentials,
+    .ReplaceRemotePrefix = job_ReplaceRemotePrefix,
+    .AddFileWithRanges = job_AddFileWithRanges,
+    .SetFileACLFlags = job_SetFileACLFlags,
+    .GetFileACLFlags = job_GetFileACLFlags,
+    .SetPeerCachingFlags = job_SetPeerCachingFlags,
+    .GetPeerCachingFlags = job_GetPeerCachingFlags,
+    .GetOwnerIntegrityLevel = job_GetOwnerIntegrityLevel,
+    .GetOwnerElevationState = job_GetOwnerElevationState,
+    .SetMaximumDownloadTime = job_SetMaximumDownloadTime,
+    .GetMaximumDownloadTime = job_GetMaximumDownloadTime,
+    .SetProperty = job_SetProperty,
+    .GetProperty = job_GetProperty,
+};
+
+/* ---- IDeliveryOptimizationJob ------------------------------------------------ */
+
+static HRESULT WINAPI dojob_QueryInterface(IDeliveryOptimizationJob *iface, REFIID riid, void **out)
+{
+    return job_QueryInterface(&impl_from_IDeliveryOptimizationJob(iface)->IBackgroundCopyJob5_iface, riid, out);
+}
+
+static ULONG WINAPI dojob_AddRef(IDeliveryOptimizationJob *iface)
+{
+    return job_AddRef(&impl_from_IDeliveryOptimizationJob(iface)->IBackgroundCopyJob5_iface);
+}
+
+static ULONG WINAPI dojob_Release(IDeliveryOptimizationJob *iface)
+{
+    return job_Release(&impl_from_IDeliveryOptimizationJob(iface)->IBackgroundCopyJob5_iface);
+}
+
+static HRESULT WINAPI dojob_AddFileWithRanges(IDeliveryOptimizationJob *iface, LPCWSTR file_id, LPCWSTR remote,
+                                              LPCWSTR local, DWORD count, BG_FILE_RANGE *ranges, UINT64 size)
+{
+    struct dos_file_spec spec = { .file_id = dchars(file_id), .remote_name = dchars(remote),
+                                  .local_name = dchars(local), .ranges = (const dos_range *)ranges,
+                                  .range_count = count, .file_size = size };
+
+    /* spec 3.12: a NULL or empty local name is E_INVALIDARG; ranges are optional. */
+    if (!local || !*local || (count && !ranges)) return E_INVALIDARG;
+    return add_files(impl_from_IDeliveryOptimizationJob(iface), &spec, 1, NULL);
+}
+
+static const IDeliveryOptimizationJobVtbl dojob_vtbl =
+{
+    dojob_QueryInterface,
+    dojob_AddRef,
+    dojob_Release,
+    dojob_AddFileWithRanges,
+};
+
+/* ---- IDeliveryOptimizationJob2 ----------------------------------------------- */
+
+static HRESULT WINAPI dojob2_QueryInterface(IDeliveryOptimizationJob2 *iface, REFIID riid, void **out)
+{
+    return job_QueryInterface(&impl_from_IDeliveryOptimizationJob2(iface)->IBackgroundCopyJob5_iface, riid, out);
+}
+
+static ULONG WINAPI dojob2_AddRef(IDeliveryOptimizationJob2 *iface)
+{
+    return job_AddRef(&impl_from_IDeliveryOptimizationJob2(iface)->IBackgroundCopyJob5_iface);
+}
+
+static ULONG WINAPI dojob2_Release(IDeliveryOptimizationJob2 *iface)
+{
+    return job_Release(&impl_from_IDeliveryOptimizationJob2(iface)->IBackgroundCopyJob5_iface);
+}
+
+/* Adds one file without a local name (set later through IDeliveryOptimizationFile2) and
+ * returns its file object. dosvc has no content service, so the URL is required. */
+static HRESULT WINAPI dojob2_AddFile(IDeliveryOptimizationJob2 *iface, LPCWSTR file_id, LPCWSTR remote,
+                                     DWORD count, BG_FILE_RANGE *ranges, REFIID riid, void **out)
+{
+    struct job_view *view = impl_from_IDeliveryOptimizationJob2(iface);
+    struct dos_file_spec spec = { .file_id = dchars(file_id), .remote_name = dchars(remote),
+                                  .ranges = (const dos_range *)ranges, .range_count = count,
+                                  .file_size = DOS_SIZE_UNKNOWN, .local_optional = true };
+    struct dos_file *file;
+    HRESULT hr;
+
+    if (!out) return E_INVALIDARG;
+    *out = NULL;
+    if (!riid || !remote || (count && !ranges)) return E_INVALIDARG;
+    if (!file_view_supports(riid)) return E_NOINTERFACE;
+    if (FAILED(hr = add_files(view, &spec, 1, &file))) return hr;
+    return file_view_create(file, view->errors, riid, out);
+}
+
+static HRESULT WINAPI dojob2_GetProperty(IDeliveryOptimizationJob2 *iface, DOJobPropertyId id, VARIANT *value)
+{
+    struct job_view *view = impl_from_IDeliveryOptimizationJob2(iface);
+    struct dos_error_record record;
+    WCHAR text[160];
+    const WCHAR *description;
+
+    if (!value) return E_INVALIDARG;
+    if (id != DOJobPropertyId_ExtendedErrorInfo) return map(view, DOS_E_UNKNOWN_PROPERTY);
+    /* The format is undocumented (spec 3.13): dosvc gives the code and its meaning, or "". */
+    text[0] = 0;
+    if (dos_job_get_error(view->job, &record) == DOS_OK)
+    {
+        description = describe_hresult(record.code);
+        wsprintfW(text, L"0x%08X%s%s", (unsigned)record.code, description ? L": " : L"", description ? description : L"");
+        dos_error_record_clear(&record);
+    }
+    VariantInit(value);
+    if (!(V_BSTR(value) = SysAllocString(text))) return E_OUTOFMEMORY;
+    V_VT(value) = VT_BSTR;
+    return S_OK;
+}
+
+static HRESULT WINAPI dojob2_SetProperty(IDeliveryOptimizationJob2 *iface, DOJobPropertyId id, const VARIANT *value)
+{
+    struct job_view *view = impl_from_IDeliveryOptimizationJob2(iface);
+    (void)value;
+    return map(view, id == DOJobPropertyId_ExtendedErrorInfo ? DOS_E_READ_ONLY_PROPERTY : DOS_E_UNKNOWN_PROPERTY);
+}
+
+static const IDeliveryOptimizationJob2Vtbl dojob2_vtbl =
+{
+    dojob2_QueryInterface,
+    dojob2_AddRef,
+    dojob2_Release,
+    dojob2_AddFile,
+    dojob2_GetProperty,
+    dojob2_SetProperty,
+};
+
+HRESULT job_view_create(struct dos_job *job, const struct error_map *errors, REFIID riid, void **out)
+{
+    struct job_view *view;
+    HRESULT hr;
+
+    *out = NULL;
+    if (!(view = HeapAlloc(GetProcessHeap(), 0, sizeof(*view)))) return E_OUTOFMEMORY;
+    view->IBackgroundCopyJob5_iface.lpVtbl = &job_vtbl;
+    view->IDeliveryOptimizationJob_iface.lpVtbl = &dojob_vtbl;
+    view->IDeliveryOptimizationJob2_iface.lpVtbl = &dojob2_vtbl;
+    view->refs = 1;
+    view->job = job;
+    view->errors = errors;
+    dos_job_retain(job);
+    server_object_created();
+    hr = job_QueryInterface(&view->IBackgroundCopyJob5_iface, riid, out);
+    job_Release(&view->IBackgroundCopyJob5_iface);
+    return hr;
+}
