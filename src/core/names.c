@@ -67,12 +67,16 @@ static dos_status check_components(const dos_char *p)
     }
 }
 
-/* "\\server\share\rest": server and share non-empty; neither "." nor "?" devices. */
+/* "\\server\share\file...": server, share and a file name; neither "." nor "?" devices. */
 static dos_status check_unc(const dos_char *p)
 {
-    const dos_char *server = p + 2;
+    const dos_char *server = p + 2, *c;
+    int separators = 0;
 
     if ((server[0] == '.' || server[0] == '?') && is_sep(server[1])) return DOS_E_INVALID_ARG;
+    for (c = server; *c; c++)
+        if (is_sep(*c)) separators++;
+    if (separators < 2) return DOS_E_INVALID_ARG;
     return check_components(server);
 }
 
@@ -89,9 +93,22 @@ static dos_status check_http_rest(const dos_char *p)
     const dos_char *host = p;
     unsigned long port = 0;
 
-    for (; *p && *p != '/' && *p != ':' && *p != '?' && *p != '#'; p++)
-        if (is_bad_url_char(*p) || *p == '@') return DOS_E_INVALID_ARG;
-    if (p == host) return DOS_E_INVALID_ARG;
+    if (*p == '[')
+    {
+        /* An IPv6 literal (RFC 3986 3.2.2): hex digits, colons and dots between brackets. */
+        for (p++; *p && *p != ']'; p++)
+            if (!is_digit(*p) && !(*p >= 'a' && *p <= 'f') && !(*p >= 'A' && *p <= 'F') && *p != ':' && *p != '.')
+                return DOS_E_INVALID_ARG;
+        if (*p != ']' || p == host + 1) return DOS_E_INVALID_ARG;
+        p++;
+        if (*p && *p != '/' && *p != ':' && *p != '?' && *p != '#') return DOS_E_INVALID_ARG;
+    }
+    else
+    {
+        for (; *p && *p != '/' && *p != ':' && *p != '?' && *p != '#'; p++)
+            if (is_bad_url_char(*p) || *p == '@' || *p == '[' || *p == ']') return DOS_E_INVALID_ARG;
+        if (p == host) return DOS_E_INVALID_ARG;
+    }
     if (*p == ':')
     {
         const dos_char *digits = ++p;

@@ -744,7 +744,7 @@ dos_status dos_job_list_files(struct dos_job *job, struct dos_file ***out, size_
     lock(job);
     if ((files = malloc((job->file_count ? job->file_count : 1) * sizeof(*files))))
     {
-        memcpy(files, job->files, job->file_count * sizeof(*files));
+        if (job->file_count) memcpy(files, job->files, job->file_count * sizeof(*files));
         *count = job->file_count;
     }
     unlock(job);
@@ -946,23 +946,29 @@ dos_status dos_job_report_error(struct dos_job *job, bool transient, int32_t cod
 dos_status dos_file_record_progress(struct dos_file *file, uint64_t file_size, uint64_t bytes_transferred)
 {
     struct dos_job *job = file->job;
+    dos_range *checked = NULL;
     dos_status s = DOS_OK;
-    uint64_t total;
+    uint64_t size, total;
 
     lock(job);
+    size = file->file_size != DOS_SIZE_UNKNOWN ? file->file_size : file_size;
     if (is_final(job->state)) s = DOS_E_INVALID_STATE;
-    else
+    /* A newly learned size must still hold every requested range. */
+    else if (file->range_count && size != DOS_SIZE_UNKNOWN)
+        s = dos_ranges_normalize(file->ranges, file->range_count, size, &checked);
+    if (s == DOS_OK)
     {
-        if (file->file_size == DOS_SIZE_UNKNOWN) file->file_size = file_size;
-        total = file_bytes_total(file);
+        total = file->ranges ? dos_ranges_total(file->ranges, file->range_count, size) : size;
         if (total != DOS_SIZE_UNKNOWN && bytes_transferred > total) s = DOS_E_INVALID_ARG;
         else
         {
+            file->file_size = size;
             file->transferred = bytes_transferred;
             touch(job);
         }
     }
     unlock(job);
+    free(checked);
     return s;
 }
 

@@ -1,0 +1,285 @@
+/*
+ * The store under concurrent use (DESIGN rule 6: objects are free-threaded):
+ * eight threads add, list, read, suspend, resume and swap callbacks on one job,
+ * with and without a Cancel racing them; counts and reference counts must add up.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "test_text.h"
+#include "threads_compat.h"
+
+enum { THREADS = 8, ITERATIONS = 2000, ADD_EVERY = 4 };
+
+#define DISPLAY_NAME W(u"stress")
+
+/* What the workers share. Workers never assert (cmocka is not thread-safe):
+ * they count what cannot happen, and the main thread checks the counts. */
+struct shared
+{
+    struct dos_job *job;
+    bool cancel_races;             /* a Cancel may land at any moment */
+    atomic_int go;
+    atomic_int cancelled;          /* set once Cancel has returned */
+    atomic_uint files_added;
+    atomic_uint refs_made;
+    atomic_uint refs_destroyed;
+    atomic_uint anomalies;
+    atomic_uint first_anomaly_line;
+};
+
+struct worker
+{
+    struct shared *shared;
+    unsigned index;
+};
+
+struct stress_ref
+{
+    struct dos_ref ref;
+    struct shared *shared;
+};
+
+static void stress_ref_destroy(struct dos_ref *ref)
+{
+    struct stress_ref *r = (struct stress_ref *)ref;
+    atomic_fetch_add(&r->shared->refs_destroyed, 1);
+    free(r);
+}
+
+static struct dos_ref *new_ref(struct shared *sh)
+{
+    struct stress_ref *r = malloc(sizeof(*r));
+    if (!r) abort();
+    atomic_init(&r->ref.refs, 1);
+    r->ref.destroy = stress_ref_destroy;
+    r->shared = sh;
+    atomic_fetch_add(&sh->refs_made, 1);
+    return &r->ref;
+}
+
+static void note_anomaly(struct shared *sh, unsigned line)
+{
+    unsigned none = 0;
+    atomic_fetch_add(&sh->anomalies, 1);
+    atomic_compare_exchange_strong(&sh->first_anomaly_line, &none, line);
+}
+
+#define EXPECT(sh, cond) do { if (!(cond)) note_anomaly((sh), __LINE__); } while (0)
+
+/*
+ * Whether a mutator's answer can be right. Once the cancelled flag has been
+ * seen, only DOS_E_INVALID_STATE is; before, ok is, and so is INVALID_STATE
+ * when a Cancel may have landed between reading the flag and the call.
+ */
+static bool answer_possible(const struct shared *sh, bool was_cancelled, dos_status s, dos_status ok)
+{
+    if (was_cancelled) return s == DOS_E_INVALID_STATE;
+    return s == ok || (sh->cancel_races && s == DOS_E_INVALID_STATE);
+}
+
+/* "w<worker>-<n>": a file id no other add uses. */
+static void make_file_id(dos_char out[32], unsigned worker, unsigned n)
+{
+    char text[32];
+    size_t i;
+    snprintf(text, sizeof(text), "w%u-%u", worker, n);
+    for (i = 0; text[i]; i++) out[i] = (dos_char)text[i];
+    out[i] = 0;
+}
+
+static void worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct shared *sh = w->shared;
+    struct dos_job *job = sh->job;
+    size_t seen_files = 0;
+    unsigned added = 0, i;
+    dos_char id[32];
+
+    while (!atomic_load(&sh->go)) {}
+    for (i = 0; i < ITERATIONS; i++)
+    {
+        bool was_cancelled = atomic_load(&sh->cancelled);
+        struct dos_job_info info;
+        struct dos_file **files = NULL;
+        struct dos_ref *ref, *old = NULL;
+        dos_char *text = NULL;
+        size_t count = 0;
+        dos_status s;
+
+        if (i % ADD_EVERY == 0)
+        {
+            struct dos_file_spec spec;
+            memset(&spec, 0, sizeof(spec));
+            make_file_id(id, w->index, i);
+            spec.file_id = id;
+            spec.remote_name = W(u"http://example.com/file.bin");
+            spec.local_name = W(u"C:\\downloads\\file.bin");
+            spec.file_size = DOS_SIZE_UNKNOWN;
+            s = dos_job_add_files(job, &spec, 1, NULL);
+            EXPECT(sh, answer_possible(sh, was_cancelled, s, DOS_OK));
+            if (s == DOS_OK)
+            {
+                atomic_fetch_add(&sh->files_added, 1);
+                added++;
+                /* the same id again must be refused, whatever else is going on */
+                s = dos_job_add_files(job, &spec, 1, NULL);
+                EXPECT(sh, answer_possible(sh, false, s, DOS_E_INVALID_ARG));
+            }
+        }
+
+        EXPECT(sh, dos_job_list_files(job, &files, &count) == DOS_OK);
+        EXPECT(sh, count >= seen_files && count >= added);     /* files are never removed */
+        if (count)
+        {
+            struct dos_file_info fi;
+            dos_file_get_info(files[count - 1], &fi);
+            EXPECT(sh, fi.bytes_total == DOS_SIZE_UNKNOWN && fi.bytes_transferred == 0 && !fi.completed);
+            EXPECT(sh, dos_file_job(files[0]) == job);
+        }
+        seen_files = count;
+        free(files);
+
+        dos_job_get_info(job, &info);
+        EXPECT(sh, info.files_total >= seen_files);
+        EXPECT(sh, info.files_total == 0 || info.bytes_total == DOS_SIZE_UNKNOWN);
+        EXPECT(sh, info.state == DOS_STATE_SUSPENDED || info.state == DOS_STATE_QUEUED
+                   || info.state == DOS_STATE_CANCELLED);
+        EXPECT(sh, !was_cancelled || info.state == DOS_STATE_CANCELLED);
+
+        EXPECT(sh, dos_job_copy_text(job, DOS_JOB_DISPLAY_NAME, malloc, &text) == DOS_OK);
+        EXPECT(sh, text && test_wstr_equal(text, DISPLAY_NAME));
+        free(text);
+
+        if (i & 1)
+        {
+            s = dos_job_resume(job);
+            EXPECT(sh, answer_possible(sh, was_cancelled, s, DOS_OK)
+                       || (!was_cancelled && s == DOS_E_JOB_EMPTY));
+        }
+        else
+        {
+            s = dos_job_suspend(job);
+            EXPECT(sh, answer_possible(sh, was_cancelled, s, DOS_OK));
+        }
+
+        s = dos_job_swap_notify(job, new_ref(sh), &old);
+        EXPECT(sh, answer_possible(sh, was_cancelled, s, DOS_OK));
+        dos_ref_release(old);
+        ref = dos_job_get_notify(job);
+        EXPECT(sh, !was_cancelled || ref == NULL);
+        dos_ref_release(ref);
+    }
+}
+
+/* Runs the workers to the end; with cancel_midway, cancels once they are well under way. */
+static void run_workers(struct shared *sh, bool cancel_midway)
+{
+    test_thread threads[THREADS];
+    struct worker workers[THREADS];
+    unsigned i;
+
+    for (i = 0; i < THREADS; i++)
+    {
+        workers[i].shared = sh;
+        workers[i].index = i;
+        assert_true(test_thread_create(&threads[i], worker_main, &workers[i]));
+    }
+    atomic_store(&sh->go, 1);
+    if (cancel_midway)
+    {
+        struct dos_job_info info;
+        do dos_job_get_info(sh->job, &info); while (info.files_total < THREADS * 8);
+        assert_int_equal(dos_job_cancel(sh->job), DOS_OK);
+        atomic_store(&sh->cancelled, 1);
+    }
+    for (i = 0; i < THREADS; i++) test_thread_join(&threads[i]);
+}
+
+static void assert_no_anomaly(struct shared *sh)
+{
+    if (atomic_load(&sh->anomalies))
+        fail_msg("%u impossible results, the first checked at test_stress.c:%u", atomic_load(&sh->anomalies),
+                 atomic_load(&sh->first_anomaly_line));
+}
+
+static void test_concurrent_use_of_one_job_keeps_counts_and_references_consistent(void **state)
+{
+    struct dos_store *store = dos_store_create();
+    struct shared sh;
+    struct dos_job_info info;
+    struct dos_file **files = NULL;
+    size_t count = 0;
+
+    (void)state;
+    memset(&sh, 0, sizeof(sh));
+    assert_non_null(store);
+    assert_int_equal(dos_store_create_job(store, DISPLAY_NAME, DOS_JOB_DOWNLOAD, W(u"owner"), &sh.job), DOS_OK);
+
+    run_workers(&sh, false);
+    assert_no_anomaly(&sh);
+
+    dos_job_get_info(sh.job, &info);
+    assert_int_equal(atomic_load(&sh.files_added), THREADS * (ITERATIONS / ADD_EVERY));
+    assert_int_equal(info.files_total, atomic_load(&sh.files_added));
+    assert_int_equal(dos_job_list_files(sh.job, &files, &count), DOS_OK);
+    assert_int_equal(count, info.files_total);
+    free(files);
+    /* the job holds exactly the last swapped-in reference */
+    assert_int_equal(atomic_load(&sh.refs_made), THREADS * ITERATIONS);
+    assert_int_equal(atomic_load(&sh.refs_destroyed), atomic_load(&sh.refs_made) - 1);
+
+    assert_int_equal(dos_job_cancel(sh.job), DOS_OK);
+    assert_int_equal(atomic_load(&sh.refs_destroyed), atomic_load(&sh.refs_made));
+    assert_null(dos_job_get_notify(sh.job));
+    assert_int_equal(dos_store_job_count(store), 0);
+
+    dos_job_release(sh.job);
+    dos_store_release(store);
+}
+
+static void test_cancel_racing_concurrent_use_ends_the_job_and_releases_every_reference(void **state)
+{
+    struct dos_store *store = dos_store_create();
+    struct shared sh;
+    struct dos_job_info info;
+
+    (void)state;
+    memset(&sh, 0, sizeof(sh));
+    sh.cancel_races = true;
+    assert_non_null(store);
+    assert_int_equal(dos_store_create_job(store, DISPLAY_NAME, DOS_JOB_DOWNLOAD, W(u"owner"), &sh.job), DOS_OK);
+
+    run_workers(&sh, true);
+    assert_no_anomaly(&sh);
+
+    dos_job_get_info(sh.job, &info);
+    assert_int_equal(info.state, DOS_STATE_CANCELLED);
+    assert_int_equal(info.files_total, atomic_load(&sh.files_added));
+    assert_true(info.files_total >= THREADS * 8);
+    /* after Cancel no reference stays with the job: refused ones came back to the workers */
+    assert_int_equal(atomic_load(&sh.refs_made), THREADS * ITERATIONS);
+    assert_int_equal(atomic_load(&sh.refs_destroyed), atomic_load(&sh.refs_made));
+    assert_int_equal(dos_store_job_count(store), 0);
+
+    dos_job_release(sh.job);
+    dos_store_release(store);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_concurrent_use_of_one_job_keeps_counts_and_references_consistent),
+        cmocka_unit_test(test_cancel_racing_concurrent_use_ends_the_job_and_releases_every_reference),
+    };
+    return cmocka_run_group_tests_name("stress", tests, NULL, NULL);
+}
