@@ -58,6 +58,9 @@ HRESULT canonical_local_name(const struct error_map *errors, const WCHAR *name, 
         if (attrs == INVALID_FILE_ATTRIBUTES || !(attrs & FILE_ATTRIBUTE_DIRECTORY))
             return HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND);
     }
+    /* A name that is an existing folder can never become the file. */
+    attrs = GetFileAttributesW(full);
+    if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY)) return E_INVALIDARG;
     if (!(*out = (WCHAR *)wstr_dup(dchars(full)))) return E_OUTOFMEMORY;
     return S_OK;
 }

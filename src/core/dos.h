@@ -128,6 +128,8 @@ typedef enum dos_error_context
  * classic BITS' minimum retry delay. */
 #define DOS_DEFAULT_NO_PROGRESS_TIMEOUT 86400u
 #define DOS_DEFAULT_RETRY_DELAY 600u
+/* Classic BITS' default maximum download time: 90 days. */
+#define DOS_DEFAULT_MAX_DOWNLOAD_TIME 7776000u
 
 typedef struct dos_range
 {

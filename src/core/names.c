@@ -62,7 +62,12 @@ static dos_status check_components(const dos_char *p)
         }
         if (p == start) return DOS_E_INVALID_ARG;          /* empty component */
         if (is_device_component(start, (size_t)(p - start))) return DOS_E_INVALID_ARG;
-        if (!*p) return DOS_OK;
+        if (!*p)
+        {
+            /* The last component names the file: "." or ".." would name a folder. */
+            size_t len = (size_t)(p - start);
+            return (len <= 2 && start[0] == '.' && start[len - 1] == '.') ? DOS_E_INVALID_ARG : DOS_OK;
+        }
         start = p + 1;
     }
 }

@@ -265,6 +265,7 @@ dos_status dos_store_create_job(struct dos_store *store, const dos_char *display
     job->u32[DOS_JOB_RETRY_DELAY] = DOS_DEFAULT_RETRY_DELAY;
     job->u32[DOS_JOB_NO_PROGRESS_TIMEOUT] = DOS_DEFAULT_NO_PROGRESS_TIMEOUT;
     job->u32[DOS_JOB_COST_FLAGS] = DOS_COST_DEFAULT;
+    job->u32[DOS_JOB_MAX_DOWNLOAD_TIME] = DOS_DEFAULT_MAX_DOWNLOAD_TIME;
     job->proxy_usage = DOS_PROXY_PRECONFIG;
     job->creation_time = job->modification_time = port_now_filetime();
 

@@ -415,6 +415,16 @@ static void test_local_trailing_separator_is_rejected(void **state)
     assert_local(u"\\\\server\\share\\dir\\", DOS_E_INVALID_ARG);
 }
 
+/* "." and ".." as the last component name a folder, not a file. */
+static void test_local_dot_components_at_the_end_are_rejected(void **state)
+{
+    (void)state;
+    assert_local(u"C:\\dir\\.", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\..", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\..\\file.bin", DOS_OK);
+    assert_local(u"C:\\dir\\...bin", DOS_OK);
+}
+
 static void test_local_empty_component_is_rejected(void **state)
 {
     (void)state;
@@ -509,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_local_wildcard_is_rejected),
         cmocka_unit_test(test_local_illegal_path_character_is_rejected),
         cmocka_unit_test(test_local_trailing_separator_is_rejected),
+        cmocka_unit_test(test_local_dot_components_at_the_end_are_rejected),
         cmocka_unit_test(test_local_empty_component_is_rejected),
         cmocka_unit_test(test_local_device_path_prefixes_are_rejected),
         cmocka_unit_test(test_local_unc_path_without_file_on_a_share_is_rejected),

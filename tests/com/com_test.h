@@ -1,0 +1,114 @@
+/*
+ * Shared by the COM tests: the includes every test needs, and how a test
+ * reaches dosvc. Black-box tests load the built dosvc.dll from the test's own
+ * folder and ask its DllGetClassObject, as COM would after registration,
+ * without touching the registry (tests run in parallel in one prefix).
+ * White-box tests link the COM objects directly (DOSVC_WHITE_BOX) and use the
+ * same entry point inside their own image.
+ */
+#ifndef DOSVC_TESTS_COM_TEST_H
+#define DOSVC_TESTS_COM_TEST_H
+
+#define COBJMACROS
+#include <windows.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "DeliveryOptimization.h"
+
+#define assert_hr(expected, actual) assert_int_equal((unsigned)(HRESULT)(expected), (unsigned)(HRESULT)(actual))
+
+typedef HRESULT (WINAPI *get_class_object_fn)(REFCLSID, REFIID, void **);
+typedef HRESULT (WINAPI *can_unload_fn)(void);
+
+#ifdef DOSVC_WHITE_BOX
+HRESULT WINAPI DllGetClassObject(REFCLSID clsid, REFIID riid, void **out);
+HRESULT WINAPI DllCanUnloadNow(void);
+static inline get_class_object_fn dosvc_get_class_object(void) { return DllGetClassObject; }
+static inline can_unload_fn dosvc_can_unload_now(void) { return DllCanUnloadNow; }
+#else
+/* dosvc.dll beside the test executable, loaded once per process. */
+static inline HMODULE dosvc_module(void)
+{
+    static HMODULE module;
+    WCHAR path[MAX_PATH], *slash;
+
+    if (module) return module;
+    GetModuleFileNameW(NULL, path, MAX_PATH);
+    slash = wcsrchr(path, '\\');
+    lstrcpyW(slash + 1, L"dosvc.dll");
+    module = LoadLibraryW(path);
+    return module;
+}
+
+static inline get_class_object_fn dosvc_get_class_object(void)
+{
+    HMODULE module = dosvc_module();
+    return module ? (get_class_object_fn)(void *)GetProcAddress(module, "DllGetClassObject") : NULL;
+}
+
+static inline can_unload_fn dosvc_can_unload_now(void)
+{
+    HMODULE module = dosvc_module();
+    return module ? (can_unload_fn)(void *)GetProcAddress(module, "DllCanUnloadNow") : NULL;
+}
+#endif
+
+/* A new DeliveryOptimization object, asked for riid, through the class factory. */
+static inline HRESULT dosvc_create(REFIID riid, void **out)
+{
+    get_class_object_fn get = dosvc_get_class_object();
+    IClassFactory *factory;
+    HRESULT hr;
+
+    *out = NULL;
+    if (!get) return E_FAIL;
+    if (FAILED(hr = get(&CLSID_DeliveryOptimization, &IID_IClassFactory, (void **)&factory))) return hr;
+    hr = IClassFactory_CreateInstance(factory, NULL, riid, out);
+    IClassFactory_Release(factory);
+    return hr;
+}
+
+static inline IBackgroundCopyManager *dosvc_manager(void)
+{
+    IBackgroundCopyManager *manager = NULL;
+    assert_hr(S_OK, dosvc_create(&IID_IBackgroundCopyManager, (void **)&manager));
+    assert_non_null(manager);
+    return manager;
+}
+
+/* A folder of its own for each test process, under the prefix's temp folder. */
+static inline const WCHAR *dosvc_test_dir(void)
+{
+    static WCHAR dir[MAX_PATH];
+    WCHAR temp[MAX_PATH];
+
+    if (!dir[0])
+    {
+        GetTempPathW(MAX_PATH, temp);
+        wsprintfW(dir, L"%sdosvc-test-%lu", temp, GetCurrentProcessId());
+        CreateDirectoryW(dir, NULL);
+    }
+    return dir;
+}
+
+/* "<test dir>\<name>" in a static buffer (one of four, so a call may use a few). */
+static inline const WCHAR *dosvc_test_path(const WCHAR *name)
+{
+    static WCHAR paths[4][MAX_PATH];
+    static int next;
+    WCHAR *path = paths[next++ % 4];
+    wsprintfW(path, L"%s\\%s", dosvc_test_dir(), name);
+    return path;
+}
+
+/* Reference count of an object, read through AddRef/Release. */
+static inline ULONG dosvc_refcount(void *unknown)
+{
+    IUnknown_AddRef((IUnknown *)unknown);
+    return IUnknown_Release((IUnknown *)unknown);
+}
+
+#endif
