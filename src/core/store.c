@@ -35,7 +35,7 @@ struct dos_file
     struct dos_job *job;           /* the owner; files never outlive it */
     uint32_t index;
     dos_char *text[DOS_FILE_TEXT_COUNT];
-    dos_range *ranges;             /* sorted by offset; NULL: whole file */
+    dos_range *ranges;             /* in the caller's order (the local file's layout); NULL: whole file */
     uint32_t range_count;
     uint64_t file_size;
     uint64_t transferred;
@@ -641,7 +641,7 @@ static dos_status make_file(const struct dos_file_spec *spec, struct dos_file **
     if (!(f = calloc(1, sizeof(*f)))) return DOS_E_OUT_OF_MEMORY;
     f->file_size = spec->file_size;
     if (spec->range_count &&
-        (s = dos_ranges_normalize(spec->ranges, spec->range_count, spec->file_size, &f->ranges)) != DOS_OK)
+        (s = dos_ranges_validate(spec->ranges, spec->range_count, spec->file_size, &f->ranges)) != DOS_OK)
     {
         free(f);
         return s;
@@ -947,7 +947,6 @@ dos_status dos_job_report_error(struct dos_job *job, bool transient, int32_t cod
 dos_status dos_file_record_progress(struct dos_file *file, uint64_t file_size, uint64_t bytes_transferred)
 {
     struct dos_job *job = file->job;
-    dos_range *checked = NULL;
     dos_status s = DOS_OK;
     uint64_t size, total;
 
@@ -956,7 +955,7 @@ dos_status dos_file_record_progress(struct dos_file *file, uint64_t file_size, u
     if (is_final(job->state)) s = DOS_E_INVALID_STATE;
     /* A newly learned size must still hold every requested range. */
     else if (file->range_count && size != DOS_SIZE_UNKNOWN)
-        s = dos_ranges_normalize(file->ranges, file->range_count, size, &checked);
+        s = dos_ranges_validate(file->ranges, file->range_count, size, NULL);
     if (s == DOS_OK)
     {
         total = file->ranges ? dos_ranges_total(file->ranges, file->range_count, size) : size;
@@ -969,7 +968,6 @@ dos_status dos_file_record_progress(struct dos_file *file, uint64_t file_size, u
         }
     }
     unlock(job);
-    free(checked);
     return s;
 }
 
@@ -1089,21 +1087,19 @@ dos_status dos_file_set_local_name(struct dos_file *file, const dos_char *path)
 
 dos_status dos_file_set_size(struct dos_file *file, uint64_t size)
 {
-    dos_range *checked = NULL;
     dos_status s = DOS_OK;
 
     if (size == 0 || size == DOS_SIZE_UNKNOWN) return DOS_E_INVALID_ARG;
     lock(file->job);
     if (!file_settable(file)) s = DOS_E_INVALID_STATE;
     else if (file->range_count)
-        s = dos_ranges_normalize(file->ranges, file->range_count, size, &checked);
+        s = dos_ranges_validate(file->ranges, file->range_count, size, NULL);
     if (s == DOS_OK)
     {
         file->file_size = size;
         touch(file->job);
     }
     unlock(file->job);
-    free(checked);
     return s;
 }
 

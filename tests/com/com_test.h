@@ -5,11 +5,16 @@
  * without touching the registry (tests run in parallel in one prefix).
  * White-box tests link the COM objects directly (DOSVC_WHITE_BOX) and use the
  * same entry point inside their own image.
+ *
+ * Also the helpers more than one test uses: small ones inline here, the rest
+ * (wide string assertions, a client callback) in com_test.c, which every COM
+ * test compiles with its own source.
  */
 #ifndef DOSVC_TESTS_COM_TEST_H
 #define DOSVC_TESTS_COM_TEST_H
 
 #define COBJMACROS
+#define CONST_VTABLE                   /* a test's own COM objects have const vtables */
 #include <windows.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -79,6 +84,41 @@ static inline IBackgroundCopyManager *dosvc_manager(void)
     return manager;
 }
 
+/* Group fixture bodies: COM on this thread and *manager from the class factory; then both gone. */
+static inline int dosvc_setup_manager(IBackgroundCopyManager **manager)
+{
+    if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED))) return -1;
+    return FAILED(dosvc_create(&IID_IBackgroundCopyManager, (void **)manager)) ? -1 : 0;
+}
+
+static inline int dosvc_teardown_manager(IBackgroundCopyManager **manager)
+{
+    IBackgroundCopyManager_Release(*manager);
+    *manager = NULL;
+    CoUninitialize();
+    return 0;
+}
+
+/* A new download job of manager's, asserted made; id may be NULL. */
+static inline IBackgroundCopyJob *dosvc_create_job(IBackgroundCopyManager *manager, const WCHAR *name, GUID *id)
+{
+    IBackgroundCopyJob *job = NULL;
+    GUID ignored;
+
+    assert_hr(S_OK, IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_DOWNLOAD, id ? id : &ignored, &job));
+    assert_non_null(job);
+    return job;
+}
+
+/* unknown's riid interface, asserted there; the caller releases it. */
+static inline void *dosvc_query(void *unknown, REFIID riid)
+{
+    void *out = NULL;
+    assert_hr(S_OK, IUnknown_QueryInterface((IUnknown *)unknown, riid, &out));
+    assert_non_null(out);
+    return out;
+}
+
 /* A folder of its own for each test process, under the prefix's temp folder. */
 static inline const WCHAR *dosvc_test_dir(void)
 {
@@ -110,5 +150,30 @@ static inline ULONG dosvc_refcount(void *unknown)
     IUnknown_AddRef((IUnknown *)unknown);
     return IUnknown_Release((IUnknown *)unknown);
 }
+
+/* ---- com_test.c ------------------------------------------------------------------ */
+
+/* UTF-8 copy of a wide string for messages, "(null)" for NULL (one of four static buffers). */
+const char *dosvc_utf8(const WCHAR *text);
+
+/* Wide strings equal to the character, NULL only to NULL; a failure prints both. */
+void dosvc_wstr_equal(const WCHAR *expected, const WCHAR *actual, const char *file, int line);
+#define assert_wstr_equal(expected, actual) dosvc_wstr_equal(expected, actual, __FILE__, __LINE__)
+
+/* The same for a CoTaskMem string an API returned, which it then frees. */
+void dosvc_owned_wstr_equal(const WCHAR *expected, WCHAR *actual, const char *file, int line);
+#define assert_owned_wstr_equal(expected, actual) dosvc_owned_wstr_equal(expected, actual, __FILE__, __LINE__)
+
+/* A client IBackgroundCopyCallback whose reference count the test reads in refs. It
+ * only counts and never frees itself: keep it static, so that a job outliving a
+ * failed test never calls into a dead stack frame. */
+struct test_callback
+{
+    IBackgroundCopyCallback IBackgroundCopyCallback_iface;
+    LONG refs;
+};
+
+/* Makes callback one holding only the test's own reference (refs 1), returned as IUnknown. */
+IUnknown *new_test_callback(struct test_callback *callback);
 
 #endif

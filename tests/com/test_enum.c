@@ -14,26 +14,10 @@ static IBackgroundCopyManager *manager;
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static void *query(void *unknown, REFIID riid)
-{
-    void *out = NULL;
-    assert_hr(S_OK, IUnknown_QueryInterface((IUnknown *)unknown, riid, &out));
-    assert_non_null(out);
-    return out;
-}
-
-static IBackgroundCopyJob *create_job(const WCHAR *name, GUID *id)
-{
-    IBackgroundCopyJob *job = NULL;
-    GUID ignored;
-    assert_hr(S_OK, IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_DOWNLOAD, id ? id : &ignored, &job));
-    return job;
-}
-
 /* A job holding files "<test dir>\<prefix>0.bin" .. "<prefix><count - 1>.bin", in that order. */
 static IBackgroundCopyJob *job_with_files(const WCHAR *prefix, int count)
 {
-    IBackgroundCopyJob *job = create_job(L"enum tests", NULL);
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"enum tests", NULL);
     WCHAR name[64];
     int i;
 
@@ -121,17 +105,14 @@ static void cancel_all_jobs(void)
 
 static int group_setup(void **state)
 {
-    if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED))) return -1;
-    if (FAILED(dosvc_create(&IID_IBackgroundCopyManager, (void **)&manager))) return -1;
+    if (dosvc_setup_manager(&manager)) return -1;
     cancel_all_jobs();
     return 0;
 }
 
 static int group_teardown(void **state)
 {
-    IBackgroundCopyManager_Release(manager);
-    CoUninitialize();
-    return 0;
+    return dosvc_teardown_manager(&manager);
 }
 
 static int teardown(void **state)
@@ -230,7 +211,7 @@ static void test_files_next_returning_fewer_is_s_false_with_the_count(void **sta
 
 static void test_files_of_an_empty_job_enumerate_nothing(void **state)
 {
-    IBackgroundCopyJob *job = create_job(L"empty", NULL);
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"empty", NULL);
     IEnumBackgroundCopyFiles *files = enum_files(job);
     IBackgroundCopyFile *file = NULL;
     ULONG count = 9, fetched = 9;
@@ -393,7 +374,7 @@ static void test_files_added_after_the_enumerator_are_not_seen(void **state)
 static void test_files_enumerate_in_the_order_they_were_added(void **state)
 {
     static const WCHAR *const names[] = { L"order-c.bin", L"order-a.bin", L"order-b.bin" };
-    IBackgroundCopyJob *job = create_job(L"order", NULL);
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"order", NULL);
     IEnumBackgroundCopyFiles *files;
     BG_FILE_INFO set[2];
     WCHAR *name;
@@ -468,10 +449,10 @@ static void test_files_enumerator_answers_its_own_iid_and_iunknown_only(void **s
     void *out;
     size_t i;
 
-    unknown = query(files, &IID_IUnknown);
+    unknown = dosvc_query(files, &IID_IUnknown);
     assert_ptr_equal(unknown, files);
     IUnknown_Release(unknown);
-    unknown = query(files, &IID_IEnumBackgroundCopyFiles);
+    unknown = dosvc_query(files, &IID_IEnumBackgroundCopyFiles);
     assert_ptr_equal(unknown, files);
     IUnknown_Release(unknown);
     for (i = 0; i < ARRAYSIZE(others); i++)
@@ -492,7 +473,7 @@ static void test_files_enumerator_answers_its_own_iid_and_iunknown_only(void **s
 static void create_jobs(IBackgroundCopyJob **jobs, GUID *ids, int count)
 {
     int i;
-    for (i = 0; i < count; i++) jobs[i] = create_job(L"enumerated", &ids[i]);
+    for (i = 0; i < count; i++) jobs[i] = dosvc_create_job(manager, L"enumerated", &ids[i]);
 }
 
 static void release_jobs(IBackgroundCopyJob **jobs, ULONG count)
@@ -675,7 +656,7 @@ static void test_jobs_created_after_the_enumerator_are_not_seen(void **state)
 
     create_jobs(created, ids, 2);
     jobs = enum_jobs();
-    late = create_job(L"late", NULL);
+    late = dosvc_create_job(manager, L"late", NULL);
     assert_hr(S_OK, IEnumBackgroundCopyJobs_GetCount(jobs, &count));
     assert_int_equal(count, 2);
     assert_hr(S_FALSE, IEnumBackgroundCopyJobs_Next(jobs, 3, items, &fetched));
@@ -757,10 +738,10 @@ static void test_jobs_enumerator_answers_its_own_iid_and_iunknown_only(void **st
     void *out;
     size_t i;
 
-    unknown = query(jobs, &IID_IUnknown);
+    unknown = dosvc_query(jobs, &IID_IUnknown);
     assert_ptr_equal(unknown, jobs);
     IUnknown_Release(unknown);
-    unknown = query(jobs, &IID_IEnumBackgroundCopyJobs);
+    unknown = dosvc_query(jobs, &IID_IEnumBackgroundCopyJobs);
     assert_ptr_equal(unknown, jobs);
     IUnknown_Release(unknown);
     for (i = 0; i < ARRAYSIZE(others); i++)

@@ -26,29 +26,6 @@ static struct dos_job *record;         /* the store's record of job */
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static char *utf8(const WCHAR *s)
-{
-    int size = WideCharToMultiByte(CP_UTF8, 0, s, -1, NULL, 0, NULL, NULL);
-    char *out = malloc(size);
-    WideCharToMultiByte(CP_UTF8, 0, s, -1, out, size, NULL, NULL);
-    return out;
-}
-
-static void wstr_equal(const WCHAR *expected, const WCHAR *actual, const char *file, int line)
-{
-    _assert_true(actual != NULL, "actual != NULL", file, line);
-    if (!lstrcmpW(expected, actual)) return;
-    _assert_string_equal(utf8(expected), utf8(actual), file, line);   /* fails, printing both */
-}
-#define assert_wstr_equal(expected, actual) wstr_equal(expected, actual, __FILE__, __LINE__)
-
-static void owned_wstr_equal(const WCHAR *expected, WCHAR *actual, const char *file, int line)
-{
-    wstr_equal(expected, actual, file, line);
-    CoTaskMemFree(actual);
-}
-#define assert_owned_wstr_equal(expected, actual) owned_wstr_equal(expected, actual, __FILE__, __LINE__)
-
 /* The store's file at index of the current job (the job keeps it alive). */
 static struct dos_file *store_file(size_t index)
 {
@@ -143,16 +120,13 @@ static IBackgroundCopyFile *enumerated_file(ULONG index)
 
 static int group_setup(void **state)
 {
-    if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED))) return -1;
     /* Through the class factory, as a client: it starts the store server_store() returns. */
-    return FAILED(dosvc_create(&IID_IBackgroundCopyManager, (void **)&manager)) ? -1 : 0;
+    return dosvc_setup_manager(&manager);
 }
 
 static int group_teardown(void **state)
 {
-    IBackgroundCopyManager_Release(manager);
-    CoUninitialize();
-    return 0;
+    return dosvc_teardown_manager(&manager);
 }
 
 static int job_setup(void **state)

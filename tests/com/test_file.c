@@ -19,30 +19,6 @@ static IBackgroundCopyJob *job;
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static char *utf8(const WCHAR *s)
-{
-    int size = WideCharToMultiByte(CP_UTF8, 0, s, -1, NULL, 0, NULL, NULL);
-    char *out = malloc(size);
-    WideCharToMultiByte(CP_UTF8, 0, s, -1, out, size, NULL, NULL);
-    return out;
-}
-
-static void wstr_equal(const WCHAR *expected, const WCHAR *actual, const char *file, int line)
-{
-    _assert_true(actual != NULL, "actual != NULL", file, line);
-    if (!lstrcmpW(expected, actual)) return;
-    _assert_string_equal(utf8(expected), utf8(actual), file, line);   /* fails, printing both */
-}
-#define assert_wstr_equal(expected, actual) wstr_equal(expected, actual, __FILE__, __LINE__)
-
-/* Checks and frees a CoTaskMem string an API returned. */
-static void owned_wstr_equal(const WCHAR *expected, WCHAR *actual, const char *file, int line)
-{
-    wstr_equal(expected, actual, file, line);
-    CoTaskMemFree(actual);
-}
-#define assert_owned_wstr_equal(expected, actual) owned_wstr_equal(expected, actual, __FILE__, __LINE__)
-
 /* A malloc'd string of total characters: prefix, then c repeated. */
 static WCHAR *long_string(const WCHAR *prefix, WCHAR c, size_t total)
 {
@@ -52,14 +28,6 @@ static WCHAR *long_string(const WCHAR *prefix, WCHAR c, size_t total)
     for (i = len; i < total; i++) s[i] = c;
     s[total] = 0;
     return s;
-}
-
-static void *query(void *unknown, REFIID riid)
-{
-    void *out = NULL;
-    assert_hr(S_OK, IUnknown_QueryInterface((IUnknown *)unknown, riid, &out));
-    assert_non_null(out);
-    return out;
 }
 
 /* The index-th file of the current job, as riid. */
@@ -75,7 +43,7 @@ static void *file_at(ULONG index, REFIID riid)
     assert_hr(S_OK, IEnumBackgroundCopyFiles_Next(files, 1, &file, &fetched));
     assert_int_equal(fetched, 1);
     IEnumBackgroundCopyFiles_Release(files);
-    out = query(file, riid);
+    out = dosvc_query(file, riid);
     IBackgroundCopyFile_Release(file);
     return out;
 }
@@ -91,7 +59,7 @@ static IBackgroundCopyFile5 *add_file(const WCHAR *remote, const WCHAR *name)
 static IBackgroundCopyFile5 *add_do_file(const WCHAR *id, const WCHAR *name, DWORD count, BG_FILE_RANGE *ranges,
                                          UINT64 size)
 {
-    IDeliveryOptimizationJob *dojob = query(job, &IID_IDeliveryOptimizationJob);
+    IDeliveryOptimizationJob *dojob = dosvc_query(job, &IID_IDeliveryOptimizationJob);
     assert_hr(S_OK, IDeliveryOptimizationJob_AddFileWithRanges(dojob, id, URL, dosvc_test_path(name), count, ranges,
                                                                size));
     IDeliveryOptimizationJob_Release(dojob);
@@ -101,7 +69,7 @@ static IBackgroundCopyFile5 *add_do_file(const WCHAR *id, const WCHAR *name, DWO
 /* A file added through IDeliveryOptimizationJob2::AddFile: no local name yet. */
 static IDeliveryOptimizationFile2 *add_sinkless_file(void)
 {
-    IDeliveryOptimizationJob2 *dojob2 = query(job, &IID_IDeliveryOptimizationJob2);
+    IDeliveryOptimizationJob2 *dojob2 = dosvc_query(job, &IID_IDeliveryOptimizationJob2);
     IDeliveryOptimizationFile2 *file = NULL;
 
     assert_hr(S_OK, IDeliveryOptimizationJob2_AddFile(dojob2, L"content-1", URL, 0, NULL,
@@ -176,15 +144,12 @@ static HRESULT set_property(IDeliveryOptimizationFile2 *file, DOFilePropertyId i
 
 static int group_setup(void **state)
 {
-    if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED))) return -1;
-    return FAILED(dosvc_create(&IID_IBackgroundCopyManager, (void **)&manager)) ? -1 : 0;
+    return dosvc_setup_manager(&manager);
 }
 
 static int group_teardown(void **state)
 {
-    IBackgroundCopyManager_Release(manager);
-    CoUninitialize();
-    return 0;
+    return dosvc_teardown_manager(&manager);
 }
 
 static int job_setup(void **state)
@@ -216,7 +181,7 @@ static void test_file_answers_every_file_interface(void **state)
 
     for (i = 0; i < ARRAYSIZE(file_iids); i++)
     {
-        IUnknown *iface = query(file, file_iids[i]);
+        IUnknown *iface = dosvc_query(file, file_iids[i]);
         IUnknown_Release(iface);
     }
     IBackgroundCopyFile5_Release(file);
@@ -227,17 +192,17 @@ static void test_file_answers_every_file_interface(void **state)
 static void test_file_interfaces_share_one_identity(void **state)
 {
     IBackgroundCopyFile5 *file = add_file(URL, L"identity.bin");
-    IUnknown *unknown = query(file, &IID_IUnknown);
-    IUnknown *dofile = query(file, &IID_IDeliveryOptimizationFile);
-    IUnknown *dofile2 = query(file, &IID_IDeliveryOptimizationFile2);
+    IUnknown *unknown = dosvc_query(file, &IID_IUnknown);
+    IUnknown *dofile = dosvc_query(file, &IID_IDeliveryOptimizationFile);
+    IUnknown *dofile2 = dosvc_query(file, &IID_IDeliveryOptimizationFile2);
     size_t i, j;
 
     for (i = 0; i < ARRAYSIZE(file_iids); i++)
     {
-        IUnknown *iface = query(file, file_iids[i]), *again;
+        IUnknown *iface = dosvc_query(file, file_iids[i]), *again;
         for (j = 0; j < ARRAYSIZE(file_iids); j++)
         {
-            again = query(iface, file_iids[j]);
+            again = dosvc_query(iface, file_iids[j]);
             if (file_iids[j] == &IID_IUnknown) assert_ptr_equal(again, unknown);
             else if (file_iids[j] == &IID_IDeliveryOptimizationFile) assert_ptr_equal(again, dofile);
             else if (file_iids[j] == &IID_IDeliveryOptimizationFile2) assert_ptr_equal(again, dofile2);
@@ -283,7 +248,7 @@ static void test_file_query_interface_adds_a_reference(void **state)
     IDeliveryOptimizationFile *dofile;
 
     assert_int_equal(dosvc_refcount(file), 1);
-    dofile = query(file, &IID_IDeliveryOptimizationFile);
+    dofile = dosvc_query(file, &IID_IDeliveryOptimizationFile);
     assert_int_equal(dosvc_refcount(file), 2);
     assert_int_equal(IDeliveryOptimizationFile_Release(dofile), 1);
     assert_int_equal(IBackgroundCopyFile5_Release(file), 0);
@@ -348,7 +313,7 @@ static void test_progress_with_a_known_file_size_reports_that_size(void **state)
 static void test_progress_with_ranges_totals_the_requested_bytes(void **state)
 {
     BG_FILE_RANGE ranges[] = { { 100, 50 }, { 0, 10 } };
-    IBackgroundCopyJob3 *job3 = query(job, &IID_IBackgroundCopyJob3);
+    IBackgroundCopyJob3 *job3 = dosvc_query(job, &IID_IBackgroundCopyJob3);
     IBackgroundCopyFile5 *file;
 
     assert_hr(S_OK, IBackgroundCopyJob3_AddFileWithRanges(job3, URL, dosvc_test_path(L"ranges.bin"), 2, ranges));
@@ -361,7 +326,7 @@ static void test_progress_with_ranges_totals_the_requested_bytes(void **state)
 static void test_progress_with_a_range_to_eof_of_unknown_size_is_unknown(void **state)
 {
     BG_FILE_RANGE ranges[] = { { 0, 10 }, { 900, BG_LENGTH_TO_EOF } };
-    IBackgroundCopyJob3 *job3 = query(job, &IID_IBackgroundCopyJob3);
+    IBackgroundCopyJob3 *job3 = dosvc_query(job, &IID_IBackgroundCopyJob3);
     IBackgroundCopyFile5 *file;
 
     assert_hr(S_OK, IBackgroundCopyJob3_AddFileWithRanges(job3, URL, dosvc_test_path(L"eof.bin"), 2, ranges));
@@ -401,24 +366,26 @@ static void test_get_file_ranges_without_ranges_is_s_false_with_none(void **stat
     IBackgroundCopyFile5_Release(file);
 }
 
-static void test_get_file_ranges_returns_the_ranges_sorted_by_offset(void **state)
+/* The ranges come back as given: that order is the local file's layout (classic
+ * AddFileWithRanges: the ranges are written to the local file in the order given). */
+static void test_get_file_ranges_returns_the_ranges_in_the_order_given(void **state)
 {
     BG_FILE_RANGE given[] = { { 500, 5 }, { 0, 10 }, { 100, 50 } };
-    IBackgroundCopyJob3 *job3 = query(job, &IID_IBackgroundCopyJob3);
+    IBackgroundCopyJob3 *job3 = dosvc_query(job, &IID_IBackgroundCopyJob3);
     BG_FILE_RANGE *ranges = NULL;
     IBackgroundCopyFile5 *file;
     DWORD count = 0;
 
-    assert_hr(S_OK, IBackgroundCopyJob3_AddFileWithRanges(job3, URL, dosvc_test_path(L"sorted.bin"), 3, given));
+    assert_hr(S_OK, IBackgroundCopyJob3_AddFileWithRanges(job3, URL, dosvc_test_path(L"ordered.bin"), 3, given));
     IBackgroundCopyJob3_Release(job3);
     file = file_at(0, &IID_IBackgroundCopyFile5);
 
     assert_hr(S_OK, IBackgroundCopyFile5_GetFileRanges(file, &count, &ranges));
     assert_int_equal(count, 3);
     assert_non_null(ranges);
-    assert_true(ranges[0].InitialOffset == 0 && ranges[0].Length == 10);
-    assert_true(ranges[1].InitialOffset == 100 && ranges[1].Length == 50);
-    assert_true(ranges[2].InitialOffset == 500 && ranges[2].Length == 5);
+    assert_true(ranges[0].InitialOffset == 500 && ranges[0].Length == 5);
+    assert_true(ranges[1].InitialOffset == 0 && ranges[1].Length == 10);
+    assert_true(ranges[2].InitialOffset == 100 && ranges[2].Length == 50);
     CoTaskMemFree(ranges);
     IBackgroundCopyFile5_Release(file);
 }
@@ -530,7 +497,7 @@ static void test_temporary_name_is_beside_the_local_name_and_names_job_and_index
 static void test_temporary_name_follows_the_sink_file_path(void **state)
 {
     IDeliveryOptimizationFile2 *file = add_sinkless_file();
-    IBackgroundCopyFile3 *file3 = query(file, &IID_IBackgroundCopyFile3);
+    IBackgroundCopyFile3 *file3 = dosvc_query(file, &IID_IBackgroundCopyFile3);
     WCHAR sub[MAX_PATH], guid[40], expected[MAX_PATH], *name = NULL;
     GUID id;
 
@@ -658,7 +625,7 @@ static void test_get_unknown_bits_file_property_is_unknown_property_id(void **st
 
 static DOSwarmStats get_stats(IBackgroundCopyFile5 *file)
 {
-    IDeliveryOptimizationFile *dofile = query(file, &IID_IDeliveryOptimizationFile);
+    IDeliveryOptimizationFile *dofile = dosvc_query(file, &IID_IDeliveryOptimizationFile);
     DOSwarmStats stats;
 
     memset(&stats, 0xcc, sizeof(stats));
@@ -748,7 +715,7 @@ static void test_stats_of_a_foreground_job_are_not_background(void **state)
 static void test_get_stats_with_null_out_fails_with_invalidarg(void **state)
 {
     IBackgroundCopyFile5 *file = add_file(URL, L"statsnull.bin");
-    IDeliveryOptimizationFile *dofile = query(file, &IID_IDeliveryOptimizationFile);
+    IDeliveryOptimizationFile *dofile = dosvc_query(file, &IID_IDeliveryOptimizationFile);
 
     assert_hr(E_INVALIDARG, IDeliveryOptimizationFile_GetStats(dofile, NULL));
     IDeliveryOptimizationFile_Release(dofile);
@@ -760,7 +727,7 @@ static void test_get_stats_with_null_out_fails_with_invalidarg(void **state)
 static void test_sink_file_path_is_not_set_for_a_file_added_without_one(void **state)
 {
     IDeliveryOptimizationFile2 *file = add_sinkless_file();
-    IBackgroundCopyFile *bits = query(file, &IID_IBackgroundCopyFile);
+    IBackgroundCopyFile *bits = dosvc_query(file, &IID_IBackgroundCopyFile);
     WCHAR *name = NULL;
     VARIANT value;
 
@@ -774,7 +741,7 @@ static void test_sink_file_path_is_not_set_for_a_file_added_without_one(void **s
 static void test_sink_file_path_set_becomes_the_local_name(void **state)
 {
     IDeliveryOptimizationFile2 *file = add_sinkless_file();
-    IBackgroundCopyFile *bits = query(file, &IID_IBackgroundCopyFile);
+    IBackgroundCopyFile *bits = dosvc_query(file, &IID_IBackgroundCopyFile);
     WCHAR given[MAX_PATH], *name = NULL;
     VARIANT value;
 
@@ -809,7 +776,7 @@ static void test_setting_the_sink_file_path_lets_the_job_resume(void **state)
 static void test_sink_file_path_of_a_file_added_with_a_local_name_is_that_name(void **state)
 {
     IBackgroundCopyFile5 *bits = add_file(URL, L"bitsink.bin");
-    IDeliveryOptimizationFile2 *file = query(bits, &IID_IDeliveryOptimizationFile2);
+    IDeliveryOptimizationFile2 *file = dosvc_query(bits, &IID_IDeliveryOptimizationFile2);
     VARIANT value;
 
     assert_hr(S_OK, IDeliveryOptimizationFile2_GetProperty(file, DOFilePropertyId_DownloadSinkFilePath, &value));
@@ -859,7 +826,7 @@ static void test_sink_file_path_rejects_other_variant_types(void **state)
 static void test_sink_file_path_cannot_change_once_the_job_is_queued(void **state)
 {
     IBackgroundCopyFile5 *bits = add_file(URL, L"queuedsink.bin");
-    IDeliveryOptimizationFile2 *file = query(bits, &IID_IDeliveryOptimizationFile2);
+    IDeliveryOptimizationFile2 *file = dosvc_query(bits, &IID_IDeliveryOptimizationFile2);
     WCHAR *name = NULL;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
@@ -902,7 +869,7 @@ static void test_total_size_is_not_set_while_unknown(void **state)
 static void test_total_size_of_a_file_added_with_a_size_is_that_size(void **state)
 {
     IBackgroundCopyFile5 *bits = add_do_file(L"known", L"known.bin", 0, NULL, 1234);
-    IDeliveryOptimizationFile2 *file = query(bits, &IID_IDeliveryOptimizationFile2);
+    IDeliveryOptimizationFile2 *file = dosvc_query(bits, &IID_IDeliveryOptimizationFile2);
     VARIANT value;
 
     assert_hr(S_OK, IDeliveryOptimizationFile2_GetProperty(file, DOFilePropertyId_TotalSizeBytes, &value));
@@ -915,7 +882,7 @@ static void test_total_size_of_a_file_added_with_a_size_is_that_size(void **stat
 static void test_total_size_set_round_trips_and_becomes_the_progress_total(void **state)
 {
     IDeliveryOptimizationFile2 *file = add_sinkless_file();
-    IBackgroundCopyFile5 *bits = query(file, &IID_IBackgroundCopyFile5);
+    IBackgroundCopyFile5 *bits = dosvc_query(file, &IID_IBackgroundCopyFile5);
     VARIANT value;
 
     assert_hr(S_OK, set_property(file, DOFilePropertyId_TotalSizeBytes, ui8_variant(777)));
@@ -1059,7 +1026,7 @@ int main(void)
     };
     const struct CMUnitTest file2[] = {
         JOB_TEST(test_get_file_ranges_without_ranges_is_s_false_with_none),
-        JOB_TEST(test_get_file_ranges_returns_the_ranges_sorted_by_offset),
+        JOB_TEST(test_get_file_ranges_returns_the_ranges_in_the_order_given),
         JOB_TEST(test_get_file_ranges_with_null_outs_fails_with_invalidarg),
         JOB_TEST(test_set_remote_name_replaces_the_remote_name),
         JOB_TEST(test_set_remote_name_accepts_2200_characters_and_rejects_2201),

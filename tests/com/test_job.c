@@ -9,7 +9,6 @@
  * and releases it. Job5 inherits every classic method, so one pointer reaches
  * Job to Job5; the DO interfaces are asked for with QueryInterface.
  */
-#define CONST_VTABLE
 #include "com_test.h"
 
 #include <sddl.h>
@@ -27,20 +26,6 @@ static const GUID CLSID_notify_server =
     { 0x2e5e84e9, 0x4049, 0x4244, { 0xb7, 0x28, 0x2d, 0x24, 0x22, 0x71, 0x57, 0xc7 } };
 
 /* ---- helpers: text ------------------------------------------------------------ */
-
-/* UTF-8 copy of a wide string for cmocka's string assertions (one of four static buffers). */
-static const char *utf8(const WCHAR *text)
-{
-    static char buffers[4][8192];
-    static int next;
-    char *buffer = buffers[next++ % 4];
-
-    if (!text) return "(null)";
-    if (!WideCharToMultiByte(CP_UTF8, 0, text, -1, buffer, sizeof(buffers[0]), NULL, NULL)) buffer[0] = 0;
-    return buffer;
-}
-
-#define assert_wstr_equal(expected, actual) assert_string_equal(utf8(expected), utf8(actual))
 
 static BOOL wstr_same(const WCHAR *a, const WCHAR *b)
 {
@@ -197,7 +182,7 @@ static void assert_add_file_fails(IBackgroundCopyJob5 *job, HRESULT expected, co
     HRESULT hr = IBackgroundCopyJob5_AddFile(job, remote, local);
 
     if (hr != expected)
-        fail_msg("AddFile(\"%s\", \"%s\") returned 0x%08lx, expected 0x%08lx", utf8(remote), utf8(local),
+        fail_msg("AddFile(\"%s\", \"%s\") returned 0x%08lx, expected 0x%08lx", dosvc_utf8(remote), dosvc_utf8(local),
                  (unsigned long)hr, (unsigned long)expected);
     assert_int_equal(files_total(job), before);
 }
@@ -239,77 +224,10 @@ static void expect_hr(const char *call, HRESULT expected, HRESULT actual, int *f
 
 #define EXPECT_HR(expected, call) expect_hr(#call, (expected), (call), &failures)
 
-/* ---- a client callback whose reference count the test can read ------------------------ */
-
-struct callback
-{
-    IBackgroundCopyCallback IBackgroundCopyCallback_iface;
-    LONG refs;
-};
-
-static inline struct callback *impl_from_IBackgroundCopyCallback(IBackgroundCopyCallback *iface)
-{
-    return CONTAINING_RECORD(iface, struct callback, IBackgroundCopyCallback_iface);
-}
-
-static HRESULT WINAPI callback_QueryInterface(IBackgroundCopyCallback *iface, REFIID riid, void **out)
-{
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyCallback))
-    {
-        *out = iface;
-        IBackgroundCopyCallback_AddRef(iface);
-        return S_OK;
-    }
-    *out = NULL;
-    return E_NOINTERFACE;
-}
-
-static ULONG WINAPI callback_AddRef(IBackgroundCopyCallback *iface)
-{
-    return InterlockedIncrement(&impl_from_IBackgroundCopyCallback(iface)->refs);
-}
-
-static ULONG WINAPI callback_Release(IBackgroundCopyCallback *iface)
-{
-    return InterlockedDecrement(&impl_from_IBackgroundCopyCallback(iface)->refs);
-}
-
-static HRESULT WINAPI callback_JobTransferred(IBackgroundCopyCallback *iface, IBackgroundCopyJob *job)
-{
-    return S_OK;
-}
-
-static HRESULT WINAPI callback_JobError(IBackgroundCopyCallback *iface, IBackgroundCopyJob *job,
-                                        IBackgroundCopyError *error)
-{
-    return S_OK;
-}
-
-static HRESULT WINAPI callback_JobModification(IBackgroundCopyCallback *iface, IBackgroundCopyJob *job, DWORD reserved)
-{
-    return S_OK;
-}
-
-static const IBackgroundCopyCallbackVtbl callback_vtbl =
-{
-    callback_QueryInterface,
-    callback_AddRef,
-    callback_Release,
-    callback_JobTransferred,
-    callback_JobError,
-    callback_JobModification,
-};
+/* ---- client callbacks whose reference counts the test can read ------------------------ */
 
 /* Static, so a job that outlives a failed test never calls into a dead stack frame. */
-static struct callback callbacks[2];
-
-/* A callback holding only the test's own reference. */
-static IUnknown *new_callback(struct callback *callback)
-{
-    callback->IBackgroundCopyCallback_iface.lpVtbl = &callback_vtbl;
-    callback->refs = 1;
-    return (IUnknown *)&callback->IBackgroundCopyCallback_iface;
-}
+static struct test_callback callbacks[2];
 
 /* An object that is nothing but IUnknown. */
 struct plain
@@ -346,16 +264,12 @@ static const IUnknownVtbl plain_vtbl = { plain_QueryInterface, plain_AddRef, pla
 
 static int setup_group(void **state)
 {
-    if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED))) return -1;
-    return FAILED(dosvc_create(&IID_IBackgroundCopyManager, (void **)&manager)) ? -1 : 0;
+    return dosvc_setup_manager(&manager);
 }
 
 static int teardown_group(void **state)
 {
-    IBackgroundCopyManager_Release(manager);
-    manager = NULL;
-    CoUninitialize();
-    return 0;
+    return dosvc_teardown_manager(&manager);
 }
 
 static int setup_job(void **state)
@@ -897,7 +811,7 @@ static void give_job_everything(IBackgroundCopyJob5 *job)
                                                     dword_value(BITS_COST_STATE_UNRESTRICTED)));
     assert_hr(S_OK, IBackgroundCopyJob5_SetProperty(job, BITS_JOB_PROPERTY_NOTIFICATION_CLSID,
                                                     clsid_value(&CLSID_notify_server)));
-    assert_hr(S_OK, IBackgroundCopyJob5_SetNotifyInterface(job, new_callback(&callbacks[0])));
+    assert_hr(S_OK, IBackgroundCopyJob5_SetNotifyInterface(job, new_test_callback(&callbacks[0])));
 }
 
 static void expect_refused(const char *call, HRESULT hr, IBackgroundCopyJob5 *job, const struct snapshot *before,
@@ -953,7 +867,7 @@ static void assert_every_mutator_refused(IBackgroundCopyJob5 *job)
     EXPECT_REFUSED(IBackgroundCopyJob5_SetDescription(job, L"changed"));
     EXPECT_REFUSED(IBackgroundCopyJob5_SetPriority(job, BG_JOB_PRIORITY_FOREGROUND));
     EXPECT_REFUSED(IBackgroundCopyJob5_SetNotifyFlags(job, BG_NOTIFY_JOB_MODIFICATION));
-    EXPECT_REFUSED(IBackgroundCopyJob5_SetNotifyInterface(job, new_callback(&callbacks[1])));
+    EXPECT_REFUSED(IBackgroundCopyJob5_SetNotifyInterface(job, new_test_callback(&callbacks[1])));
     EXPECT_REFUSED(IBackgroundCopyJob5_SetMinimumRetryDelay(job, 60));
     EXPECT_REFUSED(IBackgroundCopyJob5_SetNoProgressTimeout(job, 60));
     EXPECT_REFUSED(IBackgroundCopyJob5_SetProxySettings(job, BG_JOB_PROXY_USAGE_NO_PROXY, NULL, NULL));
@@ -1558,7 +1472,7 @@ static void test_set_notify_interface_rejects_object_without_callback_interface(
 static void test_set_notify_interface_holds_exactly_one_reference(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
-    IUnknown *callback = new_callback(&callbacks[0]);
+    IUnknown *callback = new_test_callback(&callbacks[0]);
 
     assert_hr(S_OK, IBackgroundCopyJob5_SetNotifyInterface(job, callback));
     assert_int_equal(callbacks[0].refs, 2);
@@ -1568,7 +1482,7 @@ static void test_set_notify_interface_holds_exactly_one_reference(void **state)
 static void test_get_notify_interface_returns_registered_pointer_addrefed(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
-    IUnknown *callback = new_callback(&callbacks[0]), *got = NULL;
+    IUnknown *callback = new_test_callback(&callbacks[0]), *got = NULL;
 
     assert_hr(S_OK, IBackgroundCopyJob5_SetNotifyInterface(job, callback));
     assert_hr(S_OK, IBackgroundCopyJob5_GetNotifyInterface(job, &got));
@@ -1581,7 +1495,7 @@ static void test_get_notify_interface_returns_registered_pointer_addrefed(void *
 static void test_registering_the_same_callback_again_keeps_one_reference(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
-    IUnknown *callback = new_callback(&callbacks[0]);
+    IUnknown *callback = new_test_callback(&callbacks[0]);
 
     assert_hr(S_OK, IBackgroundCopyJob5_SetNotifyInterface(job, callback));
     assert_hr(S_OK, IBackgroundCopyJob5_SetNotifyInterface(job, callback));
@@ -1592,7 +1506,7 @@ static void test_registering_the_same_callback_again_keeps_one_reference(void **
 static void test_replacing_notify_interface_releases_the_previous_one(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
-    IUnknown *first = new_callback(&callbacks[0]), *second = new_callback(&callbacks[1]), *got = NULL;
+    IUnknown *first = new_test_callback(&callbacks[0]), *second = new_test_callback(&callbacks[1]), *got = NULL;
 
     assert_hr(S_OK, IBackgroundCopyJob5_SetNotifyInterface(job, first));
     assert_hr(S_OK, IBackgroundCopyJob5_SetNotifyInterface(job, second));
@@ -1607,7 +1521,7 @@ static void test_replacing_notify_interface_releases_the_previous_one(void **sta
 static void test_set_notify_interface_null_releases_the_callback(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
-    IUnknown *callback = new_callback(&callbacks[0]), *got = (IUnknown *)0xdeadbeef;
+    IUnknown *callback = new_test_callback(&callbacks[0]), *got = (IUnknown *)0xdeadbeef;
 
     assert_hr(S_OK, IBackgroundCopyJob5_SetNotifyInterface(job, callback));
     assert_hr(S_OK, IBackgroundCopyJob5_SetNotifyInterface(job, NULL));
@@ -1620,7 +1534,7 @@ static void test_cancel_releases_the_callback(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
 
-    assert_hr(S_OK, IBackgroundCopyJob5_SetNotifyInterface(job, new_callback(&callbacks[0])));
+    assert_hr(S_OK, IBackgroundCopyJob5_SetNotifyInterface(job, new_test_callback(&callbacks[0])));
     assert_hr(S_OK, IBackgroundCopyJob5_Cancel(job));
     assert_int_equal(callbacks[0].refs, 1);
 }
@@ -1629,7 +1543,7 @@ static void test_complete_releases_the_callback(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
 
-    assert_hr(S_OK, IBackgroundCopyJob5_SetNotifyInterface(job, new_callback(&callbacks[0])));
+    assert_hr(S_OK, IBackgroundCopyJob5_SetNotifyInterface(job, new_test_callback(&callbacks[0])));
     assert_hr(S_OK, IBackgroundCopyJob5_Complete(job));
     assert_int_equal(callbacks[0].refs, 1);
 }

@@ -13,19 +13,6 @@ static IBackgroundCopyManager *manager;
 
 static const GUID GUID_unknown_job = { 0x6c1b4d2e, 0x0f00, 0x4bad, { 0x8e, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77 } };
 
-/* UTF-8 copy of a wide string for cmocka's string assertions (one of four static buffers). */
-static const char *utf8(const WCHAR *text)
-{
-    static char buffers[4][8192];
-    static int next;
-    char *buffer = buffers[next++ % 4];
-
-    if (!text) return "(null)";
-    if (!WideCharToMultiByte(CP_UTF8, 0, text, -1, buffer, sizeof(buffers[0]), NULL, NULL)) buffer[0] = 0;
-    return buffer;
-}
-
-#define assert_wstr_equal(expected, actual) assert_string_equal(utf8(expected), utf8(actual))
 #define assert_guid_equal(expected, actual) assert_memory_equal((expected), (actual), sizeof(GUID))
 
 /* A string of n copies of c, freed with free(). */
@@ -38,16 +25,6 @@ static WCHAR *repeat(WCHAR c, size_t n)
     for (i = 0; i < n; i++) s[i] = c;
     s[n] = 0;
     return s;
-}
-
-static IBackgroundCopyJob *create_job(const WCHAR *name, GUID *id)
-{
-    IBackgroundCopyJob *job = NULL;
-    GUID ignored;
-
-    assert_hr(S_OK, IBackgroundCopyManager_CreateJob(manager, name, BG_JOB_TYPE_DOWNLOAD, id ? id : &ignored, &job));
-    assert_non_null(job);
-    return job;
 }
 
 static void cancel_and_release(IBackgroundCopyJob *job)
@@ -249,7 +226,7 @@ static void test_create_job_returns_a_new_id_and_job(void **state)
 static void test_create_job_gives_each_job_its_own_id(void **state)
 {
     GUID first, second;
-    IBackgroundCopyJob *a = create_job(L"a", &first), *b = create_job(L"b", &second);
+    IBackgroundCopyJob *a = dosvc_create_job(manager, L"a", &first), *b = dosvc_create_job(manager, L"b", &second);
 
     assert_false(IsEqualGUID(&first, &second));
     cancel_and_release(a);
@@ -259,7 +236,7 @@ static void test_create_job_gives_each_job_its_own_id(void **state)
 static void test_created_job_id_matches_get_id(void **state)
 {
     GUID id, got;
-    IBackgroundCopyJob *job = create_job(L"id", &id);
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"id", &id);
 
     assert_hr(S_OK, IBackgroundCopyJob_GetId(job, &got));
     assert_guid_equal(&id, &got);
@@ -269,7 +246,7 @@ static void test_created_job_id_matches_get_id(void **state)
 /* spec 3.1: "The job starts inactive; call Resume to activate it." */
 static void test_created_job_is_suspended(void **state)
 {
-    IBackgroundCopyJob *job = create_job(L"suspended", NULL);
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"suspended", NULL);
 
     assert_int_equal(state_of(job), BG_JOB_STATE_SUSPENDED);
     cancel_and_release(job);
@@ -277,7 +254,7 @@ static void test_created_job_is_suspended(void **state)
 
 static void test_created_job_keeps_its_display_name(void **state)
 {
-    IBackgroundCopyJob *job = create_job(L"Firefox update \x00e9t\x00e9", NULL);
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"Firefox update \x00e9t\x00e9", NULL);
     WCHAR *name = NULL;
 
     assert_hr(S_OK, IBackgroundCopyJob_GetDisplayName(job, &name));
@@ -289,7 +266,7 @@ static void test_created_job_keeps_its_display_name(void **state)
 static void test_created_job_is_listed(void **state)
 {
     ULONG before = listed_jobs();
-    IBackgroundCopyJob *job = create_job(L"listed", NULL);
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"listed", NULL);
 
     assert_int_equal(listed_jobs(), before + 1);
     cancel_and_release(job);
@@ -300,7 +277,7 @@ static void test_created_job_is_listed(void **state)
 static void test_create_job_accepts_256_character_name(void **state)
 {
     WCHAR *name = repeat('n', 256);
-    IBackgroundCopyJob *job = create_job(name, NULL);
+    IBackgroundCopyJob *job = dosvc_create_job(manager, name, NULL);
 
     free(name);
     cancel_and_release(job);
@@ -357,7 +334,7 @@ static void test_create_job_rejects_null_out(void **state)
 static void test_get_job_finds_created_job(void **state)
 {
     GUID id, got;
-    IBackgroundCopyJob *job = create_job(L"findable", &id), *found = NULL;
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"findable", &id), *found = NULL;
     WCHAR *name = NULL;
 
     assert_hr(S_OK, IBackgroundCopyManager_GetJob(manager, &id, &found));
@@ -375,7 +352,7 @@ static void test_get_job_finds_created_job(void **state)
 static void test_get_job_view_sees_changes_made_through_another_view(void **state)
 {
     GUID id;
-    IBackgroundCopyJob *job = create_job(L"before", &id), *found = NULL;
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"before", &id), *found = NULL;
     WCHAR *name = NULL;
 
     assert_hr(S_OK, IBackgroundCopyManager_GetJob(manager, &id, &found));
@@ -398,7 +375,7 @@ static void test_get_job_of_unknown_id_fails_with_job_not_found(void **state)
 static void test_get_job_after_cancel_fails_with_job_not_found(void **state)
 {
     GUID id;
-    IBackgroundCopyJob *job = create_job(L"cancelled", &id), *found = (IBackgroundCopyJob *)0xdeadbeef;
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"cancelled", &id), *found = (IBackgroundCopyJob *)0xdeadbeef;
 
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     assert_hr(DO_E_JOB_NOT_FOUND, IBackgroundCopyManager_GetJob(manager, &id, &found));
@@ -409,7 +386,7 @@ static void test_get_job_after_cancel_fails_with_job_not_found(void **state)
 static void test_get_job_after_complete_fails_with_job_not_found(void **state)
 {
     GUID id;
-    IBackgroundCopyJob *job = create_job(L"completed", &id), *found = (IBackgroundCopyJob *)0xdeadbeef;
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"completed", &id), *found = (IBackgroundCopyJob *)0xdeadbeef;
 
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
     assert_hr(DO_E_JOB_NOT_FOUND, IBackgroundCopyManager_GetJob(manager, &id, &found));
@@ -420,7 +397,7 @@ static void test_get_job_after_complete_fails_with_job_not_found(void **state)
 static void test_get_job_with_null_out_fails_with_invalid_arg(void **state)
 {
     GUID id;
-    IBackgroundCopyJob *job = create_job(L"null out", &id);
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"null out", &id);
 
     assert_hr(E_INVALIDARG, IBackgroundCopyManager_GetJob(manager, &id, NULL));
     cancel_and_release(job);
@@ -447,7 +424,7 @@ static void test_managers_share_one_store(void **state)
 static void test_enum_jobs_of_caller_lists_created_job(void **state)
 {
     GUID id;
-    IBackgroundCopyJob *job = create_job(L"mine", &id);
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"mine", &id);
     IEnumBackgroundCopyJobs *jobs = enum_jobs(0);
 
     assert_true(position_of(jobs, &id) >= 0);
@@ -458,7 +435,7 @@ static void test_enum_jobs_of_caller_lists_created_job(void **state)
 static void test_enum_jobs_of_all_users_lists_created_job(void **state)
 {
     GUID id;
-    IBackgroundCopyJob *job = create_job(L"anyone's", &id);
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"anyone's", &id);
     IEnumBackgroundCopyJobs *jobs = enum_jobs(BG_JOB_ENUM_ALL_USERS);
 
     assert_true(position_of(jobs, &id) >= 0);
@@ -493,7 +470,7 @@ static void test_enum_jobs_lists_oldest_first(void **state)
     int first, second, third;
     int i;
 
-    for (i = 0; i < 3; i++) job[i] = create_job(L"ordered", &ids[i]);
+    for (i = 0; i < 3; i++) job[i] = dosvc_create_job(manager, L"ordered", &ids[i]);
     jobs = enum_jobs(BG_JOB_ENUM_ALL_USERS);
     first = position_of(jobs, &ids[0]);
     second = position_of(jobs, &ids[1]);
@@ -509,12 +486,12 @@ static void test_enum_jobs_lists_oldest_first(void **state)
 static void test_enum_jobs_is_a_snapshot(void **state)
 {
     GUID old_id, new_id;
-    IBackgroundCopyJob *old_job = create_job(L"old", &old_id), *new_job;
+    IBackgroundCopyJob *old_job = dosvc_create_job(manager, L"old", &old_id), *new_job;
     IEnumBackgroundCopyJobs *jobs = enum_jobs(BG_JOB_ENUM_ALL_USERS);
     ULONG before = 0, after = 0;
 
     assert_hr(S_OK, IEnumBackgroundCopyJobs_GetCount(jobs, &before));
-    new_job = create_job(L"new", &new_id);
+    new_job = dosvc_create_job(manager, L"new", &new_id);
     assert_hr(S_OK, IEnumBackgroundCopyJobs_GetCount(jobs, &after));
     assert_int_equal(after, before);
     assert_true(position_of(jobs, &old_id) >= 0);
@@ -527,8 +504,8 @@ static void test_enum_jobs_is_a_snapshot(void **state)
 static void test_enum_jobs_omits_cancelled_and_completed_jobs(void **state)
 {
     GUID cancelled_id, completed_id;
-    IBackgroundCopyJob *cancelled = create_job(L"cancelled", &cancelled_id);
-    IBackgroundCopyJob *completed = create_job(L"completed", &completed_id);
+    IBackgroundCopyJob *cancelled = dosvc_create_job(manager, L"cancelled", &cancelled_id);
+    IBackgroundCopyJob *completed = dosvc_create_job(manager, L"completed", &completed_id);
     IEnumBackgroundCopyJobs *jobs;
 
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(cancelled));
@@ -561,7 +538,7 @@ static void assert_description_contains(HRESULT code, const WCHAR *part)
     WCHAR *text = describe(code);
 
     if (!wcsstr(text, part)) fail_msg("description of 0x%08lx is \"%s\", lacking \"%s\"", (unsigned long)code,
-                                      utf8(text), utf8(part));
+                                      dosvc_utf8(text), dosvc_utf8(part));
     CoTaskMemFree(text);
 }
 
@@ -605,16 +582,12 @@ static void test_error_description_with_null_out_fails_with_invalid_arg(void **s
 
 static int setup_manager(void **state)
 {
-    if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED))) return -1;
-    return FAILED(dosvc_create(&IID_IBackgroundCopyManager, (void **)&manager)) ? -1 : 0;
+    return dosvc_setup_manager(&manager);
 }
 
 static int teardown_manager(void **state)
 {
-    IBackgroundCopyManager_Release(manager);
-    manager = NULL;
-    CoUninitialize();
-    return 0;
+    return dosvc_teardown_manager(&manager);
 }
 
 int main(void)

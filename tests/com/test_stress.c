@@ -8,7 +8,6 @@
  * checks one consequence. A deadlock shows as workers that never finish, which
  * fails the tests instead of hanging them.
  */
-#define CONST_VTABLE
 #include "com_test.h"
 
 #include <stdio.h>
@@ -18,70 +17,8 @@
 #define DEADLOCK_TIMEOUT_MS 30000
 #define URL L"https://example.com/stress.bin"
 
-/* ---- a client callback that counts its references ------------------------------ */
-
-struct callback
-{
-    IBackgroundCopyCallback IBackgroundCopyCallback_iface;
-    LONG refs;
-};
-
-static struct callback *impl_from_IBackgroundCopyCallback(IBackgroundCopyCallback *iface)
-{
-    return CONTAINING_RECORD(iface, struct callback, IBackgroundCopyCallback_iface);
-}
-
-static HRESULT WINAPI callback_QueryInterface(IBackgroundCopyCallback *iface, REFIID riid, void **out)
-{
-    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyCallback))
-    {
-        *out = iface;
-        IBackgroundCopyCallback_AddRef(iface);
-        return S_OK;
-    }
-    *out = NULL;
-    return E_NOINTERFACE;
-}
-
-static ULONG WINAPI callback_AddRef(IBackgroundCopyCallback *iface)
-{
-    return InterlockedIncrement(&impl_from_IBackgroundCopyCallback(iface)->refs);
-}
-
-/* The object is static: its count is only observed, never acted on. */
-static ULONG WINAPI callback_Release(IBackgroundCopyCallback *iface)
-{
-    return InterlockedDecrement(&impl_from_IBackgroundCopyCallback(iface)->refs);
-}
-
-static HRESULT WINAPI callback_JobTransferred(IBackgroundCopyCallback *iface, IBackgroundCopyJob *job)
-{
-    return S_OK;
-}
-
-static HRESULT WINAPI callback_JobError(IBackgroundCopyCallback *iface, IBackgroundCopyJob *job,
-                                        IBackgroundCopyError *error)
-{
-    return S_OK;
-}
-
-static HRESULT WINAPI callback_JobModification(IBackgroundCopyCallback *iface, IBackgroundCopyJob *job,
-                                               DWORD reserved)
-{
-    return S_OK;
-}
-
-static const IBackgroundCopyCallbackVtbl callback_vtbl =
-{
-    callback_QueryInterface,
-    callback_AddRef,
-    callback_Release,
-    callback_JobTransferred,
-    callback_JobError,
-    callback_JobModification,
-};
-
-static struct callback callback = { { &callback_vtbl }, 1 };
+/* The client callback every worker sets; the scenario starts it at one reference. */
+static struct test_callback callback;
 
 /* ---- what the scenario saw ------------------------------------------------------ */
 
@@ -242,6 +179,7 @@ static void run_scenario(void)
     int i;
 
     dosvc_test_dir();          /* made once here: workers only read it */
+    new_test_callback(&callback);
     if (FAILED(dosvc_create(&IID_IBackgroundCopyManager, (void **)&manager))) return;
     if (FAILED(IBackgroundCopyManager_CreateJob(manager, L"stress", BG_JOB_TYPE_DOWNLOAD, &job_id, &shared_job))) return;
     /* One file first, so that Resume never meets an empty job. */

@@ -1,5 +1,5 @@
 /*
- * Byte ranges (ranges.h): what dos_ranges_normalize accepts, how it sorts,
+ * Byte ranges (ranges.h): what dos_ranges_validate accepts, how it sorts,
  * which errors it gives (spec 3.12, 5.7), and the byte count dos_ranges_total
  * reports for known and unknown file sizes (spec 5.5).
  */
@@ -18,14 +18,14 @@
 #define EOF_ DOS_LENGTH_TO_EOF
 #define UNKNOWN DOS_SIZE_UNKNOWN
 
-/* Normalizes and expects the status; on failure the result must be NULL. */
-static dos_range *normalize(const dos_range *ranges, uint32_t count, uint64_t size, dos_status want)
+/* Validates and expects the status; on failure the copy must be NULL. */
+static dos_range *validate(const dos_range *ranges, uint32_t count, uint64_t size, dos_status want)
 {
-    dos_range *sorted = POISON(dos_range *);
-    assert_int_equal(dos_ranges_normalize(ranges, count, size, &sorted), want);
-    if (want != DOS_OK) assert_null(sorted);
-    else assert_non_null(sorted);
-    return sorted;
+    dos_range *copy = POISON(dos_range *);
+    assert_int_equal(dos_ranges_validate(ranges, count, size, &copy), want);
+    if (want != DOS_OK) assert_null(copy);
+    else assert_non_null(copy);
+    return copy;
 }
 
 static void assert_range(const dos_range *r, uint64_t offset, uint64_t length)
@@ -34,24 +34,34 @@ static void assert_range(const dos_range *r, uint64_t offset, uint64_t length)
     assert_int_equal(r->length, length);
 }
 
-/* ---- normalize: accepted input ------------------------------------------- */
+/* ---- validate: accepted input ------------------------------------------- */
 
-static void test_ranges_come_back_sorted_by_offset(void **state)
+/* The copy keeps the caller's order: it is the local file's layout (classic AddFileWithRanges). */
+static void test_ranges_come_back_in_the_order_given(void **state)
 {
     const dos_range in[] = { { 500, 10 }, { 0, 100 }, { 200, 50 }, { 100, 1 } };
-    dos_range *out = normalize(in, COUNT(in), UNKNOWN, DOS_OK);
+    dos_range *out = validate(in, COUNT(in), UNKNOWN, DOS_OK);
     (void)state;
-    assert_range(&out[0], 0, 100);
-    assert_range(&out[1], 100, 1);
+    assert_range(&out[0], 500, 10);
+    assert_range(&out[1], 0, 100);
     assert_range(&out[2], 200, 50);
-    assert_range(&out[3], 500, 10);
+    assert_range(&out[3], 100, 1);
     free(out);
+}
+
+static void test_validation_without_a_copy_only_checks(void **state)
+{
+    const dos_range good[] = { { 500, 10 }, { 0, 100 } };
+    const dos_range overlapping[] = { { 0, 100 }, { 50, 10 } };
+    (void)state;
+    assert_int_equal(dos_ranges_validate(good, COUNT(good), UNKNOWN, NULL), DOS_OK);
+    assert_int_equal(dos_ranges_validate(overlapping, COUNT(overlapping), UNKNOWN, NULL), DOS_E_OVERLAPPING_RANGES);
 }
 
 static void test_caller_ranges_are_not_reordered(void **state)
 {
     dos_range in[] = { { 500, 10 }, { 0, 100 } };
-    dos_range *out = normalize(in, COUNT(in), UNKNOWN, DOS_OK);
+    dos_range *out = validate(in, COUNT(in), UNKNOWN, DOS_OK);
     (void)state;
     assert_range(&in[0], 500, 10);
     assert_range(&in[1], 0, 100);
@@ -61,10 +71,10 @@ static void test_caller_ranges_are_not_reordered(void **state)
 static void test_adjacent_ranges_are_accepted(void **state)
 {
     const dos_range in[] = { { 10, 10 }, { 0, 10 }, { 20, 5 } };
-    dos_range *out = normalize(in, COUNT(in), 25, DOS_OK);
+    dos_range *out = validate(in, COUNT(in), 25, DOS_OK);
     (void)state;
-    assert_range(&out[0], 0, 10);
-    assert_range(&out[1], 10, 10);
+    assert_range(&out[0], 10, 10);
+    assert_range(&out[1], 0, 10);
     assert_range(&out[2], 20, 5);
     free(out);
 }
@@ -73,7 +83,7 @@ static void test_range_ending_at_known_size_is_accepted(void **state)
 {
     const dos_range in[] = { { 90, 10 } };
     (void)state;
-    free(normalize(in, COUNT(in), 100, DOS_OK));
+    free(validate(in, COUNT(in), 100, DOS_OK));
 }
 
 /* Without a size nothing is "past the end" yet: the server decides later. */
@@ -81,14 +91,14 @@ static void test_range_beyond_any_size_is_accepted_while_size_is_unknown(void **
 {
     const dos_range in[] = { { 1000000000000ull, 4096 } };
     (void)state;
-    free(normalize(in, COUNT(in), UNKNOWN, DOS_OK));
+    free(validate(in, COUNT(in), UNKNOWN, DOS_OK));
 }
 
 static void test_range_ending_just_below_the_largest_offset_is_accepted(void **state)
 {
     const dos_range in[] = { { UINT64_MAX - 10, 9 } };
     (void)state;
-    free(normalize(in, COUNT(in), UNKNOWN, DOS_OK));
+    free(validate(in, COUNT(in), UNKNOWN, DOS_OK));
 }
 
 /* Spec 5.7: BG_LENGTH_TO_EOF means "to end of file". */
@@ -96,17 +106,17 @@ static void test_to_eof_range_is_accepted_with_known_and_unknown_size(void **sta
 {
     const dos_range in[] = { { 50, EOF_ } };
     (void)state;
-    free(normalize(in, COUNT(in), 100, DOS_OK));
-    free(normalize(in, COUNT(in), UNKNOWN, DOS_OK));
+    free(validate(in, COUNT(in), 100, DOS_OK));
+    free(validate(in, COUNT(in), UNKNOWN, DOS_OK));
 }
 
 static void test_to_eof_range_that_sorts_last_is_accepted(void **state)
 {
     const dos_range in[] = { { 100, EOF_ }, { 0, 50 } };
-    dos_range *out = normalize(in, COUNT(in), UNKNOWN, DOS_OK);
+    dos_range *out = validate(in, COUNT(in), UNKNOWN, DOS_OK);
     (void)state;
-    assert_range(&out[0], 0, 50);
-    assert_range(&out[1], 100, EOF_);
+    assert_range(&out[0], 100, EOF_);
+    assert_range(&out[1], 0, 50);
     free(out);
 }
 
@@ -116,20 +126,20 @@ static void test_maximum_number_of_ranges_is_accepted(void **state)
     uint32_t i;
     (void)state;
     for (i = 0; i < DOS_MAX_RANGES_PER_FILE; i++) in[i].offset = (DOS_MAX_RANGES_PER_FILE - 1 - i) * 2ull, in[i].length = 1;
-    out = normalize(in, DOS_MAX_RANGES_PER_FILE, UNKNOWN, DOS_OK);
-    for (i = 0; i < DOS_MAX_RANGES_PER_FILE; i++) assert_int_equal(out[i].offset, i * 2ull);
+    out = validate(in, DOS_MAX_RANGES_PER_FILE, UNKNOWN, DOS_OK);
+    for (i = 0; i < DOS_MAX_RANGES_PER_FILE; i++) assert_int_equal(out[i].offset, in[i].offset);
     free(out);
     free(in);
 }
 
-/* ---- normalize: invalid ranges ------------------------------------------- */
+/* ---- validate: invalid ranges ------------------------------------------- */
 
 /* Spec 5.7: Length must not be 0. */
 static void test_zero_length_range_is_invalid(void **state)
 {
     const dos_range in[] = { { 0, 10 }, { 20, 0 } };
     (void)state;
-    normalize(in, COUNT(in), UNKNOWN, DOS_E_INVALID_RANGE);
+    validate(in, COUNT(in), UNKNOWN, DOS_E_INVALID_RANGE);
 }
 
 /* Spec 3.12: e.g. InitialOffset = BG_LENGTH_TO_EOF. */
@@ -138,8 +148,8 @@ static void test_offset_of_length_to_eof_is_invalid(void **state)
     const dos_range in[] = { { DOS_LENGTH_TO_EOF, 1 } };
     const dos_range to_eof[] = { { DOS_LENGTH_TO_EOF, EOF_ } };
     (void)state;
-    normalize(in, COUNT(in), UNKNOWN, DOS_E_INVALID_RANGE);
-    normalize(to_eof, COUNT(to_eof), UNKNOWN, DOS_E_INVALID_RANGE);
+    validate(in, COUNT(in), UNKNOWN, DOS_E_INVALID_RANGE);
+    validate(to_eof, COUNT(to_eof), UNKNOWN, DOS_E_INVALID_RANGE);
 }
 
 static void test_range_whose_end_overflows_is_invalid(void **state)
@@ -147,8 +157,8 @@ static void test_range_whose_end_overflows_is_invalid(void **state)
     const dos_range in[] = { { 10, UINT64_MAX - 5 } };
     const dos_range top[] = { { UINT64_MAX - 1, 2 } };
     (void)state;
-    normalize(in, COUNT(in), UNKNOWN, DOS_E_INVALID_RANGE);
-    normalize(top, COUNT(top), UNKNOWN, DOS_E_INVALID_RANGE);
+    validate(in, COUNT(in), UNKNOWN, DOS_E_INVALID_RANGE);
+    validate(top, COUNT(top), UNKNOWN, DOS_E_INVALID_RANGE);
 }
 
 /* Spec 5.7: a range that does not exist in the file gives DO_E_INVALID_RANGE. */
@@ -158,9 +168,9 @@ static void test_range_past_known_size_is_invalid(void **state)
     const dos_range starts_at_end[] = { { 100, 1 } };
     const dos_range starts_past[] = { { 200, 1 } };
     (void)state;
-    normalize(ends_past, 1, 100, DOS_E_INVALID_RANGE);
-    normalize(starts_at_end, 1, 100, DOS_E_INVALID_RANGE);
-    normalize(starts_past, 1, 100, DOS_E_INVALID_RANGE);
+    validate(ends_past, 1, 100, DOS_E_INVALID_RANGE);
+    validate(starts_at_end, 1, 100, DOS_E_INVALID_RANGE);
+    validate(starts_past, 1, 100, DOS_E_INVALID_RANGE);
 }
 
 static void test_to_eof_range_starting_at_or_past_known_size_is_invalid(void **state)
@@ -168,17 +178,17 @@ static void test_to_eof_range_starting_at_or_past_known_size_is_invalid(void **s
     const dos_range at_end[] = { { 100, EOF_ } };
     const dos_range past_end[] = { { 150, EOF_ } };
     (void)state;
-    normalize(at_end, 1, 100, DOS_E_INVALID_RANGE);
-    normalize(past_end, 1, 100, DOS_E_INVALID_RANGE);
+    validate(at_end, 1, 100, DOS_E_INVALID_RANGE);
+    validate(past_end, 1, 100, DOS_E_INVALID_RANGE);
 }
 
-/* ---- normalize: overlaps ------------------------------------------------- */
+/* ---- validate: overlaps ------------------------------------------------- */
 
 static void test_duplicate_ranges_overlap(void **state)
 {
     const dos_range in[] = { { 0, 10 }, { 100, 5 }, { 0, 10 } };
     (void)state;
-    normalize(in, COUNT(in), UNKNOWN, DOS_E_OVERLAPPING_RANGES);
+    validate(in, COUNT(in), UNKNOWN, DOS_E_OVERLAPPING_RANGES);
 }
 
 static void test_partly_overlapping_ranges_overlap(void **state)
@@ -186,8 +196,8 @@ static void test_partly_overlapping_ranges_overlap(void **state)
     const dos_range in[] = { { 50, 20 }, { 0, 51 } };
     const dos_range inside[] = { { 0, 100 }, { 10, 5 } };
     (void)state;
-    normalize(in, COUNT(in), UNKNOWN, DOS_E_OVERLAPPING_RANGES);
-    normalize(inside, COUNT(inside), UNKNOWN, DOS_E_OVERLAPPING_RANGES);
+    validate(in, COUNT(in), UNKNOWN, DOS_E_OVERLAPPING_RANGES);
+    validate(inside, COUNT(inside), UNKNOWN, DOS_E_OVERLAPPING_RANGES);
 }
 
 /* Spec 3.12: ranges sort by offset, not length, so the same offset given
@@ -197,8 +207,8 @@ static void test_same_offset_in_reverse_length_order_overlaps(void **state)
     const dos_range in[] = { { 100, 5 }, { 100, 1 } };
     const dos_range forward[] = { { 100, 1 }, { 100, 5 } };
     (void)state;
-    normalize(in, COUNT(in), UNKNOWN, DOS_E_OVERLAPPING_RANGES);
-    normalize(forward, COUNT(forward), UNKNOWN, DOS_E_OVERLAPPING_RANGES);
+    validate(in, COUNT(in), UNKNOWN, DOS_E_OVERLAPPING_RANGES);
+    validate(forward, COUNT(forward), UNKNOWN, DOS_E_OVERLAPPING_RANGES);
 }
 
 /* A to-EOF range covers everything after it, whatever the file's size. */
@@ -208,25 +218,25 @@ static void test_to_eof_range_followed_by_another_overlaps(void **state)
     const dos_range reversed[] = { { 1000, 10 }, { 0, EOF_ } };
     const dos_range two_eofs[] = { { 10, EOF_ }, { 20, EOF_ } };
     (void)state;
-    normalize(in, COUNT(in), UNKNOWN, DOS_E_OVERLAPPING_RANGES);
-    normalize(reversed, COUNT(reversed), 2000, DOS_E_OVERLAPPING_RANGES);
-    normalize(two_eofs, COUNT(two_eofs), UNKNOWN, DOS_E_OVERLAPPING_RANGES);
+    validate(in, COUNT(in), UNKNOWN, DOS_E_OVERLAPPING_RANGES);
+    validate(reversed, COUNT(reversed), 2000, DOS_E_OVERLAPPING_RANGES);
+    validate(two_eofs, COUNT(two_eofs), UNKNOWN, DOS_E_OVERLAPPING_RANGES);
 }
 
-/* ---- normalize: arguments ------------------------------------------------ */
+/* ---- validate: arguments ------------------------------------------------ */
 
 /* Spec 8 (ARCH:mt811343): E_INVALIDARG when RangeCount = 0. */
 static void test_zero_count_is_invalid_arg(void **state)
 {
     const dos_range in[] = { { 0, 10 } };
     (void)state;
-    normalize(in, 0, UNKNOWN, DOS_E_INVALID_ARG);
+    validate(in, 0, UNKNOWN, DOS_E_INVALID_ARG);
 }
 
 static void test_null_ranges_are_invalid_arg(void **state)
 {
     (void)state;
-    normalize(NULL, 1, UNKNOWN, DOS_E_INVALID_ARG);
+    validate(NULL, 1, UNKNOWN, DOS_E_INVALID_ARG);
 }
 
 static void test_more_than_maximum_ranges_is_too_many(void **state)
@@ -235,7 +245,7 @@ static void test_more_than_maximum_ranges_is_too_many(void **state)
     uint32_t i;
     (void)state;
     for (i = 0; i <= DOS_MAX_RANGES_PER_FILE; i++) in[i].offset = i * 2ull, in[i].length = 1;
-    normalize(in, DOS_MAX_RANGES_PER_FILE + 1, UNKNOWN, DOS_E_TOO_MANY_RANGES);
+    validate(in, DOS_MAX_RANGES_PER_FILE + 1, UNKNOWN, DOS_E_TOO_MANY_RANGES);
     free(in);
 }
 
@@ -273,7 +283,8 @@ static void test_total_of_no_ranges_is_zero(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ranges_come_back_sorted_by_offset),
+        cmocka_unit_test(test_ranges_come_back_in_the_order_given),
+        cmocka_unit_test(test_validation_without_a_copy_only_checks),
         cmocka_unit_test(test_caller_ranges_are_not_reordered),
         cmocka_unit_test(test_adjacent_ranges_are_accepted),
         cmocka_unit_test(test_range_ending_at_known_size_is_accepted),

@@ -1143,7 +1143,8 @@ static void test_resume_with_a_file_lacking_a_local_name_fails_with_sink_unspeci
     assert_int_equal(job_state(fx->job), DOS_STATE_QUEUED);
 }
 
-static void test_added_ranges_are_kept_sorted(void **state)
+/* The ranges stay in the order given: the local file holds them in that order. */
+static void test_added_ranges_keep_the_order_given(void **state)
 {
     struct fixture *fx = *state;
     const dos_range ranges[] = { { 300, 10 }, { 0, 100 }, { 100, 50 } };
@@ -1154,10 +1155,10 @@ static void test_added_ranges_are_kept_sorted(void **state)
     assert_int_equal(dos_file_copy_ranges(file, malloc, &copy, &count), DOS_OK);
     assert_int_equal(count, 3);
     assert_int_equal(file_info(file).range_count, 3);
-    assert_int_equal(copy[0].offset, 0);
-    assert_int_equal(copy[1].offset, 100);
-    assert_int_equal(copy[2].offset, 300);
-    assert_int_equal(copy[2].length, 10);
+    assert_int_equal(copy[0].offset, 300);
+    assert_int_equal(copy[0].length, 10);
+    assert_int_equal(copy[1].offset, 0);
+    assert_int_equal(copy[2].offset, 100);
     free(copy);
 }
 
@@ -2188,7 +2189,7 @@ int main(void)
         TEST(test_local_optional_file_may_lack_a_local_name),
         TEST(test_local_optional_file_still_validates_a_given_local_name),
         TEST(test_resume_with_a_file_lacking_a_local_name_fails_with_sink_unspecified),
-        TEST(test_added_ranges_are_kept_sorted),
+        TEST(test_added_ranges_keep_the_order_given),
         TEST(test_file_without_ranges_has_none),
 
         TEST(test_file_progress_before_transfer_is_unknown_and_zero),
