@@ -55,6 +55,7 @@ HRESULT describe_hresult_alloc(HRESULT hr, DWORD language, LPWSTR *out);
 
 /* server.c: the store every object of this process shares, and DllCanUnloadNow's counts. */
 struct dos_store *server_store(void);
+struct engine *server_engine(void);
 void server_object_created(void);
 void server_object_destroyed(void);
 void server_lock(BOOL lock);
@@ -75,6 +76,12 @@ HRESULT file_enum_create(struct dos_job *job, const struct error_map *errors, IE
 /* Takes over the record (its protocol string); holds the job for the record's file. */
 HRESULT error_view_create(struct dos_job *job, struct dos_error_record *record, const struct error_map *errors,
                           IBackgroundCopyError **out);
+
+/* notifier.c: client callbacks, off the store's lock and on their own thread */
+HRESULT notify_ref_create(IUnknown *callback, struct dos_ref **out);
+IUnknown *notify_ref_callback(struct dos_ref *ref);
+void notifier_on_event(const struct error_map *errors, const struct dos_event *event);
+void notifier_stop(void);
 
 /* util.c */
 void *cotaskmem_alloc(size_t size);                  /* a dos_alloc_fn */

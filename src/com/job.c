@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "engine.h"
 #include "names.h"
 #include "wstr.h"
 
@@ -19,13 +20,6 @@ struct job_view
     LONG refs;
     struct dos_job *job;
     const struct error_map *errors;
-};
-
-/* The client's callback, kept by the store as a counted reference. */
-struct notify_ref
-{
-    struct dos_ref base;
-    IUnknown *callback;
 };
 
 static inline struct job_view *impl_from_IBackgroundCopyJob5(IBackgroundCopyJob5 *iface)
@@ -163,16 +157,31 @@ static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
     return map(view, dos_job_resume(view->job));
 }
 
+/*
+ * Cancel and Complete stop the transfer and deal with the files (spec 5.2, 5.3):
+ * a failed move onto a final name is Complete's error; a temporary file that
+ * could not be deleted gives classic BITS' BG_S_UNABLE_TO_DELETE_FILES.
+ */
+static HRESULT finish_job(struct job_view *view, dos_job_state final_state)
+{
+    BOOL delete_failed;
+    HRESULT rename_error;
+    dos_status s = engine_finish_job(server_engine(), view->job, final_state, &rename_error, &delete_failed);
+
+    if (dos_failed(s)) return map(view, s);
+    if (FAILED(rename_error)) return rename_error;
+    if (s == DOS_OK && delete_failed) return BG_S_UNABLE_TO_DELETE_FILES;
+    return map(view, s);
+}
+
 static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
 {
-    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
-    return map(view, dos_job_cancel(view->job));
+    return finish_job(impl_from_IBackgroundCopyJob5(iface), DOS_STATE_CANCELLED);
 }
 
 static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
 {
-    struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
-    return map(view, dos_job_complete(view->job));
+    return finish_job(impl_from_IBackgroundCopyJob5(iface), DOS_STATE_ACKNOWLEDGED);
 }
 
 /* ---- read-outs --------------------------------------------------------------- */
@@ -325,18 +334,10 @@ static HRESULT WINAPI job_GetNotifyFlags(IBackgroundCopyJob5 *iface, ULONG *flag
     return get_u32(iface, DOS_JOB_NOTIFY_FLAGS, flags);
 }
 
-static void notify_ref_destroy(struct dos_ref *ref)
-{
-    struct notify_ref *notify = CONTAINING_RECORD(ref, struct notify_ref, base);
-    IUnknown_Release(notify->callback);
-    free(notify);
-}
-
 static HRESULT WINAPI job_SetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknown *callback)
 {
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
-    struct notify_ref *notify = NULL;
-    struct dos_ref *old;
+    struct dos_ref *notify = NULL, *old;
     IUnknown *probe;
     dos_status s;
     HRESULT hr;
@@ -346,13 +347,9 @@ static HRESULT WINAPI job_SetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknow
         /* Only an IBackgroundCopyCallback can ever be called back. */
         if (FAILED(hr = IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback, (void **)&probe))) return hr;
         IUnknown_Release(probe);
-        if (!(notify = malloc(sizeof(*notify)))) return E_OUTOFMEMORY;
-        atomic_init(&notify->base.refs, 1);
-        notify->base.destroy = notify_ref_destroy;
-        notify->callback = callback;
-        IUnknown_AddRef(callback);
+        if (FAILED(hr = notify_ref_create(callback, &notify))) return hr;
     }
-    s = dos_job_swap_notify(view->job, notify ? &notify->base : NULL, &old);
+    s = dos_job_swap_notify(view->job, notify, &old);
     dos_ref_release(old);
     return map(view, s);
 }
@@ -366,7 +363,7 @@ static HRESULT WINAPI job_GetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknow
     *callback = NULL;
     if ((ref = dos_job_get_notify(view->job)))
     {
-        *callback = CONTAINING_RECORD(ref, struct notify_ref, base)->callback;
+        *callback = notify_ref_callback(ref);
         IUnknown_AddRef(*callback);
         dos_ref_release(ref);
     }

@@ -5,17 +5,41 @@
  */
 #include "com_private.h"
 
+#include "engine.h"
+
 static HINSTANCE dll_instance;
 static LONG object_count;
 static LONG lock_count;
 static struct dos_store *store;
+static struct engine *engine;
 static INIT_ONCE store_once = INIT_ONCE_STATIC_INIT;
+
+/* Every change in the store reaches the engine, which moves the bytes, and the notifier,
+ * which calls clients back. */
+static void on_store_event(void *context, const struct dos_event *event)
+{
+    (void)context;
+    engine_on_event(engine, event);
+    notifier_on_event(&do_error_map, event);
+}
 
 static BOOL CALLBACK create_store(INIT_ONCE *once, void *param, void **context)
 {
     (void)once; (void)param; (void)context;
-    store = dos_store_create();
-    return store != NULL;
+    if (!(store = dos_store_create())) return FALSE;
+    if (!(engine = engine_create(store)))
+    {
+        dos_store_release(store);
+        store = NULL;
+        return FALSE;
+    }
+    dos_store_set_listener(store, on_store_event, NULL);
+    return TRUE;
+}
+
+struct engine *server_engine(void)
+{
+    return server_store() ? engine : NULL;
 }
 
 struct dos_store *server_store(void)
@@ -44,6 +68,9 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
         /* At process exit (reserved != NULL) the heap goes away by itself. */
         if (!reserved && store)
         {
+            dos_store_set_listener(store, NULL, NULL);
+            notifier_stop();
+            engine_destroy(engine);
             dos_store_shutdown(store);
             dos_store_release(store);
             store = NULL;

@@ -21,6 +21,9 @@ struct dos_store
     port_mutex *lock;
     struct dos_job *head;          /* listed jobs, newest first */
     size_t job_count;
+    dos_event_fn listener;         /* the engine; called after the lock is left */
+    void *listener_context;
+    dos_run last_run;              /* run tokens are unique in the store */
 };
 
 struct dos_credential
@@ -39,6 +42,7 @@ struct dos_file
     uint32_t range_count;
     uint64_t file_size;
     uint64_t transferred;
+    bool temp_created;             /* the engine made the temporary file: ours to delete */
     bool completed;
     bool validation_state;
     bool integrity_mandatory;
@@ -65,6 +69,9 @@ struct dos_job
     struct dos_file **files;
     uint32_t file_count, file_capacity;
 
+    dos_run run;                   /* the engine's current run; 0: none */
+    bool finishing;                /* Cancel or Complete under way: no other change */
+
     bool has_error;
     struct dos_error_record error;
     uint32_t error_count;
@@ -76,6 +83,32 @@ static void lock(struct dos_job *job) { port_mutex_lock(job->store->lock); }
 static void unlock(struct dos_job *job) { port_mutex_unlock(job->store->lock); }
 
 static bool is_final(dos_job_state s) { return s == DOS_STATE_ACKNOWLEDGED || s == DOS_STATE_CANCELLED; }
+
+/* A job takes no more changes once final, or while Cancel or Complete is finishing it. */
+static bool closed(const struct dos_job *job) { return job->finishing || is_final(job->state); }
+
+/* Tells the listener, outside the lock, what changed. */
+static void emit(struct dos_job *job, enum dos_event_kind kind, struct dos_file *file)
+{
+    struct dos_store *store = job->store;
+    struct dos_event event = { kind, job, file };
+    dos_event_fn listener;
+    void *context;
+
+    port_mutex_lock(store->lock);
+    listener = store->listener;
+    context = store->listener_context;
+    port_mutex_unlock(store->lock);
+    if (listener) listener(context, &event);
+}
+
+/* Ends the engine's run, if any; the caller emits DOS_EVENT_STOPPED when this returns true. */
+static bool revoke_run(struct dos_job *job)
+{
+    bool had = job->run != 0;
+    job->run = 0;
+    return had;
+}
 
 static void touch(struct dos_job *job) { job->modification_time = port_now_filetime(); }
 
@@ -412,13 +445,14 @@ dos_status dos_job_set_u32(struct dos_job *job, enum dos_job_u32 which, uint32_t
     if ((unsigned)which >= DOS_JOB_U32_COUNT) return DOS_E_INVALID_ARG;
     if (value > u32_rules[which].max || (value & ~u32_rules[which].mask)) return DOS_E_INVALID_ARG;
     lock(job);
-    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    if (closed(job)) s = DOS_E_INVALID_STATE;
     else
     {
         job->u32[which] = value;
         touch(job);
     }
     unlock(job);
+    if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 
@@ -430,9 +464,10 @@ static dos_status set_text(struct dos_job *job, enum dos_job_text which, const d
 
     if ((s = check_text(value, max, nullable)) != DOS_OK) return s;
     lock(job);
-    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    if (closed(job)) s = DOS_E_INVALID_STATE;
     else if ((s = replace_text(&job->text[which], value)) == DOS_OK) touch(job);
     unlock(job);
+    if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 
@@ -464,7 +499,7 @@ static dos_status set_text_pair(struct dos_job *job, enum dos_job_text a, const 
         return DOS_E_OUT_OF_MEMORY;
     }
     lock(job);
-    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    if (closed(job)) s = DOS_E_INVALID_STATE;
     else
     {
         free(job->text[a]);
@@ -478,6 +513,7 @@ static dos_status set_text_pair(struct dos_job *job, enum dos_job_text a, const 
     unlock(job);
     free(ca);
     free(cb);
+    if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 
@@ -514,13 +550,14 @@ dos_status dos_job_set_notification_clsid(struct dos_job *job, const dos_guid *c
     dos_status s = DOS_OK;
 
     lock(job);
-    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    if (closed(job)) s = DOS_E_INVALID_STATE;
     else
     {
         job->notification_clsid = *clsid;
         touch(job);
     }
     unlock(job);
+    if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 
@@ -544,7 +581,7 @@ dos_status dos_job_set_credentials(struct dos_job *job, uint32_t target, uint32_
         return DOS_E_OUT_OF_MEMORY;
     }
     lock(job);
-    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    if (closed(job)) s = DOS_E_INVALID_STATE;
     else
     {
         slot = &job->creds[target - 1][scheme - 1];
@@ -555,6 +592,7 @@ dos_status dos_job_set_credentials(struct dos_job *job, uint32_t target, uint32_
     }
     unlock(job);
     free_credential(&c);
+    if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 
@@ -565,7 +603,7 @@ dos_status dos_job_remove_credentials(struct dos_job *job, uint32_t target, uint
 
     if (!auth_valid(target, scheme)) return DOS_E_INVALID_ARG;
     lock(job);
-    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    if (closed(job)) s = DOS_E_INVALID_STATE;
     else if (!job->creds[target - 1][scheme - 1].set) s = DOS_S_NOTHING_TO_REMOVE;
     else
     {
@@ -575,6 +613,7 @@ dos_status dos_job_remove_credentials(struct dos_job *job, uint32_t target, uint
     }
     unlock(job);
     free_credential(&old);
+    if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 
@@ -588,13 +627,29 @@ bool dos_job_has_credentials(struct dos_job *job, uint32_t target, uint32_t sche
     return set;
 }
 
+bool dos_job_copy_credentials(struct dos_job *job, uint32_t target, uint32_t scheme, dos_alloc_fn alloc,
+                              dos_char **user, dos_char **password)
+{
+    const struct dos_credential *c;
+    bool ok;
+
+    *user = *password = NULL;
+    if (!auth_valid(target, scheme)) return false;
+    lock(job);
+    c = &job->creds[target - 1][scheme - 1];
+    ok = c->set && (!c->user || wstr_dup_with(alloc, c->user, user) == DOS_OK)
+         && (!c->password || wstr_dup_with(alloc, c->password, password) == DOS_OK);
+    unlock(job);
+    return ok;
+}
+
 dos_status dos_job_swap_notify(struct dos_job *job, struct dos_ref *ref, struct dos_ref **old)
 {
     dos_status s = DOS_OK;
 
     *old = NULL;
     lock(job);
-    if (is_final(job->state))
+    if (closed(job))
     {
         s = DOS_E_INVALID_STATE;
         *old = ref;               /* not taken: hand it back for release */
@@ -691,7 +746,7 @@ dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *sp
     }
 
     lock(job);
-    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    if (closed(job)) s = DOS_E_INVALID_STATE;
     else if (job->file_count + count > DOS_MAX_FILES_PER_JOB) s = DOS_E_TOO_MANY_FILES;
     else
     {
@@ -735,6 +790,7 @@ dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *sp
 done:
     for (i = 0; i < made; i++) if (news[i]) free_file(news[i]);
     free(news);
+    if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 
@@ -766,7 +822,7 @@ dos_status dos_job_replace_remote_prefix(struct dos_job *job, const dos_char *ol
 
     lock(job);
     n = job->file_count;
-    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    if (closed(job)) s = DOS_E_INVALID_STATE;
     else if (!(renamed = calloc(n ? n : 1, sizeof(*renamed)))) s = DOS_E_OUT_OF_MEMORY;
     /* Build every new name first and validate it; change nothing unless all succeed. */
     for (i = 0; s == DOS_OK && i < n; i++)
@@ -793,6 +849,7 @@ dos_status dos_job_replace_remote_prefix(struct dos_job *job, const dos_char *ol
     unlock(job);
     if (renamed) for (i = 0; i < n; i++) free(renamed[i]);
     free(renamed);
+    if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 
@@ -801,24 +858,47 @@ dos_status dos_job_replace_remote_prefix(struct dos_job *job, const dos_char *ol
 dos_status dos_job_suspend(struct dos_job *job)
 {
     dos_status s = DOS_OK;
+    bool stopped = false, changed = false;
+
     lock(job);
-    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    if (closed(job)) s = DOS_E_INVALID_STATE;
     else if (job->state != DOS_STATE_SUSPENDED)
     {
         job->state = DOS_STATE_SUSPENDED;
+        stopped = revoke_run(job);
+        changed = true;
         touch(job);
     }
     unlock(job);
+    if (stopped) emit(job, DOS_EVENT_STOPPED, NULL);
+    if (changed) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
+}
+
+static bool all_files_transferred(const struct dos_job *job)
+{
+    uint32_t i;
+    for (i = 0; i < job->file_count; i++)
+        if (!file_transferred(job->files[i])) return false;
+    return true;
+}
+
+static void enter_transferred(struct dos_job *job)
+{
+    job->state = DOS_STATE_TRANSFERRED;
+    touch(job);
+    job->transfer_completion_time = job->modification_time;
 }
 
 dos_status dos_job_resume(struct dos_job *job)
 {
+    enum dos_event_kind kind = DOS_EVENT_MODIFIED;
     dos_status s = DOS_OK;
+    bool stopped = false, changed = false;
     uint32_t i;
 
     lock(job);
-    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    if (closed(job)) s = DOS_E_INVALID_STATE;
     else if (job->file_count == 0) s = DOS_E_JOB_EMPTY;
     else
     {
@@ -828,65 +908,277 @@ dos_status dos_job_resume(struct dos_job *job)
     if (s == DOS_OK && (job->state == DOS_STATE_SUSPENDED || job->state == DOS_STATE_ERROR
                         || job->state == DOS_STATE_TRANSIENT_ERROR))
     {
-        /* A job whose every file is on disk has nothing left to move. */
-        bool all = true;
-        for (i = 0; i < job->file_count && all; i++) all = file_transferred(job->files[i]);
-        job->state = all ? DOS_STATE_TRANSFERRED : DOS_STATE_QUEUED;
-        touch(job);
-        if (all) job->transfer_completion_time = job->modification_time;
+        /* A retrying run is replaced by a new one; a job with every file on disk has nothing to move. */
+        stopped = revoke_run(job);
+        changed = true;
+        if (all_files_transferred(job))
+        {
+            enter_transferred(job);
+            kind = DOS_EVENT_TRANSFERRED;
+        }
+        else
+        {
+            job->state = DOS_STATE_QUEUED;
+            touch(job);
+            kind = DOS_EVENT_RUNNABLE;
+        }
     }
     unlock(job);
+    if (stopped) emit(job, DOS_EVENT_STOPPED, NULL);
+    if (changed)
+    {
+        emit(job, kind, NULL);
+        if (kind != DOS_EVENT_MODIFIED) emit(job, DOS_EVENT_MODIFIED, NULL);
+    }
     return s;
 }
 
-/* Ends a job: final state, off the list, no callback kept. Releases happen after unlocking. */
-static dos_status finish(struct dos_job *job, dos_job_state final_state, bool *partial)
+dos_status dos_job_begin_finish(struct dos_job *job)
 {
-    struct dos_ref *notify = NULL;
-    bool unlisted = false;
     dos_status s = DOS_OK;
-    uint32_t i;
+    bool stopped = false;
 
     lock(job);
-    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
+    if (closed(job)) s = DOS_E_INVALID_STATE;
     else
     {
-        if (partial)
-        {
-            *partial = false;
-            for (i = 0; i < job->file_count; i++)
-            {
-                struct dos_file *f = job->files[i];
-                if (file_transferred(f)) f->completed = true;
-                else *partial = true;
-            }
-        }
-        job->state = final_state;
-        notify = job->notify;
-        job->notify = NULL;
-        if (job->listed)
-        {
-            store_unlink(job->store, job);
-            unlisted = true;
-        }
-        touch(job);
+        job->finishing = true;
+        stopped = revoke_run(job);
     }
+    unlock(job);
+    if (stopped) emit(job, DOS_EVENT_STOPPED, NULL);
+    return s;
+}
+
+dos_status dos_job_end_finish(struct dos_job *job, dos_job_state final_state, const bool *kept)
+{
+    struct dos_ref *notify = NULL;
+    bool unlisted = false, partial = false;
+    uint32_t i;
+
+    if (final_state != DOS_STATE_CANCELLED && final_state != DOS_STATE_ACKNOWLEDGED) return DOS_E_INVALID_ARG;
+    lock(job);
+    if (!job->finishing)
+    {
+        unlock(job);
+        return DOS_E_INVALID_STATE;
+    }
+    for (i = 0; i < job->file_count; i++)
+    {
+        struct dos_file *f = job->files[i];
+        if (final_state == DOS_STATE_ACKNOWLEDGED && file_transferred(f) && (!kept || kept[i])) f->completed = true;
+        else partial = true;
+    }
+    job->finishing = false;
+    job->state = final_state;
+    notify = job->notify;
+    job->notify = NULL;
+    if (job->listed)
+    {
+        store_unlink(job->store, job);
+        unlisted = true;
+    }
+    touch(job);
     unlock(job);
     dos_ref_release(notify);
     if (unlisted) dos_job_release(job);   /* the caller still holds its own reference */
-    return s;
+    return (final_state == DOS_STATE_ACKNOWLEDGED && partial) ? DOS_S_PARTIAL_COMPLETE : DOS_OK;
 }
 
 dos_status dos_job_cancel(struct dos_job *job)
 {
-    return finish(job, DOS_STATE_CANCELLED, NULL);
+    dos_status s = dos_job_begin_finish(job);
+    return s == DOS_OK ? dos_job_end_finish(job, DOS_STATE_CANCELLED, NULL) : s;
 }
 
 dos_status dos_job_complete(struct dos_job *job)
 {
-    bool partial = false;
-    dos_status s = finish(job, DOS_STATE_ACKNOWLEDGED, &partial);
-    if (s == DOS_OK && partial) s = DOS_S_PARTIAL_COMPLETE;
+    dos_status s = dos_job_begin_finish(job);
+    return s == DOS_OK ? dos_job_end_finish(job, DOS_STATE_ACKNOWLEDGED, NULL) : s;
+}
+
+/* ---- the engine's runs ----------------------------------------------------- */
+
+void dos_store_set_listener(struct dos_store *store, dos_event_fn listener, void *context)
+{
+    port_mutex_lock(store->lock);
+    store->listener = listener;
+    store->listener_context = context;
+    port_mutex_unlock(store->lock);
+}
+
+/* Whether run is the job's live run; callers hold the lock. */
+static bool run_live(const struct dos_job *job, dos_run run)
+{
+    return run != 0 && job->run == run && !closed(job);
+}
+
+dos_status dos_job_start_run(struct dos_job *job, dos_run *run)
+{
+    dos_status s = DOS_OK;
+
+    *run = 0;
+    lock(job);
+    if (closed(job) || job->state != DOS_STATE_QUEUED) s = DOS_E_INVALID_STATE;
+    else
+    {
+        job->run = *run = ++job->store->last_run;
+        job->state = DOS_STATE_TRANSFERRING;
+        touch(job);
+    }
+    unlock(job);
+    if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
+    return s;
+}
+
+bool dos_job_run_is_live(struct dos_job *job, dos_run run)
+{
+    bool live;
+    lock(job);
+    live = run_live(job, run);
+    unlock(job);
+    return live;
+}
+
+dos_status dos_job_retry(struct dos_job *job, dos_run run)
+{
+    dos_status s = DOS_OK;
+    bool changed = false;
+
+    lock(job);
+    if (!run_live(job, run)) s = DOS_E_INVALID_STATE;
+    else if (job->state == DOS_STATE_TRANSIENT_ERROR)
+    {
+        job->state = DOS_STATE_TRANSFERRING;
+        changed = true;
+        touch(job);
+    }
+    unlock(job);
+    if (changed) emit(job, DOS_EVENT_MODIFIED, NULL);
+    return s;
+}
+
+void dos_transfer_file_clear(struct dos_transfer_file *tf)
+{
+    free(tf->remote_name);
+    free(tf->local_name);
+    free(tf->temp_name);
+    free(tf->ranges);
+    memset(tf, 0, sizeof(*tf));
+}
+
+dos_status dos_job_next_file(struct dos_job *job, dos_run run, struct dos_transfer_file *tf)
+{
+    struct dos_file *f = NULL;
+    dos_status s = DOS_OK;
+    uint32_t i;
+
+    memset(tf, 0, sizeof(*tf));
+    lock(job);
+    if (!run_live(job, run)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        for (i = 0; i < job->file_count && !f; i++)
+            if (!file_transferred(job->files[i])) f = job->files[i];
+        if (!f) s = DOS_E_NOT_SET;
+        else if (!f->text[DOS_FILE_LOCAL_NAME])
+        {
+            /* Added without a destination while the job ran (IDeliveryOptimizationJob2::AddFile). */
+            tf->file = f;
+            s = DOS_E_SINK_UNSPECIFIED;
+            f = NULL;
+        }
+    }
+    if (f)
+    {
+        tf->file = f;
+        tf->index = f->index;
+        tf->file_size = f->file_size;
+        tf->transferred = f->transferred;
+        tf->temp_created = f->temp_created;
+        tf->range_count = f->range_count;
+        if (!(tf->remote_name = wstr_dup(f->text[DOS_FILE_REMOTE_NAME]))
+            || !(tf->local_name = wstr_dup(f->text[DOS_FILE_LOCAL_NAME]))
+            || !(tf->temp_name = wstr_dup(f->text[DOS_FILE_TEMP_NAME]))
+            || (f->range_count && !(tf->ranges = malloc(f->range_count * sizeof(dos_range)))))
+            s = DOS_E_OUT_OF_MEMORY;
+        else if (f->range_count)
+            memcpy(tf->ranges, f->ranges, f->range_count * sizeof(dos_range));
+    }
+    unlock(job);
+    if (s != DOS_OK)
+    {
+        struct dos_file *named = tf->file;
+        dos_transfer_file_clear(tf);
+        tf->file = named;
+    }
+    return s;
+}
+
+dos_status dos_file_mark_temp_created(struct dos_file *file, dos_run run)
+{
+    dos_status s = DOS_OK;
+    lock(file->job);
+    if (!run_live(file->job, run)) s = DOS_E_INVALID_STATE;
+    else file->temp_created = true;
+    unlock(file->job);
+    return s;
+}
+
+dos_status dos_file_record_progress(struct dos_file *file, dos_run run, uint64_t file_size, uint64_t bytes_transferred)
+{
+    struct dos_job *job = file->job;
+    dos_status s = DOS_OK;
+    uint64_t size, total;
+    bool done = false;
+
+    lock(job);
+    size = file->file_size != DOS_SIZE_UNKNOWN ? file->file_size : file_size;
+    if (!run_live(job, run)) s = DOS_E_INVALID_STATE;
+    /* A newly learned size must still hold every requested range. */
+    else if (file->range_count && size != DOS_SIZE_UNKNOWN)
+        s = dos_ranges_validate(file->ranges, file->range_count, size, NULL);
+    if (s == DOS_OK)
+    {
+        total = file->ranges ? dos_ranges_total(file->ranges, file->range_count, size) : size;
+        if (total != DOS_SIZE_UNKNOWN && bytes_transferred > total) s = DOS_E_INVALID_ARG;
+        else
+        {
+            bool was_done = file_transferred(file);
+            file->file_size = size;
+            file->transferred = bytes_transferred;
+            done = !was_done && file_transferred(file);
+            if (job->state == DOS_STATE_TRANSIENT_ERROR) job->state = DOS_STATE_TRANSFERRING;
+            touch(job);
+        }
+    }
+    unlock(job);
+    if (s == DOS_OK)
+    {
+        if (done) emit(job, DOS_EVENT_FILE_TRANSFERRED, file);
+        emit(job, DOS_EVENT_MODIFIED, NULL);
+    }
+    return s;
+}
+
+dos_status dos_job_finish_run(struct dos_job *job, dos_run run)
+{
+    dos_status s = DOS_OK;
+
+    lock(job);
+    if (!run_live(job, run)) s = DOS_E_INVALID_STATE;
+    else if (!all_files_transferred(job)) s = DOS_E_INVALID_ARG;
+    else
+    {
+        job->run = 0;
+        enter_transferred(job);
+    }
+    unlock(job);
+    if (s == DOS_OK)
+    {
+        emit(job, DOS_EVENT_TRANSFERRED, NULL);
+        emit(job, DOS_EVENT_MODIFIED, NULL);
+    }
     return s;
 }
 
@@ -916,8 +1208,8 @@ void dos_error_record_clear(struct dos_error_record *record)
     memset(record, 0, sizeof(*record));
 }
 
-dos_status dos_job_report_error(struct dos_job *job, bool transient, int32_t code, dos_error_context context,
-                                struct dos_file *file, const dos_char *protocol)
+dos_status dos_job_report_error(struct dos_job *job, dos_run run, bool transient, int32_t code,
+                                dos_error_context context, struct dos_file *file, const dos_char *protocol)
 {
     dos_char *copy = NULL;
     dos_status s = DOS_OK;
@@ -925,7 +1217,7 @@ dos_status dos_job_report_error(struct dos_job *job, bool transient, int32_t cod
     if ((file && file->job != job) || code >= 0) return DOS_E_INVALID_ARG;
     if (protocol && !(copy = wstr_dup(protocol))) return DOS_E_OUT_OF_MEMORY;
     lock(job);
-    if (is_final(job->state) || job->state == DOS_STATE_SUSPENDED) s = DOS_E_INVALID_STATE;
+    if (!run_live(job, run)) s = DOS_E_INVALID_STATE;
     else
     {
         free(job->error.protocol);
@@ -937,37 +1229,16 @@ dos_status dos_job_report_error(struct dos_job *job, bool transient, int32_t cod
         job->has_error = true;
         job->error_count++;
         job->state = transient ? DOS_STATE_TRANSIENT_ERROR : DOS_STATE_ERROR;
+        if (!transient) job->run = 0;   /* a fatal error ends the run: only Resume starts another */
         touch(job);
     }
     unlock(job);
     free(copy);
-    return s;
-}
-
-dos_status dos_file_record_progress(struct dos_file *file, uint64_t file_size, uint64_t bytes_transferred)
-{
-    struct dos_job *job = file->job;
-    dos_status s = DOS_OK;
-    uint64_t size, total;
-
-    lock(job);
-    size = file->file_size != DOS_SIZE_UNKNOWN ? file->file_size : file_size;
-    if (is_final(job->state)) s = DOS_E_INVALID_STATE;
-    /* A newly learned size must still hold every requested range. */
-    else if (file->range_count && size != DOS_SIZE_UNKNOWN)
-        s = dos_ranges_validate(file->ranges, file->range_count, size, NULL);
     if (s == DOS_OK)
     {
-        total = file->ranges ? dos_ranges_total(file->ranges, file->range_count, size) : size;
-        if (total != DOS_SIZE_UNKNOWN && bytes_transferred > total) s = DOS_E_INVALID_ARG;
-        else
-        {
-            file->file_size = size;
-            file->transferred = bytes_transferred;
-            touch(job);
-        }
+        if (!transient) emit(job, DOS_EVENT_ERROR, NULL);
+        emit(job, DOS_EVENT_MODIFIED, NULL);
     }
-    unlock(job);
     return s;
 }
 
@@ -986,6 +1257,7 @@ void dos_file_get_info(struct dos_file *file, struct dos_file_info *info)
     info->bytes_total = file_bytes_total(file);
     info->bytes_transferred = file->transferred;
     info->completed = file->completed;
+    info->temp_created = file->temp_created;
     info->file_size = file->file_size;
     info->range_count = file->range_count;
     info->validation_state = file->validation_state;
@@ -1035,7 +1307,7 @@ dos_status dos_file_set_remote_name(struct dos_file *file, const dos_char *url)
     if ((s = dos_check_remote_name(url, NULL)) != DOS_OK) return s;
     if (!(copy = wstr_dup(url))) return DOS_E_OUT_OF_MEMORY;
     lock(file->job);
-    if (is_final(file->job->state)) s = DOS_E_INVALID_STATE;
+    if (closed(file->job)) s = DOS_E_INVALID_STATE;
     else
     {
         free(file->text[DOS_FILE_REMOTE_NAME]);
@@ -1045,15 +1317,18 @@ dos_status dos_file_set_remote_name(struct dos_file *file, const dos_char *url)
     }
     unlock(file->job);
     free(copy);
+    if (s == DOS_OK) emit(file->job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 
-/* Where a file's destination and size may still change: nothing of it moved, job not running. */
+/* Where a file's destination and size may still change: nothing of it moved or made on disk
+ * (its temporary file is named after the destination), and no run (a job in TRANSIENT_ERROR
+ * is still being retried). */
 static bool file_settable(const struct dos_file *file)
 {
     dos_job_state st = file->job->state;
-    return file->transferred == 0
-        && (st == DOS_STATE_SUSPENDED || st == DOS_STATE_ERROR || st == DOS_STATE_TRANSIENT_ERROR);
+    return file->transferred == 0 && !file->temp_created && !closed(file->job)
+        && (st == DOS_STATE_SUSPENDED || st == DOS_STATE_ERROR);
 }
 
 dos_status dos_file_set_local_name(struct dos_file *file, const dos_char *path)
@@ -1082,6 +1357,7 @@ dos_status dos_file_set_local_name(struct dos_file *file, const dos_char *path)
     unlock(file->job);
     free(copy);
     free(temp);
+    if (s == DOS_OK) emit(file->job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 
@@ -1100,6 +1376,7 @@ dos_status dos_file_set_size(struct dos_file *file, uint64_t size)
         touch(file->job);
     }
     unlock(file->job);
+    if (s == DOS_OK) emit(file->job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 
@@ -1109,7 +1386,7 @@ dos_status dos_file_set_validation_state(struct dos_file *file, bool valid)
     dos_status s = DOS_OK;
 
     lock(job);
-    if (job->state != DOS_STATE_TRANSFERRED || !file_transferred(file)) s = DOS_E_INVALID_STATE;
+    if (closed(job) || job->state != DOS_STATE_TRANSFERRED || !file_transferred(file)) s = DOS_E_INVALID_STATE;
     else
     {
         file->validation_state = valid;
@@ -1122,6 +1399,8 @@ dos_status dos_file_set_validation_state(struct dos_file *file, bool valid)
         touch(job);
     }
     unlock(job);
+    if (s == DOS_OK && !valid) emit(job, DOS_EVENT_RUNNABLE, NULL);
+    if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 
@@ -1129,12 +1408,13 @@ dos_status dos_file_set_integrity_mandatory(struct dos_file *file, bool mandator
 {
     dos_status s = DOS_OK;
     lock(file->job);
-    if (is_final(file->job->state)) s = DOS_E_INVALID_STATE;
+    if (closed(file->job)) s = DOS_E_INVALID_STATE;
     else
     {
         file->integrity_mandatory = mandatory;
         touch(file->job);
     }
     unlock(file->job);
+    if (s == DOS_OK) emit(file->job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }

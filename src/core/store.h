@@ -143,6 +143,9 @@ dos_status dos_job_set_credentials(struct dos_job *job, uint32_t target, uint32_
                                    const dos_char *user, const dos_char *password);
 dos_status dos_job_remove_credentials(struct dos_job *job, uint32_t target, uint32_t scheme);
 bool dos_job_has_credentials(struct dos_job *job, uint32_t target, uint32_t scheme);
+/* Copies of the user name and password set for target and scheme (either may be NULL); false if none. */
+bool dos_job_copy_credentials(struct dos_job *job, uint32_t target, uint32_t scheme, dos_alloc_fn alloc,
+                              dos_char **user, dos_char **password);
 
 /* Takes over the caller's reference to ref (may be NULL). *old receives what the caller
  * must release after this returns: the previous reference, or ref itself on failure. */
@@ -159,6 +162,17 @@ dos_status dos_job_replace_remote_prefix(struct dos_job *job, const dos_char *ol
 
 dos_status dos_job_suspend(struct dos_job *job);
 dos_status dos_job_resume(struct dos_job *job);
+
+/*
+ * Cancel and Complete in two steps, so the files can be dealt with in between:
+ * begin_finish stops the job (its run is revoked, every other change now fails)
+ * and end_finish commits the final state. With ACKNOWLEDGED, a transferred file
+ * is marked completed unless kept[index] is false (its rename failed); kept may
+ * be NULL. end_finish gives DOS_S_PARTIAL_COMPLETE when some file was not kept.
+ */
+dos_status dos_job_begin_finish(struct dos_job *job);
+dos_status dos_job_end_finish(struct dos_job *job, dos_job_state final_state, const bool *kept);
+/* Both steps at once, for a job whose files need no work on disk. */
 dos_status dos_job_cancel(struct dos_job *job);
 dos_status dos_job_complete(struct dos_job *job);   /* DOS_OK or DOS_S_PARTIAL_COMPLETE */
 
@@ -166,11 +180,68 @@ dos_status dos_job_complete(struct dos_job *job);   /* DOS_OK or DOS_S_PARTIAL_C
 dos_status dos_job_get_error(struct dos_job *job, struct dos_error_record *record);
 void dos_error_record_clear(struct dos_error_record *record);
 
-/* Engine side: a transfer failed. transient selects TRANSIENT_ERROR over ERROR. */
-dos_status dos_job_report_error(struct dos_job *job, bool transient, int32_t code, dos_error_context context,
-                                struct dos_file *file, const dos_char *protocol);
-/* Engine side: what is known of a file's size and how much of it is on disk. */
-dos_status dos_file_record_progress(struct dos_file *file, uint64_t file_size, uint64_t bytes_transferred);
+/* ---- the engine's side ---------------------------------------------------
+ * The engine learns of work through one listener, called after each change
+ * that an event below describes, with the store's lock left, on the thread
+ * that made the change; a listener removed with dos_store_set_listener may
+ * still see an event that was already under way. A job is moved by one run at
+ * a time: dos_job_start_run takes a QUEUED job to TRANSFERRING and names the
+ * run (tokens are unique in the store); every write the engine makes carries
+ * it, and once the client suspends the job, resumes it out of an error,
+ * cancels or completes it, or a fatal error is reported, the run is revoked
+ * and those writes fail with DOS_E_INVALID_STATE, changing nothing.
+ */
+enum dos_event_kind
+{
+    DOS_EVENT_RUNNABLE,            /* the job entered QUEUED */
+    DOS_EVENT_STOPPED,             /* the job's run was revoked */
+    DOS_EVENT_MODIFIED,            /* anything a JobModification callback reports */
+    DOS_EVENT_TRANSFERRED,         /* the job entered TRANSFERRED */
+    DOS_EVENT_ERROR,               /* the job entered ERROR */
+    DOS_EVENT_FILE_TRANSFERRED     /* event.file is now fully on disk */
+};
+
+struct dos_event
+{
+    enum dos_event_kind kind;
+    struct dos_job *job;           /* borrowed for the call */
+    struct dos_file *file;
+};
+
+typedef void (*dos_event_fn)(void *context, const struct dos_event *event);
+typedef uint64_t dos_run;
+
+void dos_store_set_listener(struct dos_store *store, dos_event_fn listener, void *context);
+
+/* What a transport needs of one file, copied out of the store. */
+struct dos_transfer_file
+{
+    struct dos_file *file;
+    uint32_t index;
+    dos_char *remote_name, *local_name, *temp_name;
+    dos_range *ranges;             /* in the caller's order; NULL: the whole file */
+    uint32_t range_count;
+    uint64_t file_size;            /* DOS_SIZE_UNKNOWN until known */
+    uint64_t transferred;          /* requested bytes already in the temporary file */
+    bool temp_created;
+};
+
+dos_status dos_job_start_run(struct dos_job *job, dos_run *run);
+bool dos_job_run_is_live(struct dos_job *job, dos_run run);
+/* The first file not yet transferred, or DOS_E_NOT_SET when none is left; DOS_E_SINK_UNSPECIFIED
+ * (with file->file set) when that file has no local name yet. */
+dos_status dos_job_next_file(struct dos_job *job, dos_run run, struct dos_transfer_file *file);
+void dos_transfer_file_clear(struct dos_transfer_file *file);
+dos_status dos_file_mark_temp_created(struct dos_file *file, dos_run run);
+/* What is known of a file's size and how much of it is on disk; leaves TRANSIENT_ERROR. */
+dos_status dos_file_record_progress(struct dos_file *file, dos_run run, uint64_t file_size, uint64_t bytes_transferred);
+/* A transient error's retry begins: TRANSIENT_ERROR back to TRANSFERRING. */
+dos_status dos_job_retry(struct dos_job *job, dos_run run);
+/* Every file is on disk: TRANSFERRED, and the run ends. */
+dos_status dos_job_finish_run(struct dos_job *job, dos_run run);
+/* A transfer failed: TRANSIENT_ERROR (the run goes on) or ERROR (the run ends). */
+dos_status dos_job_report_error(struct dos_job *job, dos_run run, bool transient, int32_t code,
+                                dos_error_context context, struct dos_file *file, const dos_char *protocol);
 
 /* ---- files --------------------------------------------------------------- */
 
@@ -189,6 +260,7 @@ struct dos_file_info
     uint64_t bytes_total;          /* requested bytes; DOS_SIZE_UNKNOWN if not yet known */
     uint64_t bytes_transferred;
     bool completed;                /* available under its final name (after Complete) */
+    bool temp_created;             /* the engine made its temporary file */
     uint64_t file_size;            /* the whole remote file, DOS_SIZE_UNKNOWN if unknown */
     uint32_t range_count;
     bool validation_state;

@@ -1,13 +1,16 @@
 /*
  * dosvc-demo: a client of the public API, as a real program would use it.
- * It activates CLSID_DeliveryOptimization through COM, creates a job, adds
- * the files named on the command line (pairs of remote and local names, or a
- * default pair), then prints each file's names and progress and the job's
- * state before and after Resume, and cancels the job.
+ * It activates CLSID_DeliveryOptimization through COM, creates a foreground
+ * job for one file, shows a live progress line until the file is transferred,
+ * completes the job, prints each file's names and progress, and checks the
+ * file's SHA-256 when one is given.
  */
 #define COBJMACROS
 #include <windows.h>
+#include <bcrypt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <wctype.h>
 
 #include "DeliveryOptimization.h"
 
@@ -61,18 +64,98 @@ static void print_state(IBackgroundCopyJob *job, const char *when)
     if (SUCCEEDED(IBackgroundCopyJob_GetState(job, &state))) printf("  state %s: %s\n", when, state_name(state));
 }
 
+/* Follows the job until it is transferred or fails, with a live progress line. */
+static BG_JOB_STATE wait_for_transfer(IBackgroundCopyJob *job, DWORD timeout_ms)
+{
+    ULONGLONG start = GetTickCount64();
+    BG_JOB_PROGRESS progress;
+    BG_JOB_STATE state;
+
+    for (;;)
+    {
+        IBackgroundCopyJob_GetState(job, &state);
+        IBackgroundCopyJob_GetProgress(job, &progress);
+        if (progress.BytesTotal == BG_SIZE_UNKNOWN)
+            printf("\r  %-15s %llu bytes          ", state_name(state), progress.BytesTransferred);
+        else
+            printf("\r  %-15s %llu of %llu bytes (%llu%%)   ", state_name(state), progress.BytesTransferred,
+                   progress.BytesTotal, progress.BytesTotal ? progress.BytesTransferred * 100 / progress.BytesTotal : 100);
+        fflush(stdout);
+        if (state == BG_JOB_STATE_TRANSFERRED || state == BG_JOB_STATE_ERROR
+            || GetTickCount64() - start > timeout_ms)
+            break;
+        Sleep(100);
+    }
+    printf("\n");
+    return state;
+}
+
+/* SHA-256 of a file, as lowercase hex, through the system's crypto provider. */
+static BOOL sha256_file(const WCHAR *path, char hex[65])
+{
+    BCRYPT_ALG_HANDLE alg;
+    BCRYPT_HASH_HANDLE hash;
+    BYTE digest[32], *buffer;
+    HANDLE file;
+    DWORD got;
+    BOOL ok = FALSE;
+    int i;
+
+    file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, NULL);
+    if (file == INVALID_HANDLE_VALUE) return FALSE;
+    if ((buffer = malloc(1 << 20)) && !BCryptOpenAlgorithmProvider(&alg, BCRYPT_SHA256_ALGORITHM, NULL, 0))
+    {
+        if (!BCryptCreateHash(alg, &hash, NULL, 0, NULL, 0, 0))
+        {
+            while (ReadFile(file, buffer, 1 << 20, &got, NULL) && got) BCryptHashData(hash, buffer, got, 0);
+            ok = !BCryptFinishHash(hash, digest, sizeof(digest), 0);
+            BCryptDestroyHash(hash);
+        }
+        BCryptCloseAlgorithmProvider(alg, 0);
+    }
+    free(buffer);
+    CloseHandle(file);
+    for (i = 0; ok && i < 32; i++) sprintf(hex + 2 * i, "%02x", digest[i]);
+    return ok;
+}
+
+static BOOL hex_equal(const char *hex, const WCHAR *expected)
+{
+    int i;
+    for (i = 0; hex[i]; i++)
+        if (towlower(expected[i]) != (WCHAR)hex[i]) return FALSE;
+    return !expected[i];
+}
+
+static void print_error(IBackgroundCopyJob *job)
+{
+    IBackgroundCopyError *error;
+    BG_ERROR_CONTEXT context;
+    WCHAR *text = NULL;
+    HRESULT code;
+
+    if (FAILED(IBackgroundCopyJob_GetError(job, &error))) return;
+    IBackgroundCopyError_GetError(error, &context, &code);
+    IBackgroundCopyError_GetErrorDescription(error, 0, &text);
+    fprintf(stderr, "dosvc-demo: the job failed: 0x%08lx %ls\n", (unsigned long)code, text ? text : L"");
+    CoTaskMemFree(text);
+    IBackgroundCopyError_Release(error);
+}
+
 int wmain(int argc, WCHAR **argv)
 {
     IBackgroundCopyManager *manager;
     IBackgroundCopyJob *job;
-    WCHAR temp[MAX_PATH], local[MAX_PATH], *id_text;
+    BG_JOB_STATE state;
+    WCHAR *id_text;
+    char hex[65];
     GUID id;
     HRESULT hr;
-    int i;
+    int status = 1;
 
-    if (argc % 2 == 0)
+    if (argc < 3 || argc > 4)
     {
-        fprintf(stderr, "usage: dosvc-demo [remote-url local-path]...\n");
+        fprintf(stderr, "usage: dosvc-demo remote-url local-path [expected-sha256]\n");
         return 2;
     }
     CoInitializeEx(NULL, COINIT_MULTITHREADED);
@@ -85,26 +168,34 @@ int wmain(int argc, WCHAR **argv)
     StringFromCLSID(&id, &id_text);
     printf("created job %ls\n", id_text);
     CoTaskMemFree(id_text);
-
-    if (argc == 1)
-    {
-        GetTempPathW(MAX_PATH, temp);
-        wsprintfW(local, L"%sdosvc-demo.bin", temp);
-        hr = IBackgroundCopyJob_AddFile(job, L"http://127.0.0.1/dosvc-demo.bin", local);
-        if (FAILED(hr)) return fail("AddFile", hr);
-    }
-    for (i = 1; i + 1 < argc; i += 2)
-        if (FAILED(hr = IBackgroundCopyJob_AddFile(job, argv[i], argv[i + 1]))) return fail("AddFile", hr);
-
-    print_state(job, "after CreateJob");
+    if (FAILED(hr = IBackgroundCopyJob_AddFile(job, argv[1], argv[2]))) return fail("AddFile", hr);
+    IBackgroundCopyJob_SetPriority(job, BG_JOB_PRIORITY_FOREGROUND);
     print_files(job);
-    if (FAILED(hr = IBackgroundCopyJob_Resume(job))) return fail("Resume", hr);
-    print_state(job, "after Resume");
-    if (FAILED(hr = IBackgroundCopyJob_Cancel(job))) return fail("Cancel", hr);
-    print_state(job, "after Cancel");
 
+    if (FAILED(hr = IBackgroundCopyJob_Resume(job))) return fail("Resume", hr);
+    state = wait_for_transfer(job, 300000);
+    if (state != BG_JOB_STATE_TRANSFERRED)
+    {
+        print_error(job);
+        IBackgroundCopyJob_Cancel(job);
+    }
+    else if (FAILED(hr = IBackgroundCopyJob_Complete(job)))
+        fail("Complete", hr);
+    else
+    {
+        print_state(job, "after Complete");
+        print_files(job);
+        if (argc < 4) status = 0;
+        else if (!sha256_file(argv[2], hex)) fprintf(stderr, "dosvc-demo: cannot read %ls\n", argv[2]);
+        else if (!hex_equal(hex, argv[3])) fprintf(stderr, "dosvc-demo: SHA-256 %s differs from %ls\n", hex, argv[3]);
+        else
+        {
+            printf("  SHA-256 %s verified\n", hex);
+            status = 0;
+        }
+    }
     IBackgroundCopyJob_Release(job);
     IBackgroundCopyManager_Release(manager);
     CoUninitialize();
-    return 0;
+    return status;
 }

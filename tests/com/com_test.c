@@ -4,6 +4,12 @@
  */
 #include "com_test.h"
 
+#include <bcrypt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wininet.h>
+
 #include <wchar.h>
 
 /* ---- wide strings ------------------------------------------------------------ */
@@ -93,4 +99,109 @@ IUnknown *new_test_callback(struct test_callback *callback)
     callback->IBackgroundCopyCallback_iface.lpVtbl = &callback_vtbl;
     callback->refs = 1;
     return (IUnknown *)&callback->IBackgroundCopyCallback_iface;
+}
+
+/* ---- the loopback test server (tests/server), for the transfer tests ------------- */
+
+/* The start-up line the fixture saved, read once: {"http_port": N, "https_port": M, ...}. */
+static int server_port(const char *key)
+{
+    static char info[1024];
+    char path[MAX_PATH], *at;
+    DWORD got = 0;
+    HANDLE file;
+
+    if (!info[0])
+    {
+        if (!GetEnvironmentVariableA("DOSVC_TEST_SERVER", path, sizeof(path))) return 0;
+        file = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+        if (file == INVALID_HANDLE_VALUE) return 0;
+        ReadFile(file, info, sizeof(info) - 1, &got, NULL);
+        CloseHandle(file);
+        info[got] = 0;
+    }
+    if (!(at = strstr(info, key))) return 0;
+    return atoi(at + strlen(key) + 2);   /* past "key": */
+}
+
+int dosvc_server_port(BOOL https)
+{
+    return server_port(https ? "\"https_port\"" : "\"http_port\"");
+}
+
+int dosvc_server_refused_port(void)
+{
+    return server_port("\"refused_port\"");
+}
+
+const WCHAR *dosvc_server_url(BOOL https, const WCHAR *path)
+{
+    static WCHAR urls[4][2300];
+    static int next;
+    WCHAR *url = urls[next++ % 4];
+    int port = dosvc_server_port(https);
+
+    assert_int_not_equal(port, 0);
+    wsprintfW(url, L"%s://127.0.0.1:%d%s", https ? L"https" : L"http", port, path);
+    return url;
+}
+
+BOOL dosvc_server_hash(const WCHAR *path, char hex[65])
+{
+    HINTERNET session, request;
+    WCHAR hash_path[2300];
+    DWORD got = 0;
+    BOOL ok;
+
+    wsprintfW(hash_path, L"/hash%s", path);
+    if (!(session = InternetOpenW(L"dosvc-test", INTERNET_OPEN_TYPE_DIRECT, NULL, NULL, 0))) return FALSE;
+    request = InternetOpenUrlW(session, dosvc_server_url(FALSE, hash_path), NULL, 0,
+                               INTERNET_FLAG_RELOAD | INTERNET_FLAG_NO_CACHE_WRITE, 0);
+    ok = request && InternetReadFile(request, hex, 64, &got) && got == 64;
+    hex[ok ? 64 : 0] = 0;
+    if (request) InternetCloseHandle(request);
+    InternetCloseHandle(session);
+    return ok;
+}
+
+BOOL dosvc_file_sha256(const WCHAR *path, char hex[65])
+{
+    BCRYPT_ALG_HANDLE alg;
+    BCRYPT_HASH_HANDLE hash;
+    BYTE digest[32], *buffer;
+    HANDLE file;
+    DWORD got;
+    BOOL ok = FALSE;
+    int i;
+
+    hex[0] = 0;
+    file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    if (file == INVALID_HANDLE_VALUE) return FALSE;
+    if ((buffer = malloc(1 << 20)) && !BCryptOpenAlgorithmProvider(&alg, BCRYPT_SHA256_ALGORITHM, NULL, 0))
+    {
+        if (!BCryptCreateHash(alg, &hash, NULL, 0, NULL, 0, 0))
+        {
+            while (ReadFile(file, buffer, 1 << 20, &got, NULL) && got) BCryptHashData(hash, buffer, got, 0);
+            ok = !BCryptFinishHash(hash, digest, sizeof(digest), 0);
+            BCryptDestroyHash(hash);
+        }
+        BCryptCloseAlgorithmProvider(alg, 0);
+    }
+    free(buffer);
+    CloseHandle(file);
+    for (i = 0; ok && i < 32; i++) sprintf(hex + 2 * i, "%02x", digest[i]);
+    return ok;
+}
+
+BG_JOB_STATE dosvc_wait_for_state(IBackgroundCopyJob *job, unsigned states, DWORD timeout_ms)
+{
+    ULONGLONG start = GetTickCount64();
+    BG_JOB_STATE state;
+
+    for (;;)
+    {
+        assert_hr(S_OK, IBackgroundCopyJob_GetState(job, &state));
+        if ((states & (1u << state)) || GetTickCount64() - start > timeout_ms) return state;
+        Sleep(10);
+    }
 }

@@ -176,4 +176,18 @@ struct test_callback
 /* Makes callback one holding only the test's own reference (refs 1), returned as IUnknown. */
 IUnknown *new_test_callback(struct test_callback *callback);
 
+/* ---- the loopback test server (fixture http_server; DOSVC_TEST_SERVER names its port file) ---- */
+
+int dosvc_server_port(BOOL https);
+/* A port on which connections are refused. */
+int dosvc_server_refused_port(void);
+/* "http(s)://127.0.0.1:<port><path>" in a static buffer (one of four). */
+const WCHAR *dosvc_server_url(BOOL https, const WCHAR *path);
+/* The SHA-256 the server says path serves (its /hash endpoint), as lowercase hex. */
+BOOL dosvc_server_hash(const WCHAR *path, char hex[65]);
+BOOL dosvc_file_sha256(const WCHAR *path, char hex[65]);
+/* Polls GetState until the state is one of states (bits 1 << BG_JOB_STATE) or the timeout passes. */
+#define DOSVC_STATE(s) (1u << (s))
+BG_JOB_STATE dosvc_wait_for_state(IBackgroundCopyJob *job, unsigned states, DWORD timeout_ms);
+
 #endif

@@ -4,8 +4,11 @@
  * (File3 validation, File4 peer stats, DO stats), white box: the test links
  * the COM layer and,
  * standing in for the transfer engine, writes errors and progress into the
- * store with dos_job_report_error() and dos_file_record_progress(). The store
- * is the one the class factory started (server_store()).
+ * store with dos_job_report_error() and dos_file_record_progress(), under a
+ * run it starts with dos_job_start_run() once Resume has queued the job, and
+ * makes the temporary files Complete moves into place. The store is the one
+ * the class factory started (server_store()); the real engine is unplugged
+ * from it, so that the job waits in QUEUED for the test's run.
  */
 #include "com_test.h"
 
@@ -23,6 +26,7 @@
 static IBackgroundCopyManager *manager;
 static IBackgroundCopyJob *job;       /* with two files, URL0 and URL1, made by job_setup */
 static struct dos_job *record;         /* the store's record of job */
+static dos_run run;                    /* the engine's run, from resume_and_run() */
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -39,18 +43,53 @@ static struct dos_file *store_file(size_t index)
     return file;
 }
 
+static void assert_job_state(BG_JOB_STATE expected)
+{
+    BG_JOB_STATE state;
+    assert_hr(S_OK, IBackgroundCopyJob_GetState(job, &state));
+    assert_int_equal(state, expected);
+}
+
+/* The client resumes the job; the engine takes it up with a run. */
+static void resume_and_run(void)
+{
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_job_state(BG_JOB_STATE_QUEUED);
+    assert_int_equal(dos_job_start_run(record, &run), DOS_OK);
+    assert_job_state(BG_JOB_STATE_TRANSFERRING);
+}
+
 /* What the engine does when a transfer fails. */
 static void report_error(BOOL transient, HRESULT code, BG_ERROR_CONTEXT context, struct dos_file *file,
                          const WCHAR *protocol)
 {
-    assert_int_equal(dos_job_report_error(record, transient != FALSE, code, (dos_error_context)context, file,
+    assert_int_equal(dos_job_report_error(record, run, transient != FALSE, code, (dos_error_context)context, file,
                                           dchars(protocol)), DOS_OK);
+}
+
+/* What the engine does as a file moves: it makes the temporary file and writes bytes of its size into it. */
+static void write_file(size_t index, UINT64 size, UINT64 bytes)
+{
+    struct dos_file *file = store_file(index);
+    dos_char *temp = NULL;
+    LARGE_INTEGER end;
+    HANDLE handle;
+
+    assert_int_equal(dos_file_copy_text(file, DOS_FILE_TEMP_NAME, malloc, &temp), DOS_OK);
+    handle = CreateFileW((const WCHAR *)temp, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_HIDDEN, NULL);
+    free(temp);
+    assert_true(handle != INVALID_HANDLE_VALUE);
+    assert_int_equal(dos_file_mark_temp_created(file, run), DOS_OK);
+    end.QuadPart = (LONGLONG)bytes;
+    assert_true(SetFilePointerEx(handle, end, NULL, FILE_BEGIN) && SetEndOfFile(handle));
+    CloseHandle(handle);
+    assert_int_equal(dos_file_record_progress(file, run, size, bytes), DOS_OK);
 }
 
 /* What the engine does when a file has moved: all size bytes on disk. */
 static void transfer_file(size_t index, UINT64 size)
 {
-    assert_int_equal(dos_file_record_progress(store_file(index), size, size), DOS_OK);
+    write_file(index, size, size);
 }
 
 static IBackgroundCopyError *get_error(void)
@@ -64,7 +103,7 @@ static IBackgroundCopyError *get_error(void)
 /* The job in ERROR (or TRANSIENT_ERROR): HTTP 404 on its first file, over http. */
 static IBackgroundCopyError *fail_with_404(BOOL transient)
 {
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    resume_and_run();
     report_error(transient, BG_E_HTTP_ERROR_404, BG_ERROR_CONTEXT_REMOTE_FILE, store_file(0), L"http");
     return get_error();
 }
@@ -77,13 +116,6 @@ static void assert_error_is(IBackgroundCopyError *error, BG_ERROR_CONTEXT contex
     assert_hr(S_OK, IBackgroundCopyError_GetError(error, &got_context, &got_code));
     assert_int_equal(got_context, context);
     assert_hr(code, got_code);
-}
-
-static void assert_job_state(BG_JOB_STATE expected)
-{
-    BG_JOB_STATE state;
-    assert_hr(S_OK, IBackgroundCopyJob_GetState(job, &state));
-    assert_int_equal(state, expected);
 }
 
 static void assert_file_remote_name(IBackgroundCopyFile *file, const WCHAR *expected)
@@ -121,7 +153,10 @@ static IBackgroundCopyFile *enumerated_file(ULONG index)
 static int group_setup(void **state)
 {
     /* Through the class factory, as a client: it starts the store server_store() returns. */
-    return dosvc_setup_manager(&manager);
+    if (dosvc_setup_manager(&manager)) return -1;
+    /* This test is the engine: the real one must not take the jobs it resumes. */
+    dos_store_set_listener(server_store(), NULL, NULL);
+    return 0;
 }
 
 static int group_teardown(void **state)
@@ -149,6 +184,7 @@ static int job_teardown(void **state)
     }
     dos_job_release(record);
     record = NULL;
+    run = 0;
     return 0;
 }
 
@@ -208,7 +244,7 @@ static void test_error_get_file_returns_the_file_in_error(void **state)
     IBackgroundCopyError *error;
     IBackgroundCopyFile *file = NULL;
 
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    resume_and_run();
     report_error(FALSE, BG_E_HTTP_ERROR_404, BG_ERROR_CONTEXT_REMOTE_FILE, store_file(1), L"http");
     error = get_error();
     assert_hr(S_OK, IBackgroundCopyError_GetFile(error, &file));
@@ -225,7 +261,7 @@ static void test_error_get_file_without_a_file_is_file_not_available_with_null(v
     IBackgroundCopyFile *file = (IBackgroundCopyFile *)0xdeadbeef;
     IBackgroundCopyError *error;
 
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    resume_and_run();
     report_error(FALSE, DO_E_DOWNLOAD_NO_PROGRESS, BG_ERROR_CONTEXT_NONE, NULL, NULL);
     error = get_error();
     assert_error_is(error, BG_ERROR_CONTEXT_NONE, DO_E_DOWNLOAD_NO_PROGRESS);
@@ -250,7 +286,7 @@ static void test_error_description_is_the_managers_description_of_the_code(void 
     IBackgroundCopyError *error;
     WCHAR *ours = NULL, *managers = NULL;
 
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    resume_and_run();
     report_error(FALSE, DO_E_HTTP_BLOCKSIZE_MISMATCH, BG_ERROR_CONTEXT_REMOTE_FILE, store_file(0), L"https");
     error = get_error();
     assert_hr(S_OK, IBackgroundCopyError_GetErrorDescription(error, ENGLISH, &ours));
@@ -269,7 +305,7 @@ static void test_error_description_of_an_unknown_code_is_mr_mid_not_found(void *
     WCHAR *text = (WCHAR *)0xdeadbeef;
     IBackgroundCopyError *error;
 
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    resume_and_run();
     report_error(FALSE, unknown, BG_ERROR_CONTEXT_UNKNOWN, NULL, NULL);
     error = get_error();
     assert_hr(HRESULT_FROM_WIN32(ERROR_MR_MID_NOT_FOUND), IBackgroundCopyError_GetErrorDescription(error, ENGLISH, &text));
@@ -305,7 +341,7 @@ static void test_error_protocol_without_one_is_protocol_not_available(void **sta
     WCHAR *protocol = (WCHAR *)0xdeadbeef;
     IBackgroundCopyError *error;
 
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    resume_and_run();
     report_error(FALSE, HRESULT_FROM_WIN32(ERROR_DISK_FULL), BG_ERROR_CONTEXT_LOCAL_FILE, store_file(0), NULL);
     error = get_error();
     assert_hr(BG_E_PROTOCOL_NOT_AVAILABLE, IBackgroundCopyError_GetProtocol(error, &protocol));
@@ -357,7 +393,7 @@ static void test_error_count_counts_every_report(void **state)
 
     assert_hr(S_OK, IBackgroundCopyJob_GetErrorCount(job, &count));
     assert_int_equal(count, 0);
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    resume_and_run();
     report_error(TRUE, BG_E_HTTP_ERROR_500, BG_ERROR_CONTEXT_REMOTE_FILE, store_file(0), L"http");
     assert_hr(S_OK, IBackgroundCopyJob_GetErrorCount(job, &count));
     assert_int_equal(count, 1);
@@ -438,7 +474,7 @@ static void test_transferred_file_is_not_completed_before_complete(void **state)
 {
     IBackgroundCopyFile *file;
 
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    resume_and_run();
     transfer_file(0, 1000);
     file = enumerated_file(0);
     assert_file_progress(file, 1000, 1000, FALSE);
@@ -447,7 +483,7 @@ static void test_transferred_file_is_not_completed_before_complete(void **state)
 
 static void test_complete_after_every_file_transferred_is_s_ok_and_acknowledged(void **state)
 {
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    resume_and_run();
     transfer_file(0, 1000);
     transfer_file(1, 24);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
@@ -459,7 +495,7 @@ static void test_files_of_a_completed_job_are_completed_with_every_byte(void **s
 {
     IBackgroundCopyFile *file;
 
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    resume_and_run();
     transfer_file(0, 1000);
     transfer_file(1, 24);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
@@ -478,7 +514,7 @@ static void test_progress_of_a_completed_job_counts_every_file_and_byte(void **s
 {
     BG_JOB_PROGRESS progress;
 
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    resume_and_run();
     transfer_file(0, 1000);
     transfer_file(1, 24);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
@@ -494,9 +530,9 @@ static void test_complete_with_a_file_not_transferred_is_partial_and_keeps_only_
 {
     IBackgroundCopyFile *file;
 
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    resume_and_run();
     transfer_file(0, 1000);
-    assert_int_equal(dos_file_record_progress(store_file(1), 5000, 300), DOS_OK);
+    write_file(1, 5000, 300);
     assert_hr(BG_S_PARTIAL_COMPLETE, IBackgroundCopyJob_Complete(job));
     assert_job_state(BG_JOB_STATE_ACKNOWLEDGED);
 
@@ -514,7 +550,7 @@ static void test_complete_in_error_keeps_the_files_transferred_before_it(void **
     IBackgroundCopyError *error;
     IBackgroundCopyFile *file;
 
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    resume_and_run();
     transfer_file(0, 1000);
     report_error(FALSE, BG_E_HTTP_ERROR_404, BG_ERROR_CONTEXT_REMOTE_FILE, store_file(1), L"http");
     error = get_error();
@@ -538,9 +574,10 @@ static IBackgroundCopyFile5 *transferred_job(void)
     IBackgroundCopyFile *file;
     IBackgroundCopyFile5 *file5 = NULL;
 
+    resume_and_run();
     transfer_file(0, 1000);
     transfer_file(1, 24);
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));      /* nothing left to move */
+    assert_int_equal(dos_job_finish_run(record, run), DOS_OK);
     assert_job_state(BG_JOB_STATE_TRANSFERRED);
     file = enumerated_file(0);
     assert_hr(S_OK, IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile5, (void **)&file5));

@@ -1,7 +1,9 @@
 /*
  * The store (store.h): job creation, lookup and listing, the job state machine
  * (spec 5.1), the read-only final states, files and their names, ranges and
- * progress (spec 5.5), settings, credentials, callbacks, errors and job times.
+ * progress (spec 5.5), settings, credentials, callbacks, errors and job times;
+ * the engine's side: runs, the listener's events, and Cancel/Complete in two steps.
+ * The tests stand in for the engine: progress and errors are written with a live run.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -58,13 +60,31 @@ struct snapshot
     uint32_t range_count;
 };
 
+/* What the listener heard: each event as it came. */
+enum { MAX_HEARD = 16 };
+
+struct heard_event
+{
+    enum dos_event_kind kind;
+    struct dos_job *job;
+    struct dos_file *file;
+};
+
+struct heard
+{
+    size_t count;
+    struct heard_event events[MAX_HEARD];
+};
+
 struct fixture
 {
     struct dos_store *store;
     struct dos_job *job;           /* the test's own reference */
     struct dos_file *file;         /* the final-state fixtures' one file */
+    dos_run run;                   /* the final-state fixtures' run, revoked by Cancel or Complete */
     struct counted_ref notify;
     struct snapshot before;
+    struct heard heard;
 };
 
 static struct dos_job_info job_info(struct dos_job *job)
@@ -168,11 +188,34 @@ static size_t listed_file_count(struct dos_job *job)
     return count;
 }
 
-/* Puts a job with one fully transferred file into TRANSFERRED. */
+/* What the engine does to pick a job up: the client's Resume queues it, a run takes it. */
+static dos_run run_job(struct dos_job *job)
+{
+    dos_run run = 0;
+
+    assert_int_equal(dos_job_resume(job), DOS_OK);
+    assert_int_equal(job_state(job), DOS_STATE_QUEUED);
+    assert_int_equal(dos_job_start_run(job, &run), DOS_OK);
+    assert_int_not_equal(run, 0);
+    return run;
+}
+
+/* Bytes the engine wrote before the client suspended the job again. */
+static void record_then_suspend(struct dos_file *file, uint64_t size, uint64_t transferred)
+{
+    struct dos_job *job = dos_file_job(file);
+    dos_run run = run_job(job);
+
+    assert_int_equal(dos_file_record_progress(file, run, size, transferred), DOS_OK);
+    assert_int_equal(dos_job_suspend(job), DOS_OK);
+    assert_int_equal(job_state(job), DOS_STATE_SUSPENDED);
+}
+
+/* Puts a job with one fully transferred file into TRANSFERRED: its bytes on disk, then Resume. */
 static struct dos_file *make_transferred(struct dos_job *job)
 {
     struct dos_file *file = add_file(job, URL, LOCAL, 10);
-    assert_int_equal(dos_file_record_progress(file, 10, 10), DOS_OK);
+    record_then_suspend(file, 10, 10);
     assert_int_equal(dos_job_resume(job), DOS_OK);
     assert_int_equal(job_state(job), DOS_STATE_TRANSFERRED);
     return file;
@@ -268,6 +311,7 @@ static void assert_unchanged(struct fixture *fx)
         assert_int_equal(a->file.bytes_total, b.file.bytes_total);
         assert_int_equal(a->file.bytes_transferred, b.file.bytes_transferred);
         assert_int_equal(a->file.completed, b.file.completed);
+        assert_int_equal(a->file.temp_created, b.file.temp_created);
         assert_int_equal(a->file.file_size, b.file.file_size);
         assert_int_equal(a->file.range_count, b.file.range_count);
         assert_int_equal(a->file.validation_state, b.file.validation_state);
@@ -328,7 +372,9 @@ static int setup_final(void **state, bool complete)
         || dos_job_set_credentials(fx->job, 1, 1, W(u"user"), W(u"password")) != DOS_OK
         || dos_job_swap_notify(fx->job, &fx->notify.ref, &old) != DOS_OK
         || dos_job_add_files(fx->job, &spec, 1, &fx->file) != DOS_OK
-        || dos_file_record_progress(fx->file, 100, 30) != DOS_OK)
+        || dos_job_resume(fx->job) != DOS_OK
+        || dos_job_start_run(fx->job, &fx->run) != DOS_OK
+        || dos_file_record_progress(fx->file, fx->run, 100, 30) != DOS_OK)
         return -1;
     s = complete ? dos_job_complete(fx->job) : dos_job_cancel(fx->job);
     if (s != DOS_OK || fx->notify.destroyed != 1) return -1;
@@ -622,12 +668,17 @@ static void test_resume_with_every_file_transferred_moves_to_transferred(void **
 static void test_resume_restarts_a_job_in_error(void **state)
 {
     struct fixture *fx = *state;
+    dos_run run;
+
     add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
-    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
-    assert_int_equal(dos_job_report_error(fx->job, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    run = run_job(fx->job);
+    assert_int_equal(dos_job_report_error(fx->job, run, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL),
+                     DOS_OK);
     assert_int_equal(dos_job_resume(fx->job), DOS_OK);
     assert_int_equal(job_state(fx->job), DOS_STATE_QUEUED);
-    assert_int_equal(dos_job_report_error(fx->job, true, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    assert_int_equal(dos_job_start_run(fx->job, &run), DOS_OK);
+    assert_int_equal(dos_job_report_error(fx->job, run, true, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL),
+                     DOS_OK);
     assert_int_equal(dos_job_resume(fx->job), DOS_OK);
     assert_int_equal(job_state(fx->job), DOS_STATE_QUEUED);
 }
@@ -687,9 +738,10 @@ static void test_complete_with_a_file_not_fully_transferred_returns_partial_comp
     struct fixture *fx = *state;
     struct dos_file *done = add_file(fx->job, URL, W(u"C:\\downloads\\1.bin"), 10);
     struct dos_file *half = add_file(fx->job, URL, W(u"C:\\downloads\\2.bin"), 10);
+    dos_run run = run_job(fx->job);
 
-    assert_int_equal(dos_file_record_progress(done, 10, 10), DOS_OK);
-    assert_int_equal(dos_file_record_progress(half, 10, 5), DOS_OK);
+    assert_int_equal(dos_file_record_progress(done, run, 10, 10), DOS_OK);
+    assert_int_equal(dos_file_record_progress(half, run, 10, 5), DOS_OK);
     assert_int_equal(dos_job_complete(fx->job), DOS_S_PARTIAL_COMPLETE);
     assert_int_equal(job_state(fx->job), DOS_STATE_ACKNOWLEDGED);
 }
@@ -699,9 +751,10 @@ static void test_complete_with_every_file_transferred_returns_ok(void **state)
     struct fixture *fx = *state;
     struct dos_file *a = add_file(fx->job, URL, W(u"C:\\downloads\\1.bin"), 10);
     struct dos_file *b = add_file(fx->job, URL, W(u"C:\\downloads\\2.bin"), 20);
+    dos_run run = run_job(fx->job);
 
-    assert_int_equal(dos_file_record_progress(a, 10, 10), DOS_OK);
-    assert_int_equal(dos_file_record_progress(b, 20, 20), DOS_OK);
+    assert_int_equal(dos_file_record_progress(a, run, 10, 10), DOS_OK);
+    assert_int_equal(dos_file_record_progress(b, run, 20, 20), DOS_OK);
     assert_int_equal(dos_job_complete(fx->job), DOS_OK);
 }
 
@@ -710,8 +763,9 @@ static void test_complete_with_a_file_of_unknown_size_returns_partial_complete(v
 {
     struct fixture *fx = *state;
     struct dos_file *file = add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
+    dos_run run = run_job(fx->job);
 
-    assert_int_equal(dos_file_record_progress(file, DOS_SIZE_UNKNOWN, 500), DOS_OK);
+    assert_int_equal(dos_file_record_progress(file, run, DOS_SIZE_UNKNOWN, 500), DOS_OK);
     assert_int_equal(dos_job_complete(fx->job), DOS_S_PARTIAL_COMPLETE);
     assert_false(file_info(file).completed);
 }
@@ -722,9 +776,10 @@ static void test_complete_marks_only_transferred_files_completed(void **state)
     struct fixture *fx = *state;
     struct dos_file *done = add_file(fx->job, URL, W(u"C:\\downloads\\1.bin"), 10);
     struct dos_file *half = add_file(fx->job, URL, W(u"C:\\downloads\\2.bin"), 10);
+    dos_run run = run_job(fx->job);
 
-    assert_int_equal(dos_file_record_progress(done, 10, 10), DOS_OK);
-    assert_int_equal(dos_file_record_progress(half, 10, 9), DOS_OK);
+    assert_int_equal(dos_file_record_progress(done, run, 10, 10), DOS_OK);
+    assert_int_equal(dos_file_record_progress(half, run, 10, 9), DOS_OK);
     assert_false(file_info(done).completed);
     assert_int_equal(dos_job_complete(fx->job), DOS_S_PARTIAL_COMPLETE);
     assert_true(file_info(done).completed);
@@ -735,8 +790,9 @@ static void test_cancel_completes_no_file(void **state)
 {
     struct fixture *fx = *state;
     struct dos_file *done = add_file(fx->job, URL, LOCAL, 10);
+    dos_run run = run_job(fx->job);
 
-    assert_int_equal(dos_file_record_progress(done, 10, 10), DOS_OK);
+    assert_int_equal(dos_file_record_progress(done, run, 10, 10), DOS_OK);
     assert_int_equal(dos_job_cancel(fx->job), DOS_OK);
     assert_false(file_info(done).completed);
 }
@@ -924,11 +980,13 @@ static void test_file_set_integrity_mandatory_fails_with_invalid_state(void **st
     assert_unchanged(fx);
 }
 
+/* The run the job had when it ended was revoked; no other run is live either. */
 static void test_record_progress_fails_with_invalid_state(void **state)
 {
     struct fixture *fx = *state;
-    assert_int_equal(dos_file_record_progress(fx->file, 100, 30), DOS_E_INVALID_STATE);
-    assert_int_equal(dos_file_record_progress(fx->file, 100, 0), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_file_record_progress(fx->file, fx->run, 100, 30), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_file_record_progress(fx->file, fx->run, 100, 0), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_file_record_progress(fx->file, fx->run + 1, 100, 10), DOS_E_INVALID_STATE);
     assert_unchanged(fx);
 }
 
@@ -937,9 +995,75 @@ static void test_report_error_fails_with_invalid_state(void **state)
     struct fixture *fx = *state;
     struct dos_error_record record;
 
-    assert_int_equal(dos_job_report_error(fx->job, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, fx->file, NULL),
-                     DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_report_error(fx->job, fx->run, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, fx->file,
+                                          NULL), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_report_error(fx->job, fx->run, true, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, fx->file,
+                                          W(u"HTTP")), DOS_E_INVALID_STATE);
     assert_int_equal(dos_job_get_error(fx->job, &record), DOS_E_NO_ERROR_INFO);
+    assert_unchanged(fx);
+}
+
+static void test_run_is_no_longer_live(void **state)
+{
+    struct fixture *fx = *state;
+    assert_false(dos_job_run_is_live(fx->job, fx->run));
+}
+
+static void test_start_run_fails_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = 12345;
+
+    assert_int_equal(dos_job_start_run(fx->job, &run), DOS_E_INVALID_STATE);
+    assert_int_equal(run, 0);
+    assert_unchanged(fx);
+}
+
+static void test_next_file_fails_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_transfer_file tf;
+
+    memset(&tf, 0xCC, sizeof(tf));
+    assert_int_equal(dos_job_next_file(fx->job, fx->run, &tf), DOS_E_INVALID_STATE);
+    assert_null(tf.file);
+    assert_null(tf.remote_name);
+    assert_null(tf.ranges);
+}
+
+static void test_mark_temp_created_fails_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(dos_file_mark_temp_created(fx->file, fx->run), DOS_E_INVALID_STATE);
+    assert_unchanged(fx);
+}
+
+static void test_retry_fails_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(dos_job_retry(fx->job, fx->run), DOS_E_INVALID_STATE);
+    assert_unchanged(fx);
+}
+
+static void test_finish_run_fails_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(dos_job_finish_run(fx->job, fx->run), DOS_E_INVALID_STATE);
+    assert_unchanged(fx);
+}
+
+static void test_begin_finish_fails_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(dos_job_begin_finish(fx->job), DOS_E_INVALID_STATE);
+    assert_unchanged(fx);
+}
+
+static void test_end_finish_fails_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(dos_job_end_finish(fx->job, DOS_STATE_CANCELLED, NULL), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_end_finish(fx->job, DOS_STATE_ACKNOWLEDGED, NULL), DOS_E_INVALID_STATE);
     assert_unchanged(fx);
 }
 
@@ -1251,13 +1375,14 @@ static void test_recorded_progress_is_reported(void **state)
 {
     struct fixture *fx = *state;
     struct dos_file *file = add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
+    dos_run run = run_job(fx->job);
 
-    assert_int_equal(dos_file_record_progress(file, 1000, 400), DOS_OK);
+    assert_int_equal(dos_file_record_progress(file, run, 1000, 400), DOS_OK);
     assert_int_equal(file_info(file).file_size, 1000);
     assert_int_equal(file_info(file).bytes_total, 1000);
     assert_int_equal(file_info(file).bytes_transferred, 400);
     assert_int_equal(job_info(fx->job).files_transferred, 0);
-    assert_int_equal(dos_file_record_progress(file, 1000, 1000), DOS_OK);
+    assert_int_equal(dos_file_record_progress(file, run, 1000, 1000), DOS_OK);
     assert_int_equal(file_info(file).bytes_transferred, 1000);
     assert_int_equal(job_info(fx->job).files_transferred, 1);
 }
@@ -1266,9 +1391,10 @@ static void test_recorded_progress_beyond_the_total_is_rejected(void **state)
 {
     struct fixture *fx = *state;
     struct dos_file *file = add_file(fx->job, URL, LOCAL, 100);
+    dos_run run = run_job(fx->job);
 
-    assert_int_equal(dos_file_record_progress(file, 100, 40), DOS_OK);
-    assert_int_equal(dos_file_record_progress(file, 100, 101), DOS_E_INVALID_ARG);
+    assert_int_equal(dos_file_record_progress(file, run, 100, 40), DOS_OK);
+    assert_int_equal(dos_file_record_progress(file, run, 100, 101), DOS_E_INVALID_ARG);
     assert_int_equal(file_info(file).bytes_transferred, 40);
 }
 
@@ -1282,8 +1408,9 @@ static void test_recorded_size_that_ends_before_a_range_is_rejected(void **state
     struct fixture *fx = *state;
     const dos_range ranges[] = { { 0, 10 }, { 1000, DOS_LENGTH_TO_EOF } };
     struct dos_file *file = add_ranged_file(fx->job, ranges, 2, DOS_SIZE_UNKNOWN);
+    dos_run run = run_job(fx->job);
 
-    assert_int_equal(dos_file_record_progress(file, 500, 0), DOS_E_INVALID_RANGE);
+    assert_int_equal(dos_file_record_progress(file, run, 500, 0), DOS_E_INVALID_RANGE);
     assert_int_equal(file_info(file).file_size, DOS_SIZE_UNKNOWN);
     assert_int_equal(file_info(file).bytes_total, DOS_SIZE_UNKNOWN);
 }
@@ -1307,10 +1434,12 @@ static void test_job_progress_sums_its_files(void **state)
     struct dos_file *a = add_file(fx->job, URL, LOCAL, 100);
     struct dos_file *b = add_file(fx->job, URL, LOCAL, 200);
     struct dos_job_info info;
+    dos_run run;
 
     add_ranged_file(fx->job, ranges, 1, DOS_SIZE_UNKNOWN);
-    assert_int_equal(dos_file_record_progress(a, 100, 50), DOS_OK);
-    assert_int_equal(dos_file_record_progress(b, 200, 200), DOS_OK);
+    run = run_job(fx->job);
+    assert_int_equal(dos_file_record_progress(a, run, 100, 50), DOS_OK);
+    assert_int_equal(dos_file_record_progress(b, run, 200, 200), DOS_OK);
     info = job_info(fx->job);
     assert_int_equal(info.bytes_total, 330);
     assert_int_equal(info.bytes_transferred, 250);
@@ -1324,11 +1453,12 @@ static void test_job_total_is_unknown_while_any_file_size_is(void **state)
     struct fixture *fx = *state;
     struct dos_file *known = add_file(fx->job, URL, LOCAL, 100);
     struct dos_file *unknown = add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
+    dos_run run = run_job(fx->job);
 
-    assert_int_equal(dos_file_record_progress(known, 100, 40), DOS_OK);
+    assert_int_equal(dos_file_record_progress(known, run, 100, 40), DOS_OK);
     assert_int_equal(job_info(fx->job).bytes_total, DOS_SIZE_UNKNOWN);
     assert_int_equal(job_info(fx->job).bytes_transferred, 40);
-    assert_int_equal(dos_file_record_progress(unknown, 500, 0), DOS_OK);
+    assert_int_equal(dos_file_record_progress(unknown, run, 500, 0), DOS_OK);
     assert_int_equal(job_info(fx->job).bytes_total, 600);
 }
 
@@ -1844,9 +1974,29 @@ static void test_set_local_name_after_bytes_arrived_fails_with_invalid_state(voi
     struct fixture *fx = *state;
     struct dos_file *file = add_file(fx->job, URL, LOCAL, 100);
 
-    assert_int_equal(dos_file_record_progress(file, 100, 1), DOS_OK);
+    record_then_suspend(file, 100, 1);
     assert_int_equal(dos_file_set_local_name(file, W(u"C:\\elsewhere\\file.bin")), DOS_E_INVALID_STATE);
     assert_file_text(file, DOS_FILE_LOCAL_NAME, LOCAL);
+}
+
+/*
+ * The temporary file lives beside the destination and is dosvc's to delete
+ * (DESIGN rule 7): once made, moving the destination would orphan it.
+ */
+static void test_set_local_name_after_the_temporary_file_was_made_fails_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run;
+
+    fx->file = add_file(fx->job, URL, LOCAL, 100);
+    run = run_job(fx->job);
+    assert_int_equal(dos_file_mark_temp_created(fx->file, run), DOS_OK);
+    assert_int_equal(dos_job_report_error(fx->job, run, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, fx->file, NULL),
+                     DOS_OK);                             /* ERROR, no byte moved: settable until now */
+    assert_true(file_info(fx->file).temp_created);
+    take_snapshot(fx, &fx->before);
+    assert_int_equal(dos_file_set_local_name(fx->file, W(u"D:\\other\\file.bin")), DOS_E_INVALID_STATE);
+    assert_unchanged(fx);
 }
 
 /* ---- validation state (spec 3.7, classic IBackgroundCopyFile3) ----------- */
@@ -1856,7 +2006,7 @@ static void test_set_validation_state_outside_transferred_fails_with_invalid_sta
     struct fixture *fx = *state;
     struct dos_file *file = add_file(fx->job, URL, LOCAL, 10);
 
-    assert_int_equal(dos_file_record_progress(file, 10, 10), DOS_OK);   /* on disk, job still SUSPENDED */
+    record_then_suspend(file, 10, 10);   /* on disk, job SUSPENDED */
     assert_int_equal(dos_file_set_validation_state(file, true), DOS_E_INVALID_STATE);
     assert_false(file_info(file).validation_state);
 }
@@ -1893,9 +2043,11 @@ static void test_get_error_without_an_error_fails_with_no_error_info(void **stat
 static void test_report_error_puts_the_job_in_error(void **state)
 {
     struct fixture *fx = *state;
+    dos_run run;
+
     add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
-    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
-    assert_int_equal(dos_job_report_error(fx->job, false, HR_E_FAIL, DOS_CONTEXT_GENERAL_TRANSPORT, NULL, NULL),
+    run = run_job(fx->job);
+    assert_int_equal(dos_job_report_error(fx->job, run, false, HR_E_FAIL, DOS_CONTEXT_GENERAL_TRANSPORT, NULL, NULL),
                      DOS_OK);
     assert_int_equal(job_state(fx->job), DOS_STATE_ERROR);
 }
@@ -1903,9 +2055,11 @@ static void test_report_error_puts_the_job_in_error(void **state)
 static void test_report_transient_error_puts_the_job_in_transient_error(void **state)
 {
     struct fixture *fx = *state;
+    dos_run run;
+
     add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
-    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
-    assert_int_equal(dos_job_report_error(fx->job, true, HR_E_FAIL, DOS_CONTEXT_GENERAL_TRANSPORT, NULL, NULL),
+    run = run_job(fx->job);
+    assert_int_equal(dos_job_report_error(fx->job, run, true, HR_E_FAIL, DOS_CONTEXT_GENERAL_TRANSPORT, NULL, NULL),
                      DOS_OK);
     assert_int_equal(job_state(fx->job), DOS_STATE_TRANSIENT_ERROR);
 }
@@ -1913,11 +2067,14 @@ static void test_report_transient_error_puts_the_job_in_transient_error(void **s
 static void test_each_reported_error_is_counted(void **state)
 {
     struct fixture *fx = *state;
+    dos_run run;
+
     add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
-    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
-    assert_int_equal(dos_job_report_error(fx->job, true, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    run = run_job(fx->job);
+    assert_int_equal(dos_job_report_error(fx->job, run, true, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
     assert_int_equal(job_info(fx->job).error_count, 1);
-    assert_int_equal(dos_job_report_error(fx->job, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    assert_int_equal(dos_job_report_error(fx->job, run, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL),
+                     DOS_OK);
     assert_int_equal(job_info(fx->job).error_count, 2);
 }
 
@@ -1926,11 +2083,11 @@ static void test_get_error_returns_the_latest_reported_record(void **state)
     struct fixture *fx = *state;
     struct dos_file *file = add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
     struct dos_error_record record;
+    dos_run run = run_job(fx->job);
 
-    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
-    assert_int_equal(dos_job_report_error(fx->job, true, HR_E_FAIL, DOS_CONTEXT_GENERAL_TRANSPORT, NULL, NULL),
+    assert_int_equal(dos_job_report_error(fx->job, run, true, HR_E_FAIL, DOS_CONTEXT_GENERAL_TRANSPORT, NULL, NULL),
                      DOS_OK);
-    assert_int_equal(dos_job_report_error(fx->job, false, HR_FILE_NOT_FOUND, DOS_CONTEXT_REMOTE_FILE, file,
+    assert_int_equal(dos_job_report_error(fx->job, run, false, HR_FILE_NOT_FOUND, DOS_CONTEXT_REMOTE_FILE, file,
                                           W(u"HTTP")), DOS_OK);
     assert_int_equal(dos_job_get_error(fx->job, &record), DOS_OK);
     assert_int_equal(record.code, HR_FILE_NOT_FOUND);
@@ -1945,10 +2102,11 @@ static void test_error_without_file_or_protocol_reports_none(void **state)
 {
     struct fixture *fx = *state;
     struct dos_error_record record;
+    dos_run run;
 
     add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
-    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
-    assert_int_equal(dos_job_report_error(fx->job, false, HR_E_FAIL, DOS_CONTEXT_LOCAL_FILE, NULL, NULL), DOS_OK);
+    run = run_job(fx->job);
+    assert_int_equal(dos_job_report_error(fx->job, run, false, HR_E_FAIL, DOS_CONTEXT_LOCAL_FILE, NULL, NULL), DOS_OK);
     assert_int_equal(dos_job_get_error(fx->job, &record), DOS_OK);
     assert_int_equal(record.code, HR_E_FAIL);
     assert_null(record.file);
@@ -1961,10 +2119,11 @@ static void test_get_error_after_resume_fails_with_no_error_info(void **state)
 {
     struct fixture *fx = *state;
     struct dos_error_record record;
+    dos_run run;
 
     add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
-    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
-    assert_int_equal(dos_job_report_error(fx->job, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, W(u"HTTP")),
+    run = run_job(fx->job);
+    assert_int_equal(dos_job_report_error(fx->job, run, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, W(u"HTTP")),
                      DOS_OK);
     assert_int_equal(dos_job_resume(fx->job), DOS_OK);
     assert_int_equal(dos_job_get_error(fx->job, &record), DOS_E_NO_ERROR_INFO);
@@ -1977,17 +2136,21 @@ static void test_report_error_rejects_success_codes_and_foreign_files(void **sta
     struct fixture *fx = *state;
     struct dos_job *other = NULL;
     struct dos_file *foreign;
+    dos_run run;
 
     assert_int_equal(dos_store_create_job(fx->store, W(u"other"), DOS_JOB_DOWNLOAD, OWNER, &other), DOS_OK);
     foreign = add_file(other, URL, LOCAL, DOS_SIZE_UNKNOWN);
     add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
-    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
-    assert_int_equal(dos_job_report_error(fx->job, false, 0, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_E_INVALID_ARG);
-    assert_int_equal(dos_job_report_error(fx->job, false, 1, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_E_INVALID_ARG);
-    assert_int_equal(dos_job_report_error(fx->job, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, foreign, NULL),
+    run = run_job(fx->job);
+    assert_int_equal(dos_job_report_error(fx->job, run, false, 0, DOS_CONTEXT_REMOTE_FILE, NULL, NULL),
                      DOS_E_INVALID_ARG);
-    assert_int_equal(job_state(fx->job), DOS_STATE_QUEUED);
+    assert_int_equal(dos_job_report_error(fx->job, run, false, 1, DOS_CONTEXT_REMOTE_FILE, NULL, NULL),
+                     DOS_E_INVALID_ARG);
+    assert_int_equal(dos_job_report_error(fx->job, run, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, foreign, NULL),
+                     DOS_E_INVALID_ARG);
+    assert_int_equal(job_state(fx->job), DOS_STATE_TRANSFERRING);
     assert_int_equal(job_info(fx->job).error_count, 0);
+    assert_true(dos_job_run_is_live(fx->job, run));
     dos_job_release(other);
 }
 
@@ -2029,13 +2192,17 @@ static void test_state_changes_advance_modification_time(void **state)
 {
     struct fixture *fx = *state;
     uint64_t t;
+    dos_run run;
 
     add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
     t = mark_time(fx->job);
     assert_int_equal(dos_job_resume(fx->job), DOS_OK);
     assert_modified_since(fx->job, t);
     t = mark_time(fx->job);
-    assert_int_equal(dos_job_report_error(fx->job, true, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    assert_int_equal(dos_job_start_run(fx->job, &run), DOS_OK);
+    assert_modified_since(fx->job, t);
+    t = mark_time(fx->job);
+    assert_int_equal(dos_job_report_error(fx->job, run, true, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
     assert_modified_since(fx->job, t);
     t = mark_time(fx->job);
     assert_int_equal(dos_job_suspend(fx->job), DOS_OK);
@@ -2058,9 +2225,10 @@ static void test_transferred_bytes_advance_modification_time(void **state)
 {
     struct fixture *fx = *state;
     struct dos_file *file = add_file(fx->job, URL, LOCAL, 100);
+    dos_run run = run_job(fx->job);
     uint64_t t = mark_time(fx->job);
 
-    assert_int_equal(dos_file_record_progress(file, 100, 10), DOS_OK);
+    assert_int_equal(dos_file_record_progress(file, run, 100, 10), DOS_OK);
     assert_modified_since(fx->job, t);
 }
 
@@ -2096,6 +2264,976 @@ static void test_creation_time_never_changes(void **state)
     assert_int_equal(dos_job_resume(fx->job), DOS_OK);
     assert_int_equal(dos_job_cancel(fx->job), DOS_OK);
     assert_int_equal(job_info(fx->job).creation_time, created);
+}
+
+/* ---- the engine's runs (store.h) ------------------------------------------ */
+
+static void hear(void *context, const struct dos_event *event)
+{
+    struct heard *heard = context;
+
+    if (heard->count < MAX_HEARD)
+    {
+        heard->events[heard->count].kind = event->kind;
+        heard->events[heard->count].job = event->job;
+        heard->events[heard->count].file = event->file;
+    }
+    heard->count++;
+}
+
+/* Listens to the store from now on, having heard nothing yet. */
+static void start_listening(struct fixture *fx)
+{
+    memset(&fx->heard, 0, sizeof(fx->heard));
+    dos_store_set_listener(fx->store, hear, &fx->heard);
+}
+
+static const char *event_name(enum dos_event_kind kind)
+{
+    switch (kind)
+    {
+    case DOS_EVENT_RUNNABLE: return "RUNNABLE";
+    case DOS_EVENT_STOPPED: return "STOPPED";
+    case DOS_EVENT_MODIFIED: return "MODIFIED";
+    case DOS_EVENT_TRANSFERRED: return "TRANSFERRED";
+    case DOS_EVENT_ERROR: return "ERROR";
+    case DOS_EVENT_FILE_TRANSFERRED: return "FILE_TRANSFERRED";
+    }
+    return "(unknown)";
+}
+
+/* Fails unless exactly these events were heard, in order, all about fx->job; then forgets them. */
+static void check_heard(struct fixture *fx, const struct heard_event *expected, size_t count)
+{
+    size_t i, n = fx->heard.count;
+
+    for (i = 0; i < n && i < count && i < MAX_HEARD; i++)
+    {
+        const struct heard_event *got = &fx->heard.events[i];
+        if (got->kind != expected[i].kind)
+            fail_msg("event %u is %s, expected %s", (unsigned)i, event_name(got->kind), event_name(expected[i].kind));
+        assert_ptr_equal(got->job, fx->job);
+        assert_ptr_equal(got->file, expected[i].file);
+    }
+    if (n != count)
+        fail_msg("%u events heard, expected %u; the first extra or missing one: %s", (unsigned)n, (unsigned)count,
+                 n > count && count < MAX_HEARD ? event_name(fx->heard.events[count].kind)
+                 : n < count ? event_name(expected[n].kind) : "?");
+    fx->heard.count = 0;
+}
+
+#define HEARD(kind) { DOS_EVENT_##kind, NULL, NULL }
+#define HEARD_FILE_TRANSFERRED(file) { DOS_EVENT_FILE_TRANSFERRED, NULL, (file) }
+#define assert_heard(fx, ...)                                                     \
+    do {                                                                          \
+        const struct heard_event expected_[] = { __VA_ARGS__ };                   \
+        check_heard((fx), expected_, sizeof(expected_) / sizeof(expected_[0]));   \
+    } while (0)
+#define assert_heard_nothing(fx) check_heard((fx), NULL, 0)
+
+/* A job the engine is moving: fx->file, 40 of its 100 bytes on disk. */
+static dos_run start_transfer(struct fixture *fx)
+{
+    dos_run run;
+
+    fx->file = add_file(fx->job, URL, LOCAL, 100);
+    run = run_job(fx->job);
+    assert_int_equal(dos_file_record_progress(fx->file, run, 100, 40), DOS_OK);
+    return run;
+}
+
+/* Every engine write with run fails with DOS_E_INVALID_STATE, changes nothing and tells no one. */
+static void assert_run_revoked(struct fixture *fx, dos_run run)
+{
+    struct dos_transfer_file tf;
+
+    free_snapshot(&fx->before);
+    take_snapshot(fx, &fx->before);
+    start_listening(fx);
+    assert_false(dos_job_run_is_live(fx->job, run));
+    assert_int_equal(dos_file_record_progress(fx->file, run, DOS_SIZE_UNKNOWN, 0), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_file_record_progress(fx->file, run, DOS_SIZE_UNKNOWN, 1), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_file_mark_temp_created(fx->file, run), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_retry(fx->job, run), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_finish_run(fx->job, run), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_report_error(fx->job, run, true, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, fx->file, W(u"HTTP")),
+                     DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_report_error(fx->job, run, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL),
+                     DOS_E_INVALID_STATE);
+    memset(&tf, 0xCC, sizeof(tf));
+    assert_int_equal(dos_job_next_file(fx->job, run, &tf), DOS_E_INVALID_STATE);
+    assert_null(tf.file);
+    assert_null(tf.remote_name);
+    assert_unchanged(fx);
+    assert_heard_nothing(fx);
+}
+
+/* The first event heard is STOPPED, and the only one; the rest is forgotten. */
+static void assert_stopped_once_first(struct fixture *fx)
+{
+    size_t i, stopped = 0;
+
+    assert_true(fx->heard.count >= 1 && fx->heard.count <= MAX_HEARD);
+    assert_int_equal(fx->heard.events[0].kind, DOS_EVENT_STOPPED);
+    for (i = 0; i < fx->heard.count; i++) stopped += fx->heard.events[i].kind == DOS_EVENT_STOPPED;
+    assert_int_equal(stopped, 1);
+    fx->heard.count = 0;
+}
+
+static void test_start_run_moves_a_queued_job_to_transferring(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = 0;
+
+    add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
+    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
+    assert_int_equal(job_state(fx->job), DOS_STATE_QUEUED);
+    assert_int_equal(dos_job_start_run(fx->job, &run), DOS_OK);
+    assert_int_not_equal(run, 0);
+    assert_true(dos_job_run_is_live(fx->job, run));
+    assert_int_equal(job_state(fx->job), DOS_STATE_TRANSFERRING);
+}
+
+/* Only the client's Resume makes a job runnable: SUSPENDED, ERROR and TRANSFERRED jobs start no run. */
+static void test_start_run_outside_queued_fails_with_invalid_state_and_no_run(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_file *file = add_file(fx->job, URL, LOCAL, 10);
+    dos_run run = 12345;
+
+    assert_int_equal(dos_job_start_run(fx->job, &run), DOS_E_INVALID_STATE);
+    assert_int_equal(run, 0);
+    assert_int_equal(job_state(fx->job), DOS_STATE_SUSPENDED);
+
+    run = run_job(fx->job);
+    assert_int_equal(dos_job_report_error(fx->job, run, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    run = 12345;
+    assert_int_equal(dos_job_start_run(fx->job, &run), DOS_E_INVALID_STATE);
+    assert_int_equal(run, 0);
+    assert_int_equal(job_state(fx->job), DOS_STATE_ERROR);
+
+    run = run_job(fx->job);
+    assert_int_equal(dos_file_record_progress(file, run, 10, 10), DOS_OK);
+    assert_int_equal(dos_job_finish_run(fx->job, run), DOS_OK);
+    run = 12345;
+    assert_int_equal(dos_job_start_run(fx->job, &run), DOS_E_INVALID_STATE);
+    assert_int_equal(run, 0);
+    assert_int_equal(job_state(fx->job), DOS_STATE_TRANSFERRED);
+}
+
+/* One run at a time: while one is live (transferring or retrying) no second one starts. */
+static void test_second_start_run_fails_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run first, second = 12345;
+
+    add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
+    first = run_job(fx->job);
+    assert_int_equal(dos_job_start_run(fx->job, &second), DOS_E_INVALID_STATE);
+    assert_int_equal(second, 0);
+    assert_true(dos_job_run_is_live(fx->job, first));
+    assert_int_equal(job_state(fx->job), DOS_STATE_TRANSFERRING);
+
+    assert_int_equal(dos_job_report_error(fx->job, first, true, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    second = 12345;
+    assert_int_equal(dos_job_start_run(fx->job, &second), DOS_E_INVALID_STATE);
+    assert_int_equal(second, 0);
+    assert_true(dos_job_run_is_live(fx->job, first));
+    assert_int_equal(job_state(fx->job), DOS_STATE_TRANSIENT_ERROR);
+}
+
+static void test_suspend_revokes_the_run(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = start_transfer(fx), next;
+    struct dos_transfer_file tf;
+
+    start_listening(fx);
+    assert_int_equal(dos_job_suspend(fx->job), DOS_OK);
+    assert_stopped_once_first(fx);
+    assert_run_revoked(fx, run);
+
+    /* the next run finds the file as the revoked one left it */
+    next = run_job(fx->job);
+    assert_int_not_equal(next, run);
+    assert_false(dos_job_run_is_live(fx->job, run));
+    assert_int_equal(dos_job_next_file(fx->job, next, &tf), DOS_OK);
+    assert_ptr_equal(tf.file, fx->file);
+    assert_int_equal(tf.transferred, 40);
+    assert_false(tf.temp_created);
+    dos_transfer_file_clear(&tf);
+}
+
+/* A retrying run is replaced: Resume from TRANSIENT_ERROR queues the job for a new one. */
+static void test_resume_from_transient_error_revokes_the_run(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = start_transfer(fx);
+
+    assert_int_equal(dos_job_report_error(fx->job, run, true, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    start_listening(fx);
+    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
+    assert_heard(fx, HEARD(STOPPED), HEARD(RUNNABLE), HEARD(MODIFIED));
+    assert_int_equal(job_state(fx->job), DOS_STATE_QUEUED);
+    assert_run_revoked(fx, run);
+}
+
+static void test_cancel_revokes_the_run(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = start_transfer(fx);
+
+    start_listening(fx);
+    assert_int_equal(dos_job_cancel(fx->job), DOS_OK);
+    assert_stopped_once_first(fx);
+    assert_run_revoked(fx, run);
+}
+
+static void test_complete_revokes_the_run(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = start_transfer(fx);
+
+    start_listening(fx);
+    assert_int_equal(dos_job_complete(fx->job), DOS_S_PARTIAL_COMPLETE);
+    assert_stopped_once_first(fx);
+    assert_run_revoked(fx, run);
+}
+
+static void test_begin_finish_revokes_the_run(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = start_transfer(fx);
+
+    start_listening(fx);
+    assert_int_equal(dos_job_begin_finish(fx->job), DOS_OK);
+    assert_heard(fx, HEARD(STOPPED));
+    assert_run_revoked(fx, run);
+}
+
+/* Resume is harmless on a job already moving: its run goes on. */
+static void test_resume_of_a_transferring_job_keeps_the_run(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = start_transfer(fx);
+
+    start_listening(fx);
+    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
+    assert_heard_nothing(fx);
+    assert_int_equal(job_state(fx->job), DOS_STATE_TRANSFERRING);
+    assert_true(dos_job_run_is_live(fx->job, run));
+    assert_int_equal(dos_file_record_progress(fx->file, run, 100, 50), DOS_OK);
+}
+
+/* A fatal error ends the run; Resume queues the job, and only a new run moves it. */
+static void test_resume_after_a_fatal_error_needs_a_new_run(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = start_transfer(fx), next;
+
+    assert_int_equal(dos_job_report_error(fx->job, run, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
+    assert_int_equal(job_state(fx->job), DOS_STATE_QUEUED);
+    assert_run_revoked(fx, run);
+
+    assert_int_equal(dos_job_start_run(fx->job, &next), DOS_OK);
+    assert_int_not_equal(next, run);
+    assert_true(dos_job_run_is_live(fx->job, next));
+    assert_false(dos_job_run_is_live(fx->job, run));
+    assert_int_equal(dos_file_record_progress(fx->file, next, 100, 50), DOS_OK);
+    assert_int_equal(dos_file_record_progress(fx->file, run, 100, 60), DOS_E_INVALID_STATE);
+    assert_int_equal(file_info(fx->file).bytes_transferred, 50);
+}
+
+static void test_next_file_gives_a_copy_of_the_first_file_not_yet_transferred(void **state)
+{
+    struct fixture *fx = *state;
+    const dos_range ranges[] = { { 500, 100 }, { 0, 10 } };
+    struct dos_file_spec spec = file_spec(W(u"http://example.com/next.bin"), W(u"C:\\dl\\next.bin"));
+    struct dos_file *done = add_file(fx->job, W(u"http://example.com/done.bin"), W(u"C:\\dl\\done.bin"), 10);
+    struct dos_file *next = NULL;
+    struct dos_transfer_file tf;
+    dos_range *stored = NULL;
+    dos_char *temp = NULL;
+    uint32_t stored_count = 0;
+    dos_run run;
+
+    spec.ranges = ranges;
+    spec.range_count = 2;
+    assert_int_equal(dos_job_add_files(fx->job, &spec, 1, &next), DOS_OK);
+    add_file(fx->job, W(u"http://example.com/last.bin"), W(u"C:\\dl\\last.bin"), 10);
+    run = run_job(fx->job);
+    assert_int_equal(dos_file_record_progress(done, run, 10, 10), DOS_OK);
+    assert_int_equal(dos_file_record_progress(next, run, 1000, 30), DOS_OK);
+    assert_int_equal(dos_file_mark_temp_created(next, run), DOS_OK);
+
+    memset(&tf, 0xCC, sizeof(tf));
+    assert_int_equal(dos_job_next_file(fx->job, run, &tf), DOS_OK);
+    assert_ptr_equal(tf.file, next);
+    assert_int_equal(tf.index, 1);
+    assert_wstr_equal(tf.remote_name, W(u"http://example.com/next.bin"));
+    assert_wstr_equal(tf.local_name, W(u"C:\\dl\\next.bin"));
+    assert_int_equal(dos_file_copy_text(next, DOS_FILE_TEMP_NAME, malloc, &temp), DOS_OK);
+    assert_wstr_equal(tf.temp_name, temp);
+    assert_int_equal(tf.range_count, 2);
+    assert_non_null(tf.ranges);
+    assert_int_equal(tf.ranges[0].offset, 500);
+    assert_int_equal(tf.ranges[0].length, 100);
+    assert_int_equal(tf.ranges[1].offset, 0);
+    assert_int_equal(tf.ranges[1].length, 10);
+    assert_int_equal(tf.file_size, 1000);
+    assert_int_equal(tf.transferred, 30);
+    assert_true(tf.temp_created);
+
+    /* copies: writing to them leaves the store alone */
+    tf.remote_name[0] = 'X';
+    tf.ranges[0].offset = 7;
+    assert_file_text(next, DOS_FILE_REMOTE_NAME, W(u"http://example.com/next.bin"));
+    assert_int_equal(dos_file_copy_ranges(next, malloc, &stored, &stored_count), DOS_OK);
+    assert_int_equal(stored[0].offset, 500);
+
+    dos_transfer_file_clear(&tf);
+    assert_null(tf.file);
+    assert_null(tf.remote_name);
+    assert_null(tf.local_name);
+    assert_null(tf.temp_name);
+    assert_null(tf.ranges);
+    assert_int_equal(tf.range_count, 0);
+    free(stored);
+    free(temp);
+}
+
+static void test_next_file_of_a_whole_file_of_unknown_size_has_no_ranges(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_file *file = add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
+    dos_run run = run_job(fx->job);
+    struct dos_transfer_file tf;
+
+    memset(&tf, 0xCC, sizeof(tf));
+    assert_int_equal(dos_job_next_file(fx->job, run, &tf), DOS_OK);
+    assert_ptr_equal(tf.file, file);
+    assert_int_equal(tf.index, 0);
+    assert_null(tf.ranges);
+    assert_int_equal(tf.range_count, 0);
+    assert_int_equal(tf.file_size, DOS_SIZE_UNKNOWN);
+    assert_int_equal(tf.transferred, 0);
+    assert_false(tf.temp_created);
+    dos_transfer_file_clear(&tf);
+}
+
+static void test_next_file_when_every_file_is_transferred_is_not_set(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_file *a = add_file(fx->job, URL, W(u"C:\\dl\\a.bin"), 10);
+    struct dos_file *b = add_file(fx->job, URL, W(u"C:\\dl\\b.bin"), 20);
+    dos_run run = run_job(fx->job);
+    struct dos_transfer_file tf;
+
+    assert_int_equal(dos_file_record_progress(a, run, 10, 10), DOS_OK);
+    assert_int_equal(dos_file_record_progress(b, run, 20, 20), DOS_OK);
+    memset(&tf, 0xCC, sizeof(tf));
+    assert_int_equal(dos_job_next_file(fx->job, run, &tf), DOS_E_NOT_SET);
+    assert_null(tf.file);
+    assert_null(tf.remote_name);
+    assert_null(tf.local_name);
+    assert_null(tf.temp_name);
+    assert_null(tf.ranges);
+    assert_true(dos_job_run_is_live(fx->job, run));
+}
+
+static void test_mark_temp_created_is_seen_by_next_file(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_file *file = add_file(fx->job, URL, LOCAL, 100);
+    dos_run run = run_job(fx->job);
+    struct dos_transfer_file tf;
+
+    assert_int_equal(dos_job_next_file(fx->job, run, &tf), DOS_OK);
+    assert_false(tf.temp_created);
+    dos_transfer_file_clear(&tf);
+    assert_int_equal(dos_file_mark_temp_created(file, run), DOS_OK);
+    assert_int_equal(dos_job_next_file(fx->job, run, &tf), DOS_OK);
+    assert_true(tf.temp_created);
+    dos_transfer_file_clear(&tf);
+}
+
+/* The temporary file is dosvc's to delete whichever run made it. */
+static void test_temp_created_outlives_the_run_that_made_it(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_file *file = add_file(fx->job, URL, LOCAL, 100);
+    dos_run run = run_job(fx->job);
+    struct dos_transfer_file tf;
+
+    assert_int_equal(dos_file_mark_temp_created(file, run), DOS_OK);
+    assert_int_equal(dos_job_suspend(fx->job), DOS_OK);
+    run = run_job(fx->job);
+    assert_int_equal(dos_job_next_file(fx->job, run, &tf), DOS_OK);
+    assert_true(tf.temp_created);
+    dos_transfer_file_clear(&tf);
+}
+
+/* Spec 5.1: TRANSIENT_ERROR --progress resumes--> TRANSFERRING. */
+static void test_record_progress_moves_transient_error_back_to_transferring(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = start_transfer(fx);
+
+    assert_int_equal(dos_job_report_error(fx->job, run, true, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    start_listening(fx);
+    assert_int_equal(dos_file_record_progress(fx->file, run, 100, 50), DOS_OK);
+    assert_int_equal(job_state(fx->job), DOS_STATE_TRANSFERRING);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_true(dos_job_run_is_live(fx->job, run));
+}
+
+static void test_file_transferred_is_emitted_once_when_a_file_becomes_complete(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_file *file = add_file(fx->job, URL, LOCAL, 100);
+    dos_run run = run_job(fx->job);
+
+    start_listening(fx);
+    assert_int_equal(dos_file_record_progress(file, run, 100, 40), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_int_equal(dos_file_record_progress(file, run, 100, 100), DOS_OK);
+    assert_heard(fx, HEARD_FILE_TRANSFERRED(file), HEARD(MODIFIED));
+    assert_int_equal(dos_file_record_progress(file, run, 100, 100), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+}
+
+static void test_retry_moves_transient_error_back_to_transferring(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = start_transfer(fx);
+
+    assert_int_equal(dos_job_report_error(fx->job, run, true, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    start_listening(fx);
+    assert_int_equal(dos_job_retry(fx->job, run), DOS_OK);
+    assert_int_equal(job_state(fx->job), DOS_STATE_TRANSFERRING);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_true(dos_job_run_is_live(fx->job, run));
+}
+
+static void test_retry_while_transferring_changes_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = start_transfer(fx);
+
+    take_snapshot(fx, &fx->before);
+    start_listening(fx);
+    assert_int_equal(dos_job_retry(fx->job, run), DOS_OK);
+    assert_unchanged(fx);
+    assert_heard_nothing(fx);
+}
+
+static void test_finish_run_with_a_file_not_transferred_fails_with_invalid_arg(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_file *second;
+    dos_run run;
+
+    fx->file = add_file(fx->job, URL, W(u"C:\\dl\\1.bin"), 10);
+    second = add_file(fx->job, URL, W(u"C:\\dl\\2.bin"), 20);
+    run = run_job(fx->job);
+    assert_int_equal(dos_file_record_progress(fx->file, run, 10, 10), DOS_OK);
+    assert_int_equal(dos_file_record_progress(second, run, 20, 19), DOS_OK);
+    take_snapshot(fx, &fx->before);
+    start_listening(fx);
+    assert_int_equal(dos_job_finish_run(fx->job, run), DOS_E_INVALID_ARG);
+    assert_unchanged(fx);
+    assert_heard_nothing(fx);
+    assert_true(dos_job_run_is_live(fx->job, run));
+}
+
+/* Spec 5.1: TRANSFERRING --all files done--> TRANSFERRED, TransferCompletionTime set. */
+static void test_finish_run_moves_to_transferred_with_a_completion_time_and_ends_the_run(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_job_info info;
+    dos_run run;
+    uint64_t t;
+
+    fx->file = add_file(fx->job, URL, LOCAL, 10);
+    run = run_job(fx->job);
+    assert_int_equal(dos_file_record_progress(fx->file, run, 10, 10), DOS_OK);
+    t = mark_time(fx->job);
+    assert_int_equal(dos_job_finish_run(fx->job, run), DOS_OK);
+    info = job_info(fx->job);
+    assert_int_equal(info.state, DOS_STATE_TRANSFERRED);
+    assert_true(info.transfer_completion_time > t);
+    assert_int_equal(info.transfer_completion_time, info.modification_time);
+    assert_run_revoked(fx, run);
+}
+
+static void test_transient_error_keeps_the_run(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = start_transfer(fx);
+    struct dos_transfer_file tf;
+
+    assert_int_equal(dos_job_report_error(fx->job, run, true, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    assert_true(dos_job_run_is_live(fx->job, run));
+    assert_int_equal(dos_job_next_file(fx->job, run, &tf), DOS_OK);
+    assert_ptr_equal(tf.file, fx->file);
+    dos_transfer_file_clear(&tf);
+    assert_int_equal(dos_file_mark_temp_created(fx->file, run), DOS_OK);
+}
+
+static void test_fatal_error_ends_the_run(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = start_transfer(fx);
+
+    assert_int_equal(dos_job_report_error(fx->job, run, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    assert_int_equal(job_state(fx->job), DOS_STATE_ERROR);
+    assert_run_revoked(fx, run);
+}
+
+/* ---- the listener's events (store.h) --------------------------------------- */
+
+static void test_resume_emits_runnable_then_modified(void **state)
+{
+    struct fixture *fx = *state;
+
+    add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
+    start_listening(fx);
+    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
+    assert_heard(fx, HEARD(RUNNABLE), HEARD(MODIFIED));
+}
+
+static void test_resume_with_every_file_transferred_emits_transferred_then_modified(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_file *file = add_file(fx->job, URL, LOCAL, 10);
+
+    record_then_suspend(file, 10, 10);
+    start_listening(fx);
+    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
+    assert_heard(fx, HEARD(TRANSFERRED), HEARD(MODIFIED));
+}
+
+static void test_start_run_emits_modified(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run;
+
+    add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
+    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
+    start_listening(fx);
+    assert_int_equal(dos_job_start_run(fx->job, &run), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+}
+
+static void test_suspend_of_a_running_job_emits_stopped_then_modified(void **state)
+{
+    struct fixture *fx = *state;
+
+    start_transfer(fx);
+    start_listening(fx);
+    assert_int_equal(dos_job_suspend(fx->job), DOS_OK);
+    assert_heard(fx, HEARD(STOPPED), HEARD(MODIFIED));
+}
+
+/* A queued job has no run to stop. */
+static void test_suspend_of_a_queued_job_emits_modified_only(void **state)
+{
+    struct fixture *fx = *state;
+
+    add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
+    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
+    start_listening(fx);
+    assert_int_equal(dos_job_suspend(fx->job), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+}
+
+/* Spec 5.4: JobModification covers files added and properties changed. */
+static void test_each_setting_emits_modified(void **state)
+{
+    struct fixture *fx = *state;
+    const dos_guid clsid = { 0x12345678, 0x1234, 0x4567, { 0x89, 0xAB, 0xCD, 0xEF, 1, 2, 3, 4 } };
+    struct dos_file *file = add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
+
+    start_listening(fx);
+    assert_int_equal(dos_job_set_u32(fx->job, DOS_JOB_PRIORITY, DOS_PRIORITY_HIGH), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_int_equal(dos_job_set_display_name(fx->job, W(u"renamed")), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_int_equal(dos_job_set_description(fx->job, W(u"d")), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_int_equal(dos_job_set_owner(fx->job, W(u"S-1-5-18")), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_int_equal(dos_job_set_proxy(fx->job, DOS_PROXY_OVERRIDE, W(u"proxy:8080"), NULL), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_int_equal(dos_job_set_notify_cmdline(fx->job, W(u"C:\\bin\\notify.exe"), NULL), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_int_equal(dos_job_set_notification_clsid(fx->job, &clsid), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_int_equal(dos_job_set_credentials(fx->job, 1, 1, W(u"u"), W(u"p")), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_int_equal(dos_job_remove_credentials(fx->job, 1, 1), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+    add_file(fx->job, URL, W(u"C:\\downloads\\more.bin"), DOS_SIZE_UNKNOWN);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_int_equal(dos_job_replace_remote_prefix(fx->job, W(u"http://example.com/"), W(u"http://mirror/")), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_int_equal(dos_file_set_remote_name(file, URL), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_int_equal(dos_file_set_local_name(file, W(u"C:\\elsewhere\\file.bin")), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_int_equal(dos_file_set_size(file, 100), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+    assert_int_equal(dos_file_set_integrity_mandatory(file, true), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+}
+
+static void test_fatal_error_emits_error_then_modified(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = start_transfer(fx);
+
+    start_listening(fx);
+    assert_int_equal(dos_job_report_error(fx->job, run, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    assert_heard(fx, HEARD(ERROR), HEARD(MODIFIED));
+}
+
+/* Spec 5.4: JobError is never sent for transient errors. */
+static void test_transient_error_emits_modified_only(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run = start_transfer(fx);
+
+    start_listening(fx);
+    assert_int_equal(dos_job_report_error(fx->job, run, true, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL), DOS_OK);
+    assert_heard(fx, HEARD(MODIFIED));
+}
+
+static void test_finish_run_emits_transferred_then_modified(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_file *file = add_file(fx->job, URL, LOCAL, 10);
+    dos_run run = run_job(fx->job);
+
+    assert_int_equal(dos_file_record_progress(file, run, 10, 10), DOS_OK);
+    start_listening(fx);
+    assert_int_equal(dos_job_finish_run(fx->job, run), DOS_OK);
+    assert_heard(fx, HEARD(TRANSFERRED), HEARD(MODIFIED));
+}
+
+/* Rejected content goes back to the engine (spec 3.7): the job is runnable again. */
+static void test_rejected_content_emits_runnable_then_modified(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_file *file = make_transferred(fx->job);
+
+    start_listening(fx);
+    assert_int_equal(dos_file_set_validation_state(file, false), DOS_OK);
+    assert_heard(fx, HEARD(RUNNABLE), HEARD(MODIFIED));
+}
+
+/* DESIGN rule 3: a call that fails changes nothing, so there is nothing to tell. */
+static void test_a_failed_call_emits_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_file_spec bad = file_spec(URL, W(u"relative.bin"));
+    struct dos_file *file;
+    dos_run run = 0;
+
+    start_listening(fx);
+    assert_int_equal(dos_job_resume(fx->job), DOS_E_JOB_EMPTY);
+    assert_int_equal(dos_job_add_files(fx->job, &bad, 1, NULL), DOS_E_INVALID_ARG);
+    assert_heard_nothing(fx);
+    file = add_file(fx->job, URL, LOCAL, 100);
+    assert_heard(fx, HEARD(MODIFIED));
+
+    assert_int_equal(dos_job_set_u32(fx->job, DOS_JOB_PRIORITY, 4), DOS_E_INVALID_ARG);
+    assert_int_equal(dos_job_set_display_name(fx->job, NULL), DOS_E_INVALID_ARG);
+    assert_int_equal(dos_job_set_proxy(fx->job, DOS_PROXY_OVERRIDE, NULL, NULL), DOS_E_INVALID_ARG);
+    assert_int_equal(dos_file_set_size(file, 0), DOS_E_INVALID_ARG);
+    assert_int_equal(dos_file_set_validation_state(file, true), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_start_run(fx->job, &run), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_file_record_progress(file, run, 100, 1), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_report_error(fx->job, run, false, HR_E_FAIL, DOS_CONTEXT_REMOTE_FILE, NULL, NULL),
+                     DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_retry(fx->job, run), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_finish_run(fx->job, run), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_end_finish(fx->job, DOS_STATE_CANCELLED, NULL), DOS_E_INVALID_STATE);
+    assert_heard_nothing(fx);
+
+    run = run_job(fx->job);
+    assert_heard(fx, HEARD(RUNNABLE), HEARD(MODIFIED), HEARD(MODIFIED));
+    assert_int_equal(dos_file_record_progress(file, run, 100, 101), DOS_E_INVALID_ARG);
+    assert_int_equal(dos_job_report_error(fx->job, run, false, 0, DOS_CONTEXT_REMOTE_FILE, NULL, NULL),
+                     DOS_E_INVALID_ARG);
+    assert_int_equal(dos_job_finish_run(fx->job, run), DOS_E_INVALID_ARG);
+    assert_int_equal(dos_job_start_run(fx->job, &run), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_file_set_local_name(file, W(u"C:\\elsewhere\\file.bin")), DOS_E_INVALID_STATE);
+    assert_heard_nothing(fx);
+
+    assert_int_equal(dos_job_cancel(fx->job), DOS_OK);
+    fx->heard.count = 0;
+    assert_int_equal(dos_job_suspend(fx->job), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_resume(fx->job), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_set_description(fx->job, W(u"late")), DOS_E_INVALID_STATE);
+    assert_heard_nothing(fx);
+}
+
+static void test_a_removed_listener_hears_nothing(void **state)
+{
+    struct fixture *fx = *state;
+
+    start_listening(fx);
+    dos_store_set_listener(fx->store, NULL, NULL);
+    assert_int_equal(dos_job_set_description(fx->job, W(u"d")), DOS_OK);
+    add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
+    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
+    assert_heard_nothing(fx);
+}
+
+/* A listener that reads the store back from inside its call, as the engine does. */
+struct reader
+{
+    size_t calls;
+    dos_job_state state_seen[MAX_HEARD];
+    uint64_t file_bytes_seen[MAX_HEARD];
+};
+
+static void read_back(void *context, const struct dos_event *event)
+{
+    struct reader *r = context;
+    struct dos_job_info info;
+    struct dos_file_info file;
+    dos_char *name = NULL;
+
+    /* Each of these takes the store's lock: were it held, this thread would wait for itself. */
+    dos_job_get_info(event->job, &info);
+    if (dos_job_copy_text(event->job, DOS_JOB_DISPLAY_NAME, malloc, &name) == DOS_OK) free(name);
+    if (r->calls < MAX_HEARD)
+    {
+        r->state_seen[r->calls] = info.state;
+        r->file_bytes_seen[r->calls] = 0;
+        if (event->file)
+        {
+            dos_file_get_info(event->file, &file);
+            r->file_bytes_seen[r->calls] = file.bytes_transferred;
+        }
+    }
+    r->calls++;
+}
+
+/* store.h: the listener is called after every change with the store's lock left. */
+static void test_listener_may_read_the_store_from_inside_its_call(void **state)
+{
+    struct fixture *fx = *state;
+    static const dos_job_state expected[] = {
+        DOS_STATE_QUEUED, DOS_STATE_QUEUED,                               /* Resume */
+        DOS_STATE_TRANSFERRING,                                           /* start_run */
+        DOS_STATE_TRANSFERRING, DOS_STATE_TRANSFERRING,                   /* the file's last bytes */
+        DOS_STATE_TRANSFERRED, DOS_STATE_TRANSFERRED,                     /* finish_run */
+        DOS_STATE_SUSPENDED,                                              /* Suspend */
+    };
+    struct dos_file *file = add_file(fx->job, URL, LOCAL, 10);
+    struct reader r;
+    dos_run run;
+    size_t i;
+
+    memset(&r, 0, sizeof(r));
+    dos_store_set_listener(fx->store, read_back, &r);
+    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
+    assert_int_equal(dos_job_start_run(fx->job, &run), DOS_OK);
+    assert_int_equal(dos_file_record_progress(file, run, 10, 10), DOS_OK);
+    assert_int_equal(dos_job_finish_run(fx->job, run), DOS_OK);
+    assert_int_equal(dos_job_suspend(fx->job), DOS_OK);
+    dos_store_set_listener(fx->store, NULL, NULL);
+
+    assert_int_equal(r.calls, sizeof(expected) / sizeof(expected[0]));
+    for (i = 0; i < r.calls; i++) assert_int_equal(r.state_seen[i], expected[i]);
+    assert_int_equal(r.file_bytes_seen[3], 10);      /* FILE_TRANSFERRED: the bytes are already there */
+}
+
+/* ---- Cancel and Complete in two steps (store.h) ---------------------------- */
+
+/* begin_finish stops the job: every other change fails while the state still reads as before. */
+static void test_begin_finish_blocks_other_changes_while_the_state_reads_as_before(void **state)
+{
+    struct fixture *fx = *state;
+    const dos_guid clsid = { 0x12345678, 0x1234, 0x4567, { 0x89, 0xAB, 0xCD, 0xEF, 1, 2, 3, 4 } };
+    struct dos_file_spec spec = file_spec(W(u"http://example.com/more.bin"), W(u"C:\\downloads\\more.bin"));
+    struct counted_ref ref;
+    struct dos_ref *old = NULL;
+    dos_run run;
+
+    start_transfer(fx);
+    assert_int_equal(dos_job_begin_finish(fx->job), DOS_OK);
+    take_snapshot(fx, &fx->before);
+    assert_int_equal(fx->before.info.state, DOS_STATE_TRANSFERRING);
+    assert_int_equal(dos_store_job_count(fx->store), 1);
+    start_listening(fx);
+
+    assert_int_equal(dos_job_set_u32(fx->job, DOS_JOB_PRIORITY, DOS_PRIORITY_HIGH), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_set_display_name(fx->job, W(u"renamed")), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_set_description(fx->job, W(u"d")), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_set_owner(fx->job, W(u"S-1-5-18")), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_set_proxy(fx->job, DOS_PROXY_NO_PROXY, NULL, NULL), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_set_notify_cmdline(fx->job, W(u"C:\\bin\\notify.exe"), NULL), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_set_notification_clsid(fx->job, &clsid), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_set_credentials(fx->job, 1, 1, W(u"u"), W(u"p")), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_remove_credentials(fx->job, 1, 1), DOS_E_INVALID_STATE);
+    counted_init(&ref);
+    assert_int_equal(dos_job_swap_notify(fx->job, &ref.ref, &old), DOS_E_INVALID_STATE);
+    assert_ptr_equal(old, &ref.ref);
+    dos_ref_release(old);
+    assert_int_equal(dos_job_add_files(fx->job, &spec, 1, NULL), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_replace_remote_prefix(fx->job, W(u"http://example.com/"), W(u"http://mirror/")),
+                     DOS_E_INVALID_STATE);
+    assert_int_equal(dos_file_set_remote_name(fx->file, W(u"http://mirror/file.bin")), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_file_set_integrity_mandatory(fx->file, true), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_suspend(fx->job), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_resume(fx->job), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_cancel(fx->job), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_complete(fx->job), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_begin_finish(fx->job), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_start_run(fx->job, &run), DOS_E_INVALID_STATE);
+
+    assert_unchanged(fx);
+    assert_heard_nothing(fx);
+    assert_int_equal(dos_store_job_count(fx->store), 1);
+}
+
+/* A file's destination cannot move while Cancel or Complete deals with it. */
+static void test_set_local_name_while_finishing_fails_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+
+    fx->file = add_file(fx->job, URL, LOCAL, 100);          /* SUSPENDED, nothing moved: settable before */
+    assert_int_equal(dos_job_begin_finish(fx->job), DOS_OK);
+    take_snapshot(fx, &fx->before);
+    start_listening(fx);
+    assert_int_equal(dos_file_set_local_name(fx->file, W(u"C:\\elsewhere\\file.bin")), DOS_E_INVALID_STATE);
+    assert_unchanged(fx);
+    assert_heard_nothing(fx);
+}
+
+static void test_set_size_while_finishing_fails_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+
+    fx->file = add_file(fx->job, URL, LOCAL, DOS_SIZE_UNKNOWN);
+    assert_int_equal(dos_job_begin_finish(fx->job), DOS_OK);
+    take_snapshot(fx, &fx->before);
+    start_listening(fx);
+    assert_int_equal(dos_file_set_size(fx->file, 200), DOS_E_INVALID_STATE);
+    assert_unchanged(fx);
+    assert_heard_nothing(fx);
+}
+
+/* Rejecting content between the two steps would queue a job that is being ended. */
+static void test_set_validation_state_while_finishing_fails_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+
+    fx->file = make_transferred(fx->job);
+    assert_int_equal(dos_job_begin_finish(fx->job), DOS_OK);
+    take_snapshot(fx, &fx->before);
+    start_listening(fx);
+    assert_int_equal(dos_file_set_validation_state(fx->file, false), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_file_set_validation_state(fx->file, true), DOS_E_INVALID_STATE);
+    assert_unchanged(fx);
+    assert_heard_nothing(fx);
+}
+
+static void test_end_finish_commits_cancelled(void **state)
+{
+    struct fixture *fx = *state;
+    dos_guid id = job_info(fx->job).id;
+    struct dos_job *found = NULL;
+    dos_run run;
+
+    fx->file = add_file(fx->job, URL, LOCAL, 10);
+    run = run_job(fx->job);
+    assert_int_equal(dos_file_record_progress(fx->file, run, 10, 10), DOS_OK);
+    assert_int_equal(dos_job_begin_finish(fx->job), DOS_OK);
+    assert_int_equal(dos_store_find_job(fx->store, &id, &found), DOS_OK);    /* still listed */
+    dos_job_release(found);
+    assert_int_equal(dos_job_end_finish(fx->job, DOS_STATE_CANCELLED, NULL), DOS_OK);
+    assert_int_equal(job_state(fx->job), DOS_STATE_CANCELLED);
+    assert_int_equal(dos_store_find_job(fx->store, &id, &found), DOS_E_JOB_NOT_FOUND);
+    assert_false(file_info(fx->file).completed);
+}
+
+static void test_end_finish_commits_acknowledged(void **state)
+{
+    struct fixture *fx = *state;
+    dos_guid id = job_info(fx->job).id;
+    struct dos_job *found = NULL;
+    dos_run run;
+
+    fx->file = add_file(fx->job, URL, LOCAL, 10);
+    run = run_job(fx->job);
+    assert_int_equal(dos_file_record_progress(fx->file, run, 10, 10), DOS_OK);
+    assert_int_equal(dos_job_begin_finish(fx->job), DOS_OK);
+    assert_false(file_info(fx->file).completed);
+    assert_int_equal(dos_job_end_finish(fx->job, DOS_STATE_ACKNOWLEDGED, NULL), DOS_OK);
+    assert_int_equal(job_state(fx->job), DOS_STATE_ACKNOWLEDGED);
+    assert_int_equal(dos_store_find_job(fx->store, &id, &found), DOS_E_JOB_NOT_FOUND);
+    assert_true(file_info(fx->file).completed);
+}
+
+static void test_end_finish_without_begin_fails_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+
+    fx->file = add_file(fx->job, URL, LOCAL, 10);
+    take_snapshot(fx, &fx->before);
+    start_listening(fx);
+    assert_int_equal(dos_job_end_finish(fx->job, DOS_STATE_CANCELLED, NULL), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_end_finish(fx->job, DOS_STATE_ACKNOWLEDGED, NULL), DOS_E_INVALID_STATE);
+    assert_unchanged(fx);
+    assert_heard_nothing(fx);
+    assert_int_equal(dos_store_job_count(fx->store), 1);
+    assert_int_equal(dos_job_set_description(fx->job, W(u"still open")), DOS_OK);
+}
+
+/* Spec 5.2: a file whose rename failed is not available: Completed stays FALSE. */
+static void test_end_finish_with_a_transferred_file_not_kept_leaves_it_not_completed_and_is_partial(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_file *kept_file = add_file(fx->job, URL, W(u"C:\\dl\\1.bin"), 10);
+    struct dos_file *lost_file = add_file(fx->job, URL, W(u"C:\\dl\\2.bin"), 20);
+    const bool kept[] = { true, false };
+    dos_run run = run_job(fx->job);
+
+    assert_int_equal(dos_file_record_progress(kept_file, run, 10, 10), DOS_OK);
+    assert_int_equal(dos_file_record_progress(lost_file, run, 20, 20), DOS_OK);
+    assert_int_equal(dos_job_begin_finish(fx->job), DOS_OK);
+    assert_int_equal(dos_job_end_finish(fx->job, DOS_STATE_ACKNOWLEDGED, kept), DOS_S_PARTIAL_COMPLETE);
+    assert_int_equal(job_state(fx->job), DOS_STATE_ACKNOWLEDGED);
+    assert_true(file_info(kept_file).completed);
+    assert_false(file_info(lost_file).completed);
+    assert_int_equal(file_info(lost_file).bytes_transferred, 20);
+}
+
+/* Only CANCELLED and ACKNOWLEDGED end a job; a refused end leaves it finishing. */
+static void test_end_finish_with_a_state_other_than_cancelled_or_acknowledged_fails_with_invalid_arg(void **state)
+{
+    struct fixture *fx = *state;
+    static const dos_job_state others[] = {
+        DOS_STATE_QUEUED, DOS_STATE_CONNECTING, DOS_STATE_TRANSFERRING, DOS_STATE_SUSPENDED,
+        DOS_STATE_ERROR, DOS_STATE_TRANSIENT_ERROR, DOS_STATE_TRANSFERRED, (dos_job_state)9,
+    };
+    size_t i;
+
+    fx->file = add_file(fx->job, URL, LOCAL, 10);
+    assert_int_equal(dos_job_begin_finish(fx->job), DOS_OK);
+    take_snapshot(fx, &fx->before);
+    for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+        assert_int_equal(dos_job_end_finish(fx->job, others[i], NULL), DOS_E_INVALID_ARG);
+    assert_unchanged(fx);
+    assert_int_equal(dos_store_job_count(fx->store), 1);
+    assert_int_equal(dos_job_set_description(fx->job, W(u"d")), DOS_E_INVALID_STATE);   /* still finishing */
+    assert_int_equal(dos_job_end_finish(fx->job, DOS_STATE_CANCELLED, NULL), DOS_OK);
+    assert_int_equal(job_state(fx->job), DOS_STATE_CANCELLED);
 }
 
 /* ---- registration -------------------------------------------------------- */
@@ -2173,6 +3311,14 @@ int main(void)
         FINAL_TEST(test_file_set_integrity_mandatory_fails_with_invalid_state),
         FINAL_TEST(test_record_progress_fails_with_invalid_state),
         FINAL_TEST(test_report_error_fails_with_invalid_state),
+        FINAL_TEST(test_run_is_no_longer_live),
+        FINAL_TEST(test_start_run_fails_with_invalid_state),
+        FINAL_TEST(test_next_file_fails_with_invalid_state),
+        FINAL_TEST(test_mark_temp_created_fails_with_invalid_state),
+        FINAL_TEST(test_retry_fails_with_invalid_state),
+        FINAL_TEST(test_finish_run_fails_with_invalid_state),
+        FINAL_TEST(test_begin_finish_fails_with_invalid_state),
+        FINAL_TEST(test_end_finish_fails_with_invalid_state),
 
         TEST(test_added_files_keep_their_order_and_names),
         TEST(test_add_files_is_all_or_nothing),
@@ -2255,6 +3401,7 @@ int main(void)
         TEST(test_local_name_set_later_gets_a_temp_name),
         TEST(test_set_local_name_rejects_an_invalid_path_and_keeps_the_old_one),
         TEST(test_set_local_name_after_bytes_arrived_fails_with_invalid_state),
+        TEST(test_set_local_name_after_the_temporary_file_was_made_fails_with_invalid_state),
 
         TEST(test_set_validation_state_outside_transferred_fails_with_invalid_state),
         TEST(test_set_validation_state_in_transferred_is_kept),
@@ -2276,6 +3423,54 @@ int main(void)
         TEST(test_transferred_bytes_advance_modification_time),
         TEST(test_reads_leave_modification_time_alone),
         TEST(test_creation_time_never_changes),
+
+        TEST(test_start_run_moves_a_queued_job_to_transferring),
+        TEST(test_start_run_outside_queued_fails_with_invalid_state_and_no_run),
+        TEST(test_second_start_run_fails_with_invalid_state),
+        TEST(test_suspend_revokes_the_run),
+        TEST(test_resume_from_transient_error_revokes_the_run),
+        TEST(test_cancel_revokes_the_run),
+        TEST(test_complete_revokes_the_run),
+        TEST(test_begin_finish_revokes_the_run),
+        TEST(test_resume_of_a_transferring_job_keeps_the_run),
+        TEST(test_resume_after_a_fatal_error_needs_a_new_run),
+        TEST(test_next_file_gives_a_copy_of_the_first_file_not_yet_transferred),
+        TEST(test_next_file_of_a_whole_file_of_unknown_size_has_no_ranges),
+        TEST(test_next_file_when_every_file_is_transferred_is_not_set),
+        TEST(test_mark_temp_created_is_seen_by_next_file),
+        TEST(test_temp_created_outlives_the_run_that_made_it),
+        TEST(test_record_progress_moves_transient_error_back_to_transferring),
+        TEST(test_file_transferred_is_emitted_once_when_a_file_becomes_complete),
+        TEST(test_retry_moves_transient_error_back_to_transferring),
+        TEST(test_retry_while_transferring_changes_nothing),
+        TEST(test_finish_run_with_a_file_not_transferred_fails_with_invalid_arg),
+        TEST(test_finish_run_moves_to_transferred_with_a_completion_time_and_ends_the_run),
+        TEST(test_transient_error_keeps_the_run),
+        TEST(test_fatal_error_ends_the_run),
+
+        TEST(test_resume_emits_runnable_then_modified),
+        TEST(test_resume_with_every_file_transferred_emits_transferred_then_modified),
+        TEST(test_start_run_emits_modified),
+        TEST(test_suspend_of_a_running_job_emits_stopped_then_modified),
+        TEST(test_suspend_of_a_queued_job_emits_modified_only),
+        TEST(test_each_setting_emits_modified),
+        TEST(test_fatal_error_emits_error_then_modified),
+        TEST(test_transient_error_emits_modified_only),
+        TEST(test_finish_run_emits_transferred_then_modified),
+        TEST(test_rejected_content_emits_runnable_then_modified),
+        TEST(test_a_failed_call_emits_nothing),
+        TEST(test_a_removed_listener_hears_nothing),
+        TEST(test_listener_may_read_the_store_from_inside_its_call),
+
+        TEST(test_begin_finish_blocks_other_changes_while_the_state_reads_as_before),
+        TEST(test_set_local_name_while_finishing_fails_with_invalid_state),
+        TEST(test_set_size_while_finishing_fails_with_invalid_state),
+        TEST(test_set_validation_state_while_finishing_fails_with_invalid_state),
+        TEST(test_end_finish_commits_cancelled),
+        TEST(test_end_finish_commits_acknowledged),
+        TEST(test_end_finish_without_begin_fails_with_invalid_state),
+        TEST(test_end_finish_with_a_transferred_file_not_kept_leaves_it_not_completed_and_is_partial),
+        TEST(test_end_finish_with_a_state_other_than_cancelled_or_acknowledged_fails_with_invalid_arg),
 
         /* Last: a sanitizer abort here must not hide the other results. */
         TEST(test_list_files_of_an_empty_job_gives_none),

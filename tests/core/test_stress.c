@@ -2,6 +2,8 @@
  * The store under concurrent use (DESIGN rule 6: objects are free-threaded):
  * eight threads add, list, read, suspend, resume and swap callbacks on one job,
  * with and without a Cancel racing them; counts and reference counts must add up.
+ * Then the engine's side: a run racing the client's Suspend, Resume and Cancel,
+ * and the listener, which must be called with the store's lock left.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store.h"
 #include "test_text.h"
@@ -275,11 +278,258 @@ static void test_cancel_racing_concurrent_use_ends_the_job_and_releases_every_re
     dos_store_release(store);
 }
 
+/* ---- the engine's runs against the client -------------------------------------- */
+
+enum { CLIENT_ROUNDS = 2000, PICKUP_SPINS = 1000000 };
+
+/* One engine thread moves the job in runs while the client suspends, resumes and
+ * finally cancels it: a write with a revoked run must never succeed. */
+struct race
+{
+    struct shared sh;              /* the anomaly counters */
+    struct dos_job *job;
+    struct dos_file *file;
+    atomic_int stop;
+    atomic_int cancelled;
+    atomic_ullong published;       /* the engine's latest run */
+    atomic_uint runs;
+    atomic_uint writes;
+    atomic_uint refused;
+    atomic_uint stopped_events;
+    atomic_uint events;
+};
+
+static void race_listener(void *context, const struct dos_event *event)
+{
+    struct race *r = context;
+    struct dos_job_info info;
+
+    EXPECT(&r->sh, event->job == r->job);
+    dos_job_get_info(event->job, &info);           /* the listener may read the store */
+    atomic_fetch_add(&r->events, 1);
+    if (event->kind == DOS_EVENT_STOPPED) atomic_fetch_add(&r->stopped_events, 1);
+}
+
+/* One engine write with run, chosen by step; the file never completes. */
+static dos_status engine_write(struct race *r, dos_run run, unsigned step)
+{
+    struct dos_transfer_file tf;
+    dos_status s;
+
+    switch (step % 6)
+    {
+    case 0: return dos_file_record_progress(r->file, run, 1000, step % 1000);
+    case 1:
+        if ((s = dos_job_next_file(r->job, run, &tf)) == DOS_OK)
+        {
+            EXPECT(&r->sh, tf.file == r->file);
+            dos_transfer_file_clear(&tf);
+        }
+        return s;
+    case 2: return dos_job_report_error(r->job, run, true, -2147467259, DOS_CONTEXT_REMOTE_FILE, r->file, NULL);
+    case 3: return dos_job_retry(r->job, run);
+    case 4: return dos_file_mark_temp_created(r->file, run);
+    default: return dos_job_run_is_live(r->job, run) ? DOS_OK : DOS_E_INVALID_STATE;
+    }
+}
+
+static void engine_main(void *arg)
+{
+    struct race *r = arg;
+    dos_run last = 0;
+    unsigned step = 0;
+
+    while (!atomic_load(&r->stop))
+    {
+        bool was_cancelled = atomic_load(&r->cancelled);
+        dos_run run = 12345;
+        dos_status s = dos_job_start_run(r->job, &run);
+
+        EXPECT(&r->sh, s == DOS_OK || s == DOS_E_INVALID_STATE);
+        if (s != DOS_OK)
+        {
+            EXPECT(&r->sh, run == 0);
+            continue;
+        }
+        EXPECT(&r->sh, !was_cancelled);
+        EXPECT(&r->sh, run > last);                   /* a run is never named twice */
+        last = run;
+        atomic_store(&r->published, run);
+        atomic_fetch_add(&r->runs, 1);
+        for (;;)
+        {
+            if (++step % 97 == 0)
+            {
+                /* a fatal error ends the run itself */
+                s = dos_job_report_error(r->job, run, false, -2147467259, DOS_CONTEXT_REMOTE_FILE, NULL, NULL);
+                EXPECT(&r->sh, s == DOS_OK || s == DOS_E_INVALID_STATE);
+                EXPECT(&r->sh, !dos_job_run_is_live(r->job, run));
+                break;
+            }
+            s = engine_write(r, run, step);
+            if (s == DOS_OK)
+            {
+                atomic_fetch_add(&r->writes, 1);
+                continue;
+            }
+            EXPECT(&r->sh, s == DOS_E_INVALID_STATE);
+            atomic_fetch_add(&r->refused, 1);
+            /* revoked for good: no later write with it succeeds */
+            EXPECT(&r->sh, !dos_job_run_is_live(r->job, run));
+            EXPECT(&r->sh, dos_file_record_progress(r->file, run, 1000, 1) == DOS_E_INVALID_STATE);
+            EXPECT(&r->sh, dos_job_retry(r->job, run) == DOS_E_INVALID_STATE);
+            break;
+        }
+    }
+}
+
+/* The client: Resume, wait for the engine to take the job up, Suspend; the engine's run is then dead. */
+static void client_rounds(struct race *r)
+{
+    unsigned i, spins;
+    for (i = 0; i < CLIENT_ROUNDS; i++)
+    {
+        struct dos_job_info info;
+
+        EXPECT(&r->sh, dos_job_resume(r->job) == DOS_OK);
+        spins = 0;
+        do dos_job_get_info(r->job, &info); while (info.state == DOS_STATE_QUEUED && ++spins < PICKUP_SPINS);
+        EXPECT(&r->sh, dos_job_suspend(r->job) == DOS_OK);
+        /* Only this thread resumes, so no run can have started since Suspend. */
+        EXPECT(&r->sh, !dos_job_run_is_live(r->job, atomic_load(&r->published)));
+    }
+}
+
+static void test_writes_with_a_run_revoked_by_suspend_or_cancel_never_succeed(void **state)
+{
+    struct dos_store *store = dos_store_create();
+    struct dos_file_spec spec;
+    struct dos_job_info info;
+    test_thread engine;
+    struct race r;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    assert_non_null(store);
+    assert_int_equal(dos_store_create_job(store, DISPLAY_NAME, DOS_JOB_DOWNLOAD, W(u"owner"), &r.job), DOS_OK);
+    memset(&spec, 0, sizeof(spec));
+    spec.remote_name = W(u"http://example.com/file.bin");
+    spec.local_name = W(u"C:\\downloads\\file.bin");
+    spec.file_size = 1000;
+    assert_int_equal(dos_job_add_files(r.job, &spec, 1, &r.file), DOS_OK);
+    dos_store_set_listener(store, race_listener, &r);
+
+    assert_true(test_thread_create(&engine, engine_main, &r));
+    client_rounds(&r);
+    assert_int_equal(dos_job_resume(r.job), DOS_OK);
+    assert_int_equal(dos_job_cancel(r.job), DOS_OK);
+    atomic_store(&r.cancelled, 1);
+    assert_false(dos_job_run_is_live(r.job, atomic_load(&r.published)));
+    atomic_store(&r.stop, 1);
+    test_thread_join(&engine);
+    dos_store_set_listener(store, NULL, NULL);
+    assert_no_anomaly(&r.sh);
+
+    dos_job_get_info(r.job, &info);
+    assert_int_equal(info.state, DOS_STATE_CANCELLED);
+    assert_true(atomic_load(&r.runs) > 0);
+    assert_true(atomic_load(&r.writes) > 0);
+    assert_true(atomic_load(&r.stopped_events) > 0);
+    dos_job_release(r.job);
+    dos_store_release(store);
+}
+
+/* ---- the listener and the store's lock ------------------------------------------ */
+
+enum { PROBES = 8, PROBE_SECONDS = 10 };
+
+/* store.h: the listener is called with the store's lock left. Another thread reads the
+ * job while the listener waits: with the lock held it could not, and the probe times out. */
+struct lock_probe
+{
+    struct dos_job *job;
+    test_thread threads[PROBES];
+    unsigned started;
+    atomic_int done;
+    unsigned calls, timed_out;
+};
+
+static void probe_main(void *arg)
+{
+    struct lock_probe *p = arg;
+    struct dos_job_info info;
+
+    dos_job_get_info(p->job, &info);
+    atomic_store(&p->done, 1);
+}
+
+static void probe_listener(void *context, const struct dos_event *event)
+{
+    struct lock_probe *p = context;
+    time_t deadline = time(NULL) + PROBE_SECONDS;
+
+    p->calls++;
+    if (p->started == PROBES) return;
+    atomic_store(&p->done, 0);
+    if (!test_thread_create(&p->threads[p->started], probe_main, p)) abort();
+    p->started++;
+    while (!atomic_load(&p->done) && time(NULL) < deadline) {}
+    if (!atomic_load(&p->done)) p->timed_out++;
+    (void)event;
+}
+
+/* The probes join after the store call, when its lock is surely free. */
+static void join_probes(struct lock_probe *p)
+{
+    while (p->started) test_thread_join(&p->threads[--p->started]);
+}
+
+static void test_listener_is_called_without_the_store_lock_held(void **state)
+{
+    struct dos_store *store = dos_store_create();
+    struct lock_probe p;
+    struct dos_file_spec spec;
+    struct dos_file *file = NULL;
+    dos_run run;
+
+    (void)state;
+    memset(&p, 0, sizeof(p));
+    assert_non_null(store);
+    assert_int_equal(dos_store_create_job(store, DISPLAY_NAME, DOS_JOB_DOWNLOAD, W(u"owner"), &p.job), DOS_OK);
+    memset(&spec, 0, sizeof(spec));
+    spec.remote_name = W(u"http://example.com/file.bin");
+    spec.local_name = W(u"C:\\downloads\\file.bin");
+    spec.file_size = 10;
+    dos_store_set_listener(store, probe_listener, &p);
+
+    assert_int_equal(dos_job_add_files(p.job, &spec, 1, &file), DOS_OK);        /* MODIFIED */
+    join_probes(&p);
+    assert_int_equal(dos_job_resume(p.job), DOS_OK);                            /* RUNNABLE, MODIFIED */
+    join_probes(&p);
+    assert_int_equal(dos_job_start_run(p.job, &run), DOS_OK);                   /* MODIFIED */
+    join_probes(&p);
+    assert_int_equal(dos_file_record_progress(file, run, 10, 10), DOS_OK);      /* FILE_TRANSFERRED, MODIFIED */
+    join_probes(&p);
+    assert_int_equal(dos_job_finish_run(p.job, run), DOS_OK);                   /* TRANSFERRED, MODIFIED */
+    join_probes(&p);
+    assert_int_equal(dos_job_suspend(p.job), DOS_OK);                           /* MODIFIED */
+    join_probes(&p);
+    dos_store_set_listener(store, NULL, NULL);
+
+    assert_int_equal(p.calls, 9);
+    assert_int_equal(p.timed_out, 0);
+    assert_int_equal(dos_job_cancel(p.job), DOS_OK);
+    dos_job_release(p.job);
+    dos_store_release(store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_concurrent_use_of_one_job_keeps_counts_and_references_consistent),
         cmocka_unit_test(test_cancel_racing_concurrent_use_ends_the_job_and_releases_every_reference),
+        cmocka_unit_test(test_writes_with_a_run_revoked_by_suspend_or_cancel_never_succeed),
+        cmocka_unit_test(test_listener_is_called_without_the_store_lock_held),
     };
     return cmocka_run_group_tests_name("stress", tests, NULL, NULL);
 }

@@ -1,0 +1,328 @@
+/*
+ * The notifier: calls clients back (IBackgroundCopyCallback, Callback2) for
+ * what the store reports, on a thread of its own, with no lock held, so a
+ * callback may call anything, Complete and Cancel included (DESIGN: "callbacks
+ * leave the store's lock first"). JobModification notices for one job are
+ * coalesced while one is pending; a JobError whose callback does not return
+ * S_OK is repeated later while the job stays in ERROR (spec 3.11). A callback
+ * registered from a single-threaded apartment is kept in the Global Interface
+ * Table and so is called on its own apartment.
+ */
+#include "com_private.h"
+
+#include <stdlib.h>
+
+#define BG_NOTIFY_DISABLE_FLAG 0x4
+#define JOB_ERROR_REPEAT_MS 5000
+
+/* ---- the client's callback, as the store keeps it --------------------------------- */
+
+struct notify_ref
+{
+    struct dos_ref base;
+    IUnknown *callback;            /* what SetNotifyInterface was given */
+    DWORD git_cookie;              /* non-zero: registered from an STA, call through the GIT */
+};
+
+static IGlobalInterfaceTable *global_table(void)
+{
+    IGlobalInterfaceTable *git = NULL;
+    CoCreateInstance(&CLSID_StdGlobalInterfaceTable, NULL, CLSCTX_INPROC_SERVER, &IID_IGlobalInterfaceTable,
+                     (void **)&git);
+    return git;
+}
+
+static void notify_ref_destroy(struct dos_ref *ref)
+{
+    struct notify_ref *notify = CONTAINING_RECORD(ref, struct notify_ref, base);
+    IGlobalInterfaceTable *git;
+
+    if (notify->git_cookie && (git = global_table()))
+    {
+        IGlobalInterfaceTable_RevokeInterfaceFromGlobal(git, notify->git_cookie);
+        IGlobalInterfaceTable_Release(git);
+    }
+    IUnknown_Release(notify->callback);
+    free(notify);
+}
+
+HRESULT notify_ref_create(IUnknown *callback, struct dos_ref **out)
+{
+    APTTYPE type;
+    APTTYPEQUALIFIER qualifier;
+    struct notify_ref *notify;
+    IGlobalInterfaceTable *git;
+    HRESULT hr = S_OK;
+
+    *out = NULL;
+    if (!(notify = calloc(1, sizeof(*notify)))) return E_OUTOFMEMORY;
+    atomic_init(&notify->base.refs, 1);
+    notify->base.destroy = notify_ref_destroy;
+    notify->callback = callback;
+    IUnknown_AddRef(callback);
+    if (SUCCEEDED(CoGetApartmentType(&type, &qualifier)) && (type == APTTYPE_STA || type == APTTYPE_MAINSTA))
+    {
+        if (!(git = global_table())) hr = E_FAIL;
+        else
+        {
+            hr = IGlobalInterfaceTable_RegisterInterfaceInGlobal(git, callback, &IID_IUnknown, &notify->git_cookie);
+            IGlobalInterfaceTable_Release(git);
+        }
+    }
+    if (FAILED(hr))
+    {
+        notify_ref_destroy(&notify->base);
+        return hr;
+    }
+    *out = &notify->base;
+    return S_OK;
+}
+
+IUnknown *notify_ref_callback(struct dos_ref *ref)
+{
+    return CONTAINING_RECORD(ref, struct notify_ref, base)->callback;
+}
+
+/* The callback as riid, usable from the notifier's thread: through the GIT for an STA. */
+static HRESULT notify_ref_query(struct dos_ref *ref, REFIID riid, void **out)
+{
+    struct notify_ref *notify = CONTAINING_RECORD(ref, struct notify_ref, base);
+    IGlobalInterfaceTable *git;
+    IUnknown *unknown;
+    HRESULT hr;
+
+    *out = NULL;
+    if (!notify->git_cookie) return IUnknown_QueryInterface(notify->callback, riid, out);
+    if (!(git = global_table())) return E_FAIL;
+    hr = IGlobalInterfaceTable_GetInterfaceFromGlobal(git, notify->git_cookie, &IID_IUnknown, (void **)&unknown);
+    IGlobalInterfaceTable_Release(git);
+    if (FAILED(hr)) return hr;
+    hr = IUnknown_QueryInterface(unknown, riid, out);
+    IUnknown_Release(unknown);
+    return hr;
+}
+
+/* ---- the queue and its thread ------------------------------------------------------- */
+
+/* Each notice counts as a live object (server_object_created), so the DLL stays loaded
+ * until every notice has been delivered or dropped. */
+struct notice
+{
+    struct notice *next;
+    enum dos_event_kind kind;
+    struct dos_job *job;           /* retained */
+    struct dos_file *file;         /* FILE_TRANSFERRED */
+    ULONGLONG due;                 /* tick count; 0: now */
+};
+
+struct notifier
+{
+    SRWLOCK lock;
+    CONDITION_VARIABLE wake;
+    struct notice *head;
+    HANDLE thread;
+    BOOL stopping;
+    const struct error_map *errors;
+};
+
+static struct notifier notifier = { .lock = SRWLOCK_INIT, .wake = CONDITION_VARIABLE_INIT };
+
+/* The notify flag that asks for a kind of event, or 0 for kinds no callback reports. */
+static ULONG flag_of(enum dos_event_kind kind)
+{
+    switch (kind)
+    {
+    case DOS_EVENT_TRANSFERRED: return BG_NOTIFY_JOB_TRANSFERRED;
+    case DOS_EVENT_ERROR: return BG_NOTIFY_JOB_ERROR;
+    case DOS_EVENT_MODIFIED: return BG_NOTIFY_JOB_MODIFICATION;
+    case DOS_EVENT_FILE_TRANSFERRED: return BG_NOTIFY_FILE_TRANSFERRED;
+    default: return 0;
+    }
+}
+
+/* Whether the job has a callback that asked for this kind of event. */
+static BOOL wanted(const struct dos_event *event)
+{
+    struct dos_job_info info;
+    struct dos_ref *ref;
+    ULONG flags;
+
+    if (!flag_of(event->kind)) return FALSE;
+    dos_job_get_info(event->job, &info);
+    flags = info.u32[DOS_JOB_NOTIFY_FLAGS];
+    if ((flags & BG_NOTIFY_DISABLE_FLAG) || !(flags & flag_of(event->kind))) return FALSE;
+    if (!(ref = dos_job_get_notify(event->job))) return FALSE;
+    dos_ref_release(ref);
+    return TRUE;
+}
+
+/* Appends a notice unless an identical JobModification is already waiting; lock held. */
+static void free_notice(struct notice *n)
+{
+    dos_job_release(n->job);
+    free(n);
+    server_object_destroyed();
+}
+
+static void enqueue_locked(struct notice *n)
+{
+    struct notice **link;
+
+    for (link = &notifier.head; *link; link = &(*link)->next)
+    {
+        if (n->kind == DOS_EVENT_MODIFIED && (*link)->kind == DOS_EVENT_MODIFIED && (*link)->job == n->job)
+        {
+            free_notice(n);
+            return;
+        }
+    }
+    *link = n;
+}
+
+/* Calls the client for one notice; returns FALSE when JobError must be repeated. */
+static BOOL deliver(const struct notice *n)
+{
+    IBackgroundCopyCallback *callback = NULL;
+    IBackgroundCopyCallback2 *callback2 = NULL;
+    IBackgroundCopyJob *job = NULL;
+    struct dos_job_info info;
+    struct dos_ref *ref;
+    ULONG flags;
+    BOOL done = TRUE;
+
+    /* The flags may have changed since the notice was queued: they are read again. */
+    dos_job_get_info(n->job, &info);
+    flags = info.u32[DOS_JOB_NOTIFY_FLAGS];
+    if ((flags & BG_NOTIFY_DISABLE_FLAG) || !(flags & flag_of(n->kind))) return TRUE;
+    if (!(ref = dos_job_get_notify(n->job))) return TRUE;
+
+    if (FAILED(job_view_create(n->job, notifier.errors, &IID_IBackgroundCopyJob, (void **)&job))) goto out;
+    switch (n->kind)
+    {
+    case DOS_EVENT_TRANSFERRED:
+        /* Only if the job is still transferred: a later Suspend or Complete makes it stale. */
+        if (info.state == DOS_STATE_TRANSFERRED && SUCCEEDED(notify_ref_query(ref, &IID_IBackgroundCopyCallback, (void **)&callback)))
+            IBackgroundCopyCallback_JobTransferred(callback, job);
+        break;
+    case DOS_EVENT_ERROR:
+    {
+        struct dos_error_record record;
+        IBackgroundCopyError *error;
+
+        if (info.state != DOS_STATE_ERROR || dos_job_get_error(n->job, &record) != DOS_OK) break;
+        if (FAILED(error_view_create(n->job, &record, notifier.errors, &error))) break;
+        if (SUCCEEDED(notify_ref_query(ref, &IID_IBackgroundCopyCallback, (void **)&callback)))
+            done = IBackgroundCopyCallback_JobError(callback, job, error) == S_OK;
+        IBackgroundCopyError_Release(error);
+        break;
+    }
+    case DOS_EVENT_MODIFIED:
+        if (SUCCEEDED(notify_ref_query(ref, &IID_IBackgroundCopyCallback, (void **)&callback)))
+            IBackgroundCopyCallback_JobModification(callback, job, 0);
+        break;
+    case DOS_EVENT_FILE_TRANSFERRED:
+    {
+        IBackgroundCopyFile *file;
+        if (SUCCEEDED(notify_ref_query(ref, &IID_IBackgroundCopyCallback2, (void **)&callback2))
+            && SUCCEEDED(file_view_create(n->file, notifier.errors, &IID_IBackgroundCopyFile, (void **)&file)))
+        {
+            IBackgroundCopyCallback2_FileTransferred(callback2, job, file);
+            IBackgroundCopyFile_Release(file);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+out:
+    if (callback) IBackgroundCopyCallback_Release(callback);
+    if (callback2) IBackgroundCopyCallback2_Release(callback2);
+    if (job) IBackgroundCopyJob_Release(job);
+    dos_ref_release(ref);
+    return done;
+}
+
+static DWORD WINAPI notifier_thread(void *param)
+{
+    (void)param;
+    CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    AcquireSRWLockExclusive(&notifier.lock);
+    while (!notifier.stopping)
+    {
+        struct notice **link, *n = NULL;
+        ULONGLONG now = GetTickCount64(), next_due = 0;
+
+        for (link = &notifier.head; *link; link = &(*link)->next)
+        {
+            if ((*link)->due <= now)
+            {
+                n = *link;
+                *link = n->next;
+                break;
+            }
+            if (!next_due || (*link)->due < next_due) next_due = (*link)->due;
+        }
+        if (!n)
+        {
+            SleepConditionVariableSRW(&notifier.wake, &notifier.lock, next_due ? (DWORD)(next_due - now) : INFINITE, 0);
+            continue;
+        }
+        ReleaseSRWLockExclusive(&notifier.lock);
+        if (!deliver(n))
+        {
+            n->due = GetTickCount64() + JOB_ERROR_REPEAT_MS;    /* JobError again until S_OK */
+            n->next = NULL;
+            AcquireSRWLockExclusive(&notifier.lock);
+            enqueue_locked(n);
+            continue;
+        }
+        free_notice(n);
+        AcquireSRWLockExclusive(&notifier.lock);
+    }
+    ReleaseSRWLockExclusive(&notifier.lock);
+    CoUninitialize();
+    return 0;
+}
+
+void notifier_on_event(const struct error_map *errors, const struct dos_event *event)
+{
+    struct notice *n;
+    HANDLE thread = NULL;
+
+    if (!wanted(event) || !(n = calloc(1, sizeof(*n)))) return;
+    n->kind = event->kind;
+    n->job = event->job;
+    n->file = event->file;
+    dos_job_retain(n->job);
+    server_object_created();
+    AcquireSRWLockExclusive(&notifier.lock);
+    notifier.errors = errors;
+    /* The thread starts with the first notice: an idle DLL has none. */
+    if (!notifier.thread && !notifier.stopping)
+        notifier.thread = thread = CreateThread(NULL, 0, notifier_thread, NULL, 0, NULL);
+    if (notifier.stopping || (!notifier.thread && !thread))
+    {
+        ReleaseSRWLockExclusive(&notifier.lock);
+        free_notice(n);
+        return;
+    }
+    enqueue_locked(n);
+    WakeConditionVariable(&notifier.wake);
+    ReleaseSRWLockExclusive(&notifier.lock);
+}
+
+void notifier_stop(void)
+{
+    struct notice *n;
+
+    AcquireSRWLockExclusive(&notifier.lock);
+    notifier.stopping = TRUE;
+    while ((n = notifier.head))
+    {
+        notifier.head = n->next;
+        free_notice(n);
+    }
+    WakeConditionVariable(&notifier.wake);
+    ReleaseSRWLockExclusive(&notifier.lock);
+    /* The thread is not waited for: at DLL unload it may need the loader lock to exit. */
+}

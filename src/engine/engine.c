@@ -1,0 +1,415 @@
+/*
+ * The scheduler and the workers. A runnable job waits in one of two queues;
+ * foreground jobs start at once on a worker of their own, background jobs run
+ * at most MAX_BACKGROUND at a time, oldest first. A worker moves one run of
+ * one job: its files in order, retrying transient errors after the job's
+ * minimum retry delay until the no-progress timeout turns them fatal. Nothing
+ * polls: workers block on the run's stop event, and the store's events wake
+ * the scheduler.
+ *
+ * Locking: engine->lock guards the queues and the list of active runs. It is
+ * never held while calling the store, which may call back into the engine.
+ */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <wininet.h>
+
+#include "deliveryoptimizationerrors.h"
+#include "names.h"
+#include "transport.h"
+
+#define MAX_BACKGROUND 2
+
+struct active
+{
+    struct active *next;
+    struct dos_job *job;           /* retained */
+    HANDLE thread;
+    DWORD thread_id;
+    HANDLE stop;                   /* manual-reset: the run was revoked */
+    SRWLOCK abort_lock;
+    void *abort_handle;            /* a transport's blocked request, closed to abort it */
+    BOOL background;
+    struct engine *engine;
+};
+
+struct waiting
+{
+    struct waiting *next;
+    struct dos_job *job;           /* retained */
+};
+
+struct engine
+{
+    struct dos_store *store;
+    SRWLOCK lock;
+    struct waiting *background_head, **background_tail;
+    struct active *active;
+    unsigned background_running;
+    BOOL stopping;
+};
+
+static void start_worker(struct engine *engine, struct dos_job *job, BOOL background);
+
+struct engine *engine_create(struct dos_store *store)
+{
+    struct engine *engine = calloc(1, sizeof(*engine));
+    if (!engine) return NULL;
+    InitializeSRWLock(&engine->lock);
+    engine->background_tail = &engine->background_head;
+    engine->store = store;
+    dos_store_retain(store);
+    return engine;
+}
+
+/* ---- the worker -------------------------------------------------------------- */
+
+static BOOL wait_or_stop(struct active *a, DWORD ms)
+{
+    return WaitForSingleObject(a->stop, ms) == WAIT_TIMEOUT;
+}
+
+/* Opens the temporary file, hidden, positioned where the bytes on disk end. */
+static HRESULT open_temp(struct transfer *t)
+{
+    struct dos_transfer_file *f = t->file;
+    LARGE_INTEGER end, at;
+    DWORD disposition = f->temp_created ? OPEN_ALWAYS : CREATE_NEW;
+
+    t->temp = CreateFileW((const WCHAR *)f->temp_name, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL,
+                          disposition, FILE_ATTRIBUTE_HIDDEN, NULL);
+    if (t->temp == INVALID_HANDLE_VALUE) return HRESULT_FROM_WIN32(GetLastError());
+    if (!f->temp_created && dos_file_mark_temp_created(f->file, t->run) != DOS_OK) return E_ABORT;
+    /* What is on disk is what was recorded; a shorter file (lost writes) starts over. */
+    if (!GetFileSizeEx(t->temp, &end)) return HRESULT_FROM_WIN32(GetLastError());
+    if ((uint64_t)end.QuadPart < f->transferred) f->transferred = 0;
+    at.QuadPart = (LONGLONG)f->transferred;
+    if (!SetFilePointerEx(t->temp, at, NULL, FILE_BEGIN) || !SetEndOfFile(t->temp))
+        return HRESULT_FROM_WIN32(GetLastError());
+    return S_OK;
+}
+
+static BOOL fetch(struct transfer *t)
+{
+    dos_remote_kind kind;
+    HRESULT hr;
+
+    if (FAILED(hr = open_temp(t))) return transfer_fail(t, hr, DOS_CONTEXT_NONE, FALSE);
+    if (dos_check_remote_name(t->file->remote_name, &kind) != DOS_OK)
+        return transfer_fail(t, E_INVALIDARG, DOS_CONTEXT_REMOTE_FILE, FALSE);
+    if (kind == DOS_REMOTE_HTTP || kind == DOS_REMOTE_HTTPS) return transport_http_fetch(t);
+    return transport_file_fetch(t);
+}
+
+/* The job's minimum retry delay, or longer when the server asked for more (503 Retry-After). */
+static DWORD retry_delay_ms(const struct dos_job_info *info, const struct transfer *t)
+{
+    DWORD seconds = info->u32[DOS_JOB_RETRY_DELAY];
+    if (t->retry_after > seconds) seconds = t->retry_after;
+    return seconds > MAXDWORD / 1000 ? MAXDWORD - 1 : seconds * 1000;
+}
+
+/* One run of one job: every file in order, with the retry and timeout policy. */
+static void run_job(struct active *a)
+{
+    struct dos_job *job = a->job;
+    struct dos_job_info info;
+    ULONGLONG last_progress;
+    dos_run run;
+
+    if (dos_job_start_run(job, &run) != DOS_OK) return;   /* suspended or cancelled while waiting */
+    last_progress = GetTickCount64();
+    for (;;)
+    {
+        struct dos_transfer_file file;
+        struct transfer t = { job, run, &file, INVALID_HANDLE_VALUE, a->stop, &a->abort_lock, &a->abort_handle,
+                              S_OK, DOS_CONTEXT_NONE, FALSE, NULL, 0 };
+        uint64_t before;
+        dos_status s;
+        BOOL ok;
+
+        if ((s = dos_job_next_file(job, run, &file)) == DOS_E_NOT_SET)
+        {
+            dos_job_finish_run(job, run);
+            return;
+        }
+        if (s == DOS_E_SINK_UNSPECIFIED)
+            dos_job_report_error(job, run, false, DO_E_FILE_DOWNLOADSINK_UNSPECIFIED, DOS_CONTEXT_NONE, file.file, NULL);
+        if (s != DOS_OK) return;
+        before = file.transferred;
+        ok = fetch(&t);
+        if (t.temp != INVALID_HANDLE_VALUE) CloseHandle(t.temp);
+        if (file.transferred != before) last_progress = GetTickCount64();
+        if (!ok && t.error != E_ABORT && !transfer_stopped(&t))
+        {
+            dos_job_get_info(job, &info);
+            /* No progress for the no-progress timeout makes a transient error fatal; 0 does so at once. */
+            if (t.transient
+                && GetTickCount64() - last_progress >= (ULONGLONG)info.u32[DOS_JOB_NO_PROGRESS_TIMEOUT] * 1000)
+                t.transient = FALSE;
+            if (dos_job_report_error(job, run, t.transient, t.error, t.context, file.file,
+                                     (const dos_char *)t.protocol) != DOS_OK || !t.transient)
+                ok = FALSE, t.error = E_ABORT;
+            else if (!wait_or_stop(a, retry_delay_ms(&info, &t)) || dos_job_retry(job, run) != DOS_OK)
+                t.error = E_ABORT;
+        }
+        dos_transfer_file_clear(&file);
+        if (!ok && (t.error == E_ABORT || transfer_stopped(&t) || !dos_job_run_is_live(job, run))) return;
+    }
+}
+
+static void finish_worker(struct active *a);
+
+static DWORD WINAPI worker(void *param)
+{
+    struct active *a = param;
+    run_job(a);
+    finish_worker(a);
+    return 0;
+}
+
+/* ---- the scheduler ------------------------------------------------------------ */
+
+static struct active *find_active(struct engine *engine, struct dos_job *job)
+{
+    struct active *a;
+    for (a = engine->active; a; a = a->next)
+        if (a->job == job) return a;
+    return NULL;
+}
+
+/* Takes the next background job when a slot is free; called with the lock held. */
+static struct dos_job *take_background(struct engine *engine)
+{
+    struct waiting *w = engine->background_head;
+    struct dos_job *job;
+
+    if (!w || engine->background_running >= MAX_BACKGROUND || engine->stopping) return NULL;
+    if (!(engine->background_head = w->next)) engine->background_tail = &engine->background_head;
+    job = w->job;
+    free(w);
+    engine->background_running++;
+    return job;
+}
+
+static void finish_worker(struct active *a)
+{
+    struct engine *engine = a->engine;
+    struct active **link;
+    struct dos_job *next;
+
+    AcquireSRWLockExclusive(&engine->lock);
+    for (link = &engine->active; *link != a; link = &(*link)->next) {}
+    *link = a->next;
+    if (a->background) engine->background_running--;
+    next = take_background(engine);
+    ReleaseSRWLockExclusive(&engine->lock);
+
+    dos_job_release(a->job);
+    CloseHandle(a->stop);
+    CloseHandle(a->thread);
+    free(a);
+    if (next) start_worker(engine, next, TRUE);
+}
+
+/* Starts a worker for job (whose reference it takes over). */
+static void start_worker(struct engine *engine, struct dos_job *job, BOOL background)
+{
+    struct active *a = calloc(1, sizeof(*a));
+
+    if (a && (a->stop = CreateEventW(NULL, TRUE, FALSE, NULL)))
+    {
+        a->job = job;
+        InitializeSRWLock(&a->abort_lock);
+        a->background = background;
+        a->engine = engine;
+        AcquireSRWLockExclusive(&engine->lock);
+        a->next = engine->active;
+        engine->active = a;
+        /* Created suspended so the record is complete before the thread can finish. */
+        a->thread = CreateThread(NULL, 0, worker, a, CREATE_SUSPENDED, &a->thread_id);
+        if (!a->thread) engine->active = a->next;
+        ReleaseSRWLockExclusive(&engine->lock);
+        if (a->thread)
+        {
+            ResumeThread(a->thread);
+            return;
+        }
+        CloseHandle(a->stop);
+    }
+    /* No thread could be had: the job stays QUEUED until it is resumed again. */
+    free(a);
+    if (background)
+    {
+        AcquireSRWLockExclusive(&engine->lock);
+        engine->background_running--;
+        ReleaseSRWLockExclusive(&engine->lock);
+    }
+    dos_job_release(job);
+}
+
+static void schedule(struct engine *engine, struct dos_job *job)
+{
+    struct dos_job_info info;
+    struct waiting *w;
+
+    dos_job_get_info(job, &info);
+    dos_job_retain(job);
+    if (info.u32[DOS_JOB_PRIORITY] == DOS_PRIORITY_FOREGROUND)
+    {
+        start_worker(engine, job, FALSE);     /* a foreground job never waits behind background ones */
+        return;
+    }
+    if (!(w = malloc(sizeof(*w))))
+    {
+        dos_job_release(job);
+        return;
+    }
+    w->job = job;
+    w->next = NULL;
+    AcquireSRWLockExclusive(&engine->lock);
+    *engine->background_tail = w;
+    engine->background_tail = &w->next;
+    job = take_background(engine);
+    ReleaseSRWLockExclusive(&engine->lock);
+    if (job) start_worker(engine, job, TRUE);
+}
+
+/* Wakes the job's worker and aborts its blocked request, if any. */
+static void stop_run(struct engine *engine, struct dos_job *job)
+{
+    struct active *a;
+    AcquireSRWLockShared(&engine->lock);
+    if ((a = find_active(engine, job)))
+    {
+        SetEvent(a->stop);
+        AcquireSRWLockExclusive(&a->abort_lock);
+        if (a->abort_handle) InternetCloseHandle(a->abort_handle);
+        a->abort_handle = NULL;
+        ReleaseSRWLockExclusive(&a->abort_lock);
+    }
+    ReleaseSRWLockShared(&engine->lock);
+}
+
+void engine_on_event(struct engine *engine, const struct dos_event *event)
+{
+    switch (event->kind)
+    {
+    case DOS_EVENT_RUNNABLE:
+        schedule(engine, event->job);
+        break;
+    case DOS_EVENT_STOPPED:
+        stop_run(engine, event->job);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Waits until no worker runs job (unless the caller is that worker). */
+static void wait_for_worker(struct engine *engine, struct dos_job *job)
+{
+    for (;;)
+    {
+        HANDLE thread = NULL;
+        struct active *a;
+
+        AcquireSRWLockShared(&engine->lock);
+        if ((a = find_active(engine, job)) && a->thread_id != GetCurrentThreadId())
+            DuplicateHandle(GetCurrentProcess(), a->thread, GetCurrentProcess(), &thread, SYNCHRONIZE, FALSE, 0);
+        ReleaseSRWLockShared(&engine->lock);
+        if (!thread) return;
+        WaitForSingleObject(thread, INFINITE);
+        CloseHandle(thread);
+    }
+}
+
+/* ---- finishing jobs -------------------------------------------------------------- */
+
+/* Moves a finished temporary file onto its final name, replacing what is there. */
+static HRESULT keep_file(const WCHAR *temp, const WCHAR *local)
+{
+    if (!MoveFileExW(temp, local, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
+        return HRESULT_FROM_WIN32(GetLastError());
+    SetFileAttributesW(local, FILE_ATTRIBUTE_NORMAL);
+    return S_OK;
+}
+
+static HRESULT delete_temp(const WCHAR *temp)
+{
+    if (DeleteFileW(temp) || GetLastError() == ERROR_FILE_NOT_FOUND) return S_OK;
+    return HRESULT_FROM_WIN32(GetLastError());
+}
+
+dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job_state final_state,
+                             HRESULT *rename_error, BOOL *delete_failed)
+{
+    struct dos_file **files = NULL;
+    bool *kept = NULL;
+    size_t count = 0, i;
+    dos_status s;
+
+    *rename_error = S_OK;
+    *delete_failed = FALSE;
+    if ((s = dos_job_begin_finish(job)) != DOS_OK) return s;
+    wait_for_worker(engine, job);
+
+    /* The job is frozen now: its files and their progress no longer change. */
+    if (dos_job_list_files(job, &files, &count) == DOS_OK && (kept = calloc(count ? count : 1, sizeof(*kept))))
+    {
+        for (i = 0; i < count; i++)
+        {
+            struct dos_file_info info;
+            WCHAR *temp = NULL, *local = NULL;
+            HRESULT hr;
+
+            dos_file_get_info(files[i], &info);
+            dos_file_copy_text(files[i], DOS_FILE_TEMP_NAME, malloc, (dos_char **)&temp);
+            dos_file_copy_text(files[i], DOS_FILE_LOCAL_NAME, malloc, (dos_char **)&local);
+            if (final_state == DOS_STATE_ACKNOWLEDGED && info.bytes_total != DOS_SIZE_UNKNOWN
+                && info.bytes_transferred == info.bytes_total && info.temp_created && temp && local)
+            {
+                hr = keep_file(temp, local);
+                if (FAILED(hr) && SUCCEEDED(*rename_error)) *rename_error = hr;
+                kept[i] = SUCCEEDED(hr);
+            }
+            else if (info.temp_created && temp && FAILED(delete_temp(temp)))
+                *delete_failed = TRUE;     /* only what dosvc created is ever deleted */
+            free(temp);
+            free(local);
+        }
+    }
+    s = dos_job_end_finish(job, final_state, kept);
+    free(kept);
+    free(files);
+    return s;
+}
+
+void engine_destroy(struct engine *engine)
+{
+    struct waiting *w;
+    struct active *a;
+
+    AcquireSRWLockExclusive(&engine->lock);
+    engine->stopping = TRUE;
+    while ((w = engine->background_head))
+    {
+        engine->background_head = w->next;
+        dos_job_release(w->job);
+        free(w);
+    }
+    for (a = engine->active; a; a = a->next) SetEvent(a->stop);
+    ReleaseSRWLockExclusive(&engine->lock);
+    for (;;)
+    {
+        struct dos_job *job = NULL;
+        AcquireSRWLockShared(&engine->lock);
+        if (engine->active) job = engine->active->job;
+        ReleaseSRWLockShared(&engine->lock);
+        if (!job) break;
+        wait_for_worker(engine, job);
+    }
+    dos_store_release(engine->store);
+    free(engine);
+}

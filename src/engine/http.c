@@ -1,0 +1,390 @@
+/*
+ * The HTTP and HTTPS transport, on WinINet (docs/transport.md says why). One
+ * request per byte span: the rest of the file, or each remaining range in the
+ * order given, resumed with a Range request from the bytes already on disk.
+ * Redirects are followed here, not by WinINet, so that their number and the
+ * HTTPS-to-HTTP rule are ours; Basic credentials are sent when challenged.
+ * Anything but the expected 200 or 206 is an error and nothing of its body is
+ * written.
+ */
+#include "transport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wininet.h>
+
+#include "deliveryoptimizationerrors.h"
+
+#define CHUNK (1u << 20)
+#define MAX_REDIRECTS 10
+#define BG_E_HTTP_ERROR(status) ((HRESULT)(0x80190000u + (status)))
+
+struct http
+{
+    struct transfer *t;
+    HINTERNET session;
+    HINTERNET connect;             /* of the current request: WinINet ends a request with its connection */
+    WCHAR url[INTERNET_MAX_URL_LENGTH];   /* after redirects */
+    BYTE *buffer;
+    BOOL tried_auth, tried_proxy_auth;
+};
+
+/* WinINet's errors: the ones a later attempt may get past are transient. */
+static BOOL inet_transient(DWORD err)
+{
+    switch (err)
+    {
+    case ERROR_INTERNET_TIMEOUT:
+    case ERROR_INTERNET_NAME_NOT_RESOLVED:
+    case ERROR_INTERNET_CANNOT_CONNECT:
+    case ERROR_INTERNET_CONNECTION_ABORTED:
+    case ERROR_INTERNET_CONNECTION_RESET:
+    case ERROR_INTERNET_DISCONNECTED:
+    case ERROR_INTERNET_SERVER_UNREACHABLE:
+    case ERROR_INTERNET_PROXY_SERVER_UNREACHABLE:
+    case ERROR_HTTP_INVALID_SERVER_RESPONSE:
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+static BOOL fail_inet(struct http *h)
+{
+    DWORD err = GetLastError();
+    if (transfer_stopped(h->t)) return transfer_fail(h->t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
+    return transfer_fail(h->t, HRESULT_FROM_WIN32(err), DOS_CONTEXT_REMOTE_FILE, inet_transient(err));
+}
+
+/* Publishes the request so that the engine can abort a blocked read by closing it. */
+static void publish(struct http *h, HINTERNET request)
+{
+    AcquireSRWLockExclusive(h->t->abort_lock);
+    *h->t->abort_handle = request;
+    ReleaseSRWLockExclusive(h->t->abort_lock);
+}
+
+/* Takes the request back and closes it (unless the engine already did), then its connection. */
+static void close_request(struct http *h)
+{
+    HINTERNET request;
+    AcquireSRWLockExclusive(h->t->abort_lock);
+    request = *h->t->abort_handle;
+    *h->t->abort_handle = NULL;
+    ReleaseSRWLockExclusive(h->t->abort_lock);
+    if (request) InternetCloseHandle(request);
+    if (h->connect) InternetCloseHandle(h->connect);
+    h->connect = NULL;
+}
+
+static HINTERNET open_session(struct transfer *t)
+{
+    struct dos_job_info info;
+    WCHAR *list = NULL, *bypass = NULL;
+    HINTERNET session;
+    DWORD access;
+
+    dos_job_get_info(t->job, &info);
+    switch (info.proxy_usage)
+    {
+    case DOS_PROXY_NO_PROXY: access = INTERNET_OPEN_TYPE_DIRECT; break;
+    case DOS_PROXY_OVERRIDE: access = INTERNET_OPEN_TYPE_PROXY; break;
+    default: access = INTERNET_OPEN_TYPE_PRECONFIG; break;
+    }
+    if (access == INTERNET_OPEN_TYPE_PROXY)
+    {
+        dos_job_copy_text(t->job, DOS_JOB_PROXY_LIST, malloc, (dos_char **)&list);
+        dos_job_copy_text(t->job, DOS_JOB_PROXY_BYPASS, malloc, (dos_char **)&bypass);
+    }
+    session = InternetOpenW(L"Microsoft BITS/7.8 dosvc", access, list, bypass, 0);
+    free(list);
+    free(bypass);
+    return session;
+}
+
+static BOOL query_number(HINTERNET request, DWORD what, DWORD *value)
+{
+    DWORD size = sizeof(*value);
+    return HttpQueryInfoW(request, what | HTTP_QUERY_FLAG_NUMBER, value, &size, NULL);
+}
+
+static BOOL query_u64(HINTERNET request, DWORD what, uint64_t *value)
+{
+    WCHAR text[32];
+    DWORD size = sizeof(text);
+    WCHAR *end;
+
+    if (!HttpQueryInfoW(request, what, text, &size, NULL)) return FALSE;
+    *value = _wcstoui64(text, &end, 10);
+    return end != text && !*end;
+}
+
+/* "bytes first-last/total" (total may be "*"). */
+static BOOL parse_content_range(HINTERNET request, uint64_t *first, uint64_t *last, uint64_t *total)
+{
+    WCHAR text[128];
+    DWORD size = sizeof(text);
+    unsigned long long a, b, c;
+
+    if (!HttpQueryInfoW(request, HTTP_QUERY_CONTENT_RANGE, text, &size, NULL)) return FALSE;
+    if (swscanf(text, L"bytes %llu-%llu/%llu", &a, &b, &c) == 3) *total = c;
+    else if (swscanf(text, L"bytes %llu-%llu/*", &a, &b) == 2) *total = DOS_SIZE_UNKNOWN;
+    else return FALSE;
+    if (b < a) return FALSE;
+    *first = a;
+    *last = b;
+    return TRUE;
+}
+
+/* "Authorization: Basic base64(user:password)" for the credentials set on the job. */
+static BOOL add_basic_auth(struct http *h, HINTERNET request, uint32_t target, const WCHAR *header)
+{
+    WCHAR *user = NULL, *password = NULL, line[1024];
+    char plain[700], encoded[1000];
+    DWORD encoded_len = sizeof(encoded);
+    int n;
+    BOOL ok = FALSE;
+
+    if (!dos_job_copy_credentials(h->t->job, target, 1 /* BG_AUTH_SCHEME_BASIC */, malloc,
+                                  (dos_char **)&user, (dos_char **)&password))
+        return FALSE;
+    n = snprintf(plain, sizeof(plain), "%ls:%ls", user ? user : L"", password ? password : L"");
+    if (n > 0 && n < (int)sizeof(plain)
+        && CryptBinaryToStringA((BYTE *)plain, (DWORD)n, CRYPT_STRING_BASE64 | CRYPT_STRING_NOCRLF, encoded, &encoded_len))
+    {
+        swprintf(line, ARRAYSIZE(line), L"%ls: Basic %hs\r\n", header, encoded);
+        ok = HttpAddRequestHeadersW(request, line, (DWORD)-1, HTTP_ADDREQ_FLAG_ADD | HTTP_ADDREQ_FLAG_REPLACE);
+    }
+    SecureZeroMemory(plain, sizeof(plain));
+    free(user);
+    free(password);
+    return ok;
+}
+
+/* Opens "GET url" on a connection handle of its own, kept in h->connect (WinINet still pools the socket). */
+static HINTERNET open_request(struct http *h)
+{
+    const DWORD flags = INTERNET_FLAG_NO_CACHE_WRITE | INTERNET_FLAG_RELOAD | INTERNET_FLAG_NO_COOKIES
+                        | INTERNET_FLAG_NO_AUTO_REDIRECT | INTERNET_FLAG_NO_UI | INTERNET_FLAG_KEEP_CONNECTION
+                        | INTERNET_FLAG_NO_AUTH;
+    WCHAR host[INTERNET_MAX_HOST_NAME_LENGTH], path[INTERNET_MAX_URL_LENGTH];
+    URL_COMPONENTSW parts;
+    HINTERNET connect, request;
+
+    memset(&parts, 0, sizeof(parts));
+    parts.dwStructSize = sizeof(parts);
+    parts.lpszHostName = host;
+    parts.dwHostNameLength = ARRAYSIZE(host);
+    parts.lpszUrlPath = path;
+    parts.dwUrlPathLength = ARRAYSIZE(path);
+    parts.dwExtraInfoLength = 1;
+    if (!InternetCrackUrlW(h->url, 0, 0, &parts)) return NULL;
+    if (parts.lpszExtraInfo && lstrlenW(path) + lstrlenW(parts.lpszExtraInfo) < (int)ARRAYSIZE(path))
+        lstrcatW(path, parts.lpszExtraInfo);
+    if (!(connect = InternetConnectW(h->session, host, parts.nPort, NULL, NULL, INTERNET_SERVICE_HTTP, 0, 0)))
+        return NULL;
+    request = HttpOpenRequestW(connect, L"GET", path, NULL, NULL, NULL,
+                               flags | (parts.nScheme == INTERNET_SCHEME_HTTPS ? INTERNET_FLAG_SECURE : 0), 0);
+    if (request) h->connect = connect;
+    else InternetCloseHandle(connect);
+    return request;
+}
+
+/*
+ * Sends "GET url" for bytes first..last (last = DOS_LENGTH_TO_EOF: to the end;
+ * whole: no Range header at all), following redirects and answering Basic
+ * challenges. On success the request is published and its status is 200 or 206.
+ */
+static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL whole, HINTERNET *out, DWORD *status)
+{
+    struct transfer *t = h->t;
+    unsigned redirects = 0;
+
+    *out = NULL;
+    for (;;)
+    {
+        WCHAR range[80], location[INTERNET_MAX_URL_LENGTH], combined[INTERNET_MAX_URL_LENGTH];
+        DWORD size = sizeof(location), combined_len = ARRAYSIZE(combined);
+        HINTERNET request;
+
+        if (transfer_stopped(t)) return transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
+        if (!(request = open_request(h))) return fail_inet(h);
+        if (!whole)
+        {
+            if (last == DOS_LENGTH_TO_EOF) swprintf(range, ARRAYSIZE(range), L"Range: bytes=%llu-\r\n", first);
+            else swprintf(range, ARRAYSIZE(range), L"Range: bytes=%llu-%llu\r\n", first, last);
+            HttpAddRequestHeadersW(request, range, (DWORD)-1, HTTP_ADDREQ_FLAG_ADD | HTTP_ADDREQ_FLAG_REPLACE);
+        }
+        if (h->tried_auth) add_basic_auth(h, request, 1 /* server */, L"Authorization");
+        if (h->tried_proxy_auth) add_basic_auth(h, request, 2 /* proxy */, L"Proxy-Authorization");
+        publish(h, request);
+        if (!HttpSendRequestW(request, NULL, 0, NULL, 0))
+        {
+            BOOL r = fail_inet(h);
+            close_request(h);
+            return r;
+        }
+        if (!query_number(request, HTTP_QUERY_STATUS_CODE, status))
+        {
+            close_request(h);
+            return transfer_fail(t, HRESULT_FROM_WIN32(ERROR_HTTP_INVALID_SERVER_RESPONSE), DOS_CONTEXT_REMOTE_FILE, TRUE);
+        }
+        if (*status == 200 || *status == 206)
+        {
+            *out = request;
+            return TRUE;
+        }
+        if ((*status == 401 && !h->tried_auth && dos_job_has_credentials(t->job, 1, 1))
+            || (*status == 407 && !h->tried_proxy_auth && dos_job_has_credentials(t->job, 2, 1)))
+        {
+            if (*status == 401) h->tried_auth = TRUE;
+            else h->tried_proxy_auth = TRUE;
+            close_request(h);
+            continue;
+        }
+        if (*status == 301 || *status == 302 || *status == 303 || *status == 307 || *status == 308)
+        {
+            BOOL ok = ++redirects <= MAX_REDIRECTS && HttpQueryInfoW(request, HTTP_QUERY_LOCATION, location, &size, NULL)
+                      && InternetCombineUrlW(h->url, location, combined, &combined_len, ICU_NO_ENCODE);
+            close_request(h);
+            if (!ok || (_wcsnicmp(combined, L"http:", 5) && _wcsnicmp(combined, L"https:", 6)))
+                return transfer_fail(t, BG_E_HTTP_ERROR(*status), DOS_CONTEXT_REMOTE_FILE, FALSE);
+            /* HTTPS to HTTP would hand the transfer to anyone on the path: refused. */
+            if (!_wcsnicmp(h->url, L"https:", 6) && _wcsnicmp(combined, L"https:", 6))
+                return transfer_fail(t, HRESULT_FROM_WIN32(ERROR_INTERNET_HTTPS_TO_HTTP_ON_REDIR),
+                                     DOS_CONTEXT_REMOTE_FILE, FALSE);
+            lstrcpynW(h->url, combined, ARRAYSIZE(h->url));
+            continue;
+        }
+        if (*status == 503) query_number(request, HTTP_QUERY_RETRY_AFTER, &t->retry_after);
+        close_request(h);
+        if (*status >= 200 && *status < 300)
+            return transfer_fail(t, DO_E_UNEXPECTED_HTTP_STATUS_2XX, DOS_CONTEXT_REMOTE_FILE, TRUE);
+        return transfer_fail(t, BG_E_HTTP_ERROR(*status), DOS_CONTEXT_REMOTE_FILE,
+                             *status >= 500 || *status == 408 || *status == 429);
+    }
+}
+
+/* Reads the body of request into the temporary file: exactly length bytes, or to the end. */
+static BOOL read_body(struct http *h, HINTERNET request, uint64_t length, uint64_t file_size)
+{
+    struct transfer *t = h->t;
+    uint64_t got_total = 0;
+    DWORD got;
+
+    for (;;)
+    {
+        DWORD want = CHUNK;
+        if (length != DOS_LENGTH_TO_EOF && length - got_total < want) want = (DWORD)(length - got_total) + 1;
+        if (!InternetReadFile(request, h->buffer, want, &got)) return fail_inet(h);
+        if (!got) break;
+        /* More than was asked for is not the file: nothing of it is written. */
+        if (length != DOS_LENGTH_TO_EOF && got > length - got_total)
+            return transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, FALSE);
+        if (!transfer_write(t, h->buffer, got, file_size)) return FALSE;
+        got_total += got;
+    }
+    /* A body that ends early was cut: what arrived is kept and the rest is asked for again. */
+    if (length != DOS_LENGTH_TO_EOF && got_total < length)
+        return transfer_fail(t, HRESULT_FROM_WIN32(ERROR_INTERNET_CONNECTION_ABORTED), DOS_CONTEXT_REMOTE_FILE, TRUE);
+    return TRUE;
+}
+
+/* Fetches bytes first..first+length-1 (length DOS_LENGTH_TO_EOF: to the end) of the remote file. */
+static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ranged)
+{
+    struct transfer *t = h->t;
+    uint64_t last = length == DOS_LENGTH_TO_EOF ? DOS_LENGTH_TO_EOF : first + length - 1;
+    uint64_t size = DOS_SIZE_UNKNOWN, body = DOS_LENGTH_TO_EOF, r_first, r_last, r_total;
+    HINTERNET request;
+    DWORD status;
+    BOOL ok;
+
+    if (!send_request(h, first, last, !ranged && first == 0, &request, &status)) return FALSE;
+    if (status == 206)
+    {
+        if (!parse_content_range(request, &r_first, &r_last, &r_total) || r_first != first
+            || (last != DOS_LENGTH_TO_EOF && r_last != last)
+            || (r_total != DOS_SIZE_UNKNOWN && r_last >= r_total))
+        {
+            close_request(h);
+            return transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, FALSE);
+        }
+        size = r_total;
+        body = r_last - r_first + 1;
+    }
+    else    /* 200: the whole file */
+    {
+        if (query_u64(request, HTTP_QUERY_CONTENT_LENGTH, &size)) body = size;
+        if (ranged)
+        {
+            close_request(h);
+            return transfer_fail(t, DO_E_INSUFFICIENT_RANGE_SUPPORT, DOS_CONTEXT_REMOTE_FILE, FALSE);
+        }
+        if (first)
+        {
+            /* The server cannot resume: this file starts over from its first byte. */
+            LARGE_INTEGER zero = { 0 };
+            t->file->transferred = 0;
+            if (!SetFilePointerEx(t->temp, zero, NULL, FILE_BEGIN) || !SetEndOfFile(t->temp))
+            {
+                close_request(h);
+                return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_NONE, FALSE);
+            }
+        }
+    }
+    /* The size is known before the first byte: the store checks the ranges against it. */
+    if (size != DOS_SIZE_UNKNOWN && dos_file_record_progress(t->file->file, t->run, size, t->file->transferred) != DOS_OK)
+    {
+        close_request(h);
+        return dos_job_run_is_live(t->job, t->run) ? transfer_fail(t, DO_E_INVALID_RANGE, DOS_CONTEXT_REMOTE_FILE, FALSE)
+                                                   : transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
+    }
+    ok = read_body(h, request, body, size);
+    close_request(h);
+    /* A body of unknown length ends the file where it ends. */
+    if (ok && size == DOS_SIZE_UNKNOWN && !ranged
+        && dos_file_record_progress(t->file->file, t->run, t->file->transferred, t->file->transferred) != DOS_OK)
+        return transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
+    return ok;
+}
+
+BOOL transport_http_fetch(struct transfer *t)
+{
+    struct dos_transfer_file *f = t->file;
+    struct http h = { .t = t };
+    BOOL ok = TRUE;
+    uint32_t i;
+
+    t->protocol = L"http";
+    lstrcpynW(h.url, (const WCHAR *)f->remote_name, ARRAYSIZE(h.url));
+    if (!(h.buffer = malloc(CHUNK))) return transfer_fail(t, E_OUTOFMEMORY, DOS_CONTEXT_NONE, TRUE);
+    if (!(h.session = open_session(t)))
+    {
+        free(h.buffer);
+        return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_GENERAL_TRANSPORT, FALSE);
+    }
+    if (!f->range_count)
+        ok = fetch_span(&h, f->transferred, DOS_LENGTH_TO_EOF, FALSE);
+    else
+    {
+        /* The ranges follow each other in the temporary file, in the order given. */
+        uint64_t done = f->transferred;
+        for (i = 0; ok && i < f->range_count; i++)
+        {
+            uint64_t length = f->ranges[i].length;
+            if (length == DOS_LENGTH_TO_EOF && f->file_size != DOS_SIZE_UNKNOWN) length = f->file_size - f->ranges[i].offset;
+            if (length != DOS_LENGTH_TO_EOF && done >= length)
+            {
+                done -= length;
+                continue;
+            }
+            ok = fetch_span(&h, f->ranges[i].offset + done, length == DOS_LENGTH_TO_EOF ? length : length - done, TRUE);
+            done = 0;
+        }
+    }
+    InternetCloseHandle(h.session);
+    free(h.buffer);
+    return ok;
+}

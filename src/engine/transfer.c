@@ -1,0 +1,140 @@
+/*
+ * What every transport shares: writing received bytes to the temporary file
+ * and into the store's progress, noticing that the run was revoked, and
+ * recording a failure. The local and SMB transport lives here too.
+ */
+#include "transport.h"
+
+#include <shlwapi.h>
+#include <stdlib.h>
+
+#include "deliveryoptimizationerrors.h"
+#include "names.h"
+
+#define CHUNK (1u << 20)
+
+BOOL transfer_stopped(struct transfer *t)
+{
+    return WaitForSingleObject(t->stop, 0) == WAIT_OBJECT_0;
+}
+
+BOOL transfer_fail(struct transfer *t, HRESULT error, dos_error_context context, BOOL transient)
+{
+    t->error = error;
+    t->context = context;
+    t->transient = transient;
+    return FALSE;
+}
+
+BOOL transfer_write(struct transfer *t, const void *data, DWORD size, uint64_t file_size)
+{
+    const BYTE *p = data;
+    DWORD written;
+
+    while (size)
+    {
+        if (!WriteFile(t->temp, p, size, &written, NULL))
+            return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_NONE, FALSE);
+        t->file->transferred += written;
+        p += written;
+        size -= written;
+    }
+    /* A revoked run makes the store refuse: stop without touching anything more. */
+    if (dos_file_record_progress(t->file->file, t->run, file_size, t->file->transferred) != DOS_OK)
+        return transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
+    return TRUE;
+}
+
+/* ---- local paths, UNC paths and file:// URLs ------------------------------------ */
+
+static BOOL open_source(struct transfer *t, HANDLE *source)
+{
+    WCHAR path[MAX_PATH * 2];
+    const WCHAR *name = (const WCHAR *)t->file->remote_name;
+    DWORD len = ARRAYSIZE(path), err;
+
+    if (!StrCmpNIW(name, L"file:", 5))
+    {
+        HRESULT hr = PathCreateFromUrlW(name, path, &len, 0);
+        if (FAILED(hr)) return transfer_fail(t, hr, DOS_CONTEXT_REMOTE_FILE, FALSE);
+        name = path;
+    }
+    *source = CreateFileW(name, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                          OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, NULL);
+    if (*source != INVALID_HANDLE_VALUE) return TRUE;
+    err = GetLastError();
+    /* A share that cannot be reached may come back; a missing or forbidden file will not. */
+    return transfer_fail(t, HRESULT_FROM_WIN32(err), DOS_CONTEXT_REMOTE_FILE,
+                         err == ERROR_BAD_NETPATH || err == ERROR_NETNAME_DELETED || err == ERROR_UNEXP_NET_ERR
+                             || err == ERROR_SEM_TIMEOUT || err == ERROR_NETWORK_UNREACHABLE);
+}
+
+/* Copies length bytes (or to the end) of source from offset into the temporary file. */
+static BOOL copy_span(struct transfer *t, HANDLE source, BYTE *buffer, uint64_t offset, uint64_t length, uint64_t size)
+{
+    LARGE_INTEGER at;
+    DWORD got;
+
+    at.QuadPart = (LONGLONG)offset;
+    if (!SetFilePointerEx(source, at, NULL, FILE_BEGIN))
+        return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_REMOTE_FILE, FALSE);
+    while (length)
+    {
+        DWORD want = length < CHUNK ? (DWORD)length : CHUNK;
+        if (transfer_stopped(t)) return transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
+        if (!ReadFile(source, buffer, want, &got, NULL))
+            return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_REMOTE_FILE, TRUE);
+        if (!got)   /* the file shrank under us */
+            return transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, TRUE);
+        if (!transfer_write(t, buffer, got, size)) return FALSE;
+        length -= got;
+    }
+    return TRUE;
+}
+
+BOOL transport_file_fetch(struct transfer *t)
+{
+    struct dos_transfer_file *f = t->file;
+    LARGE_INTEGER size;
+    HANDLE source;
+    BYTE *buffer;
+    BOOL ok = TRUE;
+    uint32_t i;
+
+    t->protocol = L"file";
+    if (!open_source(t, &source)) return FALSE;
+    if (!GetFileSizeEx(source, &size))
+        ok = transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_REMOTE_FILE, FALSE);
+    else if (!(buffer = malloc(CHUNK)))
+        ok = transfer_fail(t, E_OUTOFMEMORY, DOS_CONTEXT_NONE, TRUE);
+    else
+    {
+        uint64_t total = (uint64_t)size.QuadPart, done = f->transferred;
+
+        /* Tell the store the size first: it checks the ranges against it. */
+        if (dos_file_record_progress(f->file, t->run, total, done) != DOS_OK)
+            ok = dos_job_run_is_live(t->job, t->run) ? transfer_fail(t, DO_E_INVALID_RANGE, DOS_CONTEXT_REMOTE_FILE, FALSE)
+                                                     : transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
+        else if (!f->range_count)
+            ok = copy_span(t, source, buffer, done, total - done, total);
+        else
+        {
+            /* The ranges follow each other in the temporary file, in the order given. */
+            for (i = 0; ok && i < f->range_count; i++)
+            {
+                uint64_t length = f->ranges[i].length == DOS_LENGTH_TO_EOF ? total - f->ranges[i].offset
+                                                                           : f->ranges[i].length;
+                if (done >= length)
+                {
+                    done -= length;
+                    continue;
+                }
+                ok = copy_span(t, source, buffer, f->ranges[i].offset + done, length - done, total);
+                done = 0;
+            }
+        }
+        free(buffer);
+    }
+    CloseHandle(source);
+    return ok;
+}

@@ -1,0 +1,45 @@
+/*
+ * What a transport is given and reports. A transport copies one file (or its
+ * ranges) from the remote name into an open temporary file, from the bytes it
+ * already holds onwards, and records progress in the store as it goes. It
+ * fails with an HRESULT, saying whether a retry may help and in which context.
+ */
+#ifndef DOSVC_ENGINE_TRANSPORT_H
+#define DOSVC_ENGINE_TRANSPORT_H
+
+#include <windows.h>
+
+#include "store.h"
+
+struct transfer
+{
+    struct dos_job *job;
+    dos_run run;
+    struct dos_transfer_file *file;  /* what to fetch, and what is already on disk */
+    HANDLE temp;                     /* positioned at file->transferred */
+    HANDLE stop;                     /* signalled when the run is revoked */
+    /* The engine aborts a blocked network read by closing this handle (held under abort_lock). */
+    SRWLOCK *abort_lock;
+    void **abort_handle;
+
+    /* Set by the transport when it fails. */
+    HRESULT error;
+    dos_error_context context;
+    BOOL transient;
+    const WCHAR *protocol;           /* static text, or NULL */
+    DWORD retry_after;               /* seconds a server asked to wait (503 Retry-After), or 0 */
+};
+
+/* Copies the file; TRUE on success, FALSE with t->error and friends set. */
+BOOL transport_file_fetch(struct transfer *t);
+BOOL transport_http_fetch(struct transfer *t);
+
+/*
+ * Writes data to the temporary file and records the new byte count in the
+ * store; fails with the run's end (E_ABORT) or the write's error.
+ */
+BOOL transfer_write(struct transfer *t, const void *data, DWORD size, uint64_t file_size);
+BOOL transfer_fail(struct transfer *t, HRESULT error, dos_error_context context, BOOL transient);
+BOOL transfer_stopped(struct transfer *t);
+
+#endif
