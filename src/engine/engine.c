@@ -31,6 +31,7 @@ struct active
     SRWLOCK abort_lock;
     void *abort_handle;            /* a transport's blocked request, closed to abort it */
     BOOL background;
+    BOOL rerun;                    /* the job became runnable again while this worker ended */
     struct engine *engine;
 };
 
@@ -50,8 +51,6 @@ struct engine
     BOOL stopping;
 };
 
-static void start_worker(struct engine *engine, struct dos_job *job, BOOL background);
-
 struct engine *engine_create(struct dos_store *store)
 {
     struct engine *engine = calloc(1, sizeof(*engine));
@@ -70,17 +69,21 @@ static BOOL wait_or_stop(struct active *a, DWORD ms)
     return WaitForSingleObject(a->stop, ms) == WAIT_TIMEOUT;
 }
 
-/* Opens the temporary file, hidden, positioned where the bytes on disk end. */
+/*
+ * Opens the temporary file, hidden, positioned where the bytes on disk end. The store
+ * records the file as dosvc's before it is made, so a run stopped in between can never
+ * leave a file that Cancel would not delete; its name (".dosvc-<index>-<job id>.tmp")
+ * belongs to this job alone.
+ */
 static HRESULT open_temp(struct transfer *t)
 {
     struct dos_transfer_file *f = t->file;
     LARGE_INTEGER end, at;
-    DWORD disposition = f->temp_created ? OPEN_ALWAYS : CREATE_NEW;
 
-    t->temp = CreateFileW((const WCHAR *)f->temp_name, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL,
-                          disposition, FILE_ATTRIBUTE_HIDDEN, NULL);
-    if (t->temp == INVALID_HANDLE_VALUE) return HRESULT_FROM_WIN32(GetLastError());
     if (!f->temp_created && dos_file_mark_temp_created(f->file, t->run) != DOS_OK) return E_ABORT;
+    t->temp = CreateFileW((const WCHAR *)f->temp_name, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL,
+                          OPEN_ALWAYS, FILE_ATTRIBUTE_HIDDEN, NULL);
+    if (t->temp == INVALID_HANDLE_VALUE) return HRESULT_FROM_WIN32(GetLastError());
     /* What is on disk is what was recorded; a shorter file (lost writes) starts over. */
     if (!GetFileSizeEx(t->temp, &end)) return HRESULT_FROM_WIN32(GetLastError());
     if ((uint64_t)end.QuadPart < f->transferred) f->transferred = 0;
@@ -169,7 +172,12 @@ static DWORD WINAPI worker(void *param)
     return 0;
 }
 
-/* ---- the scheduler ------------------------------------------------------------ */
+/* ---- the scheduler ------------------------------------------------------------
+ * A job is in at most one place: waiting in the background queue, or active with a
+ * worker. Both are decided under engine->lock in the same critical section as the
+ * check, so one job never has two workers (a second one would find the temporary
+ * file still held by the first).
+ */
 
 static struct active *find_active(struct engine *engine, struct dos_job *job)
 {
@@ -179,101 +187,131 @@ static struct active *find_active(struct engine *engine, struct dos_job *job)
     return NULL;
 }
 
-/* Takes the next background job when a slot is free; called with the lock held. */
-static struct dos_job *take_background(struct engine *engine)
+/* A new active record for job (whose reference it takes over), linked in; lock held. */
+static struct active *activate(struct engine *engine, struct dos_job *job, BOOL background)
+{
+    struct active *a = calloc(1, sizeof(*a));
+
+    if (!a) return NULL;
+    if (!(a->stop = CreateEventW(NULL, TRUE, FALSE, NULL)))
+    {
+        free(a);
+        return NULL;
+    }
+    a->job = job;
+    a->engine = engine;
+    a->background = background;
+    InitializeSRWLock(&a->abort_lock);
+    a->next = engine->active;
+    engine->active = a;
+    if (background) engine->background_running++;
+    return a;
+}
+
+/* Activates the oldest waiting background job when a slot is free; lock held. */
+static struct active *take_background(struct engine *engine)
 {
     struct waiting *w = engine->background_head;
-    struct dos_job *job;
+    struct active *a;
 
     if (!w || engine->background_running >= MAX_BACKGROUND || engine->stopping) return NULL;
+    if (!(a = activate(engine, w->job, TRUE))) return NULL;
     if (!(engine->background_head = w->next)) engine->background_tail = &engine->background_head;
-    job = w->job;
     free(w);
-    engine->background_running++;
-    return job;
+    return a;
+}
+
+static void unlink_active(struct engine *engine, struct active *a)
+{
+    struct active **link;
+    for (link = &engine->active; *link != a; link = &(*link)->next) {}
+    *link = a->next;
+    if (a->background) engine->background_running--;
+}
+
+static void free_active(struct active *a)
+{
+    dos_job_release(a->job);
+    CloseHandle(a->stop);
+    if (a->thread) CloseHandle(a->thread);
+    free(a);
+}
+
+/* Starts the worker thread of an activated record; without a thread the job stays QUEUED. */
+static void launch(struct engine *engine, struct active *a)
+{
+    HANDLE thread;
+
+    /* Created suspended so that the record holds its handle before the thread can end. */
+    if ((thread = CreateThread(NULL, 0, worker, a, CREATE_SUSPENDED, &a->thread_id)))
+    {
+        AcquireSRWLockExclusive(&engine->lock);
+        a->thread = thread;
+        ReleaseSRWLockExclusive(&engine->lock);
+        ResumeThread(thread);
+        return;
+    }
+    AcquireSRWLockExclusive(&engine->lock);
+    unlink_active(engine, a);
+    ReleaseSRWLockExclusive(&engine->lock);
+    free_active(a);
+}
+
+static void schedule(struct engine *engine, struct dos_job *job)
+{
+    struct active *a = NULL;
+    struct dos_job_info info;
+    struct waiting *w, *queued;
+
+    dos_job_get_info(job, &info);
+    if (!(w = malloc(sizeof(*w)))) return;
+    AcquireSRWLockExclusive(&engine->lock);
+    if (engine->stopping) goto done;
+    if ((a = find_active(engine, job)))
+    {
+        a->rerun = TRUE;       /* its worker is still ending: it runs the job again when it has */
+        a = NULL;
+        goto done;
+    }
+    for (queued = engine->background_head; queued; queued = queued->next)
+        if (queued->job == job) goto done;
+    dos_job_retain(job);
+    if (info.u32[DOS_JOB_PRIORITY] == DOS_PRIORITY_FOREGROUND)
+    {
+        /* A foreground job never waits behind background jobs. */
+        if (!(a = activate(engine, job, FALSE))) dos_job_release(job);
+    }
+    else
+    {
+        w->job = job;
+        w->next = NULL;
+        *engine->background_tail = w;
+        engine->background_tail = &w->next;
+        w = NULL;
+        a = take_background(engine);
+    }
+done:
+    ReleaseSRWLockExclusive(&engine->lock);
+    free(w);
+    if (a) launch(engine, a);
 }
 
 static void finish_worker(struct active *a)
 {
     struct engine *engine = a->engine;
-    struct active **link;
-    struct dos_job *next;
+    struct active *next;
+    BOOL rerun;
 
     AcquireSRWLockExclusive(&engine->lock);
-    for (link = &engine->active; *link != a; link = &(*link)->next) {}
-    *link = a->next;
-    if (a->background) engine->background_running--;
+    unlink_active(engine, a);
+    rerun = a->rerun;
     next = take_background(engine);
     ReleaseSRWLockExclusive(&engine->lock);
 
-    dos_job_release(a->job);
-    CloseHandle(a->stop);
-    CloseHandle(a->thread);
-    free(a);
-    if (next) start_worker(engine, next, TRUE);
-}
-
-/* Starts a worker for job (whose reference it takes over). */
-static void start_worker(struct engine *engine, struct dos_job *job, BOOL background)
-{
-    struct active *a = calloc(1, sizeof(*a));
-
-    if (a && (a->stop = CreateEventW(NULL, TRUE, FALSE, NULL)))
-    {
-        a->job = job;
-        InitializeSRWLock(&a->abort_lock);
-        a->background = background;
-        a->engine = engine;
-        AcquireSRWLockExclusive(&engine->lock);
-        a->next = engine->active;
-        engine->active = a;
-        /* Created suspended so the record is complete before the thread can finish. */
-        a->thread = CreateThread(NULL, 0, worker, a, CREATE_SUSPENDED, &a->thread_id);
-        if (!a->thread) engine->active = a->next;
-        ReleaseSRWLockExclusive(&engine->lock);
-        if (a->thread)
-        {
-            ResumeThread(a->thread);
-            return;
-        }
-        CloseHandle(a->stop);
-    }
-    /* No thread could be had: the job stays QUEUED until it is resumed again. */
-    free(a);
-    if (background)
-    {
-        AcquireSRWLockExclusive(&engine->lock);
-        engine->background_running--;
-        ReleaseSRWLockExclusive(&engine->lock);
-    }
-    dos_job_release(job);
-}
-
-static void schedule(struct engine *engine, struct dos_job *job)
-{
-    struct dos_job_info info;
-    struct waiting *w;
-
-    dos_job_get_info(job, &info);
-    dos_job_retain(job);
-    if (info.u32[DOS_JOB_PRIORITY] == DOS_PRIORITY_FOREGROUND)
-    {
-        start_worker(engine, job, FALSE);     /* a foreground job never waits behind background ones */
-        return;
-    }
-    if (!(w = malloc(sizeof(*w))))
-    {
-        dos_job_release(job);
-        return;
-    }
-    w->job = job;
-    w->next = NULL;
-    AcquireSRWLockExclusive(&engine->lock);
-    *engine->background_tail = w;
-    engine->background_tail = &w->next;
-    job = take_background(engine);
-    ReleaseSRWLockExclusive(&engine->lock);
-    if (job) start_worker(engine, job, TRUE);
+    /* Resumed while this worker was still letting go of its files: run it again now. */
+    if (rerun) schedule(engine, a->job);
+    free_active(a);
+    if (next) launch(engine, next);
 }
 
 /* Wakes the job's worker and aborts its blocked request, if any. */
@@ -315,10 +353,21 @@ static void wait_for_worker(struct engine *engine, struct dos_job *job)
         HANDLE thread = NULL;
         struct active *a;
 
+        BOOL launching = FALSE;
+
         AcquireSRWLockShared(&engine->lock);
         if ((a = find_active(engine, job)) && a->thread_id != GetCurrentThreadId())
-            DuplicateHandle(GetCurrentProcess(), a->thread, GetCurrentProcess(), &thread, SYNCHRONIZE, FALSE, 0);
+        {
+            /* Between activation and launch the record has no thread yet, for an instant. */
+            if (!(launching = !a->thread))
+                DuplicateHandle(GetCurrentProcess(), a->thread, GetCurrentProcess(), &thread, SYNCHRONIZE, FALSE, 0);
+        }
         ReleaseSRWLockShared(&engine->lock);
+        if (launching)
+        {
+            Sleep(1);
+            continue;
+        }
         if (!thread) return;
         WaitForSingleObject(thread, INFINITE);
         CloseHandle(thread);

@@ -15,7 +15,7 @@
 #include "DeliveryOptimization.h"
 
 #define CLSID_KEY L"CLSID\\{5B99FA76-721C-423C-ADAC-56D03C8A8007}\\InprocServer32"
-#define URL L"https://example.com/dosvc/e2e.bin"
+#define URL L"http://127.0.0.1:1/dosvc/e2e.bin"   /* loopback only: the job is never resumed */
 
 static int checks, failures;
 

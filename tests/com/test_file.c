@@ -12,7 +12,9 @@
 
 #include "deliveryoptimizationerrors.h"
 
-#define URL L"https://example.com/files/a.bin"
+/* Loopback only: nothing listens on port 1, so a resumed job's connection is refused, it goes
+ * to TRANSIENT_ERROR and waits its minimum retry delay (600 s) until the test ends it. */
+#define URL L"http://127.0.0.1:1/files/a.bin"
 
 static IBackgroundCopyManager *manager;
 static IBackgroundCopyJob *job;
@@ -88,6 +90,14 @@ static void assert_progress(IBackgroundCopyFile5 *file, UINT64 total, UINT64 tra
     assert_true(progress.BytesTotal == total);
     assert_true(progress.BytesTransferred == transferred);
     assert_int_equal(progress.Completed, completed);
+}
+
+/* After Resume the engine may already have started the job and failed to connect: any of
+ * the states of a live run (QUEUED, TRANSFERRING, TRANSIENT_ERROR) is what Resume gives. */
+static void assert_running_state(BG_JOB_STATE state)
+{
+    if (state != BG_JOB_STATE_QUEUED && state != BG_JOB_STATE_TRANSFERRING && state != BG_JOB_STATE_TRANSIENT_ERROR)
+        fail_msg("job state %d, expected QUEUED, TRANSFERRING or TRANSIENT_ERROR", (int)state);
 }
 
 static void assert_remote_name(IBackgroundCopyFile5 *file, const WCHAR *expected)
@@ -405,10 +415,10 @@ static void test_set_remote_name_replaces_the_remote_name(void **state)
 {
     IBackgroundCopyFile5 *file = add_file(URL, L"rename.bin");
 
-    assert_hr(S_OK, IBackgroundCopyFile5_SetRemoteName(file, L"https://mirror.example.net/a.bin"));
-    assert_remote_name(file, L"https://mirror.example.net/a.bin");
-    assert_hr(S_OK, IBackgroundCopyFile5_SetRemoteName(file, L"\\\\server\\share\\a.bin"));
-    assert_remote_name(file, L"\\\\server\\share\\a.bin");
+    assert_hr(S_OK, IBackgroundCopyFile5_SetRemoteName(file, L"http://127.0.0.1:2/a.bin"));
+    assert_remote_name(file, L"http://127.0.0.1:2/a.bin");
+    assert_hr(S_OK, IBackgroundCopyFile5_SetRemoteName(file, L"\\\\127.0.0.1\\share\\a.bin"));
+    assert_remote_name(file, L"\\\\127.0.0.1\\share\\a.bin");
     IBackgroundCopyFile5_Release(file);
 }
 
@@ -416,8 +426,8 @@ static void test_set_remote_name_replaces_the_remote_name(void **state)
 static void test_set_remote_name_accepts_2200_characters_and_rejects_2201(void **state)
 {
     IBackgroundCopyFile5 *file = add_file(URL, L"longurl.bin");
-    WCHAR *longest = long_string(L"https://example.com/", 'a', 2200);
-    WCHAR *too_long = long_string(L"https://example.com/", 'a', 2201);
+    WCHAR *longest = long_string(L"http://127.0.0.1:1/", 'a', 2200);
+    WCHAR *too_long = long_string(L"http://127.0.0.1:1/", 'a', 2201);
 
     assert_hr(S_OK, IBackgroundCopyFile5_SetRemoteName(file, longest));
     assert_remote_name(file, longest);
@@ -432,8 +442,8 @@ static void test_set_remote_name_accepts_2200_characters_and_rejects_2201(void *
 static void test_set_remote_name_rejects_invalid_names(void **state)
 {
     static const WCHAR *const bad[] = {
-        NULL, L"", L"ftp://example.com/a.bin", L"example.com/a.bin", L"relative\\a.bin", L"http://",
-        L"https://example.com:99999/a.bin", L"https://exa mple.com/a.bin",
+        NULL, L"", L"ftp://127.0.0.1/a.bin", L"127.0.0.1/a.bin", L"relative\\a.bin", L"http://",
+        L"http://127.0.0.1:99999/a.bin", L"http://127.0.0 .1/a.bin",
     };
     IBackgroundCopyFile5 *file = add_file(URL, L"badurl.bin");
     size_t i;
@@ -451,7 +461,7 @@ static void test_set_remote_name_after_cancel_is_invalid_state(void **state)
     IBackgroundCopyFile5 *file = add_file(URL, L"cancelled.bin");
 
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_hr(DO_E_INVALID_STATE, IBackgroundCopyFile5_SetRemoteName(file, L"https://example.com/b.bin"));
+    assert_hr(DO_E_INVALID_STATE, IBackgroundCopyFile5_SetRemoteName(file, L"http://127.0.0.1:1/b.bin"));
     assert_remote_name(file, URL);
     IBackgroundCopyFile5_Release(file);
 }
@@ -461,7 +471,7 @@ static void test_set_remote_name_after_complete_is_invalid_state(void **state)
     IBackgroundCopyFile5 *file = add_file(URL, L"completed.bin");
 
     assert_hr(BG_S_PARTIAL_COMPLETE, IBackgroundCopyJob_Complete(job));
-    assert_hr(DO_E_INVALID_STATE, IBackgroundCopyFile5_SetRemoteName(file, L"https://example.com/b.bin"));
+    assert_hr(DO_E_INVALID_STATE, IBackgroundCopyFile5_SetRemoteName(file, L"http://127.0.0.1:1/b.bin"));
     assert_remote_name(file, URL);
     IBackgroundCopyFile5_Release(file);
 }
@@ -676,20 +686,68 @@ static void test_stats_source_url_follows_set_remote_name(void **state)
     IBackgroundCopyFile5 *file = add_file(URL, L"statsurl.bin");
     DOSwarmStats stats;
 
-    assert_hr(S_OK, IBackgroundCopyFile5_SetRemoteName(file, L"https://mirror.example.net/a.bin"));
+    assert_hr(S_OK, IBackgroundCopyFile5_SetRemoteName(file, L"http://127.0.0.1:2/a.bin"));
     stats = get_stats(file);
-    assert_wstr_equal(L"https://mirror.example.net/a.bin", stats.sourceURL);
+    assert_wstr_equal(L"http://127.0.0.1:2/a.bin", stats.sourceURL);
     free_stats(&stats);
     IBackgroundCopyFile5_Release(file);
 }
 
+/* Two jobs that take both background transfer slots (docs/engine.md: background jobs "run at
+ * most two at a time"): resumed, their runs fail to connect to port 1 and then wait out their
+ * 600-second retry delay, holding the slots until they are cancelled. Static, so that the
+ * teardown cancels them even after a failed assertion. */
+static IBackgroundCopyJob *slot_holders[2];
+
+static void hold_background_slots(void)
+{
+    static const WCHAR *const names[2] = { L"slot-0.bin", L"slot-1.bin" };
+    BG_JOB_STATE reached;
+    int i;
+
+    for (i = 0; i < 2; i++)
+    {
+        slot_holders[i] = dosvc_create_job(manager, L"slot holder", NULL);
+        assert_hr(S_OK, IBackgroundCopyJob_AddFile(slot_holders[i], URL, dosvc_test_path(names[i])));
+        assert_hr(S_OK, IBackgroundCopyJob_Resume(slot_holders[i]));
+    }
+    for (i = 0; i < 2; i++)
+    {
+        reached = dosvc_wait_for_state(slot_holders[i], DOSVC_STATE(BG_JOB_STATE_TRANSIENT_ERROR), 30000);
+        assert_int_equal(reached, BG_JOB_STATE_TRANSIENT_ERROR);
+    }
+}
+
+/* Cancels and releases the slot holders there are; the test's own job first, so that it never
+ * starts in a slot they free. */
+static int slot_holders_teardown(void **state)
+{
+    int i;
+
+    IBackgroundCopyJob_Cancel(job);
+    for (i = 0; i < 2; i++)
+    {
+        if (!slot_holders[i]) continue;
+        IBackgroundCopyJob_Cancel(slot_holders[i]);
+        IBackgroundCopyJob_Release(slot_holders[i]);
+        slot_holders[i] = NULL;
+    }
+    return job_teardown(state);
+}
+
+/* With both background slots taken the resumed job stays QUEUED, so what is read is a queued
+ * job's status, whatever the engine would make of it once it starts. */
 static void test_stats_status_is_downloading_once_the_job_is_queued(void **state)
 {
     IBackgroundCopyFile5 *file = add_file(URL, L"statsqueued.bin");
+    BG_JOB_STATE job_state;
     DOSwarmStats stats;
 
+    hold_background_slots();
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     stats = get_stats(file);
+    assert_hr(S_OK, IBackgroundCopyJob_GetState(job, &job_state));
+    assert_int_equal(job_state, BG_JOB_STATE_QUEUED);
     assert_int_equal(stats.status, SwarmStatus_Downloading);
     free_stats(&stats);
     IBackgroundCopyFile5_Release(file);
@@ -769,7 +827,7 @@ static void test_setting_the_sink_file_path_lets_the_job_resume(void **state)
                                  bstr_variant(dosvc_test_path(L"resumable.bin"))));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_hr(S_OK, IBackgroundCopyJob_GetState(job, &job_state));
-    assert_int_equal(job_state, BG_JOB_STATE_QUEUED);
+    assert_running_state(job_state);
     IDeliveryOptimizationFile2_Release(file);
 }
 
@@ -949,7 +1007,7 @@ static void test_decryption_and_integrity_info_are_write_only_and_not_implemente
               IDeliveryOptimizationFile2_GetProperty(file, DOFilePropertyId_IntegrityCheckInfo, &value));
     assert_hr(E_NOTIMPL, set_property(file, DOFilePropertyId_DecryptionInfo, bstr_variant(L"{\"KeyData\":\"AA==\"}")));
     assert_hr(E_NOTIMPL, set_property(file, DOFilePropertyId_IntegrityCheckInfo,
-                                      bstr_variant(L"{\"PiecesHashFileUrl\":\"https://example.com/h\"}")));
+                                      bstr_variant(L"{\"PiecesHashFileUrl\":\"http://127.0.0.1:1/h\"}")));
     IDeliveryOptimizationFile2_Release(file);
 }
 
@@ -1053,7 +1111,8 @@ int main(void)
         JOB_TEST(test_stats_of_a_file_added_by_bits_before_transfer),
         JOB_TEST(test_stats_carry_the_do_file_id_and_known_size),
         JOB_TEST(test_stats_source_url_follows_set_remote_name),
-        JOB_TEST(test_stats_status_is_downloading_once_the_job_is_queued),
+        cmocka_unit_test_setup_teardown(test_stats_status_is_downloading_once_the_job_is_queued, job_setup,
+                                        slot_holders_teardown),
         JOB_TEST(test_stats_of_a_foreground_job_are_not_background),
         JOB_TEST(test_get_stats_with_null_out_fails_with_invalidarg),
     };

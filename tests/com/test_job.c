@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <wchar.h>
 
-#define URL L"https://example.com/file.bin"
+/* Loopback only: nothing listens on port 1, so a resumed job's connection is refused, it goes
+ * to TRANSIENT_ERROR and waits its minimum retry delay (600 s) until the test ends it. */
+#define URL L"http://127.0.0.1:1/file.bin"
 #define PROGRAM L"C:\\windows\\system32\\cmd.exe"
 #define BITS_COST_STATE_UNRESTRICTED 0x1
 #define BG_NOTIFY_ALL_FLAGS 0x3F         /* BG_NOTIFY_JOB_TRANSFERRED .. BG_NOTIFY_FILE_RANGES_TRANSFERRED */
@@ -82,6 +84,16 @@ static BG_JOB_PROGRESS progress_of(IBackgroundCopyJob5 *job)
     memset(&progress, 0xcc, sizeof(progress));
     assert_hr(S_OK, IBackgroundCopyJob5_GetProgress(job, &progress));
     return progress;
+}
+
+/* After Resume the engine may already have started the job and failed to connect: any of
+ * the states of a live run (QUEUED, TRANSFERRING, TRANSIENT_ERROR) is what Resume gives. */
+static void assert_running_state(IBackgroundCopyJob5 *job)
+{
+    BG_JOB_STATE state = state_of(job);
+
+    if (state != BG_JOB_STATE_QUEUED && state != BG_JOB_STATE_TRANSFERRING && state != BG_JOB_STATE_TRANSIENT_ERROR)
+        fail_msg("job state %d, expected QUEUED, TRANSFERRING or TRANSIENT_ERROR", (int)state);
 }
 
 static ULONG files_total(IBackgroundCopyJob5 *job)
@@ -608,24 +620,24 @@ static void test_resume_empty_job_fails_with_job_empty(void **state)
     assert_int_equal(state_of(job), BG_JOB_STATE_SUSPENDED);
 }
 
-/* No transfer engine yet: Resume only queues the job. */
-static void test_resume_moves_suspended_job_to_queued(void **state)
+/* Resume queues the job; the engine may start it at once (and, on port 1, fail to connect). */
+static void test_resume_moves_suspended_job_to_a_running_state(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
 
     add_file(job);
     assert_hr(S_OK, IBackgroundCopyJob5_Resume(job));
-    assert_int_equal(state_of(job), BG_JOB_STATE_QUEUED);
+    assert_running_state(job);
 }
 
-static void test_resume_queued_job_succeeds_and_keeps_it_queued(void **state)
+static void test_resume_of_a_running_job_succeeds_and_keeps_it_running(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
 
     add_file(job);
     assert_hr(S_OK, IBackgroundCopyJob5_Resume(job));
     assert_hr(S_OK, IBackgroundCopyJob5_Resume(job));
-    assert_int_equal(state_of(job), BG_JOB_STATE_QUEUED);
+    assert_running_state(job);
 }
 
 static void test_suspend_suspended_job_succeeds_twice(void **state)
@@ -666,7 +678,7 @@ static void test_cancel_of_queued_job_succeeds(void **state)
     assert_int_equal(state_of(job), BG_JOB_STATE_CANCELLED);
 }
 
-/* spec 5.3: only fully transferred files are kept; without an engine none is. */
+/* spec 5.3: only fully transferred files are kept; a job never resumed has none. */
 static void test_complete_job_with_files_returns_partial_complete(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
@@ -875,14 +887,14 @@ static void assert_every_mutator_refused(IBackgroundCopyJob5 *job)
     EXPECT_REFUSED(IBackgroundCopyJob5_SetNotifyCmdLine(job, NULL, NULL));
     EXPECT_REFUSED(IBackgroundCopyJob5_SetCredentials(job, &credentials));
     EXPECT_REFUSED(IBackgroundCopyJob5_RemoveCredentials(job, BG_AUTH_TARGET_SERVER, BG_AUTH_SCHEME_BASIC));
-    EXPECT_REFUSED(IBackgroundCopyJob5_ReplaceRemotePrefix(job, L"https://example.com", L"https://mirror.example.net"));
+    EXPECT_REFUSED(IBackgroundCopyJob5_ReplaceRemotePrefix(job, L"http://127.0.0.1:1/", L"http://127.0.0.1:2/"));
     EXPECT_REFUSED(IBackgroundCopyJob5_SetFileACLFlags(job, BG_COPY_FILE_ALL));
     EXPECT_REFUSED(IBackgroundCopyJob5_SetPeerCachingFlags(job, 0));
     EXPECT_REFUSED(IBackgroundCopyJob5_SetMaximumDownloadTime(job, 60));
     EXPECT_REFUSED(IBackgroundCopyJob5_SetProperty(job, BITS_JOB_PROPERTY_ID_COST_FLAGS,
                                                    dword_value(BITS_COST_STATE_TRANSFER_ALWAYS)));
     EXPECT_REFUSED(IBackgroundCopyJob5_SetProperty(job, BITS_JOB_PROPERTY_NOTIFICATION_CLSID, clsid_value(&GUID_NULL)));
-    EXPECT_REFUSED(IBackgroundCopyFile2_SetRemoteName(file2, L"https://mirror.example.net/file.bin"));
+    EXPECT_REFUSED(IBackgroundCopyFile2_SetRemoteName(file2, L"http://127.0.0.1:2/file.bin"));
 
     if (added) IUnknown_Release(added);
     free_snapshot(&before);
@@ -1107,7 +1119,7 @@ static void test_add_file_reports_bad_remote_name_before_missing_folder(void **s
 {
     IBackgroundCopyJob5 *job = *state;
 
-    assert_add_file_fails(job, E_INVALIDARG, L"ftp://example.com/file.bin", local_path(L"missing\\file.bin"));
+    assert_add_file_fails(job, E_INVALIDARG, L"ftp://127.0.0.1/file.bin", local_path(L"missing\\file.bin"));
 }
 
 /* spec 5.9: local names are returned fully qualified. */
@@ -1130,35 +1142,36 @@ static void test_add_file_accepts_http_and_https_urls(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
 
-    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"http://example.com/a.bin", local_path(L"a.bin")));
-    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"https://example.com:8443/b.bin?x=1", local_path(L"b.bin")));
+    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"http://127.0.0.1/a.bin", local_path(L"a.bin")));
+    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"https://127.0.0.1:8443/b.bin?x=1", local_path(L"b.bin")));
     assert_int_equal(files_total(job), 2);
 }
 
-/* spec 5.9: "DO supports HTTP, HTTPS and SMB": UNC paths, file:// and full paths. */
+/* spec 5.9: "DO supports HTTP, HTTPS and SMB": UNC paths, file:// and full paths (on
+ * loopback, though the job is never resumed). */
 static void test_add_file_accepts_unc_paths_and_file_urls(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
 
-    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"\\\\server\\share\\a.bin", local_path(L"a.bin")));
-    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"file://server/share/b.bin", local_path(L"b.bin")));
+    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"\\\\127.0.0.1\\share\\a.bin", local_path(L"a.bin")));
+    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"file://127.0.0.1/share/b.bin", local_path(L"b.bin")));
     assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"C:\\data\\c.bin", local_path(L"c.bin")));
     assert_int_equal(files_total(job), 3);
-    assert_remote_name(job, 0, L"\\\\server\\share\\a.bin");
-    assert_remote_name(job, 1, L"file://server/share/b.bin");
+    assert_remote_name(job, 0, L"\\\\127.0.0.1\\share\\a.bin");
+    assert_remote_name(job, 1, L"file://127.0.0.1/share/b.bin");
 }
 
 static void test_add_file_rejects_ftp_url(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
 
-    assert_add_file_fails(job, E_INVALIDARG, L"ftp://example.com/file.bin", local_path(L"file.bin"));
+    assert_add_file_fails(job, E_INVALIDARG, L"ftp://127.0.0.1/file.bin", local_path(L"file.bin"));
 }
 
 static void test_add_file_rejects_relative_remote_names(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
-    const WCHAR *names[] = { L"file.bin", L"example.com/file.bin", L"/file.bin", L"http://", L"" };
+    const WCHAR *names[] = { L"file.bin", L"127.0.0.1/file.bin", L"/file.bin", L"http://", L"" };
     size_t i;
 
     for (i = 0; i < ARRAYSIZE(names); i++) assert_add_file_fails(job, E_INVALIDARG, names[i], local_path(L"f.bin"));
@@ -1179,15 +1192,15 @@ static void test_add_file_rejects_unc_path_without_share_and_file(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
 
-    assert_add_file_fails(job, E_INVALIDARG, L"\\\\server", local_path(L"f.bin"));
-    assert_add_file_fails(job, E_INVALIDARG, L"\\\\server\\share", local_path(L"f.bin"));
+    assert_add_file_fails(job, E_INVALIDARG, L"\\\\127.0.0.1", local_path(L"f.bin"));
+    assert_add_file_fails(job, E_INVALIDARG, L"\\\\127.0.0.1\\share", local_path(L"f.bin"));
 }
 
 /* spec 5.8: "Limit: 2,200 characters; E_INVALIDARG for an invalid or too-long URL." */
 static void test_add_file_accepts_2200_character_url(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
-    WCHAR *url = padded(L"https://example.com/", 'a', 2200 - 20);
+    WCHAR *url = padded(L"http://127.0.0.1:1/", 'a', 2200 - 19);
 
     assert_int_equal(wcslen(url), 2200);
     assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, url, local_path(L"file.bin")));
@@ -1198,7 +1211,7 @@ static void test_add_file_accepts_2200_character_url(void **state)
 static void test_add_file_rejects_2201_character_url(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
-    WCHAR *url = padded(L"https://example.com/", 'a', 2201 - 20);
+    WCHAR *url = padded(L"http://127.0.0.1:1/", 'a', 2201 - 19);
 
     assert_add_file_fails(job, E_INVALIDARG, url, local_path(L"file.bin"));
     free(url);
@@ -1210,22 +1223,22 @@ static void test_add_file_set_adds_every_file_in_order(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
     BG_FILE_INFO set[2] = {
-        { (WCHAR *)L"https://example.com/a.bin", (WCHAR *)local_path(L"a.bin") },
-        { (WCHAR *)L"https://example.com/b.bin", (WCHAR *)local_path(L"b.bin") },
+        { (WCHAR *)L"http://127.0.0.1:1/a.bin", (WCHAR *)local_path(L"a.bin") },
+        { (WCHAR *)L"http://127.0.0.1:1/b.bin", (WCHAR *)local_path(L"b.bin") },
     };
 
     assert_hr(S_OK, IBackgroundCopyJob5_AddFileSet(job, 2, set));
     assert_int_equal(files_total(job), 2);
-    assert_remote_name(job, 0, L"https://example.com/a.bin");
-    assert_remote_name(job, 1, L"https://example.com/b.bin");
+    assert_remote_name(job, 0, L"http://127.0.0.1:1/a.bin");
+    assert_remote_name(job, 1, L"http://127.0.0.1:1/b.bin");
 }
 
 static void test_add_file_set_with_a_bad_entry_adds_nothing(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
     BG_FILE_INFO set[2] = {
-        { (WCHAR *)L"https://example.com/a.bin", (WCHAR *)local_path(L"a.bin") },
-        { (WCHAR *)L"ftp://example.com/b.bin", (WCHAR *)local_path(L"b.bin") },
+        { (WCHAR *)L"http://127.0.0.1:1/a.bin", (WCHAR *)local_path(L"a.bin") },
+        { (WCHAR *)L"ftp://127.0.0.1/b.bin", (WCHAR *)local_path(L"b.bin") },
     };
 
     assert_hr(E_INVALIDARG, IBackgroundCopyJob5_AddFileSet(job, 2, set));
@@ -1236,8 +1249,8 @@ static void test_add_file_set_with_a_missing_folder_adds_nothing(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
     BG_FILE_INFO set[2] = {
-        { (WCHAR *)L"https://example.com/a.bin", (WCHAR *)local_path(L"a.bin") },
-        { (WCHAR *)L"https://example.com/b.bin", (WCHAR *)local_path(L"missing\\b.bin") },
+        { (WCHAR *)L"http://127.0.0.1:1/a.bin", (WCHAR *)local_path(L"a.bin") },
+        { (WCHAR *)L"http://127.0.0.1:1/b.bin", (WCHAR *)local_path(L"missing\\b.bin") },
     };
 
     assert_hr(HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND), IBackgroundCopyJob5_AddFileSet(job, 2, set));
@@ -1339,7 +1352,7 @@ static void test_add_file_with_ranges_validates_names_like_add_file(void **state
     IBackgroundCopyJob5 *job = *state;
     BG_FILE_RANGE range = { 0, 10 };
 
-    assert_hr(E_INVALIDARG, IBackgroundCopyJob5_AddFileWithRanges(job, L"ftp://example.com/f", local_path(L"f.bin"),
+    assert_hr(E_INVALIDARG, IBackgroundCopyJob5_AddFileWithRanges(job, L"ftp://127.0.0.1/f", local_path(L"f.bin"),
                                                                    1, &range));
     assert_hr(E_INVALIDARG, IBackgroundCopyJob5_AddFileWithRanges(job, URL, L"f.bin", 1, &range));
     assert_hr(HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND),
@@ -1916,33 +1929,34 @@ static void test_remove_credentials_rejects_unknown_target_or_scheme(void **stat
 
 /* ==== IBackgroundCopyJob3 ===================================================================== */
 
-static void add_two_hosts(IBackgroundCopyJob5 *job)
+/* Two servers, both on loopback (the job is never resumed): ports 1 and 2. */
+static void add_two_servers(IBackgroundCopyJob5 *job)
 {
-    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"https://example.com/a.bin", local_path(L"a.bin")));
-    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"https://other.example.org/b.bin", local_path(L"b.bin")));
+    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"https://127.0.0.1:1/a.bin", local_path(L"a.bin")));
+    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"https://127.0.0.1:2/b.bin", local_path(L"b.bin")));
 }
 
 static void test_replace_remote_prefix_replaces_matching_prefixes_only(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
 
-    add_two_hosts(job);
-    assert_hr(S_OK, IBackgroundCopyJob5_ReplaceRemotePrefix(job, L"https://example.com/",
-                                                            L"http://mirror.example.net/dl/"));
-    assert_remote_name(job, 0, L"http://mirror.example.net/dl/a.bin");
-    assert_remote_name(job, 1, L"https://other.example.org/b.bin");
+    add_two_servers(job);
+    assert_hr(S_OK, IBackgroundCopyJob5_ReplaceRemotePrefix(job, L"https://127.0.0.1:1/",
+                                                            L"http://127.0.0.1:3/dl/"));
+    assert_remote_name(job, 0, L"http://127.0.0.1:3/dl/a.bin");
+    assert_remote_name(job, 1, L"https://127.0.0.1:2/b.bin");
 }
 
 static void test_replace_remote_prefix_rejects_null_or_empty_prefixes(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
 
-    add_two_hosts(job);
-    assert_hr(E_INVALIDARG, IBackgroundCopyJob5_ReplaceRemotePrefix(job, NULL, L"https://x.example/"));
-    assert_hr(E_INVALIDARG, IBackgroundCopyJob5_ReplaceRemotePrefix(job, L"", L"https://x.example/"));
+    add_two_servers(job);
+    assert_hr(E_INVALIDARG, IBackgroundCopyJob5_ReplaceRemotePrefix(job, NULL, L"https://127.0.0.1:3/"));
+    assert_hr(E_INVALIDARG, IBackgroundCopyJob5_ReplaceRemotePrefix(job, L"", L"https://127.0.0.1:3/"));
     assert_hr(E_INVALIDARG, IBackgroundCopyJob5_ReplaceRemotePrefix(job, L"https://", NULL));
     assert_hr(E_INVALIDARG, IBackgroundCopyJob5_ReplaceRemotePrefix(job, L"https://", L""));
-    assert_remote_name(job, 0, L"https://example.com/a.bin");
+    assert_remote_name(job, 0, L"https://127.0.0.1:1/a.bin");
 }
 
 /* All or nothing: one invalid result and no name changes. */
@@ -1950,10 +1964,10 @@ static void test_replace_remote_prefix_making_an_invalid_url_changes_nothing(voi
 {
     IBackgroundCopyJob5 *job = *state;
 
-    add_two_hosts(job);
+    add_two_servers(job);
     assert_hr(E_INVALIDARG, IBackgroundCopyJob5_ReplaceRemotePrefix(job, L"https://", L"ftp://"));
-    assert_remote_name(job, 0, L"https://example.com/a.bin");
-    assert_remote_name(job, 1, L"https://other.example.org/b.bin");
+    assert_remote_name(job, 0, L"https://127.0.0.1:1/a.bin");
+    assert_remote_name(job, 1, L"https://127.0.0.1:2/b.bin");
 }
 
 static void test_set_file_acl_flags_round_trips(void **state)
@@ -2153,7 +2167,7 @@ static void test_do_add_file_rejects_invalid_url(void **state)
     IDeliveryOptimizationJob2 *dojob2 = do_job2(job);
     IUnknown *file = NULL;
 
-    assert_hr(E_INVALIDARG, IDeliveryOptimizationJob2_AddFile(dojob2, L"id", L"ftp://example.com/f", 0, NULL,
+    assert_hr(E_INVALIDARG, IDeliveryOptimizationJob2_AddFile(dojob2, L"id", L"ftp://127.0.0.1/f", 0, NULL,
                                                               &IID_IDeliveryOptimizationFile, (void **)&file));
     assert_null(file);
     IDeliveryOptimizationJob2_Release(dojob2);
@@ -2201,7 +2215,7 @@ static void test_resume_succeeds_once_the_download_sink_is_set(void **state)
 
     set_download_sink(file, local_path(L"sink.bin"));
     assert_hr(S_OK, IBackgroundCopyJob5_Resume(job));
-    assert_int_equal(state_of(job), BG_JOB_STATE_QUEUED);
+    assert_running_state(job);
     IDeliveryOptimizationFile2_Release(file);
 }
 
@@ -2283,8 +2297,8 @@ int main(void)
     };
     const struct CMUnitTest states[] = {
         job_test(test_resume_empty_job_fails_with_job_empty),
-        job_test(test_resume_moves_suspended_job_to_queued),
-        job_test(test_resume_queued_job_succeeds_and_keeps_it_queued),
+        job_test(test_resume_moves_suspended_job_to_a_running_state),
+        job_test(test_resume_of_a_running_job_succeeds_and_keeps_it_running),
         job_test(test_suspend_suspended_job_succeeds_twice),
         job_test(test_suspend_moves_queued_job_back_to_suspended),
         job_test(test_cancel_moves_job_to_cancelled),
