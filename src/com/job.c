@@ -7,6 +7,7 @@
 #include "com_private.h"
 
 #include <stdlib.h>
+#include <wincrypt.h>
 
 #include "engine.h"
 #include "names.h"
@@ -17,6 +18,7 @@ struct job_view
     IBackgroundCopyJob5 IBackgroundCopyJob5_iface;
     IDeliveryOptimizationJob IDeliveryOptimizationJob_iface;
     IDeliveryOptimizationJob2 IDeliveryOptimizationJob2_iface;
+    IBackgroundCopyJobHttpOptions IBackgroundCopyJobHttpOptions_iface;
     LONG refs;
     struct dos_job *job;
     const struct error_map *errors;
@@ -35,6 +37,11 @@ static inline struct job_view *impl_from_IDeliveryOptimizationJob(IDeliveryOptim
 static inline struct job_view *impl_from_IDeliveryOptimizationJob2(IDeliveryOptimizationJob2 *iface)
 {
     return CONTAINING_RECORD(iface, struct job_view, IDeliveryOptimizationJob2_iface);
+}
+
+static inline struct job_view *impl_from_IBackgroundCopyJobHttpOptions(IBackgroundCopyJobHttpOptions *iface)
+{
+    return CONTAINING_RECORD(iface, struct job_view, IBackgroundCopyJobHttpOptions_iface);
 }
 
 static HRESULT map(struct job_view *view, dos_status s)
@@ -57,6 +64,8 @@ static HRESULT WINAPI job_QueryInterface(IBackgroundCopyJob5 *iface, REFIID riid
         *out = &view->IDeliveryOptimizationJob_iface;
     else if (IsEqualIID(riid, &IID_IDeliveryOptimizationJob2))
         *out = &view->IDeliveryOptimizationJob2_iface;
+    else if (IsEqualIID(riid, &IID_IBackgroundCopyJobHttpOptions))
+        *out = &view->IBackgroundCopyJobHttpOptions_iface;
     else
     {
         *out = NULL;
@@ -811,6 +820,162 @@ static const IDeliveryOptimizationJob2Vtbl dojob2_vtbl =
     dojob2_SetProperty,
 };
 
+/* ---- IBackgroundCopyJobHttpOptions ---------------------------------------------- */
+
+static HRESULT WINAPI http_QueryInterface(IBackgroundCopyJobHttpOptions *iface, REFIID riid, void **out)
+{
+    return job_QueryInterface(&impl_from_IBackgroundCopyJobHttpOptions(iface)->IBackgroundCopyJob5_iface, riid, out);
+}
+
+static ULONG WINAPI http_AddRef(IBackgroundCopyJobHttpOptions *iface)
+{
+    return job_AddRef(&impl_from_IBackgroundCopyJobHttpOptions(iface)->IBackgroundCopyJob5_iface);
+}
+
+static ULONG WINAPI http_Release(IBackgroundCopyJobHttpOptions *iface)
+{
+    return job_Release(&impl_from_IBackgroundCopyJobHttpOptions(iface)->IBackgroundCopyJob5_iface);
+}
+
+/* The certificate store a BG_CERT_STORE_LOCATION names, opened read-only. */
+static HCERTSTORE open_cert_store(BG_CERT_STORE_LOCATION location, const WCHAR *name)
+{
+    static const DWORD flags[] = {
+        CERT_SYSTEM_STORE_CURRENT_USER, CERT_SYSTEM_STORE_LOCAL_MACHINE, CERT_SYSTEM_STORE_CURRENT_SERVICE,
+        CERT_SYSTEM_STORE_SERVICES, CERT_SYSTEM_STORE_USERS, CERT_SYSTEM_STORE_CURRENT_USER_GROUP_POLICY,
+        CERT_SYSTEM_STORE_LOCAL_MACHINE_GROUP_POLICY, CERT_SYSTEM_STORE_LOCAL_MACHINE_ENTERPRISE,
+    };
+    return CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, flags[location] | CERT_STORE_READONLY_FLAG, name);
+}
+
+/* Finds the certificate in its store, so that a job never holds one that does not exist, and keeps
+ * its thumbprint and subject. */
+static HRESULT set_client_cert(struct job_view *view, BG_CERT_STORE_LOCATION location, const WCHAR *store_name,
+                               DWORD find_type, const void *find_param)
+{
+    WCHAR subject[DOS_MAX_CERT_NAME + 1];
+    BYTE hash[DOS_CERT_HASH_SIZE];
+    DWORD hash_size = sizeof(hash);
+    const CERT_CONTEXT *cert;
+    HCERTSTORE store;
+    HRESULT hr;
+
+    if ((unsigned)location >= DOS_CERT_STORE_LOCATIONS || !store_name || !*store_name) return E_INVALIDARG;
+    if (!(store = open_cert_store(location, store_name))) return HRESULT_FROM_WIN32(GetLastError());
+    if (!(cert = CertFindCertificateInStore(store, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, 0, find_type, find_param, NULL)))
+    {
+        hr = HRESULT_FROM_WIN32(GetLastError());
+        CertCloseStore(store, 0);
+        return hr;
+    }
+    CertGetNameStringW(cert, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, subject, ARRAY_SIZE(subject));
+    if (!CertGetCertificateContextProperty(cert, CERT_SHA1_HASH_PROP_ID, hash, &hash_size)) hr = HRESULT_FROM_WIN32(GetLastError());
+    else hr = map(view, dos_job_set_client_cert(view->job, location, dchars(store_name), hash, dchars(subject)));
+    CertFreeCertificateContext(cert);
+    CertCloseStore(store, 0);
+    return hr;
+}
+
+static HRESULT WINAPI http_SetClientCertificateByID(IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION location,
+                                                    LPCWSTR store_name, BYTE *hash)
+{
+    CRYPT_HASH_BLOB blob = { DOS_CERT_HASH_SIZE, hash };
+    if (!hash) return E_INVALIDARG;
+    return set_client_cert(impl_from_IBackgroundCopyJobHttpOptions(iface), location, store_name, CERT_FIND_SHA1_HASH, &blob);
+}
+
+static HRESULT WINAPI http_SetClientCertificateByName(IBackgroundCopyJobHttpOptions *iface,
+                                                      BG_CERT_STORE_LOCATION location, LPCWSTR store_name,
+                                                      LPCWSTR subject)
+{
+    if (!subject || !*subject) return E_INVALIDARG;
+    return set_client_cert(impl_from_IBackgroundCopyJobHttpOptions(iface), location, store_name,
+                           CERT_FIND_SUBJECT_STR_W, subject);
+}
+
+static HRESULT WINAPI http_RemoveClientCertificate(IBackgroundCopyJobHttpOptions *iface)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJobHttpOptions(iface);
+    return map(view, dos_job_remove_client_cert(view->job));
+}
+
+static HRESULT WINAPI http_GetClientCertificate(IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION *location,
+                                                LPWSTR *store_name, BYTE **hash, LPWSTR *subject)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJobHttpOptions(iface);
+    uint8_t thumbprint[DOS_CERT_HASH_SIZE];
+    uint32_t where;
+    dos_status s;
+
+    /* Classic contract: RPC_X_NULL_REF_POINTER for a NULL out, RPC_X_BAD_STUB_DATA when none is set. */
+    if (!location || !store_name || !hash || !subject) return RPC_X_NULL_REF_POINTER;
+    *store_name = *subject = NULL;
+    *hash = NULL;
+    s = dos_job_get_client_cert(view->job, &where, thumbprint, cotaskmem_alloc, (dos_char **)store_name,
+                                (dos_char **)subject);
+    if (s == DOS_E_NOT_SET) return RPC_X_BAD_STUB_DATA;
+    if (s == DOS_OK && !(*hash = CoTaskMemAlloc(DOS_CERT_HASH_SIZE))) s = DOS_E_OUT_OF_MEMORY;
+    if (s != DOS_OK)
+    {
+        CoTaskMemFree(*store_name);
+        CoTaskMemFree(*subject);
+        *store_name = *subject = NULL;
+        return map(view, s);
+    }
+    memcpy(*hash, thumbprint, DOS_CERT_HASH_SIZE);
+    *location = (BG_CERT_STORE_LOCATION)where;
+    return S_OK;
+}
+
+static HRESULT WINAPI http_SetCustomHeaders(IBackgroundCopyJobHttpOptions *iface, LPCWSTR headers)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJobHttpOptions(iface);
+    return map(view, dos_job_set_custom_headers(view->job, dchars(headers)));
+}
+
+static HRESULT WINAPI http_GetCustomHeaders(IBackgroundCopyJobHttpOptions *iface, LPWSTR *headers)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJobHttpOptions(iface);
+    dos_status s;
+
+    if (!headers) return RPC_X_NULL_REF_POINTER;
+    s = dos_job_copy_text(view->job, DOS_JOB_CUSTOM_HEADERS, cotaskmem_alloc, (dos_char **)headers);
+    if (s == DOS_E_NOT_SET) return S_FALSE;   /* classic: no custom headers */
+    return map(view, s);
+}
+
+static HRESULT WINAPI http_SetSecurityFlags(IBackgroundCopyJobHttpOptions *iface, ULONG flags)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJobHttpOptions(iface);
+    return map(view, dos_job_set_u32(view->job, DOS_JOB_SECURITY_FLAGS, flags));
+}
+
+static HRESULT WINAPI http_GetSecurityFlags(IBackgroundCopyJobHttpOptions *iface, ULONG *flags)
+{
+    struct job_view *view = impl_from_IBackgroundCopyJobHttpOptions(iface);
+    struct dos_job_info info;
+
+    if (!flags) return RPC_X_NULL_REF_POINTER;
+    job_info(view, &info);
+    *flags = info.u32[DOS_JOB_SECURITY_FLAGS];
+    return S_OK;
+}
+
+static const IBackgroundCopyJobHttpOptionsVtbl http_vtbl =
+{
+    http_QueryInterface,
+    http_AddRef,
+    http_Release,
+    http_SetClientCertificateByID,
+    http_SetClientCertificateByName,
+    http_RemoveClientCertificate,
+    http_GetClientCertificate,
+    http_SetCustomHeaders,
+    http_GetCustomHeaders,
+    http_SetSecurityFlags,
+    http_GetSecurityFlags,
+};
+
 HRESULT job_view_create(struct dos_job *job, const struct error_map *errors, REFIID riid, void **out)
 {
     struct job_view *view;
@@ -821,6 +986,7 @@ HRESULT job_view_create(struct dos_job *job, const struct error_map *errors, REF
     view->IBackgroundCopyJob5_iface.lpVtbl = &job_vtbl;
     view->IDeliveryOptimizationJob_iface.lpVtbl = &dojob_vtbl;
     view->IDeliveryOptimizationJob2_iface.lpVtbl = &dojob2_vtbl;
+    view->IBackgroundCopyJobHttpOptions_iface.lpVtbl = &http_vtbl;
     view->refs = 1;
     view->job = job;
     view->errors = errors;

@@ -111,6 +111,16 @@ typedef enum dos_error_context
 /* BITS_JOB_TRANSFER_POLICY_ALWAYS, classic BITS' default */
 #define DOS_COST_DEFAULT 0x800000FFu
 
+/* IBackgroundCopyJobHttpOptions security flags: the BG_SSL_* bits, one redirect policy
+ * (ALLOW_SILENT 0, ALLOW_REPORT 0x100, DISALLOW 0x200 in the mask 0x700) and ALLOW_HTTPS_TO_HTTP. */
+#define DOS_SSL_FLAGS 0x1Fu
+#define DOS_REDIRECT_POLICY_MASK 0x0700u
+#define DOS_REDIRECT_ALLOW_REPORT 0x0100u
+#define DOS_REDIRECT_DISALLOW 0x0200u
+#define DOS_REDIRECT_HTTPS_TO_HTTP 0x0800u
+#define DOS_CERT_STORE_LOCATIONS 8u     /* BG_CERT_STORE_LOCATION_* 0..7 */
+#define DOS_CERT_HASH_SIZE 20           /* a SHA-1 thumbprint */
+
 /* Limits (spec 3.1, 3.6, 5.9; classic BITS for the rest). Lengths exclude NUL. */
 #define DOS_MAX_DISPLAY_NAME 256
 #define DOS_MAX_DESCRIPTION 1024
@@ -120,6 +130,8 @@ typedef enum dos_error_context
 #define DOS_MAX_NOTIFY_PROGRAM 259
 #define DOS_MAX_NOTIFY_PARAMS 4000
 #define DOS_MAX_CREDENTIAL 300
+#define DOS_MAX_CUSTOM_HEADERS 16383    /* SetCustomHeaders: 16,384 with the NUL */
+#define DOS_MAX_CERT_NAME 1024
 #define DOS_MAX_FILE_ID 1024
 #define DOS_MAX_FILES_PER_JOB 100000
 #define DOS_MAX_RANGES_PER_FILE 10000

@@ -64,6 +64,9 @@ struct dos_job
     dos_guid notification_clsid;
     struct dos_credential creds[DOS_AUTH_TARGETS][DOS_AUTH_SCHEMES];
     struct dos_ref *notify;
+    bool has_cert;
+    uint32_t cert_location;
+    uint8_t cert_hash[DOS_CERT_HASH_SIZE];
     uint64_t creation_time, modification_time, transfer_completion_time;
 
     struct dos_file **files;
@@ -436,6 +439,7 @@ static const struct { uint32_t max; uint32_t mask; } u32_rules[DOS_JOB_U32_COUNT
     [DOS_JOB_PEER_CACHING_FLAGS]  = { UINT32_MAX, DOS_PEER_CACHING_ALL_FLAGS },
     [DOS_JOB_MAX_DOWNLOAD_TIME]   = { UINT32_MAX, UINT32_MAX },
     [DOS_JOB_COST_FLAGS]          = { UINT32_MAX, DOS_COST_ALL_FLAGS },
+    [DOS_JOB_SECURITY_FLAGS]      = { UINT32_MAX, DOS_SSL_FLAGS | DOS_REDIRECT_POLICY_MASK | DOS_REDIRECT_HTTPS_TO_HTTP },
 };
 
 dos_status dos_job_set_u32(struct dos_job *job, enum dos_job_u32 which, uint32_t value)
@@ -444,6 +448,9 @@ dos_status dos_job_set_u32(struct dos_job *job, enum dos_job_u32 which, uint32_t
 
     if ((unsigned)which >= DOS_JOB_U32_COUNT) return DOS_E_INVALID_ARG;
     if (value > u32_rules[which].max || (value & ~u32_rules[which].mask)) return DOS_E_INVALID_ARG;
+    /* One redirect policy at a time: 0x300 names none. */
+    if (which == DOS_JOB_SECURITY_FLAGS && (value & DOS_REDIRECT_POLICY_MASK) > DOS_REDIRECT_DISALLOW)
+        return DOS_E_INVALID_ARG;
     lock(job);
     if (closed(job)) s = DOS_E_INVALID_STATE;
     else
@@ -481,9 +488,136 @@ dos_status dos_job_set_description(struct dos_job *job, const dos_char *descript
     return set_text(job, DOS_JOB_DESCRIPTION, description, DOS_MAX_DESCRIPTION, false);
 }
 
+/* A new owner also drops the custom headers, which belonged to the old one (classic BITS). */
 dos_status dos_job_set_owner(struct dos_job *job, const dos_char *owner)
 {
-    return set_text(job, DOS_JOB_OWNER, owner, SIZE_MAX - 1, false);
+    dos_char *copy;
+    dos_status s = DOS_OK;
+
+    if (!owner) return DOS_E_INVALID_ARG;
+    if (!(copy = wstr_dup(owner))) return DOS_E_OUT_OF_MEMORY;
+    lock(job);
+    if (closed(job)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        free(job->text[DOS_JOB_OWNER]);
+        job->text[DOS_JOB_OWNER] = copy;
+        copy = NULL;
+        free(job->text[DOS_JOB_CUSTOM_HEADERS]);
+        job->text[DOS_JOB_CUSTOM_HEADERS] = NULL;
+        touch(job);
+    }
+    unlock(job);
+    free(copy);
+    if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
+    return s;
+}
+
+/* Every line holds a name, a colon, and no bare CR or LF. */
+static bool headers_valid(const dos_char *h)
+{
+    bool colon = false, name = false;
+
+    for (; *h; h++)
+    {
+        if (h[0] == '\r' && h[1] == '\n')
+        {
+            if (!colon) return false;
+            colon = name = false;
+            h++;
+            continue;
+        }
+        if (*h == '\r' || *h == '\n' || (*h < 0x20 && *h != '\t')) return false;
+        if (*h == ':' && name) colon = true;
+        else if (!colon && *h != ' ' && *h != '\t') name = true;
+    }
+    return colon || !name;
+}
+
+dos_status dos_job_set_custom_headers(struct dos_job *job, const dos_char *headers)
+{
+    dos_status s;
+
+    if ((s = check_text(headers, DOS_MAX_CUSTOM_HEADERS, true)) != DOS_OK) return s;
+    if (headers && !headers_valid(headers)) return DOS_E_INVALID_ARG;
+    return set_text(job, DOS_JOB_CUSTOM_HEADERS, headers, DOS_MAX_CUSTOM_HEADERS, true);
+}
+
+dos_status dos_job_set_client_cert(struct dos_job *job, uint32_t location, const dos_char *store_name,
+                                   const uint8_t hash[DOS_CERT_HASH_SIZE], const dos_char *subject)
+{
+    dos_char *store_copy = NULL, *subject_copy = NULL;
+    dos_status s;
+
+    if (location >= DOS_CERT_STORE_LOCATIONS || !store_name || !*store_name || !hash) return DOS_E_INVALID_ARG;
+    if ((s = check_text(store_name, DOS_MAX_CERT_NAME, false)) != DOS_OK
+        || (s = check_text(subject, DOS_MAX_CERT_NAME, true)) != DOS_OK)
+        return s;
+    if (!(store_copy = wstr_dup(store_name)) || (subject && !(subject_copy = wstr_dup(subject))))
+    {
+        free(store_copy);
+        return DOS_E_OUT_OF_MEMORY;
+    }
+    lock(job);
+    if (closed(job)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        free(job->text[DOS_JOB_CERT_STORE_NAME]);
+        free(job->text[DOS_JOB_CERT_SUBJECT]);
+        job->text[DOS_JOB_CERT_STORE_NAME] = store_copy;
+        job->text[DOS_JOB_CERT_SUBJECT] = subject_copy;
+        store_copy = subject_copy = NULL;
+        job->has_cert = true;
+        job->cert_location = location;
+        memcpy(job->cert_hash, hash, DOS_CERT_HASH_SIZE);
+        touch(job);
+    }
+    unlock(job);
+    free(store_copy);
+    free(subject_copy);
+    if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
+    return s;
+}
+
+dos_status dos_job_remove_client_cert(struct dos_job *job)
+{
+    dos_char *store_name = NULL, *subject = NULL;
+    dos_status s = DOS_OK;
+
+    lock(job);
+    if (closed(job)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        store_name = job->text[DOS_JOB_CERT_STORE_NAME];
+        subject = job->text[DOS_JOB_CERT_SUBJECT];
+        job->text[DOS_JOB_CERT_STORE_NAME] = job->text[DOS_JOB_CERT_SUBJECT] = NULL;
+        job->has_cert = false;
+        touch(job);
+    }
+    unlock(job);
+    free(store_name);
+    free(subject);
+    if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
+    return s;
+}
+
+dos_status dos_job_get_client_cert(struct dos_job *job, uint32_t *location, uint8_t hash[DOS_CERT_HASH_SIZE],
+                                   dos_alloc_fn alloc, dos_char **store_name, dos_char **subject)
+{
+    dos_status s = DOS_OK;
+
+    *store_name = *subject = NULL;
+    lock(job);
+    if (!job->has_cert) s = DOS_E_NOT_SET;
+    else
+    {
+        *location = job->cert_location;
+        memcpy(hash, job->cert_hash, DOS_CERT_HASH_SIZE);
+        if ((s = wstr_dup_with(alloc, job->text[DOS_JOB_CERT_STORE_NAME], store_name)) == DOS_OK)
+            s = wstr_dup_with(alloc, job->text[DOS_JOB_CERT_SUBJECT], subject);
+    }
+    unlock(job);
+    return s;
 }
 
 /* Sets two text fields together, or neither. */
@@ -1122,6 +1256,28 @@ dos_status dos_file_mark_temp_created(struct dos_file *file, dos_run run)
     if (!run_live(file->job, run)) s = DOS_E_INVALID_STATE;
     else file->temp_created = true;
     unlock(file->job);
+    return s;
+}
+
+dos_status dos_file_report_redirect(struct dos_file *file, dos_run run, const dos_char *url)
+{
+    dos_char *copy;
+    dos_status s;
+
+    if ((s = dos_check_remote_name(url, NULL)) != DOS_OK) return s;
+    if (!(copy = wstr_dup(url))) return DOS_E_OUT_OF_MEMORY;
+    lock(file->job);
+    if (!run_live(file->job, run)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        free(file->text[DOS_FILE_REMOTE_NAME]);
+        file->text[DOS_FILE_REMOTE_NAME] = copy;
+        copy = NULL;
+        touch(file->job);
+    }
+    unlock(file->job);
+    free(copy);
+    if (s == DOS_OK) emit(file->job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 

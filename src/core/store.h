@@ -62,6 +62,7 @@ enum dos_job_u32
     DOS_JOB_PEER_CACHING_FLAGS,
     DOS_JOB_MAX_DOWNLOAD_TIME,
     DOS_JOB_COST_FLAGS,
+    DOS_JOB_SECURITY_FLAGS,
     DOS_JOB_U32_COUNT
 };
 
@@ -74,6 +75,9 @@ enum dos_job_text
     DOS_JOB_PROXY_BYPASS,
     DOS_JOB_NOTIFY_PROGRAM,
     DOS_JOB_NOTIFY_PARAMS,
+    DOS_JOB_CUSTOM_HEADERS,
+    DOS_JOB_CERT_STORE_NAME,
+    DOS_JOB_CERT_SUBJECT,
     DOS_JOB_TEXT_COUNT
 };
 
@@ -139,6 +143,16 @@ dos_status dos_job_set_owner(struct dos_job *job, const dos_char *owner);
 dos_status dos_job_set_proxy(struct dos_job *job, dos_proxy_usage usage, const dos_char *list, const dos_char *bypass);
 dos_status dos_job_set_notify_cmdline(struct dos_job *job, const dos_char *program, const dos_char *params);
 dos_status dos_job_set_notification_clsid(struct dos_job *job, const dos_guid *clsid);
+/* Header lines ("Name: value", each ended by CR LF, the last one's optional); NULL removes them. */
+dos_status dos_job_set_custom_headers(struct dos_job *job, const dos_char *headers);
+/* The client certificate by store and SHA-1 thumbprint, with its subject; the COM layer has
+ * checked that the store holds it. */
+dos_status dos_job_set_client_cert(struct dos_job *job, uint32_t location, const dos_char *store_name,
+                                   const uint8_t hash[DOS_CERT_HASH_SIZE], const dos_char *subject);
+dos_status dos_job_remove_client_cert(struct dos_job *job);
+/* DOS_E_NOT_SET when the job has none; the names through alloc. */
+dos_status dos_job_get_client_cert(struct dos_job *job, uint32_t *location, uint8_t hash[DOS_CERT_HASH_SIZE],
+                                   dos_alloc_fn alloc, dos_char **store_name, dos_char **subject);
 dos_status dos_job_set_credentials(struct dos_job *job, uint32_t target, uint32_t scheme,
                                    const dos_char *user, const dos_char *password);
 dos_status dos_job_remove_credentials(struct dos_job *job, uint32_t target, uint32_t scheme);
@@ -233,6 +247,9 @@ bool dos_job_run_is_live(struct dos_job *job, dos_run run);
 dos_status dos_job_next_file(struct dos_job *job, dos_run run, struct dos_transfer_file *file);
 void dos_transfer_file_clear(struct dos_transfer_file *file);
 dos_status dos_file_mark_temp_created(struct dos_file *file, dos_run run);
+/* The file was redirected and the job asked to be told (BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT):
+ * its remote name becomes the final URL. */
+dos_status dos_file_report_redirect(struct dos_file *file, dos_run run, const dos_char *url);
 /* What is known of a file's size and how much of it is on disk; leaves TRANSIENT_ERROR. */
 dos_status dos_file_record_progress(struct dos_file *file, dos_run run, uint64_t file_size, uint64_t bytes_transferred);
 /* A transient error's retry begins: TRANSIENT_ERROR back to TRANSFERRING. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wincrypt.h>
 #include <wininet.h>
 
 #include "deliveryoptimizationerrors.h"
@@ -19,6 +20,8 @@
 #define CHUNK (1u << 20)
 #define MAX_REDIRECTS 10
 #define BG_E_HTTP_ERROR(status) ((HRESULT)(0x80190000u + (status)))
+
+static inline const dos_char *dchars_of(const WCHAR *s) { return (const dos_char *)s; }
 
 struct http
 {
@@ -28,7 +31,49 @@ struct http
     WCHAR url[INTERNET_MAX_URL_LENGTH];   /* after redirects */
     BYTE *buffer;
     BOOL tried_auth, tried_proxy_auth;
+    /* The job's IBackgroundCopyJobHttpOptions, read once per fetch. */
+    ULONG security;                /* BG_SSL_* and BG_HTTP_REDIRECT_POLICY_* */
+    WCHAR *headers;                /* custom request headers, or NULL */
+    const CERT_CONTEXT *cert;      /* client certificate, or NULL */
 };
+
+/* WinINet's certificate error flags for the BG_SSL_IGNORE_* bits. */
+static DWORD inet_security_flags(ULONG bg)
+{
+    DWORD flags = 0;
+    if (bg & 0x0002) flags |= SECURITY_FLAG_IGNORE_CERT_CN_INVALID;
+    if (bg & 0x0004) flags |= SECURITY_FLAG_IGNORE_CERT_DATE_INVALID;
+    if (bg & 0x0008) flags |= SECURITY_FLAG_IGNORE_UNKNOWN_CA;
+    if (bg & 0x0010) flags |= SECURITY_FLAG_IGNORE_WRONG_USAGE;
+    return flags;
+}
+
+/* The client certificate the job names, looked up again in its store. */
+static const CERT_CONTEXT *load_client_cert(struct dos_job *job)
+{
+    static const DWORD locations[] = {
+        CERT_SYSTEM_STORE_CURRENT_USER, CERT_SYSTEM_STORE_LOCAL_MACHINE, CERT_SYSTEM_STORE_CURRENT_SERVICE,
+        CERT_SYSTEM_STORE_SERVICES, CERT_SYSTEM_STORE_USERS, CERT_SYSTEM_STORE_CURRENT_USER_GROUP_POLICY,
+        CERT_SYSTEM_STORE_LOCAL_MACHINE_GROUP_POLICY, CERT_SYSTEM_STORE_LOCAL_MACHINE_ENTERPRISE,
+    };
+    uint8_t hash[DOS_CERT_HASH_SIZE];
+    CRYPT_HASH_BLOB blob = { sizeof(hash), hash };
+    WCHAR *store_name, *subject;
+    const CERT_CONTEXT *cert = NULL;
+    HCERTSTORE store;
+    uint32_t location;
+
+    if (dos_job_get_client_cert(job, &location, hash, malloc, (dos_char **)&store_name, (dos_char **)&subject) != DOS_OK)
+        return NULL;
+    if ((store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, locations[location] | CERT_STORE_READONLY_FLAG, store_name)))
+    {
+        cert = CertFindCertificateInStore(store, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, 0, CERT_FIND_SHA1_HASH, &blob, NULL);
+        CertCloseStore(store, 0);
+    }
+    free(store_name);
+    free(subject);
+    return cert;
+}
 
 /* WinINet's errors: the ones a later attempt may get past are transient. */
 static BOOL inet_transient(DWORD err)
@@ -210,6 +255,15 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
 
         if (transfer_stopped(t)) return transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
         if (!(request = open_request(h))) return fail_inet(h);
+        if (inet_security_flags(h->security))
+        {
+            DWORD flags = 0, size = sizeof(flags);
+            InternetQueryOptionW(request, INTERNET_OPTION_SECURITY_FLAGS, &flags, &size);
+            flags |= inet_security_flags(h->security);
+            InternetSetOptionW(request, INTERNET_OPTION_SECURITY_FLAGS, &flags, sizeof(flags));
+        }
+        if (h->cert) InternetSetOptionW(request, INTERNET_OPTION_CLIENT_CERT_CONTEXT, (void *)h->cert, sizeof(*h->cert));
+        if (h->headers) HttpAddRequestHeadersW(request, h->headers, (DWORD)-1, HTTP_ADDREQ_FLAG_ADD);
         if (!whole)
         {
             if (last == DOS_LENGTH_TO_EOF) swprintf(range, ARRAYSIZE(range), L"Range: bytes=%llu-\r\n", first);
@@ -245,13 +299,15 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
         }
         if (*status == 301 || *status == 302 || *status == 303 || *status == 307 || *status == 308)
         {
-            BOOL ok = ++redirects <= MAX_REDIRECTS && HttpQueryInfoW(request, HTTP_QUERY_LOCATION, location, &size, NULL)
+            BOOL ok = (h->security & DOS_REDIRECT_POLICY_MASK) != DOS_REDIRECT_DISALLOW
+                      && ++redirects <= MAX_REDIRECTS && HttpQueryInfoW(request, HTTP_QUERY_LOCATION, location, &size, NULL)
                       && InternetCombineUrlW(h->url, location, combined, &combined_len, ICU_NO_ENCODE);
             close_request(h);
             if (!ok || (_wcsnicmp(combined, L"http:", 5) && _wcsnicmp(combined, L"https:", 6)))
                 return transfer_fail(t, BG_E_HTTP_ERROR(*status), DOS_CONTEXT_REMOTE_FILE, FALSE);
-            /* HTTPS to HTTP would hand the transfer to anyone on the path: refused. */
-            if (!_wcsnicmp(h->url, L"https:", 6) && _wcsnicmp(combined, L"https:", 6))
+            /* HTTPS to HTTP would hand the transfer to anyone on the path: refused unless allowed. */
+            if (!(h->security & DOS_REDIRECT_HTTPS_TO_HTTP)
+                && !_wcsnicmp(h->url, L"https:", 6) && _wcsnicmp(combined, L"https:", 6))
                 return transfer_fail(t, HRESULT_FROM_WIN32(ERROR_INTERNET_HTTPS_TO_HTTP_ON_REDIR),
                                      DOS_CONTEXT_REMOTE_FILE, FALSE);
             lstrcpynW(h->url, combined, ARRAYSIZE(h->url));
@@ -365,6 +421,13 @@ BOOL transport_http_fetch(struct transfer *t)
         free(h.buffer);
         return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_GENERAL_TRANSPORT, FALSE);
     }
+    {
+        struct dos_job_info info;
+        dos_job_get_info(t->job, &info);
+        h.security = info.u32[DOS_JOB_SECURITY_FLAGS];
+        dos_job_copy_text(t->job, DOS_JOB_CUSTOM_HEADERS, malloc, (dos_char **)&h.headers);
+        h.cert = load_client_cert(t->job);
+    }
     if (!f->range_count)
         ok = fetch_span(&h, f->transferred, DOS_LENGTH_TO_EOF, FALSE);
     else
@@ -384,7 +447,13 @@ BOOL transport_http_fetch(struct transfer *t)
             done = 0;
         }
     }
+    /* BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT: the file's remote name becomes where it came from. */
+    if (ok && (h.security & DOS_REDIRECT_POLICY_MASK) == DOS_REDIRECT_ALLOW_REPORT
+        && lstrcmpW(h.url, (const WCHAR *)f->remote_name))
+        dos_file_report_redirect(f->file, t->run, dchars_of(h.url));
     InternetCloseHandle(h.session);
+    if (h.cert) CertFreeCertificateContext(h.cert);
+    free(h.headers);
     free(h.buffer);
     return ok;
 }

@@ -1,0 +1,455 @@
+/*
+ * IBackgroundCopyJobHttpOptions (classic bits2_5): custom headers, security
+ * flags and redirect policy, and the client certificate; each method's rules,
+ * and what each setting does to a real transfer from the loopback server
+ * (HTTPS with its self-signed certificate, headers seen by the server,
+ * redirects refused, reported or allowed from HTTPS to HTTP).
+ */
+#include "com_test.h"
+
+#include <stdio.h>
+#include <wctype.h>
+#include <wincrypt.h>
+#include <wininet.h>
+
+/* The server's certificate is self-signed for 127.0.0.1 (an IP subjectAltName, which Wine's
+ * name check does not match): both errors must be ignored to reach it. */
+#define IGNORE_SELF_SIGNED (BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_CN_INVALID)
+
+static IBackgroundCopyManager *manager;
+
+static int setup_group(void **state) { return dosvc_setup_manager(&manager); }
+static int teardown_group(void **state) { return dosvc_teardown_manager(&manager); }
+
+struct fixture
+{
+    IBackgroundCopyJob *job;
+    IBackgroundCopyJobHttpOptions *http;
+};
+
+static int setup_job(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    fx->job = dosvc_create_job(manager, L"http options test", NULL);
+    assert_hr(S_OK, IBackgroundCopyJob_QueryInterface(fx->job, &IID_IBackgroundCopyJobHttpOptions, (void **)&fx->http));
+    assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(fx->job, 1));
+    *state = fx;
+    return 0;
+}
+
+static int teardown_job(void **state)
+{
+    struct fixture *fx = *state;
+    IBackgroundCopyJob_Cancel(fx->job);
+    IBackgroundCopyJobHttpOptions_Release(fx->http);
+    IBackgroundCopyJob_Release(fx->job);
+    free(fx);
+    return 0;
+}
+
+/* Runs the job to TRANSFERRED or ERROR (bounded) and returns the state. */
+static BG_JOB_STATE run(struct fixture *fx)
+{
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(fx->job));
+    return dosvc_wait_for_state(fx->job, DOSVC_STATE(BG_JOB_STATE_TRANSFERRED) | DOSVC_STATE(BG_JOB_STATE_ERROR), 30000);
+}
+
+static HRESULT job_error_code(struct fixture *fx)
+{
+    IBackgroundCopyError *error;
+    BG_ERROR_CONTEXT context;
+    HRESULT code = S_OK;
+
+    if (SUCCEEDED(IBackgroundCopyJob_GetError(fx->job, &error)))
+    {
+        IBackgroundCopyError_GetError(error, &context, &code);
+        IBackgroundCopyError_Release(error);
+    }
+    return code;
+}
+
+/* The test server's log of requests whose target contains marker, as text. */
+static char *server_log(const WCHAR *marker)
+{
+    static char text[65536];
+    WCHAR path[256];
+    HINTERNET session, request;
+    DWORD got = 0, total = 0;
+
+    swprintf(path, 256, L"/_control/log?contains=%ls", marker);
+    session = InternetOpenW(L"dosvc-test", INTERNET_OPEN_TYPE_DIRECT, NULL, NULL, 0);
+    request = InternetOpenUrlW(session, dosvc_server_url(FALSE, path), NULL, 0, INTERNET_FLAG_RELOAD, 0);
+    while (request && total < sizeof(text) - 1 && InternetReadFile(request, text + total, sizeof(text) - 1 - total, &got) && got)
+        total += got;
+    text[total] = 0;
+    if (request) InternetCloseHandle(request);
+    InternetCloseHandle(session);
+    return text;
+}
+
+/* ---- custom headers -------------------------------------------------------------- */
+
+static void test_custom_headers_are_unset_at_first(void **state)
+{
+    struct fixture *fx = *state;
+    WCHAR *headers = (WCHAR *)1;
+
+    assert_hr(S_FALSE, IBackgroundCopyJobHttpOptions_GetCustomHeaders(fx->http, &headers));
+    assert_null(headers);
+}
+
+static void test_custom_headers_round_trip(void **state)
+{
+    struct fixture *fx = *state;
+    WCHAR *headers = NULL;
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, L"X-One: 1\r\nX-Two: two\r\n"));
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_GetCustomHeaders(fx->http, &headers));
+    assert_owned_wstr_equal(L"X-One: 1\r\nX-Two: two\r\n", headers);
+}
+
+static void test_custom_headers_null_removes_them(void **state)
+{
+    struct fixture *fx = *state;
+    WCHAR *headers = NULL;
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, L"X-One: 1\r\n"));
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, NULL));
+    assert_hr(S_FALSE, IBackgroundCopyJobHttpOptions_GetCustomHeaders(fx->http, &headers));
+}
+
+static void test_get_custom_headers_with_null_fails_with_null_ref_pointer(void **state)
+{
+    struct fixture *fx = *state;
+    assert_hr(RPC_X_NULL_REF_POINTER, IBackgroundCopyJobHttpOptions_GetCustomHeaders(fx->http, NULL));
+}
+
+/* classic: at most 16,384 characters with the terminating NUL */
+static void test_custom_headers_over_16383_characters_are_refused(void **state)
+{
+    struct fixture *fx = *state;
+    WCHAR *text = malloc(16400 * sizeof(WCHAR));
+    int i;
+
+    lstrcpyW(text, L"X-Long: ");
+    for (i = 8; i < 16383; i++) text[i] = 'a';
+    text[16383] = 0;
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, text));
+    text[16383] = 'a';
+    text[16384] = 0;
+    assert_hr(E_INVALIDARG, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, text));
+    free(text);
+}
+
+static void test_custom_header_line_without_a_colon_is_refused(void **state)
+{
+    struct fixture *fx = *state;
+    WCHAR *headers = NULL;
+
+    assert_hr(E_INVALIDARG, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, L"X-One: 1\r\nno colon\r\n"));
+    assert_hr(E_INVALIDARG, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, L"X-One: 1\nX-Two: 2"));
+    assert_hr(S_FALSE, IBackgroundCopyJobHttpOptions_GetCustomHeaders(fx->http, &headers));
+}
+
+static void test_take_ownership_drops_custom_headers(void **state)
+{
+    struct fixture *fx = *state;
+    WCHAR *headers = NULL;
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, L"X-One: 1\r\n"));
+    assert_hr(S_OK, IBackgroundCopyJob_TakeOwnership(fx->job));
+    assert_hr(S_FALSE, IBackgroundCopyJobHttpOptions_GetCustomHeaders(fx->http, &headers));
+}
+
+static void test_custom_headers_in_a_final_state_fail_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+    assert_hr(S_OK, IBackgroundCopyJob_Cancel(fx->job));
+    assert_hr(DO_E_INVALID_STATE, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, L"X-One: 1\r\n"));
+    assert_hr(DO_E_INVALID_STATE, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_SSL_IGNORE_UNKNOWN_CA));
+    assert_hr(DO_E_INVALID_STATE, IBackgroundCopyJobHttpOptions_RemoveClientCertificate(fx->http));
+}
+
+static void test_custom_headers_are_sent_with_the_request(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"headers.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, L"X-Dosvc-Test: headers-marker\r\n"));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, dosvc_server_url(FALSE, L"/gen/1k?seed=81&m=hdr81"), local));
+    assert_int_equal(run(fx), BG_JOB_STATE_TRANSFERRED);
+    assert_non_null(strstr(server_log(L"hdr81"), "headers-marker"));
+}
+
+/* ---- security flags and HTTPS ------------------------------------------------------ */
+
+static void test_security_flags_are_zero_at_first(void **state)
+{
+    struct fixture *fx = *state;
+    ULONG flags = 7;
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_GetSecurityFlags(fx->http, &flags));
+    assert_int_equal(flags, 0);
+}
+
+static void test_security_flags_round_trip(void **state)
+{
+    struct fixture *fx = *state;
+    const ULONG set = BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_CN_INVALID | BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT
+                      | BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP;
+    ULONG flags = 0;
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, set));
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_GetSecurityFlags(fx->http, &flags));
+    assert_int_equal(flags, set);
+}
+
+static void test_unknown_security_flags_are_refused(void **state)
+{
+    struct fixture *fx = *state;
+    ULONG flags = 0;
+
+    assert_hr(E_INVALIDARG, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, 0x0020));
+    assert_hr(E_INVALIDARG, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, 0x0300));   /* no such policy */
+    assert_hr(E_INVALIDARG, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, 0x1000));
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_GetSecurityFlags(fx->http, &flags));
+    assert_int_equal(flags, 0);
+}
+
+static void test_get_security_flags_with_null_fails_with_null_ref_pointer(void **state)
+{
+    struct fixture *fx = *state;
+    assert_hr(RPC_X_NULL_REF_POINTER, IBackgroundCopyJobHttpOptions_GetSecurityFlags(fx->http, NULL));
+}
+
+/* The server's certificate is self-signed: an unknown CA, which fails the job unless ignored. */
+static void test_https_with_an_untrusted_certificate_fails_and_saves_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"untrusted.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, dosvc_server_url(TRUE, L"/gen/64k?seed=82"), local));
+    assert_int_equal(run(fx), BG_JOB_STATE_ERROR);
+    assert_true(FAILED(job_error_code(fx)));
+    assert_hr(S_OK, IBackgroundCopyJob_Cancel(fx->job));
+    assert_int_equal(GetFileAttributesW(local), INVALID_FILE_ATTRIBUTES);
+}
+
+static void test_https_with_certificate_errors_ignored_downloads_the_file(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"trusted.bin");
+    char expected[65], actual[65];
+
+    DeleteFileW(local);
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, IGNORE_SELF_SIGNED));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, dosvc_server_url(TRUE, L"/gen/300k?seed=83"), local));
+    assert_int_equal(run(fx), BG_JOB_STATE_TRANSFERRED);
+    assert_hr(S_OK, IBackgroundCopyJob_Complete(fx->job));
+    assert_true(dosvc_server_hash(L"/gen/300k?seed=83", expected));
+    assert_true(dosvc_file_sha256(local, actual));
+    assert_string_equal(actual, expected);
+    DeleteFileW(local);
+}
+
+/* ---- redirect policy --------------------------------------------------------------- */
+
+static void test_redirect_policy_disallow_fails_a_redirected_file(void **state)
+{
+    struct fixture *fx = *state;
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_HTTP_REDIRECT_POLICY_DISALLOW));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, dosvc_server_url(FALSE, L"/gen/1k?seed=84&fault=redirect&code=302"),
+                                               dosvc_test_path(L"disallowed.bin")));
+    assert_int_equal(run(fx), BG_JOB_STATE_ERROR);
+    assert_hr(0x8019012E, job_error_code(fx));   /* BG_E_HTTP_ERROR_302 */
+}
+
+static WCHAR *first_remote_name(struct fixture *fx)
+{
+    IEnumBackgroundCopyFiles *files;
+    IBackgroundCopyFile *file;
+    WCHAR *name = NULL;
+
+    assert_hr(S_OK, IBackgroundCopyJob_EnumFiles(fx->job, &files));
+    assert_hr(S_OK, IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL));
+    assert_hr(S_OK, IBackgroundCopyFile_GetRemoteName(file, &name));
+    IBackgroundCopyFile_Release(file);
+    IEnumBackgroundCopyFiles_Release(files);
+    return name;
+}
+
+/* A query-string value: every character but letters and digits as %XX. */
+static const WCHAR *escaped(const WCHAR *text)
+{
+    static WCHAR out[2300];
+    WCHAR *p = out;
+
+    for (; *text && p < out + ARRAYSIZE(out) - 4; text++)
+    {
+        if (iswalnum(*text)) *p++ = *text;
+        else p += swprintf(p, 4, L"%%%02X", *text);
+    }
+    *p = 0;
+    return out;
+}
+
+/* "<path>&fault=redirect&code=302&to=<target>": one redirect to target. */
+static const WCHAR *redirecting(BOOL https, const WCHAR *path, const WCHAR *target)
+{
+    static WCHAR url[2300];
+    swprintf(url, ARRAYSIZE(url), L"%ls&fault=redirect&code=302&to=%ls", path, escaped(target));
+    return dosvc_server_url(https, url);
+}
+
+static void test_redirect_policy_allow_report_shows_the_final_url(void **state)
+{
+    struct fixture *fx = *state;
+    WCHAR target[2300], *name;
+
+    lstrcpyW(target, dosvc_server_url(FALSE, L"/gen/2k?seed=85"));
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, redirecting(FALSE, L"/gen/2k?seed=850", target),
+                                               dosvc_test_path(L"reported.bin")));
+    assert_int_equal(run(fx), BG_JOB_STATE_TRANSFERRED);
+    name = first_remote_name(fx);
+    assert_wstr_equal(target, name);
+    CoTaskMemFree(name);
+}
+
+static void test_redirect_policy_allow_silent_keeps_the_remote_name(void **state)
+{
+    struct fixture *fx = *state;
+    WCHAR original[2300], *name;
+
+    lstrcpyW(original, redirecting(FALSE, L"/gen/2k?seed=860", dosvc_server_url(FALSE, L"/gen/2k?seed=86")));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, original, dosvc_test_path(L"silent.bin")));
+    assert_int_equal(run(fx), BG_JOB_STATE_TRANSFERRED);
+    name = first_remote_name(fx);
+    assert_wstr_equal(original, name);
+    CoTaskMemFree(name);
+}
+
+/* HTTPS to HTTP is refused unless BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP. */
+static void test_https_to_http_redirect_is_refused_by_default(void **state)
+{
+    struct fixture *fx = *state;
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, IGNORE_SELF_SIGNED));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job,
+                                               dosvc_server_url(TRUE, L"/gen/1k?seed=87&fault=redirect&code=302&scheme=http"),
+                                               dosvc_test_path(L"downgrade.bin")));
+    assert_int_equal(run(fx), BG_JOB_STATE_ERROR);
+    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_HTTPS_TO_HTTP_ON_REDIR), job_error_code(fx));
+}
+
+static void test_https_to_http_redirect_is_followed_when_allowed(void **state)
+{
+    struct fixture *fx = *state;
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, IGNORE_SELF_SIGNED
+                                                                             | BG_HTTP_REDIRECT_POLICY_ALLOW_HTTPS_TO_HTTP));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job,
+                                               dosvc_server_url(TRUE, L"/gen/1k?seed=88&fault=redirect&code=302&scheme=http"),
+                                               dosvc_test_path(L"downgrade-ok.bin")));
+    assert_int_equal(run(fx), BG_JOB_STATE_TRANSFERRED);
+}
+
+/* ---- client certificate ------------------------------------------------------------ */
+
+static void test_client_certificate_is_unset_at_first(void **state)
+{
+    struct fixture *fx = *state;
+    BG_CERT_STORE_LOCATION location;
+    WCHAR *store, *subject;
+    BYTE *hash;
+
+    assert_hr(RPC_X_BAD_STUB_DATA, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, &hash, &subject));
+    assert_hr(RPC_X_NULL_REF_POINTER, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, NULL, &store, &hash, &subject));
+}
+
+static void test_client_certificate_that_is_not_in_the_store_is_refused(void **state)
+{
+    struct fixture *fx = *state;
+    BYTE hash[20] = { 1, 2, 3 };
+
+    assert_true(FAILED(IBackgroundCopyJobHttpOptions_SetClientCertificateByID(fx->http, BG_CERT_STORE_LOCATION_CURRENT_USER, L"MY", hash)));
+    assert_true(FAILED(IBackgroundCopyJobHttpOptions_SetClientCertificateByName(fx->http, BG_CERT_STORE_LOCATION_CURRENT_USER, L"MY",
+                                                                                 L"no such subject dosvc")));
+    assert_hr(E_INVALIDARG, IBackgroundCopyJobHttpOptions_SetClientCertificateByID(fx->http, 8, L"MY", hash));
+    assert_hr(E_INVALIDARG, IBackgroundCopyJobHttpOptions_SetClientCertificateByID(fx->http, BG_CERT_STORE_LOCATION_CURRENT_USER, NULL, hash));
+    assert_hr(E_INVALIDARG, IBackgroundCopyJobHttpOptions_SetClientCertificateByID(fx->http, BG_CERT_STORE_LOCATION_CURRENT_USER, L"MY", NULL));
+}
+
+/* A certificate made for the test in the current user's MY store is found by thumbprint and by name. */
+static void test_client_certificate_in_the_store_is_kept_by_id_and_by_name(void **state)
+{
+    struct fixture *fx = *state;
+    BYTE encoded[256], thumbprint[20], *hash = NULL;
+    CERT_NAME_BLOB name = { sizeof(encoded), encoded };
+    DWORD size = sizeof(thumbprint);
+    BG_CERT_STORE_LOCATION location;
+    const CERT_CONTEXT *cert, *added;
+    WCHAR *store = NULL, *subject = NULL;
+    HCERTSTORE my;
+
+    assert_true(CertStrToNameW(X509_ASN_ENCODING, L"CN=dosvc client test", CERT_X500_NAME_STR, NULL, encoded, &name.cbData, NULL));
+    cert = CertCreateSelfSignCertificate(0, &name, 0, NULL, NULL, NULL, NULL, NULL);
+    if (!cert) skip();     /* no key provider in this prefix: nothing to test with */
+    assert_non_null(my = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_CURRENT_USER, L"MY"));
+    assert_true(CertAddCertificateContextToStore(my, cert, CERT_STORE_ADD_REPLACE_EXISTING, NULL));
+    assert_true(CertGetCertificateContextProperty(cert, CERT_SHA1_HASH_PROP_ID, thumbprint, &size));
+    CertCloseStore(my, 0);     /* the store is written when closed */
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetClientCertificateByID(fx->http, BG_CERT_STORE_LOCATION_CURRENT_USER, L"MY", thumbprint));
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, &hash, &subject));
+    assert_int_equal(location, BG_CERT_STORE_LOCATION_CURRENT_USER);
+    assert_owned_wstr_equal(L"MY", store);
+    assert_owned_wstr_equal(L"dosvc client test", subject);
+    assert_memory_equal(hash, thumbprint, 20);
+    CoTaskMemFree(hash);
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_RemoveClientCertificate(fx->http));
+    assert_hr(RPC_X_BAD_STUB_DATA, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, &hash, &subject));
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetClientCertificateByName(fx->http, BG_CERT_STORE_LOCATION_CURRENT_USER, L"MY",
+                                                                             L"dosvc client test"));
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, &hash, &subject));
+    assert_memory_equal(hash, thumbprint, 20);
+    CoTaskMemFree(hash);
+    CoTaskMemFree(store);
+    CoTaskMemFree(subject);
+
+    my = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_CURRENT_USER, L"MY");
+    if ((added = CertFindCertificateInStore(my, X509_ASN_ENCODING, 0, CERT_FIND_EXISTING, cert, NULL)))
+        CertDeleteCertificateFromStore(added);
+    CertCloseStore(my, 0);
+    CertFreeCertificateContext(cert);
+}
+
+#define JOB_TEST(f) cmocka_unit_test_setup_teardown(f, setup_job, teardown_job)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        JOB_TEST(test_custom_headers_are_unset_at_first),
+        JOB_TEST(test_custom_headers_round_trip),
+        JOB_TEST(test_custom_headers_null_removes_them),
+        JOB_TEST(test_get_custom_headers_with_null_fails_with_null_ref_pointer),
+        JOB_TEST(test_custom_headers_over_16383_characters_are_refused),
+        JOB_TEST(test_custom_header_line_without_a_colon_is_refused),
+        JOB_TEST(test_take_ownership_drops_custom_headers),
+        JOB_TEST(test_custom_headers_in_a_final_state_fail_with_invalid_state),
+        JOB_TEST(test_custom_headers_are_sent_with_the_request),
+        JOB_TEST(test_security_flags_are_zero_at_first),
+        JOB_TEST(test_security_flags_round_trip),
+        JOB_TEST(test_unknown_security_flags_are_refused),
+        JOB_TEST(test_get_security_flags_with_null_fails_with_null_ref_pointer),
+        JOB_TEST(test_https_with_an_untrusted_certificate_fails_and_saves_nothing),
+        JOB_TEST(test_https_with_certificate_errors_ignored_downloads_the_file),
+        JOB_TEST(test_redirect_policy_disallow_fails_a_redirected_file),
+        JOB_TEST(test_redirect_policy_allow_report_shows_the_final_url),
+        JOB_TEST(test_redirect_policy_allow_silent_keeps_the_remote_name),
+        JOB_TEST(test_https_to_http_redirect_is_refused_by_default),
+        JOB_TEST(test_https_to_http_redirect_is_followed_when_allowed),
+        JOB_TEST(test_client_certificate_is_unset_at_first),
+        JOB_TEST(test_client_certificate_that_is_not_in_the_store_is_refused),
+        JOB_TEST(test_client_certificate_in_the_store_is_kept_by_id_and_by_name),
+    };
+    return cmocka_run_group_tests_name("http_options", tests, setup_group, teardown_group);
+}
