@@ -1,0 +1,323 @@
+/*
+ * Notifications (issue 3 item 5; spec 3.11, 5.4): IBackgroundCopyCallback and
+ * Callback2 are called as the notify flags ask, with no lock held (a callback
+ * may call Complete from inside), JobError again until it returns S_OK, never
+ * for transient errors, and a callback registered from a single-threaded
+ * apartment on its own thread. Downloads come from the loopback test server.
+ */
+#include "com_test.h"
+
+static IBackgroundCopyManager *manager;
+
+static int setup_group(void **state) { return dosvc_setup_manager(&manager); }
+static int teardown_group(void **state) { return dosvc_teardown_manager(&manager); }
+
+/* A callback that records what it is told and can act from inside. */
+struct recorder
+{
+    IBackgroundCopyCallback2 IBackgroundCopyCallback2_iface;
+    LONG refs;
+    LONG transferred, errors, modifications, files;
+    HRESULT last_error_code;
+    HRESULT error_answers[4];        /* what JobError returns on its 1st, 2nd... call (S_OK after) */
+    BOOL complete_inside;            /* JobTransferred calls Complete */
+    HRESULT complete_result;
+    DWORD thread;                    /* where the last callback ran */
+    HANDLE event;                    /* set on JobTransferred and JobError */
+};
+
+static struct recorder *impl_from(IBackgroundCopyCallback2 *iface)
+{
+    return CONTAINING_RECORD(iface, struct recorder, IBackgroundCopyCallback2_iface);
+}
+
+static HRESULT WINAPI rec_QueryInterface(IBackgroundCopyCallback2 *iface, REFIID riid, void **out)
+{
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyCallback)
+        || IsEqualIID(riid, &IID_IBackgroundCopyCallback2))
+    {
+        *out = iface;
+        IBackgroundCopyCallback2_AddRef(iface);
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG WINAPI rec_AddRef(IBackgroundCopyCallback2 *iface) { return InterlockedIncrement(&impl_from(iface)->refs); }
+static ULONG WINAPI rec_Release(IBackgroundCopyCallback2 *iface) { return InterlockedDecrement(&impl_from(iface)->refs); }
+
+static HRESULT WINAPI rec_JobTransferred(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *job)
+{
+    struct recorder *r = impl_from(iface);
+    r->thread = GetCurrentThreadId();
+    if (r->complete_inside) r->complete_result = IBackgroundCopyJob_Complete(job);
+    InterlockedIncrement(&r->transferred);
+    SetEvent(r->event);
+    return S_OK;
+}
+
+static HRESULT WINAPI rec_JobError(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *job, IBackgroundCopyError *error)
+{
+    struct recorder *r = impl_from(iface);
+    BG_ERROR_CONTEXT context;
+    LONG n = InterlockedIncrement(&r->errors);
+
+    r->thread = GetCurrentThreadId();
+    IBackgroundCopyError_GetError(error, &context, &r->last_error_code);
+    SetEvent(r->event);
+    return n <= (LONG)ARRAYSIZE(r->error_answers) ? r->error_answers[n - 1] : S_OK;
+}
+
+static HRESULT WINAPI rec_JobModification(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *job, DWORD reserved)
+{
+    InterlockedIncrement(&impl_from(iface)->modifications);
+    return S_OK;
+}
+
+static HRESULT WINAPI rec_FileTransferred(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *job, IBackgroundCopyFile *file)
+{
+    InterlockedIncrement(&impl_from(iface)->files);
+    return S_OK;
+}
+
+static const IBackgroundCopyCallback2Vtbl rec_vtbl =
+{
+    rec_QueryInterface, rec_AddRef, rec_Release, rec_JobTransferred, rec_JobError, rec_JobModification,
+    rec_FileTransferred,
+};
+
+static void recorder_init(struct recorder *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->IBackgroundCopyCallback2_iface.lpVtbl = &rec_vtbl;
+    r->refs = 1;
+    r->event = CreateEventW(NULL, FALSE, FALSE, NULL);
+}
+
+/* A job downloading from the server with the recorder registered for flags. */
+static IBackgroundCopyJob *job_with(struct recorder *r, ULONG flags, const WCHAR *path, const WCHAR *local)
+{
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"callback test", NULL);
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_server_url(FALSE, path), dosvc_test_path(local)));
+    assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(job, 1));
+    assert_hr(S_OK, IBackgroundCopyJob_SetNotifyFlags(job, flags));
+    assert_hr(S_OK, IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&r->IBackgroundCopyCallback2_iface));
+    return job;
+}
+
+static void finish(IBackgroundCopyJob *job, struct recorder *r)
+{
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    CloseHandle(r->event);
+}
+
+static void test_job_transferred_is_called_once_when_the_job_is_transferred(void **state)
+{
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    job = job_with(&r, BG_NOTIFY_JOB_TRANSFERRED, L"/gen/64k?seed=91", L"cb-transferred.bin");
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    Sleep(200);
+    assert_int_equal(r.transferred, 1);
+    assert_int_not_equal(r.thread, GetCurrentThreadId());
+    finish(job, &r);
+}
+
+static void test_job_transferred_is_not_called_without_its_flag(void **state)
+{
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    job = job_with(&r, BG_NOTIFY_JOB_ERROR, L"/gen/64k?seed=92", L"cb-noflag.bin");
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, DOSVC_STATE(BG_JOB_STATE_TRANSFERRED), 30000), BG_JOB_STATE_TRANSFERRED);
+    Sleep(300);
+    assert_int_equal(r.transferred, 0);
+    finish(job, &r);
+}
+
+/* clients.md 0.5: a callback may call Complete from inside, and the file is put in place. */
+static void test_complete_from_inside_job_transferred_puts_the_file_in_place(void **state)
+{
+    const WCHAR *local = dosvc_test_path(L"cb-complete.bin");
+    BG_JOB_STATE job_state;
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    DeleteFileW(local);
+    recorder_init(&r);
+    r.complete_inside = TRUE;
+    job = job_with(&r, BG_NOTIFY_JOB_TRANSFERRED, L"/gen/100k?seed=93", L"cb-complete.bin");
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    assert_hr(S_OK, r.complete_result);
+    assert_hr(S_OK, IBackgroundCopyJob_GetState(job, &job_state));
+    assert_int_equal(job_state, BG_JOB_STATE_ACKNOWLEDGED);
+    assert_int_not_equal(GetFileAttributesW(local), INVALID_FILE_ATTRIBUTES);
+    finish(job, &r);
+    DeleteFileW(local);
+}
+
+static void test_job_error_is_called_with_the_error_when_the_job_fails(void **state)
+{
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    job = job_with(&r, BG_NOTIFY_JOB_ERROR, L"/gen/1k?fault=404&seed=94", L"cb-error.bin");
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    assert_int_equal(r.errors, 1);
+    assert_hr(0x80190194, r.last_error_code);
+    finish(job, &r);
+}
+
+/* spec 3.11: "If it returns anything other than S_OK, DO calls it again". */
+static void test_job_error_is_called_again_until_it_returns_s_ok(void **state)
+{
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    r.error_answers[0] = E_FAIL;
+    job = job_with(&r, BG_NOTIFY_JOB_ERROR, L"/gen/1k?fault=403&seed=95", L"cb-again.bin");
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    Sleep(6000);                              /* past the next repeat: S_OK stopped them */
+    assert_int_equal(r.errors, 2);
+    finish(job, &r);
+}
+
+/* spec 3.11: JobError is "never called for transient errors". */
+static void test_job_error_is_not_called_for_a_transient_error(void **state)
+{
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    job = job_with(&r, BG_NOTIFY_JOB_ERROR, L"/gen/1k?fault=503&seed=96", L"cb-transient.bin");
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, DOSVC_STATE(BG_JOB_STATE_TRANSIENT_ERROR), 30000), BG_JOB_STATE_TRANSIENT_ERROR);
+    Sleep(300);
+    assert_int_equal(r.errors, 0);
+    finish(job, &r);
+}
+
+static void test_job_modification_reports_progress_and_state_changes(void **state)
+{
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    job = job_with(&r, BG_NOTIFY_JOB_MODIFICATION | BG_NOTIFY_JOB_TRANSFERRED, L"/gen/3m?seed=97", L"cb-modified.bin");
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    Sleep(200);
+    assert_true(r.modifications >= 1);
+    finish(job, &r);
+}
+
+static void test_file_transferred_is_called_for_each_file(void **state)
+{
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    job = job_with(&r, BG_NOTIFY_FILE_TRANSFERRED | BG_NOTIFY_JOB_TRANSFERRED, L"/gen/10k?seed=98", L"cb-file1.bin");
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_server_url(FALSE, L"/gen/20k?seed=99"), dosvc_test_path(L"cb-file2.bin")));
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    Sleep(200);
+    assert_int_equal(r.files, 2);
+    finish(job, &r);
+}
+
+/* BG_NOTIFY_DISABLE silences every callback (Firefox sets it). */
+static void test_notify_disable_silences_every_callback(void **state)
+{
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    job = job_with(&r, BG_NOTIFY_DISABLE | BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_MODIFICATION, L"/gen/64k?seed=100",
+                   L"cb-disable.bin");
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, DOSVC_STATE(BG_JOB_STATE_TRANSFERRED), 30000), BG_JOB_STATE_TRANSFERRED);
+    Sleep(300);
+    assert_int_equal(r.transferred + r.modifications, 0);
+    finish(job, &r);
+}
+
+/* DESIGN rule 6: a callback registered from a single-threaded apartment is called on its thread. */
+struct sta_args
+{
+    struct recorder *r;
+    IBackgroundCopyJob *job;
+    DWORD thread;
+    HRESULT hr;
+};
+
+static DWORD WINAPI sta_thread(void *param)
+{
+    struct sta_args *a = param;
+    ULONGLONG start = GetTickCount64();
+    MSG msg;
+
+    a->thread = GetCurrentThreadId();
+    CoInitializeEx(NULL, COINIT_APARTMENTTHREADED);
+    a->hr = IBackgroundCopyJob_SetNotifyInterface(a->job, (IUnknown *)&a->r->IBackgroundCopyCallback2_iface);
+    if (SUCCEEDED(a->hr)) a->hr = IBackgroundCopyJob_Resume(a->job);
+    /* An STA must pump messages for calls to reach it. */
+    while (!a->r->transferred && GetTickCount64() - start < 30000)
+    {
+        MsgWaitForMultipleObjects(0, NULL, FALSE, 50, QS_ALLINPUT);
+        while (PeekMessageW(&msg, NULL, 0, 0, PM_REMOVE)) DispatchMessageW(&msg);
+    }
+    IBackgroundCopyJob_SetNotifyInterface(a->job, NULL);
+    CoUninitialize();
+    return 0;
+}
+
+static void test_callback_from_an_sta_is_called_on_its_own_thread(void **state)
+{
+    struct recorder r;
+    struct sta_args a;
+    HANDLE thread;
+
+    recorder_init(&r);
+    a.r = &r;
+    a.job = dosvc_create_job(manager, L"sta callback test", NULL);
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(a.job, dosvc_server_url(FALSE, L"/gen/64k?seed=101"), dosvc_test_path(L"cb-sta.bin")));
+    assert_hr(S_OK, IBackgroundCopyJob_SetNotifyFlags(a.job, BG_NOTIFY_JOB_TRANSFERRED));
+    thread = CreateThread(NULL, 0, sta_thread, &a, 0, NULL);
+    assert_int_equal(WaitForSingleObject(thread, 60000), WAIT_OBJECT_0);
+    CloseHandle(thread);
+    assert_hr(S_OK, a.hr);
+    assert_int_equal(r.transferred, 1);
+    assert_int_equal(r.thread, a.thread);
+    finish(a.job, &r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_job_transferred_is_called_once_when_the_job_is_transferred),
+        cmocka_unit_test(test_job_transferred_is_not_called_without_its_flag),
+        cmocka_unit_test(test_complete_from_inside_job_transferred_puts_the_file_in_place),
+        cmocka_unit_test(test_job_error_is_called_with_the_error_when_the_job_fails),
+        cmocka_unit_test(test_job_error_is_called_again_until_it_returns_s_ok),
+        cmocka_unit_test(test_job_error_is_not_called_for_a_transient_error),
+        cmocka_unit_test(test_job_modification_reports_progress_and_state_changes),
+        cmocka_unit_test(test_file_transferred_is_called_for_each_file),
+        cmocka_unit_test(test_notify_disable_silences_every_callback),
+        cmocka_unit_test(test_callback_from_an_sta_is_called_on_its_own_thread),
+    };
+    return cmocka_run_group_tests_name("callbacks", tests, setup_group, teardown_group);
+}
