@@ -41,6 +41,7 @@ struct dos_file
     dos_range *ranges;             /* in the caller's order (the local file's layout); NULL: whole file */
     uint32_t range_count;
     uint64_t file_size;
+    bool size_given;               /* by the caller (DO's fileSize, TotalSizeBytes): never forgotten */
     uint64_t transferred;
     bool temp_created;             /* the engine made the temporary file: ours to delete */
     bool completed;
@@ -829,6 +830,7 @@ static dos_status make_file(const struct dos_file_spec *spec, struct dos_file **
 
     if (!(f = calloc(1, sizeof(*f)))) return DOS_E_OUT_OF_MEMORY;
     f->file_size = spec->file_size;
+    f->size_given = spec->file_size != DOS_SIZE_UNKNOWN;
     if (spec->range_count &&
         (s = dos_ranges_validate(spec->ranges, spec->range_count, spec->file_size, &f->ranges)) != DOS_OK)
     {
@@ -1194,6 +1196,7 @@ dos_status dos_job_retry(struct dos_job *job, dos_run run)
 
 void dos_transfer_file_clear(struct dos_transfer_file *tf)
 {
+    free(tf->validator);
     free(tf->remote_name);
     free(tf->local_name);
     free(tf->temp_name);
@@ -1234,6 +1237,7 @@ dos_status dos_job_next_file(struct dos_job *job, dos_run run, struct dos_transf
         if (!(tf->remote_name = wstr_dup(f->text[DOS_FILE_REMOTE_NAME]))
             || !(tf->local_name = wstr_dup(f->text[DOS_FILE_LOCAL_NAME]))
             || !(tf->temp_name = wstr_dup(f->text[DOS_FILE_TEMP_NAME]))
+            || (f->text[DOS_FILE_VALIDATOR] && !(tf->validator = wstr_dup(f->text[DOS_FILE_VALIDATOR])))
             || (f->range_count && !(tf->ranges = malloc(f->range_count * sizeof(dos_range)))))
             s = DOS_E_OUT_OF_MEMORY;
         else if (f->range_count)
@@ -1256,6 +1260,55 @@ dos_status dos_file_mark_temp_created(struct dos_file *file, dos_run run)
     if (!run_live(file->job, run)) s = DOS_E_INVALID_STATE;
     else file->temp_created = true;
     unlock(file->job);
+    return s;
+}
+
+dos_status dos_file_record_response(struct dos_file *file, dos_run run, const dos_char *headers,
+                                    const dos_char *validator)
+{
+    dos_char *headers_copy = NULL, *validator_copy = NULL;
+    dos_status s = DOS_OK;
+
+    if ((headers && !(headers_copy = wstr_dup(headers))) || (validator && !(validator_copy = wstr_dup(validator))))
+    {
+        free(headers_copy);
+        return DOS_E_OUT_OF_MEMORY;
+    }
+    lock(file->job);
+    if (!run_live(file->job, run)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        free(file->text[DOS_FILE_RESPONSE_HEADERS]);
+        file->text[DOS_FILE_RESPONSE_HEADERS] = headers_copy;
+        headers_copy = NULL;
+        if (!file->text[DOS_FILE_VALIDATOR])
+        {
+            file->text[DOS_FILE_VALIDATOR] = validator_copy;
+            validator_copy = NULL;
+        }
+    }
+    unlock(file->job);
+    free(headers_copy);
+    free(validator_copy);
+    return s;
+}
+
+dos_status dos_file_restart(struct dos_file *file, dos_run run)
+{
+    dos_status s = DOS_OK;
+
+    lock(file->job);
+    if (!run_live(file->job, run)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        file->transferred = 0;
+        if (!file->size_given) file->file_size = DOS_SIZE_UNKNOWN;
+        free(file->text[DOS_FILE_VALIDATOR]);
+        file->text[DOS_FILE_VALIDATOR] = NULL;
+        touch(file->job);
+    }
+    unlock(file->job);
+    if (s == DOS_OK) emit(file->job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 
@@ -1529,6 +1582,7 @@ dos_status dos_file_set_size(struct dos_file *file, uint64_t size)
     if (s == DOS_OK)
     {
         file->file_size = size;
+        file->size_given = true;
         touch(file->job);
     }
     unlock(file->job);

@@ -238,6 +238,7 @@ struct dos_transfer_file
     uint64_t file_size;            /* DOS_SIZE_UNKNOWN until known */
     uint64_t transferred;          /* requested bytes already in the temporary file */
     bool temp_created;
+    dos_char *validator;           /* what the bytes on disk came from (ETag or Last-Modified), or NULL */
 };
 
 dos_status dos_job_start_run(struct dos_job *job, dos_run *run);
@@ -252,6 +253,13 @@ dos_status dos_file_mark_temp_created(struct dos_file *file, dos_run run);
 dos_status dos_file_report_redirect(struct dos_file *file, dos_run run, const dos_char *url);
 /* What is known of a file's size and how much of it is on disk; leaves TRANSIENT_ERROR. */
 dos_status dos_file_record_progress(struct dos_file *file, dos_run run, uint64_t file_size, uint64_t bytes_transferred);
+/* A server's response: its headers (for BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS) and, if
+ * the file has none yet, the validator its bytes will be resumed against (may be NULL). */
+dos_status dos_file_record_response(struct dos_file *file, dos_run run, const dos_char *headers,
+                                    const dos_char *validator);
+/* The remote file changed or cannot be resumed: its bytes start over (size and validator
+ * forgotten, unless the caller gave the size). */
+dos_status dos_file_restart(struct dos_file *file, dos_run run);
 /* A transient error's retry begins: TRANSIENT_ERROR back to TRANSFERRING. */
 dos_status dos_job_retry(struct dos_job *job, dos_run run);
 /* Every file is on disk: TRANSFERRED, and the run ends. */
@@ -269,6 +277,7 @@ enum dos_file_text
     DOS_FILE_TEMP_NAME,
     DOS_FILE_ID,
     DOS_FILE_RESPONSE_HEADERS,
+    DOS_FILE_VALIDATOR,            /* the server's ETag or Last-Modified, for If-Range */
     DOS_FILE_TEXT_COUNT
 };
 

@@ -126,8 +126,8 @@ static void run_job(struct active *a)
     for (;;)
     {
         struct dos_transfer_file file;
-        struct transfer t = { job, run, &file, INVALID_HANDLE_VALUE, a->stop, &a->abort_lock, &a->abort_handle,
-                              S_OK, DOS_CONTEXT_NONE, FALSE, NULL, 0 };
+        struct transfer t = { .job = job, .run = run, .file = &file, .temp = INVALID_HANDLE_VALUE, .stop = a->stop,
+                              .abort_lock = &a->abort_lock, .abort_handle = &a->abort_handle };
         uint64_t before;
         dos_status s;
         BOOL ok;

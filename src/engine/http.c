@@ -16,6 +16,7 @@
 #include <wininet.h>
 
 #include "deliveryoptimizationerrors.h"
+#include "wstr.h"
 
 #define CHUNK (1u << 20)
 #define MAX_REDIRECTS 10
@@ -35,6 +36,7 @@ struct http
     ULONG security;                /* BG_SSL_* and BG_HTTP_REDIRECT_POLICY_* */
     WCHAR *headers;                /* custom request headers, or NULL */
     const CERT_CONTEXT *cert;      /* client certificate, or NULL */
+    BOOL restart;                  /* the remote file changed: its bytes start over */
 };
 
 /* WinINet's certificate error flags for the BG_SSL_IGNORE_* bits. */
@@ -269,6 +271,13 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
             if (last == DOS_LENGTH_TO_EOF) swprintf(range, ARRAYSIZE(range), L"Range: bytes=%llu-\r\n", first);
             else swprintf(range, ARRAYSIZE(range), L"Range: bytes=%llu-%llu\r\n", first, last);
             HttpAddRequestHeadersW(request, range, (DWORD)-1, HTTP_ADDREQ_FLAG_ADD | HTTP_ADDREQ_FLAG_REPLACE);
+            /* Bytes already on disk came from one version of the file: a changed one answers 200. */
+            if (t->file->validator)
+            {
+                WCHAR if_range[300];
+                swprintf(if_range, ARRAYSIZE(if_range), L"If-Range: %ls\r\n", (const WCHAR *)t->file->validator);
+                HttpAddRequestHeadersW(request, if_range, (DWORD)-1, HTTP_ADDREQ_FLAG_ADD | HTTP_ADDREQ_FLAG_REPLACE);
+            }
         }
         if (h->tried_auth) add_basic_auth(h, request, 1 /* server */, L"Authorization");
         if (h->tried_proxy_auth) add_basic_auth(h, request, 2 /* proxy */, L"Proxy-Authorization");
@@ -347,6 +356,52 @@ static BOOL read_body(struct http *h, HINTERNET request, uint64_t length, uint64
     return TRUE;
 }
 
+/* Forgets the bytes on disk, in the store and in the temporary file. */
+static BOOL restart_file(struct http *h)
+{
+    struct transfer *t = h->t;
+    LARGE_INTEGER zero = { 0 };
+
+    if (dos_file_restart(t->file->file, t->run) != DOS_OK) return transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
+    t->file->transferred = 0;
+    t->file->file_size = DOS_SIZE_UNKNOWN;
+    free(t->file->validator);
+    t->file->validator = NULL;
+    if (!SetFilePointerEx(t->temp, zero, NULL, FILE_BEGIN) || !SetEndOfFile(t->temp))
+        return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_NONE, FALSE);
+    return TRUE;
+}
+
+/* The file changed under a resumed transfer: forget its bytes and fetch it again from the start. */
+static BOOL start_over(struct http *h)
+{
+    if (!restart_file(h)) return FALSE;
+    h->restart = TRUE;
+    return FALSE;
+}
+
+/* Keeps the response's headers, and the validator later requests resume against: a strong
+ * ETag, else Last-Modified. */
+static void record_response(struct http *h, HINTERNET request)
+{
+    WCHAR *headers = NULL, validator[256];
+    DWORD size = 0, vsize = sizeof(validator);
+    BOOL have;
+
+    HttpQueryInfoW(request, HTTP_QUERY_RAW_HEADERS_CRLF, NULL, &size, NULL);
+    if (size && (headers = malloc(size + sizeof(WCHAR))) && !HttpQueryInfoW(request, HTTP_QUERY_RAW_HEADERS_CRLF, headers, &size, NULL))
+    {
+        free(headers);
+        headers = NULL;
+    }
+    have = HttpQueryInfoW(request, HTTP_QUERY_ETAG, validator, &vsize, NULL) && _wcsnicmp(validator, L"W/", 2);
+    vsize = sizeof(validator);
+    if (!have) have = HttpQueryInfoW(request, HTTP_QUERY_LAST_MODIFIED, validator, &vsize, NULL);
+    dos_file_record_response(h->t->file->file, h->t->run, (const dos_char *)headers, have ? (const dos_char *)validator : NULL);
+    if (have && !h->t->file->validator) h->t->file->validator = wstr_dup((const dos_char *)validator);
+    free(headers);
+}
+
 /* Fetches bytes first..first+length-1 (length DOS_LENGTH_TO_EOF: to the end) of the remote file. */
 static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ranged)
 {
@@ -358,6 +413,7 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
     BOOL ok;
 
     if (!send_request(h, first, last, !ranged && first == 0, &request, &status)) return FALSE;
+    record_response(h, request);
     if (status == 206)
     {
         if (!parse_content_range(request, &r_first, &r_last, &r_total) || r_first != first
@@ -369,6 +425,13 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
         }
         size = r_total;
         body = r_last - r_first + 1;
+        /* Another size than the bytes on disk were part of: the file changed, start over. */
+        if (t->transferred_from_before && size != DOS_SIZE_UNKNOWN && t->file->file_size != DOS_SIZE_UNKNOWN
+            && size != t->file->file_size)
+        {
+            close_request(h);
+            return start_over(h);
+        }
     }
     else    /* 200: the whole file */
     {
@@ -376,18 +439,19 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
         if (ranged)
         {
             close_request(h);
+            /* With If-Range, a 200 says the file changed; without, that ranges are not supported. */
+            if (t->file->validator) return start_over(h);
             return transfer_fail(t, DO_E_INSUFFICIENT_RANGE_SUPPORT, DOS_CONTEXT_REMOTE_FILE, FALSE);
         }
         if (first)
         {
-            /* The server cannot resume: this file starts over from its first byte. */
-            LARGE_INTEGER zero = { 0 };
-            t->file->transferred = 0;
-            if (!SetFilePointerEx(t->temp, zero, NULL, FILE_BEGIN) || !SetEndOfFile(t->temp))
+            /* The server cannot resume, or the file changed: it starts over from its first byte. */
+            if (!restart_file(h))
             {
                 close_request(h);
-                return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_NONE, FALSE);
+                return FALSE;
             }
+            record_response(h, request);
         }
     }
     /* The size is known before the first byte: the store checks the ranges against it. */
@@ -406,12 +470,36 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
     return ok;
 }
 
+/* The rest of the file, or each remaining range in the order given (they follow each
+ * other in the temporary file). */
+static BOOL fetch_all(struct http *h)
+{
+    struct dos_transfer_file *f = h->t->file;
+    uint64_t done = f->transferred;
+    BOOL ok = TRUE;
+    uint32_t i;
+
+    if (!f->range_count) return fetch_span(h, f->transferred, DOS_LENGTH_TO_EOF, FALSE);
+    for (i = 0; ok && i < f->range_count; i++)
+    {
+        uint64_t length = f->ranges[i].length;
+        if (length == DOS_LENGTH_TO_EOF && f->file_size != DOS_SIZE_UNKNOWN) length = f->file_size - f->ranges[i].offset;
+        if (length != DOS_LENGTH_TO_EOF && done >= length)
+        {
+            done -= length;
+            continue;
+        }
+        ok = fetch_span(h, f->ranges[i].offset + done, length == DOS_LENGTH_TO_EOF ? length : length - done, TRUE);
+        done = 0;
+    }
+    return ok;
+}
+
 BOOL transport_http_fetch(struct transfer *t)
 {
     struct dos_transfer_file *f = t->file;
     struct http h = { .t = t };
-    BOOL ok = TRUE;
-    uint32_t i;
+    BOOL ok;
 
     t->protocol = L"http";
     lstrcpynW(h.url, (const WCHAR *)f->remote_name, ARRAYSIZE(h.url));
@@ -428,24 +516,14 @@ BOOL transport_http_fetch(struct transfer *t)
         dos_job_copy_text(t->job, DOS_JOB_CUSTOM_HEADERS, malloc, (dos_char **)&h.headers);
         h.cert = load_client_cert(t->job);
     }
-    if (!f->range_count)
-        ok = fetch_span(&h, f->transferred, DOS_LENGTH_TO_EOF, FALSE);
-    else
+    t->transferred_from_before = f->transferred != 0;
+    ok = fetch_all(&h);
+    if (!ok && h.restart)
     {
-        /* The ranges follow each other in the temporary file, in the order given. */
-        uint64_t done = f->transferred;
-        for (i = 0; ok && i < f->range_count; i++)
-        {
-            uint64_t length = f->ranges[i].length;
-            if (length == DOS_LENGTH_TO_EOF && f->file_size != DOS_SIZE_UNKNOWN) length = f->file_size - f->ranges[i].offset;
-            if (length != DOS_LENGTH_TO_EOF && done >= length)
-            {
-                done -= length;
-                continue;
-            }
-            ok = fetch_span(&h, f->ranges[i].offset + done, length == DOS_LENGTH_TO_EOF ? length : length - done, TRUE);
-            done = 0;
-        }
+        /* Once, from the start, against the new version of the file. */
+        h.restart = FALSE;
+        t->transferred_from_before = FALSE;
+        ok = fetch_all(&h);
     }
     /* BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT: the file's remote name becomes where it came from. */
     if (ok && (h.security & DOS_REDIRECT_POLICY_MASK) == DOS_REDIRECT_ALLOW_REPORT

@@ -28,6 +28,7 @@ struct transfer
     BOOL transient;
     const WCHAR *protocol;           /* static text, or NULL */
     DWORD retry_after;               /* seconds a server asked to wait (503 Retry-After), or 0 */
+    BOOL transferred_from_before;    /* bytes were on disk when the fetch began (a resumption) */
 };
 
 /* Copies the file; TRUE on success, FALSE with t->error and friends set. */

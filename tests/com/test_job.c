@@ -550,7 +550,7 @@ static void test_getters_reject_null_out_with_invalid_arg(void **state)
 static const IID *const job_iids[] = {
     &IID_IUnknown, &IID_IBackgroundCopyJob, &IID_IBackgroundCopyJob2, &IID_IBackgroundCopyJob3,
     &IID_IBackgroundCopyJob4, &IID_IBackgroundCopyJob5, &IID_IDeliveryOptimizationJob,
-    &IID_IDeliveryOptimizationJob2,
+    &IID_IDeliveryOptimizationJob2, &IID_IBackgroundCopyJobHttpOptions,
 };
 
 static void test_job_answers_every_job_interface(void **state)
@@ -568,12 +568,12 @@ static void test_job_answers_every_job_interface(void **state)
     }
 }
 
-/* HTTP options are a later issue; a job is never a file or a manager. */
+/* A job is never a file, a manager or a callback. */
 static void test_job_refuses_other_interfaces_with_no_interface(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
-    const IID *iids[] = { &IID_IBackgroundCopyJobHttpOptions, &IID_IBackgroundCopyFile,
-                          &IID_IBackgroundCopyManager, &IID_IBackgroundCopyCallback };
+    const IID *iids[] = { &IID_IBackgroundCopyFile, &IID_IBackgroundCopyManager, &IID_IBackgroundCopyCallback,
+                          &IID_IBackgroundCopyFile2 };
     void *out;
     size_t i;
 
