@@ -94,7 +94,9 @@ HRESULT WINAPI DllCanUnloadNow(void)
 {
     /* Listed jobs would be lost with the DLL: they keep it loaded like objects do. */
     if (object_count || lock_count) return S_FALSE;
-    return (store && dos_store_job_count(store)) ? S_FALSE : S_OK;
+    /* A worker still ending after Cancel runs this DLL's code. */
+    if (store && (dos_store_job_count(store) || !engine_idle(engine))) return S_FALSE;
+    return S_OK;
 }
 
 /* ---- registration -------------------------------------------------------- */

@@ -20,6 +20,7 @@
 #include "transport.h"
 
 #define MAX_BACKGROUND 2
+#define FINISH_WAIT_MS 1000      /* how long Cancel and Complete wait for a stopped worker */
 
 struct active
 {
@@ -80,10 +81,21 @@ static HRESULT open_temp(struct transfer *t)
     struct dos_transfer_file *f = t->file;
     LARGE_INTEGER end, at;
 
+    BOOL made;
+
     if (!f->temp_created && dos_file_mark_temp_created(f->file, t->run) != DOS_OK) return E_ABORT;
     t->temp = CreateFileW((const WCHAR *)f->temp_name, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL,
                           OPEN_ALWAYS, FILE_ATTRIBUTE_HIDDEN, NULL);
     if (t->temp == INVALID_HANDLE_VALUE) return HRESULT_FROM_WIN32(GetLastError());
+    made = GetLastError() != ERROR_ALREADY_EXISTS;
+    /* Cancelled while it was being made: Cancel may already have deleted the files, so this one goes too. */
+    if (!dos_job_run_is_live(t->job, t->run))
+    {
+        CloseHandle(t->temp);
+        t->temp = INVALID_HANDLE_VALUE;
+        if (made) DeleteFileW((const WCHAR *)f->temp_name);
+        return E_ABORT;
+    }
     /* What is on disk is what was recorded; a shorter file (lost writes) starts over. */
     if (!GetFileSizeEx(t->temp, &end)) return HRESULT_FROM_WIN32(GetLastError());
     if ((uint64_t)end.QuadPart < f->transferred) f->transferred = 0;
@@ -158,7 +170,13 @@ static void run_job(struct active *a)
                 t.error = E_ABORT;
         }
         dos_transfer_file_clear(&file);
-        if (!ok && (t.error == E_ABORT || transfer_stopped(&t) || !dos_job_run_is_live(job, run))) return;
+        if (!ok && (t.error == E_ABORT || transfer_stopped(&t) || !dos_job_run_is_live(job, run)))
+        {
+            /* A live run must never be left behind: the job would stay TRANSFERRING for good. */
+            if (dos_job_run_is_live(job, run) && !transfer_stopped(&t))
+                dos_job_report_error(job, run, false, E_UNEXPECTED, DOS_CONTEXT_NONE, NULL, NULL);
+            return;
+        }
     }
 }
 
@@ -345,9 +363,11 @@ void engine_on_event(struct engine *engine, const struct dos_event *event)
     }
 }
 
-/* Waits until no worker runs job (unless the caller is that worker). */
-static void wait_for_worker(struct engine *engine, struct dos_job *job)
+/* Waits until no worker runs job (unless the caller is that worker), or timeout_ms passes. */
+static void wait_for_worker(struct engine *engine, struct dos_job *job, DWORD timeout_ms)
 {
+    ULONGLONG start = GetTickCount64();
+
     for (;;)
     {
         HANDLE thread = NULL;
@@ -369,7 +389,17 @@ static void wait_for_worker(struct engine *engine, struct dos_job *job)
             continue;
         }
         if (!thread) return;
-        WaitForSingleObject(thread, INFINITE);
+        if (timeout_ms == INFINITE) WaitForSingleObject(thread, INFINITE);
+        else
+        {
+            ULONGLONG spent = GetTickCount64() - start;
+            DWORD result = WaitForSingleObject(thread, spent >= timeout_ms ? 0 : (DWORD)(timeout_ms - spent));
+            if (result == WAIT_TIMEOUT)
+            {
+                CloseHandle(thread);
+                return;
+            }
+        }
         CloseHandle(thread);
     }
 }
@@ -402,7 +432,13 @@ dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job
     *rename_error = S_OK;
     *delete_failed = FALSE;
     if ((s = dos_job_begin_finish(job)) != DOS_OK) return s;
-    wait_for_worker(engine, job);
+    /*
+     * The stopped worker lets go at once, unless it is blocked in a network read that closing
+     * its request does not end (Wine's WinINet). It is not waited for beyond a moment: it
+     * writes nothing more (its run is revoked), finished files are not the one it holds, and
+     * its temporary file can be deleted while open (FILE_SHARE_DELETE).
+     */
+    wait_for_worker(engine, job, FINISH_WAIT_MS);
 
     /* The job is frozen now: its files and their progress no longer change. */
     if (dos_job_list_files(job, &files, &count) == DOS_OK && (kept = calloc(count ? count : 1, sizeof(*kept))))
@@ -457,8 +493,17 @@ void engine_destroy(struct engine *engine)
         if (engine->active) job = engine->active->job;
         ReleaseSRWLockShared(&engine->lock);
         if (!job) break;
-        wait_for_worker(engine, job);
+        wait_for_worker(engine, job, INFINITE);
     }
     dos_store_release(engine->store);
     free(engine);
+}
+
+BOOL engine_idle(struct engine *engine)
+{
+    BOOL idle;
+    AcquireSRWLockShared(&engine->lock);
+    idle = !engine->active;
+    ReleaseSRWLockShared(&engine->lock);
+    return idle;
 }

@@ -18,6 +18,9 @@ struct engine *engine_create(struct dos_store *store);
 /* Stops every run and waits for the workers; for DLL unload. */
 void engine_destroy(struct engine *engine);
 
+/* No worker runs: the DLL's code is not in use (DllCanUnloadNow). */
+BOOL engine_idle(struct engine *engine);
+
 /* The store's events, forwarded by the COM layer's listener. */
 void engine_on_event(struct engine *engine, const struct dos_event *event);
 

@@ -18,7 +18,8 @@
 #include "deliveryoptimizationerrors.h"
 #include "wstr.h"
 
-#define CHUNK (1u << 20)
+#define CHUNK (1u << 20)           /* the largest read */
+#define MIN_CHUNK (16u << 10)      /* the smallest */
 #define MAX_REDIRECTS 10
 #define BG_E_HTTP_ERROR(status) ((HRESULT)(0x80190000u + (status)))
 
@@ -91,6 +92,14 @@ static BOOL inet_transient(DWORD err)
     case ERROR_INTERNET_SERVER_UNREACHABLE:
     case ERROR_INTERNET_PROXY_SERVER_UNREACHABLE:
     case ERROR_HTTP_INVALID_SERVER_RESPONSE:
+    /* Wine's WinINet passes some socket errors through as they are. */
+    case WSAECONNRESET:
+    case WSAECONNABORTED:
+    case WSAECONNREFUSED:
+    case WSAETIMEDOUT:
+    case WSAENETRESET:
+    case WSAENETUNREACH:
+    case WSAEHOSTUNREACH:
         return TRUE;
     default:
         return FALSE;
@@ -209,6 +218,8 @@ static BOOL add_basic_auth(struct http *h, HINTERNET request, uint32_t target, c
     return ok;
 }
 
+static BOOL start_over(struct http *h);
+
 /* Opens "GET url" on a connection handle of its own, kept in h->connect (WinINet still pools the socket). */
 static HINTERNET open_request(struct http *h)
 {
@@ -322,6 +333,26 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
             lstrcpynW(h->url, combined, ARRAYSIZE(h->url));
             continue;
         }
+        if (*status == 416)
+        {
+            /* "bytes * /size": the range is not in the file. Recorded, the size lets the store say so
+             * for a ranged file (DO_E_INVALID_RANGE); a resumed whole file changed and starts over. */
+            WCHAR text[128];
+            unsigned long long total;
+            DWORD len = sizeof(text);
+            BOOL known = HttpQueryInfoW(request, HTTP_QUERY_CONTENT_RANGE, text, &len, NULL)
+                         && swscanf(text, L"bytes */%llu", &total) == 1;
+            close_request(h);
+            if (known && t->file->range_count)
+            {
+                if (dos_file_record_progress(t->file->file, t->run, total, t->file->transferred) != DOS_OK
+                    && dos_job_run_is_live(t->job, t->run))
+                    return transfer_fail(t, DO_E_INVALID_RANGE, DOS_CONTEXT_REMOTE_FILE, FALSE);
+            }
+            else if (known && !whole)
+                return start_over(h);
+            return transfer_fail(t, BG_E_HTTP_ERROR(416), DOS_CONTEXT_REMOTE_FILE, FALSE);
+        }
         if (*status == 503) query_number(request, HTTP_QUERY_RETRY_AFTER, &t->retry_after);
         close_request(h);
         if (*status >= 200 && *status < 300)
@@ -332,17 +363,33 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
 }
 
 /* Reads the body of request into the temporary file: exactly length bytes, or to the end. */
+/*
+ * InternetReadFile waits until it has all it was asked for, so the size asked for sets how
+ * often progress moves: it grows while reads come back at once (large reads are what make
+ * a fast link fast) and shrinks when a read had to wait, so that a slow server still shows
+ * progress about every tenth of a second.
+ */
+static DWORD next_read_size(DWORD size, ULONGLONG took_ms)
+{
+    if (took_ms > 100 && size > MIN_CHUNK) return size / 2;
+    if (took_ms < 10 && size < CHUNK) return size * 2;
+    return size;
+}
+
 static BOOL read_body(struct http *h, HINTERNET request, uint64_t length, uint64_t file_size)
 {
     struct transfer *t = h->t;
     uint64_t got_total = 0;
-    DWORD got;
+    DWORD got, size = MIN_CHUNK * 4;
 
     for (;;)
     {
-        DWORD want = CHUNK;
+        DWORD want = size;
+        ULONGLONG start = GetTickCount64();
+
         if (length != DOS_LENGTH_TO_EOF && length - got_total < want) want = (DWORD)(length - got_total) + 1;
         if (!InternetReadFile(request, h->buffer, want, &got)) return fail_inet(h);
+        size = next_read_size(size, GetTickCount64() - start);
         if (!got) break;
         /* More than was asked for is not the file: nothing of it is written. */
         if (length != DOS_LENGTH_TO_EOF && got > length - got_total)
@@ -412,6 +459,9 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
     DWORD status;
     BOOL ok;
 
+    /* Whether this request carries If-Range: record_response may learn a validator below. */
+    BOOL conditional = t->file->validator != NULL;
+
     if (!send_request(h, first, last, !ranged && first == 0, &request, &status)) return FALSE;
     record_response(h, request);
     if (status == 206)
@@ -440,7 +490,7 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
         {
             close_request(h);
             /* With If-Range, a 200 says the file changed; without, that ranges are not supported. */
-            if (t->file->validator) return start_over(h);
+            if (conditional) return start_over(h);
             return transfer_fail(t, DO_E_INSUFFICIENT_RANGE_SUPPORT, DOS_CONTEXT_REMOTE_FILE, FALSE);
         }
         if (first)
@@ -524,6 +574,8 @@ BOOL transport_http_fetch(struct transfer *t)
         h.restart = FALSE;
         t->transferred_from_before = FALSE;
         ok = fetch_all(&h);
+        /* Changing again at once: the server is not consistent; a later retry may be. */
+        if (!ok && h.restart) transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, TRUE);
     }
     /* BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT: the file's remote name becomes where it came from. */
     if (ok && (h.security & DOS_REDIRECT_POLICY_MASK) == DOS_REDIRECT_ALLOW_REPORT

@@ -39,9 +39,13 @@ BOOL transfer_write(struct transfer *t, const void *data, DWORD size, uint64_t f
         p += written;
         size -= written;
     }
-    /* A revoked run makes the store refuse: stop without touching anything more. */
+    /* A revoked run makes the store refuse: stop without touching anything more. A live run
+     * refused means more bytes than the file's known size: the server is not sending that file. */
     if (dos_file_record_progress(t->file->file, t->run, file_size, t->file->transferred) != DOS_OK)
-        return transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
+    {
+        if (!dos_job_run_is_live(t->job, t->run)) return transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
+        return transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, FALSE);
+    }
     return TRUE;
 }
 

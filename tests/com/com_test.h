@@ -127,9 +127,26 @@ static inline const WCHAR *dosvc_test_dir(void)
 
     if (!dir[0])
     {
+        WIN32_FIND_DATAW data;
+        WCHAR path[MAX_PATH];
+        HANDLE find;
+
         GetTempPathW(MAX_PATH, temp);
         wsprintfW(dir, L"%sdosvc-test-%lu", temp, GetCurrentProcessId());
         CreateDirectoryW(dir, NULL);
+        /* Wine reuses process ids: files a test process of another run left here are stale. */
+        wsprintfW(path, L"%s\\*", dir);
+        if ((find = FindFirstFileW(path, &data)) != INVALID_HANDLE_VALUE)
+        {
+            do
+            {
+                if (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) continue;
+                wsprintfW(path, L"%s\\%s", dir, data.cFileName);
+                SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
+                DeleteFileW(path);
+            } while (FindNextFileW(find, &data));
+            FindClose(find);
+        }
     }
     return dir;
 }
