@@ -837,17 +837,6 @@ static ULONG WINAPI http_Release(IBackgroundCopyJobHttpOptions *iface)
     return job_Release(&impl_from_IBackgroundCopyJobHttpOptions(iface)->IBackgroundCopyJob5_iface);
 }
 
-/* The certificate store a BG_CERT_STORE_LOCATION names, opened read-only. */
-static HCERTSTORE open_cert_store(BG_CERT_STORE_LOCATION location, const WCHAR *name)
-{
-    static const DWORD flags[] = {
-        CERT_SYSTEM_STORE_CURRENT_USER, CERT_SYSTEM_STORE_LOCAL_MACHINE, CERT_SYSTEM_STORE_CURRENT_SERVICE,
-        CERT_SYSTEM_STORE_SERVICES, CERT_SYSTEM_STORE_USERS, CERT_SYSTEM_STORE_CURRENT_USER_GROUP_POLICY,
-        CERT_SYSTEM_STORE_LOCAL_MACHINE_GROUP_POLICY, CERT_SYSTEM_STORE_LOCAL_MACHINE_ENTERPRISE,
-    };
-    return CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, flags[location] | CERT_STORE_READONLY_FLAG, name);
-}
-
 /* Finds the certificate in its store, so that a job never holds one that does not exist, and keeps
  * its thumbprint and subject. */
 static HRESULT set_client_cert(struct job_view *view, BG_CERT_STORE_LOCATION location, const WCHAR *store_name,
@@ -861,7 +850,7 @@ static HRESULT set_client_cert(struct job_view *view, BG_CERT_STORE_LOCATION loc
     HRESULT hr;
 
     if ((unsigned)location >= DOS_CERT_STORE_LOCATIONS || !store_name || !*store_name) return E_INVALIDARG;
-    if (!(store = open_cert_store(location, store_name))) return HRESULT_FROM_WIN32(GetLastError());
+    if (!(store = engine_open_cert_store(location, store_name))) return HRESULT_FROM_WIN32(GetLastError());
     if (!(cert = CertFindCertificateInStore(store, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, 0, find_type, find_param, NULL)))
     {
         hr = HRESULT_FROM_WIN32(GetLastError());

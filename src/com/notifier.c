@@ -120,7 +120,7 @@ struct notifier
     SRWLOCK lock;
     CONDITION_VARIABLE wake;
     struct notice *head;
-    HANDLE thread;
+    BOOL thread;                   /* a delivering thread runs */
     BOOL stopping;
     const struct error_map *errors;
 };
@@ -140,20 +140,18 @@ static ULONG flag_of(enum dos_event_kind kind)
     }
 }
 
-/* Whether the job has a callback that asked for this kind of event. */
+/* Whether the job has a callback that asked for this kind of event. Any thread asks, a worker
+ * too: it takes no reference to the callback, whose last release must not happen there. */
 static BOOL wanted(const struct dos_event *event)
 {
     struct dos_job_info info;
-    struct dos_ref *ref;
     ULONG flags;
 
     if (!flag_of(event->kind)) return FALSE;
     dos_job_get_info(event->job, &info);
     flags = info.u32[DOS_JOB_NOTIFY_FLAGS];
     if ((flags & BG_NOTIFY_DISABLE_FLAG) || !(flags & flag_of(event->kind))) return FALSE;
-    if (!(ref = dos_job_get_notify(event->job))) return FALSE;
-    dos_ref_release(ref);
-    return TRUE;
+    return dos_job_has_notify(event->job);
 }
 
 /* Appends a notice unless an identical JobModification is already waiting; lock held. */
@@ -244,7 +242,8 @@ out:
 
 static DWORD WINAPI notifier_thread(void *param)
 {
-    (void)param;
+    HMODULE module = param;
+
     CoInitializeEx(NULL, COINIT_MULTITHREADED);
     AcquireSRWLockExclusive(&notifier.lock);
     while (!notifier.stopping)
@@ -264,7 +263,9 @@ static DWORD WINAPI notifier_thread(void *param)
         }
         if (!n)
         {
-            SleepConditionVariableSRW(&notifier.wake, &notifier.lock, next_due ? (DWORD)(next_due - now) : INFINITE, 0);
+            /* Nothing left to deliver: the thread ends, and the next notice starts another. */
+            if (!notifier.head) break;
+            SleepConditionVariableSRW(&notifier.wake, &notifier.lock, (DWORD)(next_due - now), 0);
             continue;
         }
         ReleaseSRWLockExclusive(&notifier.lock);
@@ -279,15 +280,17 @@ static DWORD WINAPI notifier_thread(void *param)
         free_notice(n);
         AcquireSRWLockExclusive(&notifier.lock);
     }
+    notifier.thread = FALSE;
     ReleaseSRWLockExclusive(&notifier.lock);
     CoUninitialize();
-    return 0;
+    /* The thread held the DLL while it ran, so that no unload could pull its code away. */
+    FreeLibraryAndExitThread(module, 0);
 }
 
 void notifier_on_event(const struct error_map *errors, const struct dos_event *event)
 {
     struct notice *n;
-    HANDLE thread = NULL;
+    HANDLE thread;
 
     if (!wanted(event) || !(n = calloc(1, sizeof(*n)))) return;
     n->kind = event->kind;
@@ -297,10 +300,21 @@ void notifier_on_event(const struct error_map *errors, const struct dos_event *e
     server_object_created();
     AcquireSRWLockExclusive(&notifier.lock);
     notifier.errors = errors;
-    /* The thread starts with the first notice: an idle DLL has none. */
+    /* A thread runs while there are notices: an idle DLL has none. */
     if (!notifier.thread && !notifier.stopping)
-        notifier.thread = thread = CreateThread(NULL, 0, notifier_thread, NULL, 0, NULL);
-    if (notifier.stopping || (!notifier.thread && !thread))
+    {
+        HMODULE module;
+        if (GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (const WCHAR *)notifier_thread, &module))
+        {
+            if ((thread = CreateThread(NULL, 0, notifier_thread, module, 0, NULL)))
+            {
+                CloseHandle(thread);
+                notifier.thread = TRUE;
+            }
+            else FreeLibrary(module);
+        }
+    }
+    if (notifier.stopping || !notifier.thread)
     {
         ReleaseSRWLockExclusive(&notifier.lock);
         free_notice(n);
@@ -324,5 +338,5 @@ void notifier_stop(void)
     }
     WakeConditionVariable(&notifier.wake);
     ReleaseSRWLockExclusive(&notifier.lock);
-    /* The thread is not waited for: at DLL unload it may need the loader lock to exit. */
+    /* No thread runs at unload: each holds the DLL while it runs. */
 }

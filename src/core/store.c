@@ -92,10 +92,10 @@ static bool is_final(dos_job_state s) { return s == DOS_STATE_ACKNOWLEDGED || s 
 static bool closed(const struct dos_job *job) { return job->finishing || is_final(job->state); }
 
 /* Tells the listener, outside the lock, what changed. */
-static void emit(struct dos_job *job, enum dos_event_kind kind, struct dos_file *file)
+static void emit_run(struct dos_job *job, enum dos_event_kind kind, struct dos_file *file, dos_run run)
 {
     struct dos_store *store = job->store;
-    struct dos_event event = { kind, job, file };
+    struct dos_event event = { kind, job, file, run };
     dos_event_fn listener;
     void *context;
 
@@ -106,12 +106,18 @@ static void emit(struct dos_job *job, enum dos_event_kind kind, struct dos_file 
     if (listener) listener(context, &event);
 }
 
-/* Ends the engine's run, if any; the caller emits DOS_EVENT_STOPPED when this returns true. */
-static bool revoke_run(struct dos_job *job)
+static void emit(struct dos_job *job, enum dos_event_kind kind, struct dos_file *file)
 {
-    bool had = job->run != 0;
+    emit_run(job, kind, file, 0);
+}
+
+/* Ends the engine's run, if any, and returns it (0: none); the caller emits DOS_EVENT_STOPPED
+ * with it, so that the engine stops that run and no later one. */
+static dos_run revoke_run(struct dos_job *job)
+{
+    dos_run run = job->run;
     job->run = 0;
-    return had;
+    return run;
 }
 
 static void touch(struct dos_job *job) { job->modification_time = port_now_filetime(); }
@@ -544,40 +550,35 @@ dos_status dos_job_set_custom_headers(struct dos_job *job, const dos_char *heade
     return set_text(job, DOS_JOB_CUSTOM_HEADERS, headers, DOS_MAX_CUSTOM_HEADERS, true);
 }
 
+static dos_status set_text_pair(struct dos_job *job, enum dos_job_text a, const dos_char *va,
+                                enum dos_job_text b, const dos_char *vb,
+                                void (*also)(struct dos_job *job, const void *arg), const void *arg);
+
+struct cert_fields
+{
+    uint32_t location;
+    const uint8_t *hash;
+};
+
+static void set_cert_fields(struct dos_job *job, const void *arg)
+{
+    const struct cert_fields *cert = arg;
+    job->has_cert = true;
+    job->cert_location = cert->location;
+    memcpy(job->cert_hash, cert->hash, DOS_CERT_HASH_SIZE);
+}
+
 dos_status dos_job_set_client_cert(struct dos_job *job, uint32_t location, const dos_char *store_name,
                                    const uint8_t hash[DOS_CERT_HASH_SIZE], const dos_char *subject)
 {
-    dos_char *store_copy = NULL, *subject_copy = NULL;
+    struct cert_fields cert = { location, hash };
     dos_status s;
 
     if (location >= DOS_CERT_STORE_LOCATIONS || !store_name || !*store_name || !hash) return DOS_E_INVALID_ARG;
     if ((s = check_text(store_name, DOS_MAX_CERT_NAME, false)) != DOS_OK
         || (s = check_text(subject, DOS_MAX_CERT_NAME, true)) != DOS_OK)
         return s;
-    if (!(store_copy = wstr_dup(store_name)) || (subject && !(subject_copy = wstr_dup(subject))))
-    {
-        free(store_copy);
-        return DOS_E_OUT_OF_MEMORY;
-    }
-    lock(job);
-    if (closed(job)) s = DOS_E_INVALID_STATE;
-    else
-    {
-        free(job->text[DOS_JOB_CERT_STORE_NAME]);
-        free(job->text[DOS_JOB_CERT_SUBJECT]);
-        job->text[DOS_JOB_CERT_STORE_NAME] = store_copy;
-        job->text[DOS_JOB_CERT_SUBJECT] = subject_copy;
-        store_copy = subject_copy = NULL;
-        job->has_cert = true;
-        job->cert_location = location;
-        memcpy(job->cert_hash, hash, DOS_CERT_HASH_SIZE);
-        touch(job);
-    }
-    unlock(job);
-    free(store_copy);
-    free(subject_copy);
-    if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
-    return s;
+    return set_text_pair(job, DOS_JOB_CERT_STORE_NAME, store_name, DOS_JOB_CERT_SUBJECT, subject, set_cert_fields, &cert);
 }
 
 dos_status dos_job_remove_client_cert(struct dos_job *job)
@@ -621,9 +622,11 @@ dos_status dos_job_get_client_cert(struct dos_job *job, uint32_t *location, uint
     return s;
 }
 
-/* Sets two text fields together, or neither. */
+/* Sets two text fields together, or neither; also(job, arg), if given, commits more fields
+ * under the same lock. */
 static dos_status set_text_pair(struct dos_job *job, enum dos_job_text a, const dos_char *va,
-                                enum dos_job_text b, const dos_char *vb, const dos_proxy_usage *usage)
+                                enum dos_job_text b, const dos_char *vb,
+                                void (*also)(struct dos_job *job, const void *arg), const void *arg)
 {
     dos_char *ca = NULL, *cb = NULL;
     dos_status s = DOS_OK;
@@ -642,7 +645,7 @@ static dos_status set_text_pair(struct dos_job *job, enum dos_job_text a, const 
         job->text[a] = ca;
         job->text[b] = cb;
         ca = cb = NULL;
-        if (usage) job->proxy_usage = *usage;
+        if (also) also(job, arg);
         touch(job);
     }
     unlock(job);
@@ -650,6 +653,11 @@ static dos_status set_text_pair(struct dos_job *job, enum dos_job_text a, const 
     free(cb);
     if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
+}
+
+static void set_proxy_usage(struct dos_job *job, const void *usage)
+{
+    job->proxy_usage = *(const dos_proxy_usage *)usage;
 }
 
 dos_status dos_job_set_proxy(struct dos_job *job, dos_proxy_usage usage, const dos_char *list, const dos_char *bypass)
@@ -664,7 +672,7 @@ dos_status dos_job_set_proxy(struct dos_job *job, dos_proxy_usage usage, const d
     else if (list || bypass) return DOS_E_INVALID_ARG;   /* lists only go with OVERRIDE */
     if ((s = check_text(list, DOS_MAX_PROXY_LIST, true)) != DOS_OK) return s;
     if ((s = check_text(bypass, DOS_MAX_PROXY_LIST, true)) != DOS_OK) return s;
-    return set_text_pair(job, DOS_JOB_PROXY_LIST, list, DOS_JOB_PROXY_BYPASS, bypass, &usage);
+    return set_text_pair(job, DOS_JOB_PROXY_LIST, list, DOS_JOB_PROXY_BYPASS, bypass, set_proxy_usage, &usage);
 }
 
 dos_status dos_job_set_notify_cmdline(struct dos_job *job, const dos_char *program, const dos_char *params)
@@ -677,7 +685,7 @@ dos_status dos_job_set_notify_cmdline(struct dos_job *job, const dos_char *progr
     }
     else if ((s = dos_check_local_name(program)) != DOS_OK) return s;
     if ((s = check_text(params, DOS_MAX_NOTIFY_PARAMS, true)) != DOS_OK) return s;
-    return set_text_pair(job, DOS_JOB_NOTIFY_PROGRAM, program, DOS_JOB_NOTIFY_PARAMS, params, NULL);
+    return set_text_pair(job, DOS_JOB_NOTIFY_PROGRAM, program, DOS_JOB_NOTIFY_PARAMS, params, NULL, NULL);
 }
 
 dos_status dos_job_set_notification_clsid(struct dos_job *job, const dos_guid *clsid)
@@ -797,6 +805,15 @@ dos_status dos_job_swap_notify(struct dos_job *job, struct dos_ref *ref, struct 
     }
     unlock(job);
     return s;
+}
+
+bool dos_job_has_notify(struct dos_job *job)
+{
+    bool has;
+    lock(job);
+    has = job->notify != NULL;
+    unlock(job);
+    return has;
 }
 
 struct dos_ref *dos_job_get_notify(struct dos_job *job)
@@ -994,7 +1011,8 @@ dos_status dos_job_replace_remote_prefix(struct dos_job *job, const dos_char *ol
 dos_status dos_job_suspend(struct dos_job *job)
 {
     dos_status s = DOS_OK;
-    bool stopped = false, changed = false;
+    dos_run stopped = 0;
+    bool changed = false;
 
     lock(job);
     if (closed(job)) s = DOS_E_INVALID_STATE;
@@ -1006,7 +1024,7 @@ dos_status dos_job_suspend(struct dos_job *job)
         touch(job);
     }
     unlock(job);
-    if (stopped) emit(job, DOS_EVENT_STOPPED, NULL);
+    if (stopped) emit_run(job, DOS_EVENT_STOPPED, NULL, stopped);
     if (changed) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
@@ -1030,7 +1048,8 @@ dos_status dos_job_resume(struct dos_job *job)
 {
     enum dos_event_kind kind = DOS_EVENT_MODIFIED;
     dos_status s = DOS_OK;
-    bool stopped = false, changed = false;
+    dos_run stopped = 0;
+    bool changed = false;
     uint32_t i;
 
     lock(job);
@@ -1060,7 +1079,7 @@ dos_status dos_job_resume(struct dos_job *job)
         }
     }
     unlock(job);
-    if (stopped) emit(job, DOS_EVENT_STOPPED, NULL);
+    if (stopped) emit_run(job, DOS_EVENT_STOPPED, NULL, stopped);
     if (changed)
     {
         emit(job, kind, NULL);
@@ -1072,7 +1091,7 @@ dos_status dos_job_resume(struct dos_job *job)
 dos_status dos_job_begin_finish(struct dos_job *job)
 {
     dos_status s = DOS_OK;
-    bool stopped = false;
+    dos_run stopped = 0;
 
     lock(job);
     if (closed(job)) s = DOS_E_INVALID_STATE;
@@ -1082,7 +1101,7 @@ dos_status dos_job_begin_finish(struct dos_job *job)
         stopped = revoke_run(job);
     }
     unlock(job);
-    if (stopped) emit(job, DOS_EVENT_STOPPED, NULL);
+    if (stopped) emit_run(job, DOS_EVENT_STOPPED, NULL, stopped);
     return s;
 }
 

@@ -165,6 +165,8 @@ bool dos_job_copy_credentials(struct dos_job *job, uint32_t target, uint32_t sch
  * must release after this returns: the previous reference, or ref itself on failure. */
 dos_status dos_job_swap_notify(struct dos_job *job, struct dos_ref *ref, struct dos_ref **old);
 struct dos_ref *dos_job_get_notify(struct dos_job *job);      /* retained, or NULL */
+/* Whether a callback is registered, without taking a reference (any thread may ask). */
+bool dos_job_has_notify(struct dos_job *job);
 
 /* Adds all files or none. *first (optional) is the first added file. */
 dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *specs, size_t count,
@@ -205,6 +207,8 @@ void dos_error_record_clear(struct dos_error_record *record);
  * cancels or completes it, or a fatal error is reported, the run is revoked
  * and those writes fail with DOS_E_INVALID_STATE, changing nothing.
  */
+typedef uint64_t dos_run;
+
 enum dos_event_kind
 {
     DOS_EVENT_RUNNABLE,            /* the job entered QUEUED */
@@ -219,11 +223,11 @@ struct dos_event
 {
     enum dos_event_kind kind;
     struct dos_job *job;           /* borrowed for the call */
-    struct dos_file *file;
+    struct dos_file *file;         /* FILE_TRANSFERRED */
+    dos_run run;                   /* STOPPED: the run that was revoked */
 };
 
 typedef void (*dos_event_fn)(void *context, const struct dos_event *event);
-typedef uint64_t dos_run;
 
 void dos_store_set_listener(struct dos_store *store, dos_event_fn listener, void *context);
 

@@ -13,7 +13,6 @@
 #include "engine.h"
 
 #include <stdlib.h>
-#include <wininet.h>
 
 #include "deliveryoptimizationerrors.h"
 #include "names.h"
@@ -29,8 +28,8 @@ struct active
     HANDLE thread;
     DWORD thread_id;
     HANDLE stop;                   /* manual-reset: the run was revoked */
-    SRWLOCK abort_lock;
-    void *abort_handle;            /* a transport's blocked request, closed to abort it */
+    dos_run run;                   /* the run this worker moves, once started */
+    HMODULE module;                /* the worker's reference to this DLL: it outlives any unload request */
     BOOL background;
     BOOL rerun;                    /* the job became runnable again while this worker ended */
     struct engine *engine;
@@ -134,12 +133,14 @@ static void run_job(struct active *a)
     dos_run run;
 
     if (dos_job_start_run(job, &run) != DOS_OK) return;   /* suspended or cancelled while waiting */
+    AcquireSRWLockExclusive(&a->engine->lock);
+    a->run = run;
+    ReleaseSRWLockExclusive(&a->engine->lock);
     last_progress = GetTickCount64();
     for (;;)
     {
         struct dos_transfer_file file;
-        struct transfer t = { .job = job, .run = run, .file = &file, .temp = INVALID_HANDLE_VALUE, .stop = a->stop,
-                              .abort_lock = &a->abort_lock, .abort_handle = &a->abort_handle };
+        struct transfer t = { .job = job, .run = run, .file = &file, .temp = INVALID_HANDLE_VALUE, .stop = a->stop };
         uint64_t before;
         dos_status s;
         BOOL ok;
@@ -151,6 +152,8 @@ static void run_job(struct active *a)
         }
         if (s == DOS_E_SINK_UNSPECIFIED)
             dos_job_report_error(job, run, false, DO_E_FILE_DOWNLOADSINK_UNSPECIFIED, DOS_CONTEXT_NONE, file.file, NULL);
+        else if (s == DOS_E_OUT_OF_MEMORY)
+            dos_job_report_error(job, run, true, E_OUTOFMEMORY, DOS_CONTEXT_NONE, NULL, NULL);
         if (s != DOS_OK) return;
         before = file.transferred;
         ok = fetch(&t);
@@ -173,7 +176,7 @@ static void run_job(struct active *a)
         if (!ok && (t.error == E_ABORT || transfer_stopped(&t) || !dos_job_run_is_live(job, run)))
         {
             /* A live run must never be left behind: the job would stay TRANSFERRING for good. */
-            if (dos_job_run_is_live(job, run) && !transfer_stopped(&t))
+            if (dos_job_run_is_live(job, run))
                 dos_job_report_error(job, run, false, E_UNEXPECTED, DOS_CONTEXT_NONE, NULL, NULL);
             return;
         }
@@ -185,9 +188,12 @@ static void finish_worker(struct active *a);
 static DWORD WINAPI worker(void *param)
 {
     struct active *a = param;
+    HMODULE module = a->module;
+
     run_job(a);
     finish_worker(a);
-    return 0;
+    /* The last thing this DLL's code does on this thread: let the DLL go. */
+    FreeLibraryAndExitThread(module, 0);
 }
 
 /* ---- the scheduler ------------------------------------------------------------
@@ -219,7 +225,6 @@ static struct active *activate(struct engine *engine, struct dos_job *job, BOOL 
     a->job = job;
     a->engine = engine;
     a->background = background;
-    InitializeSRWLock(&a->abort_lock);
     a->next = engine->active;
     engine->active = a;
     if (background) engine->background_running++;
@@ -260,8 +265,11 @@ static void launch(struct engine *engine, struct active *a)
 {
     HANDLE thread;
 
+    /* The worker holds the DLL while it runs, so that no unload can pull its code away. */
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (const WCHAR *)worker, &a->module))
+        a->module = NULL;
     /* Created suspended so that the record holds its handle before the thread can end. */
-    if ((thread = CreateThread(NULL, 0, worker, a, CREATE_SUSPENDED, &a->thread_id)))
+    if (a->module && (thread = CreateThread(NULL, 0, worker, a, CREATE_SUSPENDED, &a->thread_id)))
     {
         AcquireSRWLockExclusive(&engine->lock);
         a->thread = thread;
@@ -269,6 +277,7 @@ static void launch(struct engine *engine, struct active *a)
         ResumeThread(thread);
         return;
     }
+    if (a->module) FreeLibrary(a->module);
     AcquireSRWLockExclusive(&engine->lock);
     unlink_active(engine, a);
     ReleaseSRWLockExclusive(&engine->lock);
@@ -332,19 +341,12 @@ static void finish_worker(struct active *a)
     if (next) launch(engine, next);
 }
 
-/* Wakes the job's worker and aborts its blocked request, if any. */
-static void stop_run(struct engine *engine, struct dos_job *job)
+/* Wakes the worker of the run that was revoked: a later run of the job is not its business. */
+static void stop_run(struct engine *engine, struct dos_job *job, dos_run run)
 {
     struct active *a;
     AcquireSRWLockShared(&engine->lock);
-    if ((a = find_active(engine, job)))
-    {
-        SetEvent(a->stop);
-        AcquireSRWLockExclusive(&a->abort_lock);
-        if (a->abort_handle) InternetCloseHandle(a->abort_handle);
-        a->abort_handle = NULL;
-        ReleaseSRWLockExclusive(&a->abort_lock);
-    }
+    if ((a = find_active(engine, job)) && a->run == run) SetEvent(a->stop);
     ReleaseSRWLockShared(&engine->lock);
 }
 
@@ -356,7 +358,7 @@ void engine_on_event(struct engine *engine, const struct dos_event *event)
         schedule(engine, event->job);
         break;
     case DOS_EVENT_STOPPED:
-        stop_run(engine, event->job);
+        stop_run(engine, event->job, event->run);
         break;
     default:
         break;
@@ -452,14 +454,23 @@ dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job
             dos_file_get_info(files[i], &info);
             dos_file_copy_text(files[i], DOS_FILE_TEMP_NAME, malloc, (dos_char **)&temp);
             dos_file_copy_text(files[i], DOS_FILE_LOCAL_NAME, malloc, (dos_char **)&local);
+            if (!temp || !local)
+            {
+                /* Out of memory (or no destination): this file is neither moved nor deleted. */
+                free(temp);
+                free(local);
+                continue;
+            }
             if (final_state == DOS_STATE_ACKNOWLEDGED && info.bytes_total != DOS_SIZE_UNKNOWN
-                && info.bytes_transferred == info.bytes_total && info.temp_created && temp && local)
+                && info.bytes_transferred == info.bytes_total && info.temp_created)
             {
                 hr = keep_file(temp, local);
                 if (FAILED(hr) && SUCCEEDED(*rename_error)) *rename_error = hr;
+                /* Not kept, the temporary file would be left behind by a finished job. */
+                if (FAILED(hr) && FAILED(delete_temp(temp))) *delete_failed = TRUE;
                 kept[i] = SUCCEEDED(hr);
             }
-            else if (info.temp_created && temp && FAILED(delete_temp(temp)))
+            else if (info.temp_created && FAILED(delete_temp(temp)))
                 *delete_failed = TRUE;     /* only what dosvc created is ever deleted */
             free(temp);
             free(local);
@@ -474,8 +485,8 @@ dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job
 void engine_destroy(struct engine *engine)
 {
     struct waiting *w;
-    struct active *a;
 
+    /* Every worker holds a reference to the DLL, so none runs when it is unloaded. */
     AcquireSRWLockExclusive(&engine->lock);
     engine->stopping = TRUE;
     while ((w = engine->background_head))
@@ -484,17 +495,7 @@ void engine_destroy(struct engine *engine)
         dos_job_release(w->job);
         free(w);
     }
-    for (a = engine->active; a; a = a->next) SetEvent(a->stop);
     ReleaseSRWLockExclusive(&engine->lock);
-    for (;;)
-    {
-        struct dos_job *job = NULL;
-        AcquireSRWLockShared(&engine->lock);
-        if (engine->active) job = engine->active->job;
-        ReleaseSRWLockShared(&engine->lock);
-        if (!job) break;
-        wait_for_worker(engine, job, INFINITE);
-    }
     dos_store_release(engine->store);
     free(engine);
 }

@@ -9,6 +9,7 @@
 #define DOSVC_ENGINE_H
 
 #include <windows.h>
+#include <wincrypt.h>
 
 #include "store.h"
 
@@ -17,6 +18,9 @@ struct engine;
 struct engine *engine_create(struct dos_store *store);
 /* Stops every run and waits for the workers; for DLL unload. */
 void engine_destroy(struct engine *engine);
+
+/* The system certificate store a BG_CERT_STORE_LOCATION (0..7) names, read-only; NULL if none. */
+HCERTSTORE engine_open_cert_store(uint32_t location, const WCHAR *name);
 
 /* No worker runs: the DLL's code is not in use (DllCanUnloadNow). */
 BOOL engine_idle(struct engine *engine);

@@ -51,14 +51,20 @@ static DWORD inet_security_flags(ULONG bg)
     return flags;
 }
 
-/* The client certificate the job names, looked up again in its store. */
-static const CERT_CONTEXT *load_client_cert(struct dos_job *job)
+HCERTSTORE engine_open_cert_store(uint32_t location, const WCHAR *name)
 {
-    static const DWORD locations[] = {
+    static const DWORD locations[DOS_CERT_STORE_LOCATIONS] = {
         CERT_SYSTEM_STORE_CURRENT_USER, CERT_SYSTEM_STORE_LOCAL_MACHINE, CERT_SYSTEM_STORE_CURRENT_SERVICE,
         CERT_SYSTEM_STORE_SERVICES, CERT_SYSTEM_STORE_USERS, CERT_SYSTEM_STORE_CURRENT_USER_GROUP_POLICY,
         CERT_SYSTEM_STORE_LOCAL_MACHINE_GROUP_POLICY, CERT_SYSTEM_STORE_LOCAL_MACHINE_ENTERPRISE,
     };
+    if (location >= DOS_CERT_STORE_LOCATIONS) return NULL;
+    return CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, locations[location] | CERT_STORE_READONLY_FLAG, name);
+}
+
+/* The client certificate the job names, looked up again in its store. */
+static const CERT_CONTEXT *load_client_cert(struct dos_job *job)
+{
     uint8_t hash[DOS_CERT_HASH_SIZE];
     CRYPT_HASH_BLOB blob = { sizeof(hash), hash };
     WCHAR *store_name, *subject;
@@ -68,7 +74,7 @@ static const CERT_CONTEXT *load_client_cert(struct dos_job *job)
 
     if (dos_job_get_client_cert(job, &location, hash, malloc, (dos_char **)&store_name, (dos_char **)&subject) != DOS_OK)
         return NULL;
-    if ((store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, locations[location] | CERT_STORE_READONLY_FLAG, store_name)))
+    if ((store = engine_open_cert_store(location, store_name)))
     {
         cert = CertFindCertificateInStore(store, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, 0, CERT_FIND_SHA1_HASH, &blob, NULL);
         CertCloseStore(store, 0);
@@ -113,22 +119,11 @@ static BOOL fail_inet(struct http *h)
     return transfer_fail(h->t, HRESULT_FROM_WIN32(err), DOS_CONTEXT_REMOTE_FILE, inet_transient(err));
 }
 
-/* Publishes the request so that the engine can abort a blocked read by closing it. */
-static void publish(struct http *h, HINTERNET request)
+/* Closes the current request and its connection handle. Only the worker closes its handles:
+ * WinINet reuses a closed handle's number, so a handle closed by another thread could come
+ * back as someone else's request. */
+static void close_request(struct http *h, HINTERNET request)
 {
-    AcquireSRWLockExclusive(h->t->abort_lock);
-    *h->t->abort_handle = request;
-    ReleaseSRWLockExclusive(h->t->abort_lock);
-}
-
-/* Takes the request back and closes it (unless the engine already did), then its connection. */
-static void close_request(struct http *h)
-{
-    HINTERNET request;
-    AcquireSRWLockExclusive(h->t->abort_lock);
-    request = *h->t->abort_handle;
-    *h->t->abort_handle = NULL;
-    ReleaseSRWLockExclusive(h->t->abort_lock);
     if (request) InternetCloseHandle(request);
     if (h->connect) InternetCloseHandle(h->connect);
     h->connect = NULL;
@@ -252,7 +247,7 @@ static HINTERNET open_request(struct http *h)
 /*
  * Sends "GET url" for bytes first..last (last = DOS_LENGTH_TO_EOF: to the end;
  * whole: no Range header at all), following redirects and answering Basic
- * challenges. On success the request is published and its status is 200 or 206.
+ * challenges. On success *out is the open request and its status is 200 or 206.
  */
 static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL whole, HINTERNET *out, DWORD *status)
 {
@@ -292,16 +287,15 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
         }
         if (h->tried_auth) add_basic_auth(h, request, 1 /* server */, L"Authorization");
         if (h->tried_proxy_auth) add_basic_auth(h, request, 2 /* proxy */, L"Proxy-Authorization");
-        publish(h, request);
         if (!HttpSendRequestW(request, NULL, 0, NULL, 0))
         {
             BOOL r = fail_inet(h);
-            close_request(h);
+            close_request(h, request);
             return r;
         }
         if (!query_number(request, HTTP_QUERY_STATUS_CODE, status))
         {
-            close_request(h);
+            close_request(h, request);
             return transfer_fail(t, HRESULT_FROM_WIN32(ERROR_HTTP_INVALID_SERVER_RESPONSE), DOS_CONTEXT_REMOTE_FILE, TRUE);
         }
         if (*status == 200 || *status == 206)
@@ -314,7 +308,7 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
         {
             if (*status == 401) h->tried_auth = TRUE;
             else h->tried_proxy_auth = TRUE;
-            close_request(h);
+            close_request(h, request);
             continue;
         }
         if (*status == 301 || *status == 302 || *status == 303 || *status == 307 || *status == 308)
@@ -322,7 +316,7 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
             BOOL ok = (h->security & DOS_REDIRECT_POLICY_MASK) != DOS_REDIRECT_DISALLOW
                       && ++redirects <= MAX_REDIRECTS && HttpQueryInfoW(request, HTTP_QUERY_LOCATION, location, &size, NULL)
                       && InternetCombineUrlW(h->url, location, combined, &combined_len, ICU_NO_ENCODE);
-            close_request(h);
+            close_request(h, request);
             if (!ok || (_wcsnicmp(combined, L"http:", 5) && _wcsnicmp(combined, L"https:", 6)))
                 return transfer_fail(t, BG_E_HTTP_ERROR(*status), DOS_CONTEXT_REMOTE_FILE, FALSE);
             /* HTTPS to HTTP would hand the transfer to anyone on the path: refused unless allowed. */
@@ -342,7 +336,7 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
             DWORD len = sizeof(text);
             BOOL known = HttpQueryInfoW(request, HTTP_QUERY_CONTENT_RANGE, text, &len, NULL)
                          && swscanf(text, L"bytes */%llu", &total) == 1;
-            close_request(h);
+            close_request(h, request);
             if (known && t->file->range_count)
             {
                 if (dos_file_record_progress(t->file->file, t->run, total, t->file->transferred) != DOS_OK
@@ -354,7 +348,7 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
             return transfer_fail(t, BG_E_HTTP_ERROR(416), DOS_CONTEXT_REMOTE_FILE, FALSE);
         }
         if (*status == 503) query_number(request, HTTP_QUERY_RETRY_AFTER, &t->retry_after);
-        close_request(h);
+        close_request(h, request);
         if (*status >= 200 && *status < 300)
             return transfer_fail(t, DO_E_UNEXPECTED_HTTP_STATUS_2XX, DOS_CONTEXT_REMOTE_FILE, TRUE);
         return transfer_fail(t, BG_E_HTTP_ERROR(*status), DOS_CONTEXT_REMOTE_FILE,
@@ -470,7 +464,7 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
             || (last != DOS_LENGTH_TO_EOF && r_last != last)
             || (r_total != DOS_SIZE_UNKNOWN && r_last >= r_total))
         {
-            close_request(h);
+            close_request(h, request);
             return transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, FALSE);
         }
         size = r_total;
@@ -479,7 +473,7 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
         if (t->transferred_from_before && size != DOS_SIZE_UNKNOWN && t->file->file_size != DOS_SIZE_UNKNOWN
             && size != t->file->file_size)
         {
-            close_request(h);
+            close_request(h, request);
             return start_over(h);
         }
     }
@@ -488,7 +482,7 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
         if (query_u64(request, HTTP_QUERY_CONTENT_LENGTH, &size)) body = size;
         if (ranged)
         {
-            close_request(h);
+            close_request(h, request);
             /* With If-Range, a 200 says the file changed; without, that ranges are not supported. */
             if (conditional) return start_over(h);
             return transfer_fail(t, DO_E_INSUFFICIENT_RANGE_SUPPORT, DOS_CONTEXT_REMOTE_FILE, FALSE);
@@ -498,7 +492,7 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
             /* The server cannot resume, or the file changed: it starts over from its first byte. */
             if (!restart_file(h))
             {
-                close_request(h);
+                close_request(h, request);
                 return FALSE;
             }
             record_response(h, request);
@@ -507,12 +501,12 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
     /* The size is known before the first byte: the store checks the ranges against it. */
     if (size != DOS_SIZE_UNKNOWN && dos_file_record_progress(t->file->file, t->run, size, t->file->transferred) != DOS_OK)
     {
-        close_request(h);
+        close_request(h, request);
         return dos_job_run_is_live(t->job, t->run) ? transfer_fail(t, DO_E_INVALID_RANGE, DOS_CONTEXT_REMOTE_FILE, FALSE)
                                                    : transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
     }
     ok = read_body(h, request, body, size);
-    close_request(h);
+    close_request(h, request);
     /* A body of unknown length ends the file where it ends. */
     if (ok && size == DOS_SIZE_UNKNOWN && !ranged
         && dos_file_record_progress(t->file->file, t->run, t->file->transferred, t->file->transferred) != DOS_OK)

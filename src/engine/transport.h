@@ -18,9 +18,6 @@ struct transfer
     struct dos_transfer_file *file;  /* what to fetch, and what is already on disk */
     HANDLE temp;                     /* positioned at file->transferred */
     HANDLE stop;                     /* signalled when the run is revoked */
-    /* The engine aborts a blocked network read by closing this handle (held under abort_lock). */
-    SRWLOCK *abort_lock;
-    void **abort_handle;
 
     /* Set by the transport when it fails. */
     HRESULT error;

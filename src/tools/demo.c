@@ -7,12 +7,12 @@
  */
 #define COBJMACROS
 #include <windows.h>
-#include <bcrypt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <wctype.h>
 
 #include "DeliveryOptimization.h"
+#include "sha256.h"
 
 static const char *state_name(BG_JOB_STATE state)
 {
@@ -90,35 +90,6 @@ static BG_JOB_STATE wait_for_transfer(IBackgroundCopyJob *job, DWORD timeout_ms)
     return state;
 }
 
-/* SHA-256 of a file, as lowercase hex, through the system's crypto provider. */
-static BOOL sha256_file(const WCHAR *path, char hex[65])
-{
-    BCRYPT_ALG_HANDLE alg;
-    BCRYPT_HASH_HANDLE hash;
-    BYTE digest[32], *buffer;
-    HANDLE file;
-    DWORD got;
-    BOOL ok = FALSE;
-    int i;
-
-    file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, NULL);
-    if (file == INVALID_HANDLE_VALUE) return FALSE;
-    if ((buffer = malloc(1 << 20)) && !BCryptOpenAlgorithmProvider(&alg, BCRYPT_SHA256_ALGORITHM, NULL, 0))
-    {
-        if (!BCryptCreateHash(alg, &hash, NULL, 0, NULL, 0, 0))
-        {
-            while (ReadFile(file, buffer, 1 << 20, &got, NULL) && got) BCryptHashData(hash, buffer, got, 0);
-            ok = !BCryptFinishHash(hash, digest, sizeof(digest), 0);
-            BCryptDestroyHash(hash);
-        }
-        BCryptCloseAlgorithmProvider(alg, 0);
-    }
-    free(buffer);
-    CloseHandle(file);
-    for (i = 0; ok && i < 32; i++) sprintf(hex + 2 * i, "%02x", digest[i]);
-    return ok;
-}
-
 static BOOL hex_equal(const char *hex, const WCHAR *expected)
 {
     int i;
@@ -186,7 +157,7 @@ int wmain(int argc, WCHAR **argv)
         print_state(job, "after Complete");
         print_files(job);
         if (argc < 4) status = 0;
-        else if (!sha256_file(argv[2], hex)) fprintf(stderr, "dosvc-demo: cannot read %ls\n", argv[2]);
+        else if (!sha256_file_hex(argv[2], hex)) fprintf(stderr, "dosvc-demo: cannot read %ls\n", argv[2]);
         else if (!hex_equal(hex, argv[3])) fprintf(stderr, "dosvc-demo: SHA-256 %s differs from %ls\n", hex, argv[3]);
         else
         {

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "DeliveryOptimization.h"
+#include "sha256.h"
 
 #define assert_hr(expected, actual) assert_int_equal((unsigned)(HRESULT)(expected), (unsigned)(HRESULT)(actual))
 
@@ -202,7 +203,6 @@ int dosvc_server_refused_port(void);
 const WCHAR *dosvc_server_url(BOOL https, const WCHAR *path);
 /* The SHA-256 the server says path serves (its /hash endpoint), as lowercase hex. */
 BOOL dosvc_server_hash(const WCHAR *path, char hex[65]);
-BOOL dosvc_file_sha256(const WCHAR *path, char hex[65]);
 /* Polls GetState until the state is one of states (bits 1 << BG_JOB_STATE) or the timeout passes. */
 #define DOSVC_STATE(s) (1u << (s))
 BG_JOB_STATE dosvc_wait_for_state(IBackgroundCopyJob *job, unsigned states, DWORD timeout_ms);

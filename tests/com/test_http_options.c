@@ -246,7 +246,7 @@ static void test_https_with_certificate_errors_ignored_downloads_the_file(void *
     assert_int_equal(run(fx), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(fx->job));
     assert_true(dosvc_server_hash(L"/gen/300k?seed=83", expected));
-    assert_true(dosvc_file_sha256(local, actual));
+    assert_true(sha256_file_hex(local, actual));
     assert_string_equal(actual, expected);
     DeleteFileW(local);
 }
@@ -389,7 +389,12 @@ static void test_client_certificate_in_the_store_is_kept_by_id_and_by_name(void 
     WCHAR *store = NULL, *subject = NULL;
     HCERTSTORE my;
 
-    assert_true(CertStrToNameW(X509_ASN_ENCODING, L"CN=dosvc client test", CERT_X500_NAME_STR, NULL, encoded, &name.cbData, NULL));
+    WCHAR cn[64], subject_name[64];
+
+    /* A subject of its own: the prefix keeps its certificate stores from one run to the next. */
+    swprintf(subject_name, ARRAYSIZE(subject_name), L"dosvc client test %lu-%llu", GetCurrentProcessId(), GetTickCount64());
+    swprintf(cn, ARRAYSIZE(cn), L"CN=%ls", subject_name);
+    assert_true(CertStrToNameW(X509_ASN_ENCODING, cn, CERT_X500_NAME_STR, NULL, encoded, &name.cbData, NULL));
     cert = CertCreateSelfSignCertificate(0, &name, 0, NULL, NULL, NULL, NULL, NULL);
     if (!cert) skip();     /* no key provider in this prefix: nothing to test with */
     assert_non_null(my = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_CURRENT_USER, L"MY"));
@@ -401,14 +406,14 @@ static void test_client_certificate_in_the_store_is_kept_by_id_and_by_name(void 
     assert_hr(S_OK, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, &hash, &subject));
     assert_int_equal(location, BG_CERT_STORE_LOCATION_CURRENT_USER);
     assert_owned_wstr_equal(L"MY", store);
-    assert_owned_wstr_equal(L"dosvc client test", subject);
+    assert_owned_wstr_equal(subject_name, subject);
     assert_memory_equal(hash, thumbprint, 20);
     CoTaskMemFree(hash);
 
     assert_hr(S_OK, IBackgroundCopyJobHttpOptions_RemoveClientCertificate(fx->http));
     assert_hr(RPC_X_BAD_STUB_DATA, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, &hash, &subject));
     assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetClientCertificateByName(fx->http, BG_CERT_STORE_LOCATION_CURRENT_USER, L"MY",
-                                                                             L"dosvc client test"));
+                                                                             subject_name));
     assert_hr(S_OK, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, &hash, &subject));
     assert_memory_equal(hash, thumbprint, 20);
     CoTaskMemFree(hash);

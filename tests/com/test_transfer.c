@@ -253,7 +253,7 @@ static void assert_file_is(const WCHAR *local, const WCHAR *server_path)
 {
     char expected[65], actual[65];
     assert_true(dosvc_server_hash(server_path, expected));
-    assert_true(dosvc_file_sha256(local, actual));
+    assert_true(sha256_file_hex(local, actual));
     assert_string_equal(actual, expected);
 }
 
