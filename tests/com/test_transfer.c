@@ -844,49 +844,41 @@ static void test_progress_of_ranges_counts_only_the_requested_bytes(void **state
     DeleteFileW(local);
 }
 
+/* A ranged download of path fails with code; nothing is saved and no temporary file is left. */
+static void assert_ranged_download_fails(const WCHAR *path, const WCHAR *name, DWORD count, BG_FILE_RANGE *ranges,
+                                         HRESULT code)
+{
+    const WCHAR *local = dosvc_test_path(name);
+    IBackgroundCopyJob *job = ranged_job(url(path), local, count, ranges);
+
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 5000), BG_JOB_STATE_ERROR);
+    assert_hr(code, error_of(job, NULL));
+    assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
+    assert_false(file_exists(local));
+    assert_int_equal(temp_files_left(), 0);
+    IBackgroundCopyJob_Release(job);
+}
+
 /* spec 5.7: "A range that does not exist in the file gives DO_E_INVALID_RANGE". */
 static void test_range_beyond_the_end_of_the_file_fails_with_invalid_range(void **state)
 {
     BG_FILE_RANGE ranges[] = { { 5000, 100 } };
-    const WCHAR *local = dosvc_test_path(L"range-beyond.bin");
-    IBackgroundCopyJob *job = ranged_job(url(L"/gen/1k?seed=beyond"), local, 1, ranges);
-
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 5000), BG_JOB_STATE_ERROR);
-    assert_hr(DO_E_INVALID_RANGE, error_of(job, NULL));
-    assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_false(file_exists(local));
-    IBackgroundCopyJob_Release(job);
+    assert_ranged_download_fails(L"/gen/1k?seed=beyond", L"range-beyond.bin", 1, ranges, DO_E_INVALID_RANGE);
 }
 
 static void test_range_running_past_the_end_of_the_file_fails_with_invalid_range(void **state)
 {
     BG_FILE_RANGE ranges[] = { { 0, 100 }, { 900, 200 } };
-    const WCHAR *local = dosvc_test_path(L"range-past.bin");
-    IBackgroundCopyJob *job = ranged_job(url(L"/gen/1000?seed=past"), local, 2, ranges);
-
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 5000), BG_JOB_STATE_ERROR);
-    assert_hr(DO_E_INVALID_RANGE, error_of(job, NULL));
-    assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_false(file_exists(local));
-    IBackgroundCopyJob_Release(job);
+    assert_ranged_download_fails(L"/gen/1000?seed=past", L"range-past.bin", 2, ranges, DO_E_INVALID_RANGE);
 }
 
 /* spec 5.7: DO requires servers that support Range requests. */
 static void test_ranges_from_a_server_without_range_support_fail(void **state)
 {
     BG_FILE_RANGE ranges[] = { { 100, 100 } };
-    const WCHAR *local = dosvc_test_path(L"range-norange.bin");
-    IBackgroundCopyJob *job = ranged_job(url(L"/gen/2k?seed=nr&fault=norange"), local, 1, ranges);
-
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 5000), BG_JOB_STATE_ERROR);
-    assert_hr(DO_E_INSUFFICIENT_RANGE_SUPPORT, error_of(job, NULL));
-    assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_false(file_exists(local));
-    assert_int_equal(temp_files_left(), 0);
-    IBackgroundCopyJob_Release(job);
+    assert_ranged_download_fails(L"/gen/2k?seed=nr&fault=norange", L"range-norange.bin", 1, ranges,
+                                 DO_E_INSUFFICIENT_RANGE_SUPPORT);
 }
 
 /* spec 3.12, 5.5: a file size given to IDeliveryOptimizationJob::AddFileWithRanges is known at once. */
