@@ -1140,6 +1140,30 @@ dos_status dos_job_end_finish(struct dos_job *job, dos_job_state final_state, co
     return (final_state == DOS_STATE_ACKNOWLEDGED && partial) ? DOS_S_PARTIAL_COMPLETE : DOS_OK;
 }
 
+dos_status dos_job_abort_finish(struct dos_job *job)
+{
+    dos_status s = DOS_OK;
+    bool changed = false;
+
+    lock(job);
+    if (!job->finishing) s = DOS_E_INVALID_STATE;
+    else
+    {
+        job->finishing = false;
+        /* begin_finish revoked the run: a job that was moving has no worker any more. */
+        if (job->state == DOS_STATE_QUEUED || job->state == DOS_STATE_TRANSFERRING
+            || job->state == DOS_STATE_TRANSIENT_ERROR)
+        {
+            job->state = DOS_STATE_SUSPENDED;
+            changed = true;
+        }
+        touch(job);
+    }
+    unlock(job);
+    if (changed) emit(job, DOS_EVENT_MODIFIED, NULL);
+    return s;
+}
+
 dos_status dos_job_cancel(struct dos_job *job)
 {
     dos_status s = dos_job_begin_finish(job);

@@ -188,6 +188,9 @@ dos_status dos_job_resume(struct dos_job *job);
  */
 dos_status dos_job_begin_finish(struct dos_job *job);
 dos_status dos_job_end_finish(struct dos_job *job, dos_job_state final_state, const bool *kept);
+/* Gives a job being finished back, unfinished (the engine could not deal with its files): its
+ * run stays revoked, so a job that was running is now SUSPENDED. */
+dos_status dos_job_abort_finish(struct dos_job *job);
 /* Both steps at once, for a job whose files need no work on disk. */
 dos_status dos_job_cancel(struct dos_job *job);
 dos_status dos_job_complete(struct dos_job *job);   /* DOS_OK or DOS_S_PARTIAL_COMPLETE */

@@ -442,8 +442,14 @@ dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job
      */
     wait_for_worker(engine, job, FINISH_WAIT_MS);
 
-    /* The job is frozen now: its files and their progress no longer change. */
-    if (dos_job_list_files(job, &files, &count) == DOS_OK && (kept = calloc(count ? count : 1, sizeof(*kept))))
+    /* The job is frozen now: its files and their progress no longer change. Without memory to
+     * go through them, nothing is finished: the job is handed back, stopped, to try again. */
+    if (dos_job_list_files(job, &files, &count) != DOS_OK || !(kept = calloc(count ? count : 1, sizeof(*kept))))
+    {
+        free(files);
+        dos_job_abort_finish(job);
+        return DOS_E_OUT_OF_MEMORY;
+    }
     {
         for (i = 0; i < count; i++)
         {

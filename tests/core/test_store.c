@@ -3195,6 +3195,46 @@ static void test_end_finish_without_begin_fails_with_invalid_state(void **state)
     assert_int_equal(dos_job_set_description(fx->job, W(u"still open")), DOS_OK);
 }
 
+/* The engine could not deal with the files: the job comes back, stopped, and takes changes again. */
+static void test_abort_finish_gives_a_running_job_back_suspended(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run;
+
+    fx->file = add_file(fx->job, URL, LOCAL, 10);
+    run = run_job(fx->job);
+    assert_int_equal(dos_job_begin_finish(fx->job), DOS_OK);
+    assert_int_equal(dos_job_abort_finish(fx->job), DOS_OK);
+    assert_int_equal(job_state(fx->job), DOS_STATE_SUSPENDED);
+    assert_false(dos_job_run_is_live(fx->job, run));
+    assert_int_equal(dos_store_job_count(fx->store), 1);
+    assert_int_equal(dos_job_set_description(fx->job, W(u"open again")), DOS_OK);
+    assert_int_equal(dos_job_resume(fx->job), DOS_OK);
+    assert_int_equal(job_state(fx->job), DOS_STATE_QUEUED);
+}
+
+static void test_abort_finish_keeps_a_transferred_job_transferred(void **state)
+{
+    struct fixture *fx = *state;
+    dos_run run;
+
+    fx->file = add_file(fx->job, URL, LOCAL, 10);
+    run = run_job(fx->job);
+    assert_int_equal(dos_file_record_progress(fx->file, run, 10, 10), DOS_OK);
+    assert_int_equal(dos_job_finish_run(fx->job, run), DOS_OK);
+    assert_int_equal(dos_job_begin_finish(fx->job), DOS_OK);
+    assert_int_equal(dos_job_abort_finish(fx->job), DOS_OK);
+    assert_int_equal(job_state(fx->job), DOS_STATE_TRANSFERRED);
+    assert_int_equal(dos_job_complete(fx->job), DOS_OK);
+}
+
+static void test_abort_finish_without_begin_fails_with_invalid_state(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(dos_job_abort_finish(fx->job), DOS_E_INVALID_STATE);
+    assert_int_equal(job_state(fx->job), DOS_STATE_SUSPENDED);
+}
+
 /* Spec 5.2: a file whose rename failed is not available: Completed stays FALSE. */
 static void test_end_finish_with_a_transferred_file_not_kept_leaves_it_not_completed_and_is_partial(void **state)
 {
@@ -3469,6 +3509,9 @@ int main(void)
         TEST(test_end_finish_commits_cancelled),
         TEST(test_end_finish_commits_acknowledged),
         TEST(test_end_finish_without_begin_fails_with_invalid_state),
+        TEST(test_abort_finish_gives_a_running_job_back_suspended),
+        TEST(test_abort_finish_keeps_a_transferred_job_transferred),
+        TEST(test_abort_finish_without_begin_fails_with_invalid_state),
         TEST(test_end_finish_with_a_transferred_file_not_kept_leaves_it_not_completed_and_is_partial),
         TEST(test_end_finish_with_a_state_other_than_cancelled_or_acknowledged_fails_with_invalid_arg),
 
