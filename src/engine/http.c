@@ -514,29 +514,15 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
     return ok;
 }
 
-/* The rest of the file, or each remaining range in the order given (they follow each
- * other in the temporary file). */
+static BOOL fetch_span_of(void *context, uint64_t first, uint64_t length, BOOL ranged)
+{
+    return fetch_span(context, first, length, ranged);
+}
+
+/* The rest of the file, or each remaining range in the order given. */
 static BOOL fetch_all(struct http *h)
 {
-    struct dos_transfer_file *f = h->t->file;
-    uint64_t done = f->transferred;
-    BOOL ok = TRUE;
-    uint32_t i;
-
-    if (!f->range_count) return fetch_span(h, f->transferred, DOS_LENGTH_TO_EOF, FALSE);
-    for (i = 0; ok && i < f->range_count; i++)
-    {
-        uint64_t length = f->ranges[i].length;
-        if (length == DOS_LENGTH_TO_EOF && f->file_size != DOS_SIZE_UNKNOWN) length = f->file_size - f->ranges[i].offset;
-        if (length != DOS_LENGTH_TO_EOF && done >= length)
-        {
-            done -= length;
-            continue;
-        }
-        ok = fetch_span(h, f->ranges[i].offset + done, length == DOS_LENGTH_TO_EOF ? length : length - done, TRUE);
-        done = 0;
-    }
-    return ok;
+    return transfer_each_span(h->t, h->t->file->file_size, fetch_span_of, h);
 }
 
 BOOL transport_http_fetch(struct transfer *t)

@@ -49,6 +49,29 @@ BOOL transfer_write(struct transfer *t, const void *data, DWORD size, uint64_t f
     return TRUE;
 }
 
+BOOL transfer_each_span(struct transfer *t, uint64_t size, transfer_span_fn fetch, void *context)
+{
+    const struct dos_transfer_file *f = t->file;
+    uint64_t done = f->transferred;
+    BOOL ok = TRUE;
+    uint32_t i;
+
+    if (!f->range_count) return fetch(context, done, DOS_LENGTH_TO_EOF, FALSE);
+    for (i = 0; ok && i < f->range_count; i++)
+    {
+        uint64_t offset = f->ranges[i].offset, length = f->ranges[i].length;
+        if (length == DOS_LENGTH_TO_EOF && size != DOS_SIZE_UNKNOWN) length = size - offset;
+        if (length != DOS_LENGTH_TO_EOF && done >= length)
+        {
+            done -= length;
+            continue;
+        }
+        ok = fetch(context, offset + done, length == DOS_LENGTH_TO_EOF ? length : length - done, TRUE);
+        done = 0;
+    }
+    return ok;
+}
+
 /* ---- local paths, UNC paths and file:// URLs ------------------------------------ */
 
 static BOOL open_source(struct transfer *t, HANDLE *source)
@@ -73,24 +96,36 @@ static BOOL open_source(struct transfer *t, HANDLE *source)
                              || err == ERROR_SEM_TIMEOUT || err == ERROR_NETWORK_UNREACHABLE);
 }
 
-/* Copies length bytes (or to the end) of source from offset into the temporary file. */
-static BOOL copy_span(struct transfer *t, HANDLE source, BYTE *buffer, uint64_t offset, uint64_t length, uint64_t size)
+struct copy
 {
+    struct transfer *t;
+    HANDLE source;
+    BYTE *buffer;
+    uint64_t size;
+};
+
+/* Copies length bytes (DOS_LENGTH_TO_EOF: to the end) of the source from offset into the temporary file. */
+static BOOL copy_span(void *context, uint64_t offset, uint64_t length, BOOL ranged)
+{
+    struct copy *c = context;
+    struct transfer *t = c->t;
     LARGE_INTEGER at;
     DWORD got;
 
+    (void)ranged;
+    if (length == DOS_LENGTH_TO_EOF) length = c->size - offset;
     at.QuadPart = (LONGLONG)offset;
-    if (!SetFilePointerEx(source, at, NULL, FILE_BEGIN))
+    if (!SetFilePointerEx(c->source, at, NULL, FILE_BEGIN))
         return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_REMOTE_FILE, FALSE);
     while (length)
     {
         DWORD want = length < CHUNK ? (DWORD)length : CHUNK;
         if (transfer_stopped(t)) return transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
-        if (!ReadFile(source, buffer, want, &got, NULL))
+        if (!ReadFile(c->source, c->buffer, want, &got, NULL))
             return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_REMOTE_FILE, TRUE);
         if (!got)   /* the file shrank under us */
             return transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, TRUE);
-        if (!transfer_write(t, buffer, got, size)) return FALSE;
+        if (!transfer_write(t, c->buffer, got, c->size)) return FALSE;
         length -= got;
     }
     return TRUE;
@@ -98,47 +133,27 @@ static BOOL copy_span(struct transfer *t, HANDLE source, BYTE *buffer, uint64_t 
 
 BOOL transport_file_fetch(struct transfer *t)
 {
-    struct dos_transfer_file *f = t->file;
+    struct copy c = { .t = t };
     LARGE_INTEGER size;
-    HANDLE source;
-    BYTE *buffer;
-    BOOL ok = TRUE;
-    uint32_t i;
+    BOOL ok;
 
     t->protocol = L"file";
-    if (!open_source(t, &source)) return FALSE;
-    if (!GetFileSizeEx(source, &size))
+    if (!open_source(t, &c.source)) return FALSE;
+    if (!GetFileSizeEx(c.source, &size))
         ok = transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_REMOTE_FILE, FALSE);
-    else if (!(buffer = malloc(CHUNK)))
+    else if (!(c.buffer = malloc(CHUNK)))
         ok = transfer_fail(t, E_OUTOFMEMORY, DOS_CONTEXT_NONE, TRUE);
     else
     {
-        uint64_t total = (uint64_t)size.QuadPart, done = f->transferred;
-
+        c.size = (uint64_t)size.QuadPart;
         /* Tell the store the size first: it checks the ranges against it. */
-        if (dos_file_record_progress(f->file, t->run, total, done) != DOS_OK)
+        if (dos_file_record_progress(t->file->file, t->run, c.size, t->file->transferred) != DOS_OK)
             ok = dos_job_run_is_live(t->job, t->run) ? transfer_fail(t, DO_E_INVALID_RANGE, DOS_CONTEXT_REMOTE_FILE, FALSE)
                                                      : transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
-        else if (!f->range_count)
-            ok = copy_span(t, source, buffer, done, total - done, total);
         else
-        {
-            /* The ranges follow each other in the temporary file, in the order given. */
-            for (i = 0; ok && i < f->range_count; i++)
-            {
-                uint64_t length = f->ranges[i].length == DOS_LENGTH_TO_EOF ? total - f->ranges[i].offset
-                                                                           : f->ranges[i].length;
-                if (done >= length)
-                {
-                    done -= length;
-                    continue;
-                }
-                ok = copy_span(t, source, buffer, f->ranges[i].offset + done, length - done, total);
-                done = 0;
-            }
-        }
-        free(buffer);
+            ok = transfer_each_span(t, c.size, copy_span, &c);
+        free(c.buffer);
     }
-    CloseHandle(source);
+    CloseHandle(c.source);
     return ok;
 }

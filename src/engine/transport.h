@@ -38,6 +38,15 @@ BOOL transport_http_fetch(struct transfer *t);
  */
 BOOL transfer_write(struct transfer *t, const void *data, DWORD size, uint64_t file_size);
 BOOL transfer_fail(struct transfer *t, HRESULT error, dos_error_context context, BOOL transient);
+
+/*
+ * Calls fetch for each span of the file still to transfer, in the order the spans go in
+ * the temporary file: the rest of the whole file (ranged FALSE, length DOS_LENGTH_TO_EOF),
+ * or what remains of each requested range. size is the remote file's size; while it is
+ * unknown, a range to the end of the file is asked for with length DOS_LENGTH_TO_EOF.
+ */
+typedef BOOL (*transfer_span_fn)(void *context, uint64_t offset, uint64_t length, BOOL ranged);
+BOOL transfer_each_span(struct transfer *t, uint64_t size, transfer_span_fn fetch, void *context);
 BOOL transfer_stopped(struct transfer *t);
 
 #endif
