@@ -79,7 +79,6 @@ static HRESULT open_temp(struct transfer *t)
 {
     struct dos_transfer_file *f = t->file;
     LARGE_INTEGER end, at;
-
     BOOL made;
 
     if (!f->temp_created && dos_file_mark_temp_created(f->file, t->run) != DOS_OK) return E_ABORT;
@@ -95,9 +94,16 @@ static HRESULT open_temp(struct transfer *t)
         if (made) DeleteFileW((const WCHAR *)f->temp_name);
         return E_ABORT;
     }
-    /* What is on disk is what was recorded; a shorter file (lost writes) starts over. */
+    /* What is on disk is what was recorded; a shorter file (lost writes) starts over, in the
+     * store too, so that progress and the resume validator say so. */
     if (!GetFileSizeEx(t->temp, &end)) return HRESULT_FROM_WIN32(GetLastError());
-    if ((uint64_t)end.QuadPart < f->transferred) f->transferred = 0;
+    if ((uint64_t)end.QuadPart < f->transferred)
+    {
+        if (dos_file_restart(f->file, t->run) != DOS_OK) return E_ABORT;
+        f->transferred = 0;
+        free(f->validator);
+        f->validator = NULL;
+    }
     at.QuadPart = (LONGLONG)f->transferred;
     if (!SetFilePointerEx(t->temp, at, NULL, FILE_BEGIN) || !SetEndOfFile(t->temp))
         return HRESULT_FROM_WIN32(GetLastError());
