@@ -101,9 +101,13 @@ done:
     return elapsed;
 }
 
-static void measure(const char *name, REFCLSID clsid, DWORD context, int port, const char *big,
-                    const char *small, int count, const WCHAR *dest)
+#define MAX_ROUNDS 20
+
+/* One job of the large file and one of the small files; the large file's time, or -1. */
+static double measure(const char *name, REFCLSID clsid, DWORD context, int port, const char *big,
+                      const char *small, int count, const WCHAR *dest)
 {
+    double large;
     IBackgroundCopyManager *manager;
     unsigned long long bytes = 0;
     double t;
@@ -112,45 +116,76 @@ static void measure(const char *name, REFCLSID clsid, DWORD context, int port, c
     if (FAILED(hr = CoCreateInstance(clsid, NULL, context, &IID_IBackgroundCopyManager, (void **)&manager)))
     {
         printf("%-12s unavailable (0x%08lx)\n", name, (unsigned long)hr);
-        return;
+        return -1;
     }
-    t = run_job(manager, port, big, 1, dest, &bytes);
+    t = large = run_job(manager, port, big, 1, dest, &bytes);
     if (t < 0) printf("%-12s 1 large file: failed\n", name);
     else printf("%-12s 1 large file: %llu bytes in %.2f s, %.0f MB/s\n", name, bytes, t, bytes / t / 1e6);
     t = run_job(manager, port, small, count, dest, &bytes);
     if (t < 0) printf("%-12s %d small files: failed\n", name, count);
     else printf("%-12s %d small files: %llu bytes in %.2f s, %.2f ms per file\n", name, count, bytes, t, t * 1000 / count);
     IBackgroundCopyManager_Release(manager);
+    return large;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *values, int n)
+{
+    qsort(values, n, sizeof(*values), compare_doubles);
+    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/* The raw Winsock loop, into memory (file NULL) or into a file; its time. */
+static double measure_raw(int port, const char *path, const WCHAR *file)
+{
+    double t = now();
+    unsigned long long bytes = raw_get(port, path, file);
+
+    t = now() - t;
+    printf("%-12s 1 large file: %llu bytes in %.2f s, %.0f MB/s (into %s)\n", "raw Winsock", bytes, t, bytes / t / 1e6,
+           file ? "a file" : "memory");
+    return t;
 }
 
 int main(int argc, char **argv)
 {
-    unsigned long long bytes;
     WCHAR dest[MAX_PATH], file[MAX_PATH];
-    int port, count;
-    double t;
+    double raw_memory[MAX_ROUNDS], raw_file[MAX_ROUNDS], dosvc[MAX_ROUNDS];
+    int port, count, rounds = 1, round, failed = 0;
 
-    if (argc != 6)
+    if (argc != 6 && argc != 7)
     {
-        fprintf(stderr, "usage: dosvc-bench <port> <big-path> <small-path-format> <small-count> <dest-dir>\n");
+        fprintf(stderr, "usage: dosvc-bench <port> <big-path> <small-path-format> <small-count> <dest-dir> [rounds]\n");
         return 2;
     }
+    if (argc == 7 && ((rounds = atoi(argv[6])) < 1 || rounds > MAX_ROUNDS)) rounds = 1;
     port = atoi(argv[1]);
     count = atoi(argv[4]);
     MultiByteToWideChar(CP_ACP, 0, argv[5], -1, dest, MAX_PATH);
     CoInitializeEx(NULL, COINIT_MULTITHREADED);
 
-    t = now();
-    bytes = raw_get(port, argv[2], NULL);
-    t = now() - t;
-    printf("%-12s 1 large file: %llu bytes in %.2f s, %.0f MB/s (into memory)\n", "raw Winsock", bytes, t, bytes / t / 1e6);
+    /* The raw loops and dosvc take turns, so that a busy moment of the machine hits them alike. */
     swprintf(file, MAX_PATH, L"%ls\\raw.bin", dest);
-    t = now();
-    bytes = raw_get(port, argv[2], file);
-    t = now() - t;
-    printf("%-12s 1 large file: %llu bytes in %.2f s, %.0f MB/s (into a file)\n", "raw Winsock", bytes, t, bytes / t / 1e6);
-
-    measure("dosvc", &CLSID_DeliveryOptimization, CLSCTX_INPROC_SERVER, port, argv[2], argv[3], count, dest);
+    for (round = 0; round < rounds; round++)
+    {
+        raw_memory[round] = measure_raw(port, argv[2], NULL);
+        raw_file[round] = measure_raw(port, argv[2], file);
+        dosvc[round] = measure("dosvc", &CLSID_DeliveryOptimization, CLSCTX_INPROC_SERVER, port, argv[2], argv[3],
+                               count, dest);
+        if (dosvc[round] < 0) failed = 1;
+    }
+    if (!failed)
+    {
+        double m = median(raw_memory, rounds), f = median(raw_file, rounds), d = median(dosvc, rounds);
+        printf("median of %d: raw Winsock %.2f s into memory, %.2f s into a file; dosvc %.2f s, "
+               "%.0f%% of the raw loop's throughput into memory and %.0f%% of it into a file\n",
+               rounds, m, f, d, 100 * m / d, 100 * f / d);
+    }
     measure("system BITS", &CLSID_BackgroundCopyManager, CLSCTX_LOCAL_SERVER, port, argv[2], argv[3], count, dest);
     CoUninitialize();
     return 0;

@@ -16,6 +16,7 @@
 
 #include "deliveryoptimizationerrors.h"
 #include "names.h"
+#include "http.h"
 #include "transport.h"
 
 #define MAX_BACKGROUND 2
@@ -147,7 +148,6 @@ static void run_job(struct active *a)
     {
         struct dos_transfer_file file;
         struct transfer t = { .job = job, .run = run, .file = &file, .temp = INVALID_HANDLE_VALUE, .stop = a->stop };
-        uint64_t before;
         dos_status s;
         BOOL ok;
 
@@ -161,10 +161,9 @@ static void run_job(struct active *a)
         else if (s == DOS_E_OUT_OF_MEMORY)
             dos_job_report_error(job, run, true, E_OUTOFMEMORY, DOS_CONTEXT_NONE, NULL, NULL);
         if (s != DOS_OK) return;
-        before = file.transferred;
         ok = fetch(&t);
         if (t.temp != INVALID_HANDLE_VALUE) CloseHandle(t.temp);
-        if (file.transferred != before) last_progress = GetTickCount64();
+        if (t.progress_tick > last_progress) last_progress = t.progress_tick;
         if (!ok && t.error != E_ABORT && !transfer_stopped(&t))
         {
             dos_job_get_info(job, &info);
@@ -508,6 +507,7 @@ void engine_destroy(struct engine *engine)
         free(w);
     }
     ReleaseSRWLockExclusive(&engine->lock);
+    http_socket_shutdown();
     dos_store_release(engine->store);
     free(engine);
 }

@@ -1,13 +1,14 @@
 /*
- * The HTTP and HTTPS transport, on WinINet (docs/transport.md says why). One
- * request per byte span: the rest of the file, or each remaining range in the
- * order given, resumed with a Range request from the bytes already on disk.
- * Redirects are followed here, not by WinINet, so that their number and the
- * HTTPS-to-HTTP rule are ours; Basic credentials are sent when challenged.
- * Anything but the expected 200 or 206 is an error and nothing of its body is
- * written.
+ * The HTTP and HTTPS transport's protocol logic. One request per byte span:
+ * the rest of the file, or each remaining range in the order given, resumed
+ * with a Range request from the bytes already on disk. Redirects are followed
+ * here, so that their number and the HTTPS-to-HTTP rule are ours; Basic
+ * credentials are sent when challenged. Anything but the expected 200 or 206
+ * is an error and nothing of its body is written. The exchanges themselves go
+ * over our own socket client or WinINet (http.h, docs/transport.md).
  */
 #include "transport.h"
+#include "http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,10 @@
 #include "deliveryoptimizationerrors.h"
 #include "wstr.h"
 
-#define CHUNK (1u << 20)           /* the largest read */
+#define CHUNK WRITER_BUFFER_SIZE    /* the largest read */
 #define MIN_CHUNK (16u << 10)      /* the smallest */
 #define MAX_REDIRECTS 10
+#define RECEIVE_TIMEOUT_MS 60000  /* the longest wait for the next byte, unless the job's no-progress timeout is shorter */
 #define BG_E_HTTP_ERROR(status) ((HRESULT)(0x80190000u + (status)))
 
 static inline const dos_char *dchars_of(const WCHAR *s) { return (const dos_char *)s; }
@@ -28,11 +30,12 @@ static inline const dos_char *dchars_of(const WCHAR *s) { return (const dos_char
 struct http
 {
     struct transfer *t;
-    HINTERNET session;
-    HINTERNET connect;             /* of the current request: WinINet ends a request with its connection */
+    HINTERNET session;             /* WinINet's, for HTTPS and proxies */
+    BOOL direct;                   /* no proxy applies: plain http:// goes over our own sockets */
     WCHAR url[INTERNET_MAX_URL_LENGTH];   /* after redirects */
     BYTE *buffer;
     BOOL tried_auth, tried_proxy_auth;
+    DWORD receive_timeout_ms;
     /* The job's IBackgroundCopyJobHttpOptions, read once per fetch. */
     ULONG security;                /* BG_SSL_* and BG_HTTP_REDIRECT_POLICY_* */
     WCHAR *headers;                /* custom request headers, or NULL */
@@ -112,24 +115,15 @@ static BOOL inet_transient(DWORD err)
     }
 }
 
-static BOOL fail_inet(struct http *h)
+/* A failed exchange: the last error, or the end of the run. */
+static BOOL fail_exchange(struct http *h)
 {
     DWORD err = GetLastError();
-    if (transfer_stopped(h->t)) return transfer_fail(h->t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
+    if (err == ERROR_OPERATION_ABORTED || transfer_stopped(h->t)) return transfer_fail(h->t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
     return transfer_fail(h->t, HRESULT_FROM_WIN32(err), DOS_CONTEXT_REMOTE_FILE, inet_transient(err));
 }
 
-/* Closes the current request and its connection handle. Only the worker closes its handles:
- * WinINet reuses a closed handle's number, so a handle closed by another thread could come
- * back as someone else's request. */
-static void close_request(struct http *h, HINTERNET request)
-{
-    if (request) InternetCloseHandle(request);
-    if (h->connect) InternetCloseHandle(h->connect);
-    h->connect = NULL;
-}
-
-static HINTERNET open_session(struct transfer *t)
+static HINTERNET open_session(struct transfer *t, BOOL *direct)
 {
     struct dos_job_info info;
     WCHAR *list = NULL, *bypass = NULL;
@@ -151,34 +145,34 @@ static HINTERNET open_session(struct transfer *t)
     session = InternetOpenW(L"Microsoft BITS/7.8 dosvc", access, list, bypass, 0);
     free(list);
     free(bypass);
+    /* The system's configuration may name no proxy either. */
+    *direct = access == INTERNET_OPEN_TYPE_DIRECT;
+    if (session && access == INTERNET_OPEN_TYPE_PRECONFIG)
+    {
+        BYTE buffer[sizeof(INTERNET_PROXY_INFO) + 2048];
+        DWORD size = sizeof(buffer);
+        *direct = InternetQueryOptionW(session, INTERNET_OPTION_PROXY, buffer, &size)
+                  && ((INTERNET_PROXY_INFO *)buffer)->dwAccessType == INTERNET_OPEN_TYPE_DIRECT;
+    }
     return session;
 }
 
-static BOOL query_number(HINTERNET request, DWORD what, DWORD *value)
+static BOOL field_u64(struct http_response *r, enum http_field field, uint64_t *value)
 {
-    DWORD size = sizeof(*value);
-    return HttpQueryInfoW(request, what | HTTP_QUERY_FLAG_NUMBER, value, &size, NULL);
-}
+    WCHAR text[32], *end;
 
-static BOOL query_u64(HINTERNET request, DWORD what, uint64_t *value)
-{
-    WCHAR text[32];
-    DWORD size = sizeof(text);
-    WCHAR *end;
-
-    if (!HttpQueryInfoW(request, what, text, &size, NULL)) return FALSE;
+    if (!r->ops->field(r, field, text, ARRAYSIZE(text)) || *text < '0' || *text > '9') return FALSE;
     *value = _wcstoui64(text, &end, 10);
-    return end != text && !*end;
+    return !*end;
 }
 
 /* "bytes first-last/total" (total may be "*"). */
-static BOOL parse_content_range(HINTERNET request, uint64_t *first, uint64_t *last, uint64_t *total)
+static BOOL parse_content_range(struct http_response *r, uint64_t *first, uint64_t *last, uint64_t *total)
 {
     WCHAR text[128];
-    DWORD size = sizeof(text);
     unsigned long long a, b, c;
 
-    if (!HttpQueryInfoW(request, HTTP_QUERY_CONTENT_RANGE, text, &size, NULL)) return FALSE;
+    if (!r->ops->field(r, HTTP_FIELD_CONTENT_RANGE, text, ARRAYSIZE(text))) return FALSE;
     if (swscanf(text, L"bytes %llu-%llu/%llu", &a, &b, &c) == 3) *total = c;
     else if (swscanf(text, L"bytes %llu-%llu/*", &a, &b) == 2) *total = DOS_SIZE_UNKNOWN;
     else return FALSE;
@@ -188,10 +182,22 @@ static BOOL parse_content_range(HINTERNET request, uint64_t *first, uint64_t *la
     return TRUE;
 }
 
-/* "Authorization: Basic base64(user:password)" for the credentials set on the job. */
-static BOOL add_basic_auth(struct http *h, HINTERNET request, uint32_t target, const WCHAR *header)
+/* Appends a request field line to the growing header text. */
+static BOOL add_field(WCHAR **text, const WCHAR *name, const WCHAR *value)
 {
-    WCHAR *user = NULL, *password = NULL, line[1024];
+    size_t old = *text ? wcslen(*text) : 0, add = wcslen(name) + wcslen(value) + 4;
+    WCHAR *grown = realloc(*text, (old + add + 1) * sizeof(WCHAR));
+
+    if (!grown) return FALSE;
+    swprintf(grown + old, add + 1, L"%ls: %ls\r\n", name, value);
+    *text = grown;
+    return TRUE;
+}
+
+/* "<header>: Basic base64(user:password)" for the credentials set on the job. */
+static BOOL add_basic_auth(struct http *h, WCHAR **text, uint32_t target, const WCHAR *header)
+{
+    WCHAR *user = NULL, *password = NULL, value[1024];
     char plain[700], encoded[1000];
     DWORD encoded_len = sizeof(encoded);
     int n;
@@ -204,8 +210,9 @@ static BOOL add_basic_auth(struct http *h, HINTERNET request, uint32_t target, c
     if (n > 0 && n < (int)sizeof(plain)
         && CryptBinaryToStringA((BYTE *)plain, (DWORD)n, CRYPT_STRING_BASE64 | CRYPT_STRING_NOCRLF, encoded, &encoded_len))
     {
-        swprintf(line, ARRAYSIZE(line), L"%ls: Basic %hs\r\n", header, encoded);
-        ok = HttpAddRequestHeadersW(request, line, (DWORD)-1, HTTP_ADDREQ_FLAG_ADD | HTTP_ADDREQ_FLAG_REPLACE);
+        swprintf(value, ARRAYSIZE(value), L"Basic %hs", encoded);
+        ok = add_field(text, header, value);
+        SecureZeroMemory(value, sizeof(value));
     }
     SecureZeroMemory(plain, sizeof(plain));
     free(user);
@@ -213,43 +220,44 @@ static BOOL add_basic_auth(struct http *h, HINTERNET request, uint32_t target, c
     return ok;
 }
 
-static BOOL start_over(struct http *h);
-
-/* Opens "GET url" on a connection handle of its own, kept in h->connect (WinINet still pools the socket). */
-static HINTERNET open_request(struct http *h)
+/* The request's fields: the job's custom headers, Range and If-Range, credentials. */
+static WCHAR *request_fields(struct http *h, uint64_t first, uint64_t last, BOOL whole)
 {
-    const DWORD flags = INTERNET_FLAG_NO_CACHE_WRITE | INTERNET_FLAG_RELOAD | INTERNET_FLAG_NO_COOKIES
-                        | INTERNET_FLAG_NO_AUTO_REDIRECT | INTERNET_FLAG_NO_UI | INTERNET_FLAG_KEEP_CONNECTION
-                        | INTERNET_FLAG_NO_AUTH;
-    WCHAR host[INTERNET_MAX_HOST_NAME_LENGTH], path[INTERNET_MAX_URL_LENGTH];
-    URL_COMPONENTSW parts;
-    HINTERNET connect, request;
+    WCHAR *text = h->headers ? wstr_dup(dchars_of(h->headers)) : NULL, range[80];
 
-    memset(&parts, 0, sizeof(parts));
-    parts.dwStructSize = sizeof(parts);
-    parts.lpszHostName = host;
-    parts.dwHostNameLength = ARRAYSIZE(host);
-    parts.lpszUrlPath = path;
-    parts.dwUrlPathLength = ARRAYSIZE(path);
-    parts.dwExtraInfoLength = 1;
-    if (!InternetCrackUrlW(h->url, 0, 0, &parts)) return NULL;
-    if (parts.lpszExtraInfo && lstrlenW(path) + lstrlenW(parts.lpszExtraInfo) < (int)ARRAYSIZE(path))
-        lstrcatW(path, parts.lpszExtraInfo);
-    if (!(connect = InternetConnectW(h->session, host, parts.nPort, NULL, NULL, INTERNET_SERVICE_HTTP, 0, 0)))
-        return NULL;
-    request = HttpOpenRequestW(connect, L"GET", path, NULL, NULL, NULL,
-                               flags | (parts.nScheme == INTERNET_SCHEME_HTTPS ? INTERNET_FLAG_SECURE : 0), 0);
-    if (request) h->connect = connect;
-    else InternetCloseHandle(connect);
-    return request;
+    if (h->headers && !text) return NULL;
+    if (!whole)
+    {
+        if (last == DOS_LENGTH_TO_EOF) swprintf(range, ARRAYSIZE(range), L"bytes=%llu-", first);
+        else swprintf(range, ARRAYSIZE(range), L"bytes=%llu-%llu", first, last);
+        add_field(&text, L"Range", range);
+        /* Bytes already on disk came from one version of the file: a changed one answers 200. */
+        if (h->t->file->validator) add_field(&text, L"If-Range", (const WCHAR *)h->t->file->validator);
+    }
+    if (h->tried_auth) add_basic_auth(h, &text, 1 /* server */, L"Authorization");
+    if (h->tried_proxy_auth) add_basic_auth(h, &text, 2 /* proxy */, L"Proxy-Authorization");
+    return text;
 }
+
+/* One exchange for the current URL: our own sockets for plain http reached directly, else WinINet. */
+static BOOL exchange(struct http *h, const WCHAR *fields, struct http_response **response)
+{
+    struct http_request q = {
+        .url = h->url, .headers = fields, .stop = h->t->stop, .receive_timeout_ms = h->receive_timeout_ms,
+        .session = h->session, .security = inet_security_flags(h->security), .cert = h->cert,
+    };
+    if (h->direct && !_wcsnicmp(h->url, L"http:", 5)) return http_socket_send(&q, response);
+    return http_inet_send(&q, response);
+}
+
+static BOOL start_over(struct http *h);
 
 /*
  * Sends "GET url" for bytes first..last (last = DOS_LENGTH_TO_EOF: to the end;
  * whole: no Range header at all), following redirects and answering Basic
- * challenges. On success *out is the open request and its status is 200 or 206.
+ * challenges. On success *out is the open response and its status is 200 or 206.
  */
-static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL whole, HINTERNET *out, DWORD *status)
+static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL whole, struct http_response **out)
 {
     struct transfer *t = h->t;
     unsigned redirects = 0;
@@ -257,68 +265,39 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
     *out = NULL;
     for (;;)
     {
-        WCHAR range[80], location[INTERNET_MAX_URL_LENGTH], combined[INTERNET_MAX_URL_LENGTH];
-        DWORD size = sizeof(location), combined_len = ARRAYSIZE(combined);
-        HINTERNET request;
+        WCHAR location[INTERNET_MAX_URL_LENGTH], combined[INTERNET_MAX_URL_LENGTH], *fields;
+        DWORD combined_len = ARRAYSIZE(combined), status;
+        struct http_response *r;
+        uint64_t retry_after;
+        BOOL sent;
 
         if (transfer_stopped(t)) return transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
-        if (!(request = open_request(h))) return fail_inet(h);
-        if (inet_security_flags(h->security))
+        fields = request_fields(h, first, last, whole);
+        sent = exchange(h, fields, &r);
+        if (fields) SecureZeroMemory(fields, wcslen(fields) * sizeof(WCHAR));
+        free(fields);
+        if (!sent) return fail_exchange(h);
+        if ((status = r->status) == 200 || status == 206)
         {
-            DWORD flags = 0, size = sizeof(flags);
-            InternetQueryOptionW(request, INTERNET_OPTION_SECURITY_FLAGS, &flags, &size);
-            flags |= inet_security_flags(h->security);
-            InternetSetOptionW(request, INTERNET_OPTION_SECURITY_FLAGS, &flags, sizeof(flags));
-        }
-        if (h->cert) InternetSetOptionW(request, INTERNET_OPTION_CLIENT_CERT_CONTEXT, (void *)h->cert, sizeof(*h->cert));
-        if (h->headers) HttpAddRequestHeadersW(request, h->headers, (DWORD)-1, HTTP_ADDREQ_FLAG_ADD);
-        if (!whole)
-        {
-            if (last == DOS_LENGTH_TO_EOF) swprintf(range, ARRAYSIZE(range), L"Range: bytes=%llu-\r\n", first);
-            else swprintf(range, ARRAYSIZE(range), L"Range: bytes=%llu-%llu\r\n", first, last);
-            HttpAddRequestHeadersW(request, range, (DWORD)-1, HTTP_ADDREQ_FLAG_ADD | HTTP_ADDREQ_FLAG_REPLACE);
-            /* Bytes already on disk came from one version of the file: a changed one answers 200. */
-            if (t->file->validator)
-            {
-                WCHAR if_range[300];
-                swprintf(if_range, ARRAYSIZE(if_range), L"If-Range: %ls\r\n", (const WCHAR *)t->file->validator);
-                HttpAddRequestHeadersW(request, if_range, (DWORD)-1, HTTP_ADDREQ_FLAG_ADD | HTTP_ADDREQ_FLAG_REPLACE);
-            }
-        }
-        if (h->tried_auth) add_basic_auth(h, request, 1 /* server */, L"Authorization");
-        if (h->tried_proxy_auth) add_basic_auth(h, request, 2 /* proxy */, L"Proxy-Authorization");
-        if (!HttpSendRequestW(request, NULL, 0, NULL, 0))
-        {
-            BOOL r = fail_inet(h);
-            close_request(h, request);
-            return r;
-        }
-        if (!query_number(request, HTTP_QUERY_STATUS_CODE, status))
-        {
-            close_request(h, request);
-            return transfer_fail(t, HRESULT_FROM_WIN32(ERROR_HTTP_INVALID_SERVER_RESPONSE), DOS_CONTEXT_REMOTE_FILE, TRUE);
-        }
-        if (*status == 200 || *status == 206)
-        {
-            *out = request;
+            *out = r;
             return TRUE;
         }
-        if ((*status == 401 && !h->tried_auth && dos_job_has_credentials(t->job, 1, 1))
-            || (*status == 407 && !h->tried_proxy_auth && dos_job_has_credentials(t->job, 2, 1)))
+        if ((status == 401 && !h->tried_auth && dos_job_has_credentials(t->job, 1, 1))
+            || (status == 407 && !h->tried_proxy_auth && dos_job_has_credentials(t->job, 2, 1)))
         {
-            if (*status == 401) h->tried_auth = TRUE;
+            if (status == 401) h->tried_auth = TRUE;
             else h->tried_proxy_auth = TRUE;
-            close_request(h, request);
+            r->ops->close(r);
             continue;
         }
-        if (*status == 301 || *status == 302 || *status == 303 || *status == 307 || *status == 308)
+        if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308)
         {
             BOOL ok = (h->security & DOS_REDIRECT_POLICY_MASK) != DOS_REDIRECT_DISALLOW
-                      && ++redirects <= MAX_REDIRECTS && HttpQueryInfoW(request, HTTP_QUERY_LOCATION, location, &size, NULL)
+                      && ++redirects <= MAX_REDIRECTS && r->ops->field(r, HTTP_FIELD_LOCATION, location, ARRAYSIZE(location))
                       && InternetCombineUrlW(h->url, location, combined, &combined_len, ICU_NO_ENCODE);
-            close_request(h, request);
+            r->ops->close(r);
             if (!ok || (_wcsnicmp(combined, L"http:", 5) && _wcsnicmp(combined, L"https:", 6)))
-                return transfer_fail(t, BG_E_HTTP_ERROR(*status), DOS_CONTEXT_REMOTE_FILE, FALSE);
+                return transfer_fail(t, BG_E_HTTP_ERROR(status), DOS_CONTEXT_REMOTE_FILE, FALSE);
             /* HTTPS to HTTP would hand the transfer to anyone on the path: refused unless allowed. */
             if (!(h->security & DOS_REDIRECT_HTTPS_TO_HTTP)
                 && !_wcsnicmp(h->url, L"https:", 6) && _wcsnicmp(combined, L"https:", 6))
@@ -327,16 +306,15 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
             lstrcpynW(h->url, combined, ARRAYSIZE(h->url));
             continue;
         }
-        if (*status == 416)
+        if (status == 416)
         {
             /* "bytes * /size": the range is not in the file. Recorded, the size lets the store say so
              * for a ranged file (DO_E_INVALID_RANGE); a resumed whole file changed and starts over. */
             WCHAR text[128];
             unsigned long long total;
-            DWORD len = sizeof(text);
-            BOOL known = HttpQueryInfoW(request, HTTP_QUERY_CONTENT_RANGE, text, &len, NULL)
+            BOOL known = r->ops->field(r, HTTP_FIELD_CONTENT_RANGE, text, ARRAYSIZE(text))
                          && swscanf(text, L"bytes */%llu", &total) == 1;
-            close_request(h, request);
+            r->ops->close(r);
             if (known && t->file->range_count)
             {
                 if (dos_file_record_progress(t->file->file, t->run, total, t->file->transferred) != DOS_OK
@@ -347,21 +325,21 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
                 return start_over(h);
             return transfer_fail(t, BG_E_HTTP_ERROR(416), DOS_CONTEXT_REMOTE_FILE, FALSE);
         }
-        if (*status == 503) query_number(request, HTTP_QUERY_RETRY_AFTER, &t->retry_after);
-        close_request(h, request);
-        if (*status >= 200 && *status < 300)
+        if (status == 503 && field_u64(r, HTTP_FIELD_RETRY_AFTER, &retry_after))
+            t->retry_after = retry_after > MAXDWORD ? MAXDWORD : (DWORD)retry_after;
+        r->ops->close(r);
+        if (status >= 200 && status < 300)
             return transfer_fail(t, DO_E_UNEXPECTED_HTTP_STATUS_2XX, DOS_CONTEXT_REMOTE_FILE, TRUE);
-        return transfer_fail(t, BG_E_HTTP_ERROR(*status), DOS_CONTEXT_REMOTE_FILE,
-                             *status >= 500 || *status == 408 || *status == 429);
+        return transfer_fail(t, BG_E_HTTP_ERROR(status), DOS_CONTEXT_REMOTE_FILE,
+                             status >= 500 || status == 408 || status == 429);
     }
 }
 
-/* Reads the body of request into the temporary file: exactly length bytes, or to the end. */
 /*
- * InternetReadFile waits until it has all it was asked for, so the size asked for sets how
- * often progress moves: it grows while reads come back at once (large reads are what make
- * a fast link fast) and shrinks when a read had to wait, so that a slow server still shows
- * progress about every tenth of a second.
+ * A read waits until it has something (our sockets) or all it asked for (WinINet), so the
+ * size asked for sets how often progress moves under WinINet: it grows while reads come
+ * back at once (large reads are what make a fast link fast) and shrinks when a read had to
+ * wait, so that a slow server still shows progress about every tenth of a second.
  */
 static DWORD next_read_size(DWORD size, ULONGLONG took_ms)
 {
@@ -370,27 +348,43 @@ static DWORD next_read_size(DWORD size, ULONGLONG took_ms)
     return size;
 }
 
-static BOOL read_body(struct http *h, HINTERNET request, uint64_t length, uint64_t file_size)
+/* Reads the body into the temporary file: exactly length bytes, or to the end. */
+static BOOL read_body(struct http *h, struct http_response *r, uint64_t length, uint64_t file_size)
 {
     struct transfer *t = h->t;
+    struct writer *w = length == DOS_LENGTH_TO_EOF || length >= WRITER_MIN_BODY ? writer_start(t, file_size) : NULL;
     uint64_t got_total = 0;
     DWORD got, size = MIN_CHUNK * 4;
+    BOOL ok = TRUE;
+    BYTE *buffer;
 
-    for (;;)
+    while ((buffer = w ? writer_buffer(w) : h->buffer))
     {
         DWORD want = size;
         ULONGLONG start = GetTickCount64();
 
         if (length != DOS_LENGTH_TO_EOF && length - got_total < want) want = (DWORD)(length - got_total) + 1;
-        if (!InternetReadFile(request, h->buffer, want, &got)) return fail_inet(h);
+        if (!r->ops->read(r, buffer, want, &got))
+        {
+            /* Bytes beyond the announced end are not the file: nothing of that read is written. */
+            if (GetLastError() == ERROR_HTTP_INVALID_SERVER_RESPONSE && length != DOS_LENGTH_TO_EOF)
+                ok = transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, FALSE);
+            else ok = fail_exchange(h);
+            break;
+        }
         size = next_read_size(size, GetTickCount64() - start);
         if (!got) break;
-        /* More than was asked for is not the file: nothing of it is written. */
         if (length != DOS_LENGTH_TO_EOF && got > length - got_total)
-            return transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, FALSE);
-        if (!transfer_write(t, h->buffer, got, file_size)) return FALSE;
+        {
+            ok = transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, FALSE);
+            break;
+        }
         got_total += got;
+        if (w) writer_queue(w, got);
+        else if (!(ok = transfer_write(t, buffer, got, file_size))) break;
     }
+    if (w && !writer_finish(w, ok)) return FALSE;
+    if (!ok) return FALSE;
     /* A body that ends early was cut: what arrived is kept and the rest is asked for again. */
     if (length != DOS_LENGTH_TO_EOF && got_total < length)
         return transfer_fail(t, HRESULT_FROM_WIN32(ERROR_INTERNET_CONNECTION_ABORTED), DOS_CONTEXT_REMOTE_FILE, TRUE);
@@ -423,21 +417,13 @@ static BOOL start_over(struct http *h)
 
 /* Keeps the response's headers, and the validator later requests resume against: a strong
  * ETag, else Last-Modified. */
-static void record_response(struct http *h, HINTERNET request)
+static void record_response(struct http *h, struct http_response *r)
 {
-    WCHAR *headers = NULL, validator[256];
-    DWORD size = 0, vsize = sizeof(validator);
+    WCHAR *headers = r->ops->all_fields(r), validator[256];
     BOOL have;
 
-    HttpQueryInfoW(request, HTTP_QUERY_RAW_HEADERS_CRLF, NULL, &size, NULL);
-    if (size && (headers = malloc(size + sizeof(WCHAR))) && !HttpQueryInfoW(request, HTTP_QUERY_RAW_HEADERS_CRLF, headers, &size, NULL))
-    {
-        free(headers);
-        headers = NULL;
-    }
-    have = HttpQueryInfoW(request, HTTP_QUERY_ETAG, validator, &vsize, NULL) && _wcsnicmp(validator, L"W/", 2);
-    vsize = sizeof(validator);
-    if (!have) have = HttpQueryInfoW(request, HTTP_QUERY_LAST_MODIFIED, validator, &vsize, NULL);
+    have = r->ops->field(r, HTTP_FIELD_ETAG, validator, ARRAYSIZE(validator)) && _wcsnicmp(validator, L"W/", 2);
+    if (!have) have = r->ops->field(r, HTTP_FIELD_LAST_MODIFIED, validator, ARRAYSIZE(validator));
     dos_file_record_response(h->t->file->file, h->t->run, (const dos_char *)headers, have ? (const dos_char *)validator : NULL);
     if (have && !h->t->file->validator) h->t->file->validator = wstr_dup((const dos_char *)validator);
     free(headers);
@@ -449,22 +435,21 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
     struct transfer *t = h->t;
     uint64_t last = length == DOS_LENGTH_TO_EOF ? DOS_LENGTH_TO_EOF : first + length - 1;
     uint64_t size = DOS_SIZE_UNKNOWN, body = DOS_LENGTH_TO_EOF, r_first, r_last, r_total;
-    HINTERNET request;
-    DWORD status;
+    struct http_response *r;
     BOOL ok;
 
     /* Whether this request carries If-Range: record_response may learn a validator below. */
     BOOL conditional = t->file->validator != NULL;
 
-    if (!send_request(h, first, last, !ranged && first == 0, &request, &status)) return FALSE;
-    record_response(h, request);
-    if (status == 206)
+    if (!send_request(h, first, last, !ranged && first == 0, &r)) return FALSE;
+    record_response(h, r);
+    if (r->status == 206)
     {
-        if (!parse_content_range(request, &r_first, &r_last, &r_total) || r_first != first
+        if (!parse_content_range(r, &r_first, &r_last, &r_total) || r_first != first
             || (last != DOS_LENGTH_TO_EOF && r_last != last)
             || (r_total != DOS_SIZE_UNKNOWN && r_last >= r_total))
         {
-            close_request(h, request);
+            r->ops->close(r);
             return transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, FALSE);
         }
         size = r_total;
@@ -473,16 +458,16 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
         if (t->transferred_from_before && size != DOS_SIZE_UNKNOWN && t->file->file_size != DOS_SIZE_UNKNOWN
             && size != t->file->file_size)
         {
-            close_request(h, request);
+            r->ops->close(r);
             return start_over(h);
         }
     }
     else    /* 200: the whole file */
     {
-        if (query_u64(request, HTTP_QUERY_CONTENT_LENGTH, &size)) body = size;
+        if (field_u64(r, HTTP_FIELD_CONTENT_LENGTH, &size)) body = size;
         if (ranged)
         {
-            close_request(h, request);
+            r->ops->close(r);
             /* With If-Range, a 200 says the file changed; without, that ranges are not supported. */
             if (conditional) return start_over(h);
             return transfer_fail(t, DO_E_INSUFFICIENT_RANGE_SUPPORT, DOS_CONTEXT_REMOTE_FILE, FALSE);
@@ -492,21 +477,21 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
             /* The server cannot resume, or the file changed: it starts over from its first byte. */
             if (!restart_file(h))
             {
-                close_request(h, request);
+                r->ops->close(r);
                 return FALSE;
             }
-            record_response(h, request);
+            record_response(h, r);
         }
     }
     /* The size is known before the first byte: the store checks the ranges against it. */
     if (size != DOS_SIZE_UNKNOWN && dos_file_record_progress(t->file->file, t->run, size, t->file->transferred) != DOS_OK)
     {
-        close_request(h, request);
+        r->ops->close(r);
         return dos_job_run_is_live(t->job, t->run) ? transfer_fail(t, DO_E_INVALID_RANGE, DOS_CONTEXT_REMOTE_FILE, FALSE)
                                                    : transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
     }
-    ok = read_body(h, request, body, size);
-    close_request(h, request);
+    ok = read_body(h, r, body, size);
+    r->ops->close(r);
     /* A body of unknown length ends the file where it ends. */
     if (ok && size == DOS_SIZE_UNKNOWN && !ranged
         && dos_file_record_progress(t->file->file, t->run, t->file->transferred, t->file->transferred) != DOS_OK)
@@ -525,6 +510,28 @@ static BOOL fetch_all(struct http *h)
     return transfer_each_span(h->t, h->t->file->file_size, fetch_span_of, h);
 }
 
+/*
+ * How long a read waits for the next byte before the connection counts as stalled (a
+ * transient error, resumed with Range): a minute, or just over the job's no-progress
+ * timeout if that is shorter, so that a stalled server turns into ERROR when it says. The
+ * environment variable DOSVC_RECEIVE_TIMEOUT_MS sets a shorter minute (for tests).
+ */
+static DWORD receive_timeout_ms(const struct dos_job_info *info)
+{
+    DWORD ms = RECEIVE_TIMEOUT_MS, no_progress = info->u32[DOS_JOB_NO_PROGRESS_TIMEOUT];
+    WCHAR text[16];
+
+    if (GetEnvironmentVariableW(L"DOSVC_RECEIVE_TIMEOUT_MS", text, ARRAYSIZE(text)) - 1 < ARRAYSIZE(text) - 1)
+    {
+        DWORD value = wcstoul(text, NULL, 10);
+        if (value) ms = min(ms, value);
+    }
+    /* A second more than the timeout: the stall has then surely lasted that long. 0 (every
+     * error fatal at once) is about errors, not about how long a server may pause. */
+    if (no_progress && no_progress < ms / 1000) ms = (no_progress + 1) * 1000;
+    return ms;
+}
+
 BOOL transport_http_fetch(struct transfer *t)
 {
     struct dos_transfer_file *f = t->file;
@@ -534,7 +541,7 @@ BOOL transport_http_fetch(struct transfer *t)
     t->protocol = L"http";
     lstrcpynW(h.url, (const WCHAR *)f->remote_name, ARRAYSIZE(h.url));
     if (!(h.buffer = malloc(CHUNK))) return transfer_fail(t, E_OUTOFMEMORY, DOS_CONTEXT_NONE, TRUE);
-    if (!(h.session = open_session(t)))
+    if (!(h.session = open_session(t, &h.direct)))
     {
         free(h.buffer);
         return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_GENERAL_TRANSPORT, FALSE);
@@ -543,6 +550,7 @@ BOOL transport_http_fetch(struct transfer *t)
         struct dos_job_info info;
         dos_job_get_info(t->job, &info);
         h.security = info.u32[DOS_JOB_SECURITY_FLAGS];
+        h.receive_timeout_ms = receive_timeout_ms(&info);
         dos_job_copy_text(t->job, DOS_JOB_CUSTOM_HEADERS, malloc, (dos_char **)&h.headers);
         h.cert = load_client_cert(t->job);
     }

@@ -36,6 +36,7 @@ BOOL transfer_write(struct transfer *t, const void *data, DWORD size, uint64_t f
         if (!WriteFile(t->temp, p, size, &written, NULL))
             return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_NONE, FALSE);
         t->file->transferred += written;
+        t->progress_tick = GetTickCount64();
         p += written;
         size -= written;
     }
@@ -47,6 +48,120 @@ BOOL transfer_write(struct transfer *t, const void *data, DWORD size, uint64_t f
         return transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, FALSE);
     }
     return TRUE;
+}
+
+#define WRITER_BUFFERS 3
+
+struct writer
+{
+    struct transfer t;              /* the writer's copy: its progress and error stay its own until the end */
+    struct transfer *owner;
+    uint64_t file_size;
+    HANDLE thread;
+    SRWLOCK lock;
+    CONDITION_VARIABLE changed;
+    BYTE *buffers[WRITER_BUFFERS];
+    DWORD sizes[WRITER_BUFFERS];
+    unsigned head, count;           /* buffers[head..head+count) are queued, the first being written */
+    BOOL finishing, failed;
+};
+
+static DWORD WINAPI writer_thread(void *param)
+{
+    struct writer *w = param;
+
+    AcquireSRWLockExclusive(&w->lock);
+    for (;;)
+    {
+        unsigned i;
+        BOOL ok;
+
+        while (!w->count && !w->finishing) SleepConditionVariableSRW(&w->changed, &w->lock, INFINITE, 0);
+        if (!w->count) break;
+        i = w->head;
+        ReleaseSRWLockExclusive(&w->lock);
+        ok = transfer_write(&w->t, w->buffers[i], w->sizes[i], w->file_size);
+        AcquireSRWLockExclusive(&w->lock);
+        w->head = (w->head + 1) % WRITER_BUFFERS;
+        w->count--;
+        if (!ok) w->failed = TRUE;
+        WakeAllConditionVariable(&w->changed);
+        if (!ok) break;
+    }
+    ReleaseSRWLockExclusive(&w->lock);
+    return 0;
+}
+
+static void writer_free(struct writer *w)
+{
+    unsigned i;
+    for (i = 0; i < WRITER_BUFFERS; i++) free(w->buffers[i]);
+    free(w);
+}
+
+struct writer *writer_start(struct transfer *t, uint64_t file_size)
+{
+    struct writer *w = calloc(1, sizeof(*w));
+    unsigned i;
+
+    if (!w) return NULL;
+    for (i = 0; i < WRITER_BUFFERS; i++)
+        if (!(w->buffers[i] = malloc(WRITER_BUFFER_SIZE)))
+        {
+            writer_free(w);
+            return NULL;
+        }
+    w->t = *t;
+    w->owner = t;
+    w->file_size = file_size;
+    InitializeSRWLock(&w->lock);
+    InitializeConditionVariable(&w->changed);
+    if (!(w->thread = CreateThread(NULL, 0, writer_thread, w, 0, NULL)))
+    {
+        writer_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+BYTE *writer_buffer(struct writer *w)
+{
+    BYTE *buffer = NULL;
+
+    AcquireSRWLockExclusive(&w->lock);
+    while (w->count == WRITER_BUFFERS && !w->failed) SleepConditionVariableSRW(&w->changed, &w->lock, INFINITE, 0);
+    if (!w->failed) buffer = w->buffers[(w->head + w->count) % WRITER_BUFFERS];
+    ReleaseSRWLockExclusive(&w->lock);
+    return buffer;
+}
+
+void writer_queue(struct writer *w, DWORD size)
+{
+    AcquireSRWLockExclusive(&w->lock);
+    w->sizes[(w->head + w->count) % WRITER_BUFFERS] = size;
+    w->count++;
+    WakeAllConditionVariable(&w->changed);
+    ReleaseSRWLockExclusive(&w->lock);
+}
+
+BOOL writer_finish(struct writer *w, BOOL ok)
+{
+    struct transfer *t = w->owner;
+
+    AcquireSRWLockExclusive(&w->lock);
+    w->finishing = TRUE;
+    WakeAllConditionVariable(&w->changed);
+    ReleaseSRWLockExclusive(&w->lock);
+    WaitForSingleObject(w->thread, INFINITE);
+    CloseHandle(w->thread);
+    t->progress_tick = w->t.progress_tick;
+    if (w->failed)
+    {
+        if (ok) transfer_fail(t, w->t.error, w->t.context, w->t.transient);
+        ok = FALSE;
+    }
+    writer_free(w);
+    return ok;
 }
 
 BOOL transfer_each_span(struct transfer *t, uint64_t size, transfer_span_fn fetch, void *context)

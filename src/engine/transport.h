@@ -26,6 +26,7 @@ struct transfer
     const WCHAR *protocol;           /* static text, or NULL */
     DWORD retry_after;               /* seconds a server asked to wait (503 Retry-After), or 0 */
     BOOL transferred_from_before;    /* bytes were on disk when the fetch began (a resumption) */
+    ULONGLONG progress_tick;         /* GetTickCount64() when the last bytes were written, or 0 */
 };
 
 /* Copies the file; TRUE on success, FALSE with t->error and friends set. */
@@ -38,6 +39,22 @@ BOOL transport_http_fetch(struct transfer *t);
  */
 BOOL transfer_write(struct transfer *t, const void *data, DWORD size, uint64_t file_size);
 BOOL transfer_fail(struct transfer *t, HRESULT error, dos_error_context context, BOOL transient);
+
+/*
+ * A writer writes a large body on a thread of its own while the transport reads the next
+ * buffer: on two cores, writing costs about as much as reading. The transport fills the
+ * buffers writer_buffer gives it and hands each back with writer_queue, in order;
+ * writer_finish waits for every write. Until then only the writer touches t's progress.
+ */
+#define WRITER_BUFFER_SIZE (1u << 20)
+#define WRITER_MIN_BODY (4u << 20)      /* smaller bodies are written as they come */
+struct writer;
+struct writer *writer_start(struct transfer *t, uint64_t file_size);   /* NULL: write with transfer_write */
+/* An empty buffer of WRITER_BUFFER_SIZE bytes, after waiting for one; NULL once a write failed. */
+BYTE *writer_buffer(struct writer *w);
+void writer_queue(struct writer *w, DWORD size);
+/* Waits for the writes; FALSE if one failed, with t's error set unless it already holds one (ok FALSE). */
+BOOL writer_finish(struct writer *w, BOOL ok);
 
 /*
  * Calls fetch for each span of the file still to transfer, in the order the spans go in

@@ -210,6 +210,7 @@ class Plan:
     unsatisfiable: bool = False
     accept_ranges: bool = True
     send_length: bool = True       # False: the body is delimited by closing the connection
+    chunked: bool = False          # Transfer-Encoding: chunked, one chunk per write (fault=chunked)
     cut_after: int | None = None   # body bytes to send before the ending (reset/truncate)
     ending: str = "keep"           # keep | close | reset
     extra: int = 0                 # bytes sent after the body (fault=long)
@@ -366,6 +367,10 @@ def fault_long(ctx, plan):
         plan.send_length = False
 
 
+def fault_chunked(ctx, plan):
+    plan.chunked = ctx.method == "GET"
+
+
 def fault_norange(ctx, plan):
     plan.status, plan.start, plan.length = 200, 0, plan.content.size
     plan.content_range, plan.unsatisfiable, plan.accept_ranges = None, False, False
@@ -429,6 +434,7 @@ FAULTS = {
     "reset": fault_reset,
     "truncate": fault_truncate,
     "long": fault_long,
+    "chunked": fault_chunked,
     "norange": fault_norange,
     "badrange": fault_badrange,
     "drip": fault_drip,
@@ -578,12 +584,24 @@ class BodyStreamer:
             data = plan.content.read(plan.start + sent, count)
             if not data:
                 raise ConnectionAbortedError("content shrank while being served")
-            self.wfile.write(data)
             sent += len(data)
+            if plan.chunked:
+                data = b"%x\r\n%s\r\n" % (len(data), data)
+            elif sent >= end and plan.extra:
+                # The surplus goes in the same write as the body's end, so that a client sees
+                # it arrive with the last bytes it was promised.
+                data += self.extra_bytes(plan.extra)
+                plan.extra = 0
+            self.wfile.write(data)
+        if plan.chunked and plan.cut_after is None:
+            self.wfile.write(b"0\r\n\r\n")
         if plan.extra:
-            extra = (self.EXTRA * (plan.extra // len(self.EXTRA) + 1))[:plan.extra]
-            self.wfile.write(extra)
+            self.wfile.write(self.extra_bytes(plan.extra))
         return sent
+
+    @classmethod
+    def extra_bytes(cls, count):
+        return (cls.EXTRA * (count // len(cls.EXTRA) + 1))[:count]
 
 
 def reset_connection(handler):
@@ -855,7 +873,9 @@ class Handler(BaseHTTPRequestHandler):
     def send_plan(self, plan):
         self.send_response(plan.status)
         self.send_header("Content-Type", "application/octet-stream")
-        if plan.send_length:
+        if plan.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        elif plan.send_length:
             self.send_header("Content-Length", str(plan.length))
         else:
             self.send_header("Connection", "close")

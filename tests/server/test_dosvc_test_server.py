@@ -314,6 +314,14 @@ class BodyFaultTest(unittest.TestCase):
         _, headers, _ = Client.request("/gen/1000?fault=long&mode=close", "HEAD")
         self.assertEqual(headers["Content-Length"], "1000")
 
+    def test_chunked_sends_the_body_in_chunks_without_a_length(self):
+        head, body, _ = raw_get("/gen/3000?fault=chunked", "Connection: close\r\n")
+        self.assertIn("Transfer-Encoding: chunked", head)
+        self.assertNotIn("Content-Length", head)
+        self.assertEqual(body, b"bb8\r\n" + expected_gen(3000) + b"\r\n0\r\n\r\n")
+        status, _, whole = Client.request("/gen/3000?fault=chunked")
+        self.assertEqual((status, whole), (200, expected_gen(3000)))
+
     def test_norange_ignores_range_and_drops_accept_ranges(self):
         status, headers, body = Client.request("/gen/5000?fault=norange",
                                                headers={"Range": "bytes=10-19"})
