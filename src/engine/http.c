@@ -37,6 +37,8 @@ struct http
     ULONG security;                /* BG_SSL_* and BG_HTTP_REDIRECT_POLICY_* */
     WCHAR *headers;                /* custom request headers, or NULL */
     const CERT_CONTEXT *cert;      /* client certificate, or NULL */
+    WCHAR *auth_headers;           /* IDO's HttpCustomAuthHeaders, sent once challenged; or NULL */
+    BOOL tried_custom_auth;
     BOOL restart;                  /* the remote file changed: its bytes start over */
 };
 
@@ -285,6 +287,7 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
                 HttpAddRequestHeadersW(request, if_range, (DWORD)-1, HTTP_ADDREQ_FLAG_ADD | HTTP_ADDREQ_FLAG_REPLACE);
             }
         }
+        if (h->tried_custom_auth) HttpAddRequestHeadersW(request, h->auth_headers, (DWORD)-1, HTTP_ADDREQ_FLAG_ADD | HTTP_ADDREQ_FLAG_REPLACE);
         if (h->tried_auth) add_basic_auth(h, request, 1 /* server */, L"Authorization");
         if (h->tried_proxy_auth) add_basic_auth(h, request, 2 /* proxy */, L"Proxy-Authorization");
         if (!HttpSendRequestW(request, NULL, 0, NULL, 0))
@@ -298,6 +301,7 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
             close_request(h, request);
             return transfer_fail(t, HRESULT_FROM_WIN32(ERROR_HTTP_INVALID_SERVER_RESPONSE), DOS_CONTEXT_REMOTE_FILE, TRUE);
         }
+        transfer_record_http(t, *status, h->url, NULL);
         if (*status == 200 || *status == 206)
         {
             *out = request;
@@ -308,6 +312,12 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
         {
             if (*status == 401) h->tried_auth = TRUE;
             else h->tried_proxy_auth = TRUE;
+            close_request(h, request);
+            continue;
+        }
+        if ((*status == 401 || *status == 407) && h->auth_headers && !h->tried_custom_auth)
+        {
+            h->tried_custom_auth = TRUE;
             close_request(h, request);
             continue;
         }
@@ -544,6 +554,7 @@ BOOL transport_http_fetch(struct transfer *t)
         dos_job_get_info(t->job, &info);
         h.security = info.u32[DOS_JOB_SECURITY_FLAGS];
         dos_job_copy_text(t->job, DOS_JOB_CUSTOM_HEADERS, malloc, (dos_char **)&h.headers);
+        dos_job_copy_text(t->job, DOS_JOB_CUSTOM_AUTH_HEADERS, malloc, (dos_char **)&h.auth_headers);
         h.cert = load_client_cert(t->job);
     }
     t->transferred_from_before = f->transferred != 0;
@@ -564,6 +575,7 @@ BOOL transport_http_fetch(struct transfer *t)
     InternetCloseHandle(h.session);
     if (h.cert) CertFreeCertificateContext(h.cert);
     free(h.headers);
+    free(h.auth_headers);
     free(h.buffer);
     return ok;
 }
