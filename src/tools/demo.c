@@ -9,6 +9,7 @@
  * download has ended, then Finalize.
  */
 #define COBJMACROS
+#define CONST_VTABLE                   /* the demo's callback has a const vtable */
 #include <windows.h>
 #include <stdio.h>
 #include <stdlib.h>
