@@ -613,9 +613,11 @@ bool dos_download_take_notification(struct dos_job *job, uint64_t now_ms, struct
     if (job->notify)
     {
         status_locked(job, status);
-        due = !d->notified || status->state != d->last.state || status->error != d->last.error
-              || status->extended_error != d->last.extended_error;
-        if (!due && status->bytes_transferred != d->last.bytes_transferred)
+        /* A new callback hears of the first change, not of a download still Created. */
+        if (!d->notified) due = status->state != DOS_DL_CREATED;
+        else due = status->state != d->last.state || status->error != d->last.error
+                   || status->extended_error != d->last.extended_error;
+        if (!due && d->notified && status->bytes_transferred != d->last.bytes_transferred)
         {
             /* Progress as often as asked: by percent, by time (1 s unless only a percent was set), or both. */
             uint32_t percent = is_set(d, DOS_DL_CALLBACK_FREQ_PERCENT) ? d->values[DOS_DL_CALLBACK_FREQ_PERCENT].u.u32 : 0;
