@@ -72,10 +72,19 @@ BOOL file_view_supports(REFIID riid);
 /* Takes over the snapshot's references (jobs from dos_store_list_jobs). */
 HRESULT job_enum_create(struct dos_job **jobs, size_t count, const struct error_map *errors,
                         IEnumBackgroundCopyJobs **out);
+/* Takes over the snapshot's references (downloads from dos_store_list_downloads). */
+HRESULT download_enum_create(struct dos_job **downloads, size_t count, const struct error_map *errors,
+                             IEnumUnknown **out);
 HRESULT file_enum_create(struct dos_job *job, const struct error_map *errors, IEnumBackgroundCopyFiles **out);
 /* Takes over the record (its protocol string); holds the job for the record's file. */
 HRESULT error_view_create(struct dos_job *job, struct dos_error_record *record, const struct error_map *errors,
                           IBackgroundCopyError **out);
+
+/* download.c: the IDODownload view of a download, and what Start's blocking mode waits on */
+HRESULT download_view_create(struct dos_job *job, const struct error_map *errors, REFIID riid, void **out);
+void download_on_event(const struct dos_event *event);
+/* The local path a client gave, made absolute and checked; its folder need not exist yet. */
+HRESULT download_local_path(const struct error_map *errors, const WCHAR *name, WCHAR **out);
 
 /* notifier.c: client callbacks, off the store's lock and on their own thread */
 HRESULT notify_ref_create(IUnknown *callback, struct dos_ref **out);
@@ -92,6 +101,8 @@ HRESULT canonical_local_name(const struct error_map *errors, const WCHAR *name, 
 /* The core's mirrors of API types are cast, not converted: their layouts must agree. */
 _Static_assert(sizeof(dos_char) == sizeof(WCHAR), "dos_char is a WCHAR");
 _Static_assert(sizeof(dos_guid) == sizeof(GUID), "dos_guid is a GUID");
+_Static_assert(sizeof(dos_range) == sizeof(DO_DOWNLOAD_RANGE)
+               && offsetof(dos_range, length) == offsetof(DO_DOWNLOAD_RANGE, Length), "dos_range is a DO_DOWNLOAD_RANGE");
 _Static_assert(sizeof(dos_range) == sizeof(BG_FILE_RANGE)
                && offsetof(dos_range, length) == offsetof(BG_FILE_RANGE, Length), "dos_range is a BG_FILE_RANGE");
 

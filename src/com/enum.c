@@ -1,6 +1,6 @@
 /*
- * Enumerators over snapshots: IEnumBackgroundCopyFiles and
- * IEnumBackgroundCopyJobs share one implementation. The snapshot is taken
+ * Enumerators over snapshots: IEnumBackgroundCopyFiles, IEnumBackgroundCopyJobs
+ * and IDOManager::EnumDownloads' IEnumUnknown share one implementation. The snapshot is taken
  * when the enumerator is created, shared (counted) by its clones, and holds
  * references to the records, not views; Next makes a fresh view per item.
  */
@@ -8,14 +8,14 @@
 
 #include <stdlib.h>
 
-enum enum_kind { ENUM_FILES, ENUM_JOBS };
+enum enum_kind { ENUM_FILES, ENUM_JOBS, ENUM_DOWNLOADS };
 
 struct snapshot
 {
     LONG refs;
     enum enum_kind kind;
     struct dos_job *job;           /* ENUM_FILES: the job that keeps the files alive */
-    void **items;                  /* struct dos_file * or retained struct dos_job * */
+    void **items;                  /* struct dos_file *, or a retained struct dos_job * (a job or a download) */
     size_t count;
 };
 
@@ -25,6 +25,7 @@ struct enum_view
     {
         IEnumBackgroundCopyFiles files;
         IEnumBackgroundCopyJobs jobs;
+        IEnumUnknown downloads;
     } iface;
     LONG refs;
     struct snapshot *snapshot;
@@ -35,7 +36,7 @@ struct enum_view
 static void snapshot_release(struct snapshot *snapshot)
 {
     if (InterlockedDecrement(&snapshot->refs)) return;
-    if (snapshot->kind == ENUM_JOBS) dos_jobs_release((struct dos_job **)snapshot->items, snapshot->count);
+    if (snapshot->kind != ENUM_FILES) dos_jobs_release((struct dos_job **)snapshot->items, snapshot->count);
     else
     {
         free(snapshot->items);
@@ -54,6 +55,8 @@ static HRESULT create_item_view(struct enum_view *view, size_t index, void **out
     struct snapshot *snapshot = view->snapshot;
     if (snapshot->kind == ENUM_FILES)
         return file_view_create(snapshot->items[index], view->errors, &IID_IBackgroundCopyFile, out);
+    if (snapshot->kind == ENUM_DOWNLOADS)   /* IUnknown items: clients ask each for IDODownload */
+        return download_view_create(snapshot->items[index], view->errors, &IID_IUnknown, out);
     return job_view_create(snapshot->items[index], view->errors, &IID_IBackgroundCopyJob, out);
 }
 
@@ -64,7 +67,8 @@ static HRESULT enum_create(struct snapshot *snapshot, size_t position, const str
 static HRESULT WINAPI enum_QueryInterface(IEnumBackgroundCopyFiles *iface, REFIID riid, void **out)
 {
     struct enum_view *view = impl_from_iface(iface);
-    const IID *own = view->snapshot->kind == ENUM_FILES ? &IID_IEnumBackgroundCopyFiles : &IID_IEnumBackgroundCopyJobs;
+    const IID *own = view->snapshot->kind == ENUM_FILES ? &IID_IEnumBackgroundCopyFiles
+                     : view->snapshot->kind == ENUM_JOBS ? &IID_IEnumBackgroundCopyJobs : &IID_IEnumUnknown;
 
     if (!out) return E_POINTER;
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, own))
@@ -216,6 +220,47 @@ static const IEnumBackgroundCopyJobsVtbl jobs_vtbl =
     jobs_GetCount,
 };
 
+/* IEnumUnknown has the same first seven slots, without GetCount. */
+static HRESULT WINAPI unknowns_QueryInterface(IEnumUnknown *iface, REFIID riid, void **out)
+{
+    return enum_QueryInterface((IEnumBackgroundCopyFiles *)iface, riid, out);
+}
+static ULONG WINAPI unknowns_AddRef(IEnumUnknown *iface)
+{
+    return enum_AddRef((IEnumBackgroundCopyFiles *)iface);
+}
+static ULONG WINAPI unknowns_Release(IEnumUnknown *iface)
+{
+    return enum_Release((IEnumBackgroundCopyFiles *)iface);
+}
+static HRESULT WINAPI unknowns_Next(IEnumUnknown *iface, ULONG count, IUnknown **items, ULONG *fetched)
+{
+    return enum_Next((IEnumBackgroundCopyFiles *)iface, count, (IBackgroundCopyFile **)items, fetched);
+}
+static HRESULT WINAPI unknowns_Skip(IEnumUnknown *iface, ULONG count)
+{
+    return enum_Skip((IEnumBackgroundCopyFiles *)iface, count);
+}
+static HRESULT WINAPI unknowns_Reset(IEnumUnknown *iface)
+{
+    return enum_Reset((IEnumBackgroundCopyFiles *)iface);
+}
+static HRESULT WINAPI unknowns_Clone(IEnumUnknown *iface, IEnumUnknown **out)
+{
+    return enum_Clone((IEnumBackgroundCopyFiles *)iface, (IEnumBackgroundCopyFiles **)out);
+}
+
+static const IEnumUnknownVtbl unknowns_vtbl =
+{
+    unknowns_QueryInterface,
+    unknowns_AddRef,
+    unknowns_Release,
+    unknowns_Next,
+    unknowns_Skip,
+    unknowns_Reset,
+    unknowns_Clone,
+};
+
 /* Takes over one snapshot reference. */
 static HRESULT enum_create(struct snapshot *snapshot, size_t position, const struct error_map *errors, void **out)
 {
@@ -228,7 +273,8 @@ static HRESULT enum_create(struct snapshot *snapshot, size_t position, const str
         return E_OUTOFMEMORY;
     }
     if (snapshot->kind == ENUM_FILES) view->iface.files.lpVtbl = &files_vtbl;
-    else view->iface.jobs.lpVtbl = &jobs_vtbl;
+    else if (snapshot->kind == ENUM_JOBS) view->iface.jobs.lpVtbl = &jobs_vtbl;
+    else view->iface.downloads.lpVtbl = &unknowns_vtbl;
     view->refs = 1;
     view->snapshot = snapshot;
     view->position = position;
@@ -259,6 +305,20 @@ HRESULT job_enum_create(struct dos_job **jobs, size_t count, const struct error_
     if (!snapshot)
     {
         dos_jobs_release(jobs, count);
+        return E_OUTOFMEMORY;
+    }
+    return enum_create(snapshot, 0, errors, (void **)out);
+}
+
+HRESULT download_enum_create(struct dos_job **downloads, size_t count, const struct error_map *errors,
+                             IEnumUnknown **out)
+{
+    struct snapshot *snapshot = snapshot_new(ENUM_DOWNLOADS, (void **)downloads, count);
+
+    *out = NULL;
+    if (!snapshot)
+    {
+        dos_jobs_release(downloads, count);
         return E_OUTOFMEMORY;
     }
     return enum_create(snapshot, 0, errors, (void **)out);

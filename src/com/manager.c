@@ -1,6 +1,6 @@
 /*
  * The DeliveryOptimization object: IBackgroundCopyManager over the shared
- * store, IDOManager (its methods arrive with the IDO download work), and a
+ * store, IDOManager (IDO downloads, records of the same store: docs/ido.md), and a
  * permissive IClientSecurity so that CoSetProxyBlanket, which DO clients
  * call and check, succeeds on this in-process object (clients.md 0.2).
  */
@@ -173,20 +173,91 @@ static ULONG WINAPI domanager_Release(IDOManager *iface)
     return manager_Release(&impl_from_IDOManager(iface)->IBackgroundCopyManager_iface);
 }
 
-/* The IDO download API is the subject of its own issue; until it lands these two say so. */
-static HRESULT WINAPI domanager_CreateDownload(IDOManager *iface, IDODownload **download)
+static HRESULT WINAPI domanager_CreateDownload(IDOManager *iface, IDODownload **out)
 {
-    (void)iface;
-    if (download) *download = NULL;
-    return E_NOTIMPL;
+    struct manager *manager = impl_from_IDOManager(iface);
+    struct dos_job *job;
+    WCHAR *owner;
+    dos_status s;
+    HRESULT hr;
+
+    if (!out) return E_INVALIDARG;
+    *out = NULL;
+    if (FAILED(hr = current_user_sid(&owner))) return hr;
+    s = dos_store_create_download(manager->store, dchars(owner), &job);
+    free(owner);
+    if (s != DOS_OK) return hr_from(manager->errors, s);
+    if (FAILED(hr = download_view_create(job, manager->errors, &IID_IDODownload, (void **)out)))
+        dos_job_cancel(job);   /* nothing of a failed call may stay behind */
+    dos_job_release(job);
+    return hr;
 }
 
+/* Whether a download's property id has value: ids compare without regard to case, as GUIDs
+ * do, and so do local paths, as Windows file names do; the other texts compare exactly. */
+static BOOL download_matches(struct dos_job *job, const DO_DOWNLOAD_ENUM_CATEGORY *category)
+{
+    struct dos_value value;
+    BOOL match;
+
+    if (dos_download_get_property(job, category->Property, malloc, &value) != DOS_OK) return FALSE;
+    if (category->Property == DODownloadProperty_Id || category->Property == DODownloadProperty_LocalPath)
+        match = !lstrcmpiW((const WCHAR *)value.u.text, category->Value);
+    else
+        match = !lstrcmpW((const WCHAR *)value.u.text, category->Value);
+    dos_download_value_clear(&value, free);
+    return match;
+}
+
+/*
+ * The caller's downloads (spec 3.16: only those it created; dosvc knows callers by user),
+ * optionally those whose Id, Uri, ContentId, DisplayName or LocalPath has a value. No
+ * download to show is DO_E_NO_DOWNLOADS, which the DO SDK reports for exactly that.
+ */
 static HRESULT WINAPI domanager_EnumDownloads(IDOManager *iface, const DO_DOWNLOAD_ENUM_CATEGORY *category,
                                               IEnumUnknown **out)
 {
-    (void)iface; (void)category;
-    if (out) *out = NULL;
-    return E_NOTIMPL;
+    struct manager *manager = impl_from_IDOManager(iface);
+    struct dos_job **downloads;
+    WCHAR *owner;
+    size_t count, i, kept = 0;
+    dos_status s;
+    HRESULT hr;
+
+    if (!out) return E_INVALIDARG;
+    *out = NULL;
+    if (category)
+    {
+        switch (category->Property)
+        {
+        case DODownloadProperty_Id:
+        case DODownloadProperty_Uri:
+        case DODownloadProperty_ContentId:
+        case DODownloadProperty_DisplayName:
+        case DODownloadProperty_LocalPath:
+            break;
+        default:
+            /* A property that exists but is no category is a bad argument; others are unknown. */
+            return (unsigned)category->Property < DOS_DL_PROPERTY_COUNT ? E_INVALIDARG
+                                                                       : hr_from(manager->errors, DOS_E_UNKNOWN_PROPERTY);
+        }
+        if (!category->Value) return E_INVALIDARG;
+    }
+    if (FAILED(hr = current_user_sid(&owner))) return hr;
+    s = dos_store_list_downloads(manager->store, dchars(owner), &downloads, &count);
+    free(owner);
+    if (s != DOS_OK) return hr_from(manager->errors, s);
+    for (i = 0; i < count; i++)
+    {
+        if (!category || download_matches(downloads[i], category)) downloads[kept++] = downloads[i];
+        else dos_job_release(downloads[i]);
+    }
+    if (!kept)
+    {
+        dos_jobs_release(downloads, 0);
+        return DO_E_NO_DOWNLOADS;
+    }
+    return download_enum_create(downloads, kept, manager->errors, out);
 }
 
 static const IDOManagerVtbl domanager_vtbl =

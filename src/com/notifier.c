@@ -1,8 +1,11 @@
 /*
- * The notifier: calls clients back (IBackgroundCopyCallback, Callback2) for
- * what the store reports, on a thread of its own, with no lock held, so a
- * callback may call anything, Complete and Cancel included (DESIGN: "callbacks
- * leave the store's lock first"). JobModification notices for one job are
+ * The notifier: calls clients back (IBackgroundCopyCallback, Callback2, and
+ * IDODownloadStatusCallback for IDO downloads) for what the store reports, on
+ * a thread of its own, with no lock held, so a callback may call anything,
+ * Complete, Cancel, Finalize and Abort included (DESIGN: "callbacks leave the
+ * store's lock first"). A download's OnStatusChange carries the status taken
+ * when the store changed, so every state change is told in order; progress
+ * only as often as its CallbackFreq* properties ask (the store decides). JobModification notices for one job are
  * coalesced while one is pending; a JobError whose callback does not return
  * S_OK is repeated later while the job stays in ERROR (spec 3.11). A callback
  * registered from a single-threaded apartment is kept in the Global Interface
@@ -113,6 +116,8 @@ struct notice
     struct dos_job *job;           /* retained */
     struct dos_file *file;         /* FILE_TRANSFERRED */
     ULONGLONG due;                 /* tick count; 0: now */
+    BOOL download;                 /* an IDO download's OnStatusChange, with this status */
+    struct dos_download_status status;
 };
 
 struct notifier
@@ -168,13 +173,38 @@ static void enqueue_locked(struct notice *n)
 
     for (link = &notifier.head; *link; link = &(*link)->next)
     {
-        if (n->kind == DOS_EVENT_MODIFIED && (*link)->kind == DOS_EVENT_MODIFIED && (*link)->job == n->job)
+        if (!n->download && n->kind == DOS_EVENT_MODIFIED && !(*link)->download
+            && (*link)->kind == DOS_EVENT_MODIFIED && (*link)->job == n->job)
         {
             free_notice(n);
             return;
         }
     }
     *link = n;
+}
+
+/* OnStatusChange, with the status the notice took; its return value asks for nothing. */
+static void deliver_download(const struct notice *n)
+{
+    IDODownloadStatusCallback *callback = NULL;
+    IDODownload *download = NULL;
+    DO_DOWNLOAD_STATUS status;
+    struct dos_ref *ref;
+
+    if (!(ref = dos_job_get_notify(n->job))) return;
+    if (SUCCEEDED(download_view_create(n->job, notifier.errors, &IID_IDODownload, (void **)&download))
+        && SUCCEEDED(notify_ref_query(ref, &IID_IDODownloadStatusCallback, (void **)&callback)))
+    {
+        status.BytesTotal = n->status.bytes_total;
+        status.BytesTransferred = n->status.bytes_transferred;
+        status.State = (DODownloadState)n->status.state;
+        status.Error = n->status.error;
+        status.ExtendedError = n->status.extended_error;
+        IDODownloadStatusCallback_OnStatusChange(callback, download, &status);
+    }
+    if (callback) IDODownloadStatusCallback_Release(callback);
+    if (download) IDODownload_Release(download);
+    dos_ref_release(ref);
 }
 
 /* Calls the client for one notice; returns FALSE when JobError must be repeated. */
@@ -188,6 +218,11 @@ static BOOL deliver(const struct notice *n)
     ULONG flags;
     BOOL done = TRUE;
 
+    if (n->download)
+    {
+        deliver_download(n);
+        return TRUE;
+    }
     /* The flags may have changed since the notice was queued: they are read again. */
     dos_job_get_info(n->job, &info);
     flags = info.u32[DOS_JOB_NOTIFY_FLAGS];
@@ -289,10 +324,15 @@ static DWORD WINAPI notifier_thread(void *param)
 
 void notifier_on_event(const struct error_map *errors, const struct dos_event *event)
 {
+    struct dos_download_status status;
+    BOOL download = dos_job_is_download(event->job);
     struct notice *n;
     HANDLE thread;
 
-    if (!wanted(event) || !(n = calloc(1, sizeof(*n)))) return;
+    if (download ? !dos_download_take_notification(event->job, GetTickCount64(), &status) : !wanted(event)) return;
+    if (!(n = calloc(1, sizeof(*n)))) return;
+    n->download = download;
+    if (download) n->status = status;
     n->kind = event->kind;
     n->job = event->job;
     n->file = event->file;

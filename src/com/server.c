@@ -20,6 +20,7 @@ static void on_store_event(void *context, const struct dos_event *event)
 {
     (void)context;
     engine_on_event(engine, event);
+    download_on_event(event);
     notifier_on_event(&do_error_map, event);
 }
 

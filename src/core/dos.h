@@ -48,6 +48,10 @@ typedef enum dos_status
     DOS_E_NOT_SUPPORTED,        /* a documented "not implemented" answer */
     DOS_E_MEMORY_STREAM_UNSUPPORTED,
     DOS_E_ACCESS_DENIED,
+    DOS_E_SINK_ALREADY_SET,     /* a download has the other kind of sink (file or stream) */
+    DOS_E_NO_URI,               /* a download started without a URI */
+    DOS_E_RANGES_EXPECTED,      /* a stream download started without ranges */
+    DOS_E_RANGES_UNEXPECTED,    /* ranges given where the download takes none */
     DOS_STATUS_COUNT
 } dos_status;
 

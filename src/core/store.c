@@ -5,7 +5,7 @@
  * no I/O, no waiting, no client code. Anything that may run client code (the
  * last release of a job or of a notify reference) happens after unlocking.
  */
-#include "store.h"
+#include "store_private.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,84 +15,11 @@
 #include "ranges.h"
 #include "wstr.h"
 
-struct dos_store
-{
-    atomic_uint refs;
-    port_mutex *lock;
-    struct dos_job *head;          /* listed jobs, newest first */
-    size_t job_count;
-    dos_event_fn listener;         /* the engine; called after the lock is left */
-    void *listener_context;
-    dos_run last_run;              /* run tokens are unique in the store */
-};
-
-struct dos_credential
-{
-    bool set;
-    dos_char *user;
-    dos_char *password;
-};
-
-struct dos_file
-{
-    struct dos_job *job;           /* the owner; files never outlive it */
-    uint32_t index;
-    dos_char *text[DOS_FILE_TEXT_COUNT];
-    dos_range *ranges;             /* in the caller's order (the local file's layout); NULL: whole file */
-    uint32_t range_count;
-    uint64_t file_size;
-    bool size_given;               /* by the caller (DO's fileSize, TotalSizeBytes): never forgotten */
-    uint64_t transferred;
-    bool temp_created;             /* the engine made the temporary file: ours to delete */
-    bool completed;
-    bool validation_state;
-    bool integrity_mandatory;
-};
-
-struct dos_job
-{
-    atomic_uint refs;
-    struct dos_store *store;
-    struct dos_job *prev, *next;   /* store list links, valid while listed */
-    bool listed;
-
-    dos_guid id;
-    dos_job_type type;
-    dos_job_state state;
-    dos_char *text[DOS_JOB_TEXT_COUNT];
-    uint32_t u32[DOS_JOB_U32_COUNT];
-    dos_proxy_usage proxy_usage;
-    dos_guid notification_clsid;
-    struct dos_credential creds[DOS_AUTH_TARGETS][DOS_AUTH_SCHEMES];
-    struct dos_ref *notify;
-    bool has_cert;
-    uint32_t cert_location;
-    uint8_t cert_hash[DOS_CERT_HASH_SIZE];
-    uint64_t creation_time, modification_time, transfer_completion_time;
-
-    struct dos_file **files;
-    uint32_t file_count, file_capacity;
-
-    dos_run run;                   /* the engine's current run; 0: none */
-    bool finishing;                /* Cancel or Complete under way: no other change */
-
-    bool has_error;
-    struct dos_error_record error;
-    uint32_t error_count;
-};
-
 /* ---- helpers ------------------------------------------------------------- */
 
-static void lock(struct dos_job *job) { port_mutex_lock(job->store->lock); }
-static void unlock(struct dos_job *job) { port_mutex_unlock(job->store->lock); }
-
-static bool is_final(dos_job_state s) { return s == DOS_STATE_ACKNOWLEDGED || s == DOS_STATE_CANCELLED; }
-
-/* A job takes no more changes once final, or while Cancel or Complete is finishing it. */
-static bool closed(const struct dos_job *job) { return job->finishing || is_final(job->state); }
 
 /* Tells the listener, outside the lock, what changed. */
-static void emit_run(struct dos_job *job, enum dos_event_kind kind, struct dos_file *file, dos_run run)
+void store_emit_run(struct dos_job *job, enum dos_event_kind kind, struct dos_file *file, dos_run run)
 {
     struct dos_store *store = job->store;
     struct dos_event event = { kind, job, file, run };
@@ -106,31 +33,24 @@ static void emit_run(struct dos_job *job, enum dos_event_kind kind, struct dos_f
     if (listener) listener(context, &event);
 }
 
-static void emit(struct dos_job *job, enum dos_event_kind kind, struct dos_file *file)
-{
-    emit_run(job, kind, file, 0);
-}
-
 /* Ends the engine's run, if any, and returns it (0: none); the caller emits DOS_EVENT_STOPPED
  * with it, so that the engine stops that run and no later one. */
-static dos_run revoke_run(struct dos_job *job)
+dos_run store_revoke_run(struct dos_job *job)
 {
     dos_run run = job->run;
     job->run = 0;
     return run;
 }
 
-static void touch(struct dos_job *job) { job->modification_time = port_now_filetime(); }
-
 /* Validates a text against its limit; NULL is allowed only when nullable. */
-static dos_status check_text(const dos_char *s, size_t max, bool nullable)
+dos_status store_check_text(const dos_char *s, size_t max, bool nullable)
 {
     if (!s) return nullable ? DOS_OK : DOS_E_INVALID_ARG;
     return wstr_len_max(s, max) > max ? DOS_E_STRING_TOO_LONG : DOS_OK;
 }
 
 /* Replaces *slot with a copy of value (NULL clears). Allocation happens before any change. */
-static dos_status replace_text(dos_char **slot, const dos_char *value)
+dos_status store_replace_text(dos_char **slot, const dos_char *value)
 {
     dos_char *copy = NULL;
     if (value && !(copy = wstr_dup(value))) return DOS_E_OUT_OF_MEMORY;
@@ -139,20 +59,20 @@ static dos_status replace_text(dos_char **slot, const dos_char *value)
     return DOS_OK;
 }
 
-static uint64_t file_bytes_total(const struct dos_file *f)
+uint64_t store_file_bytes_total(const struct dos_file *f)
 {
     if (f->ranges) return dos_ranges_total(f->ranges, f->range_count, f->file_size);
     return f->file_size;
 }
 
-static bool file_transferred(const struct dos_file *f)
+bool store_file_transferred(const struct dos_file *f)
 {
-    uint64_t total = file_bytes_total(f);
+    uint64_t total = store_file_bytes_total(f);
     return total != DOS_SIZE_UNKNOWN && f->transferred == total;
 }
 
 /* "<folder of local>\.dosvc-<index>-<job guid>.tmp": hidden, beside the destination. */
-static dos_char *make_temp_name(const struct dos_job *job, uint32_t index, const dos_char *local)
+dos_char *store_make_temp_name(const struct dos_job *job, uint32_t index, const dos_char *local)
 {
     static const char prefix[] = ".dosvc-";
     dos_char guid[39], digits[11];
@@ -177,7 +97,7 @@ static dos_char *make_temp_name(const struct dos_job *job, uint32_t index, const
     return out;
 }
 
-static void free_file(struct dos_file *f)
+void store_free_file(struct dos_file *f)
 {
     size_t i;
     for (i = 0; i < DOS_FILE_TEXT_COUNT; i++) free(f->text[i]);
@@ -281,16 +201,12 @@ static void new_job_id(struct dos_store *store, dos_guid *id)
     }
 }
 
-dos_status dos_store_create_job(struct dos_store *store, const dos_char *display_name, dos_job_type type,
-                                const dos_char *owner, struct dos_job **out)
+dos_status store_new_job(struct dos_store *store, const dos_char *display_name, const dos_char *owner,
+                         struct dos_download *download, struct dos_job **out)
 {
     struct dos_job *job;
-    dos_status s;
 
     *out = NULL;
-    if ((s = check_text(display_name, DOS_MAX_DISPLAY_NAME, false)) != DOS_OK) return s;
-    if (type != DOS_JOB_DOWNLOAD || !owner) return DOS_E_INVALID_ARG;
-
     if (!(job = calloc(1, sizeof(*job)))) return DOS_E_OUT_OF_MEMORY;
     if (!(job->text[DOS_JOB_DISPLAY_NAME] = wstr_dup(display_name)) || !(job->text[DOS_JOB_OWNER] = wstr_dup(owner)))
     {
@@ -301,7 +217,9 @@ dos_status dos_store_create_job(struct dos_store *store, const dos_char *display
     atomic_init(&job->refs, 2);    /* the caller's and the list's */
     dos_store_retain(store);
     job->store = store;
-    job->type = type;
+    job->kind = download ? DOS_KIND_DOWNLOAD : DOS_KIND_JOB;
+    job->download = download;
+    job->type = DOS_JOB_DOWNLOAD;
     job->state = DOS_STATE_SUSPENDED;
     job->u32[DOS_JOB_PRIORITY] = DOS_PRIORITY_NORMAL;
     job->u32[DOS_JOB_NOTIFY_FLAGS] = 0x1 | 0x2;    /* BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR */
@@ -321,20 +239,32 @@ dos_status dos_store_create_job(struct dos_store *store, const dos_char *display
     return DOS_OK;
 }
 
+dos_status dos_store_create_job(struct dos_store *store, const dos_char *display_name, dos_job_type type,
+                                const dos_char *owner, struct dos_job **out)
+{
+    dos_status s;
+
+    *out = NULL;
+    if ((s = store_check_text(display_name, DOS_MAX_DISPLAY_NAME, false)) != DOS_OK) return s;
+    if (type != DOS_JOB_DOWNLOAD || !owner) return DOS_E_INVALID_ARG;
+    return store_new_job(store, display_name, owner, NULL, out);
+}
+
 dos_status dos_store_find_job(struct dos_store *store, const dos_guid *id, struct dos_job **out)
 {
     struct dos_job *job;
 
     port_mutex_lock(store->lock);
     for (job = store->head; job; job = job->next)
-        if (!memcmp(&job->id, id, sizeof(*id))) break;
+        if (job->kind == DOS_KIND_JOB && !memcmp(&job->id, id, sizeof(*id))) break;
     if (job) dos_job_retain(job);
     port_mutex_unlock(store->lock);
     *out = job;
     return job ? DOS_OK : DOS_E_JOB_NOT_FOUND;
 }
 
-dos_status dos_store_list_jobs(struct dos_store *store, const dos_char *owner, struct dos_job ***out, size_t *count)
+static dos_status list_kind(struct dos_store *store, enum dos_job_kind kind, const dos_char *owner, struct dos_job ***out,
+                            size_t *count)
 {
     struct dos_job **jobs, *job;
     size_t n = 0;
@@ -351,7 +281,7 @@ dos_status dos_store_list_jobs(struct dos_store *store, const dos_char *owner, s
     for (job = store->head; job && job->next; job = job->next) {}
     for (; job; job = job->prev)
     {
-        if (owner && !wstr_eq(owner, job->text[DOS_JOB_OWNER])) continue;
+        if (job->kind != kind || (owner && !wstr_eq(owner, job->text[DOS_JOB_OWNER]))) continue;
         dos_job_retain(job);
         jobs[n++] = job;
     }
@@ -359,6 +289,17 @@ dos_status dos_store_list_jobs(struct dos_store *store, const dos_char *owner, s
     *out = jobs;
     *count = n;
     return DOS_OK;
+}
+
+dos_status dos_store_list_jobs(struct dos_store *store, const dos_char *owner, struct dos_job ***out, size_t *count)
+{
+    return list_kind(store, DOS_KIND_JOB, owner, out, count);
+}
+
+dos_status dos_store_list_downloads(struct dos_store *store, const dos_char *owner, struct dos_job ***out,
+                                    size_t *count)
+{
+    return list_kind(store, DOS_KIND_DOWNLOAD, owner, out, count);
 }
 
 void dos_jobs_release(struct dos_job **jobs, size_t count)
@@ -380,13 +321,15 @@ void dos_job_release(struct dos_job *job)
     uint32_t i, t, s;
 
     if (atomic_fetch_sub(&job->refs, 1) != 1) return;
-    for (i = 0; i < job->file_count; i++) free_file(job->files[i]);
+    for (i = 0; i < job->file_count; i++) store_free_file(job->files[i]);
     free(job->files);
     for (i = 0; i < DOS_JOB_TEXT_COUNT; i++) free(job->text[i]);
     for (t = 0; t < DOS_AUTH_TARGETS; t++)
         for (s = 0; s < DOS_AUTH_SCHEMES; s++) free_credential(&job->creds[t][s]);
     free(job->error.protocol);
     dos_ref_release(job->notify);
+    if (job->sink) dos_ref_release(&job->sink->ref);
+    if (job->download) store_free_download(job->download);
     dos_store_release(job->store);
     free(job);
 }
@@ -413,8 +356,8 @@ void dos_job_get_info(struct dos_job *job, struct dos_job_info *info)
     for (i = 0; i < job->file_count; i++)
     {
         const struct dos_file *f = job->files[i];
-        uint64_t total = file_bytes_total(f);
-        if (file_transferred(f)) info->files_transferred++;
+        uint64_t total = store_file_bytes_total(f);
+        if (store_file_transferred(f)) info->files_transferred++;
         if (total == DOS_SIZE_UNKNOWN || info->bytes_total == DOS_SIZE_UNKNOWN) info->bytes_total = DOS_SIZE_UNKNOWN;
         else info->bytes_total += total;
         info->bytes_transferred += f->transferred;
@@ -476,10 +419,10 @@ static dos_status set_text(struct dos_job *job, enum dos_job_text which, const d
 {
     dos_status s;
 
-    if ((s = check_text(value, max, nullable)) != DOS_OK) return s;
+    if ((s = store_check_text(value, max, nullable)) != DOS_OK) return s;
     lock(job);
     if (closed(job)) s = DOS_E_INVALID_STATE;
-    else if ((s = replace_text(&job->text[which], value)) == DOS_OK) touch(job);
+    else if ((s = store_replace_text(&job->text[which], value)) == DOS_OK) touch(job);
     unlock(job);
     if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
@@ -521,7 +464,7 @@ dos_status dos_job_set_owner(struct dos_job *job, const dos_char *owner)
 }
 
 /* Every line holds a name, a colon, and no bare CR or LF. */
-static bool headers_valid(const dos_char *h)
+bool store_headers_valid(const dos_char *h)
 {
     bool colon = false, name = false;
 
@@ -545,8 +488,8 @@ dos_status dos_job_set_custom_headers(struct dos_job *job, const dos_char *heade
 {
     dos_status s;
 
-    if ((s = check_text(headers, DOS_MAX_CUSTOM_HEADERS, true)) != DOS_OK) return s;
-    if (headers && !headers_valid(headers)) return DOS_E_INVALID_ARG;
+    if ((s = store_check_text(headers, DOS_MAX_CUSTOM_HEADERS, true)) != DOS_OK) return s;
+    if (headers && !store_headers_valid(headers)) return DOS_E_INVALID_ARG;
     return set_text(job, DOS_JOB_CUSTOM_HEADERS, headers, DOS_MAX_CUSTOM_HEADERS, true);
 }
 
@@ -575,8 +518,8 @@ dos_status dos_job_set_client_cert(struct dos_job *job, uint32_t location, const
     dos_status s;
 
     if (location >= DOS_CERT_STORE_LOCATIONS || !store_name || !*store_name || !hash) return DOS_E_INVALID_ARG;
-    if ((s = check_text(store_name, DOS_MAX_CERT_NAME, false)) != DOS_OK
-        || (s = check_text(subject, DOS_MAX_CERT_NAME, true)) != DOS_OK)
+    if ((s = store_check_text(store_name, DOS_MAX_CERT_NAME, false)) != DOS_OK
+        || (s = store_check_text(subject, DOS_MAX_CERT_NAME, true)) != DOS_OK)
         return s;
     return set_text_pair(job, DOS_JOB_CERT_STORE_NAME, store_name, DOS_JOB_CERT_SUBJECT, subject, set_cert_fields, &cert);
 }
@@ -670,8 +613,8 @@ dos_status dos_job_set_proxy(struct dos_job *job, dos_proxy_usage usage, const d
         if (!list || !*list) return DOS_E_INVALID_ARG;
     }
     else if (list || bypass) return DOS_E_INVALID_ARG;   /* lists only go with OVERRIDE */
-    if ((s = check_text(list, DOS_MAX_PROXY_LIST, true)) != DOS_OK) return s;
-    if ((s = check_text(bypass, DOS_MAX_PROXY_LIST, true)) != DOS_OK) return s;
+    if ((s = store_check_text(list, DOS_MAX_PROXY_LIST, true)) != DOS_OK) return s;
+    if ((s = store_check_text(bypass, DOS_MAX_PROXY_LIST, true)) != DOS_OK) return s;
     return set_text_pair(job, DOS_JOB_PROXY_LIST, list, DOS_JOB_PROXY_BYPASS, bypass, set_proxy_usage, &usage);
 }
 
@@ -684,7 +627,7 @@ dos_status dos_job_set_notify_cmdline(struct dos_job *job, const dos_char *progr
         if (params) return DOS_E_INVALID_ARG;
     }
     else if ((s = dos_check_local_name(program)) != DOS_OK) return s;
-    if ((s = check_text(params, DOS_MAX_NOTIFY_PARAMS, true)) != DOS_OK) return s;
+    if ((s = store_check_text(params, DOS_MAX_NOTIFY_PARAMS, true)) != DOS_OK) return s;
     return set_text_pair(job, DOS_JOB_NOTIFY_PROGRAM, program, DOS_JOB_NOTIFY_PARAMS, params, NULL, NULL);
 }
 
@@ -716,8 +659,8 @@ dos_status dos_job_set_credentials(struct dos_job *job, uint32_t target, uint32_
     dos_status s;
 
     if (!auth_valid(target, scheme)) return DOS_E_INVALID_ARG;
-    if ((s = check_text(user, DOS_MAX_CREDENTIAL, true)) != DOS_OK) return s;
-    if ((s = check_text(password, DOS_MAX_CREDENTIAL, true)) != DOS_OK) return s;
+    if ((s = store_check_text(user, DOS_MAX_CREDENTIAL, true)) != DOS_OK) return s;
+    if ((s = store_check_text(password, DOS_MAX_CREDENTIAL, true)) != DOS_OK) return s;
     if ((user && !(c.user = wstr_dup(user))) || (password && !(c.password = wstr_dup(password))))
     {
         free_credential(&c);
@@ -829,7 +772,7 @@ struct dos_ref *dos_job_get_notify(struct dos_job *job)
 /* ---- files of a job ------------------------------------------------------ */
 
 /* Builds a file record from a spec, outside the lock. */
-static dos_status make_file(const struct dos_file_spec *spec, struct dos_file **out)
+dos_status store_make_file(const struct dos_file_spec *spec, struct dos_file **out)
 {
     struct dos_file *f;
     dos_status s;
@@ -841,7 +784,7 @@ static dos_status make_file(const struct dos_file_spec *spec, struct dos_file **
     if (spec->file_id)
     {
         if (!*spec->file_id) return DOS_E_INVALID_ARG;
-        if ((s = check_text(spec->file_id, DOS_MAX_FILE_ID, false)) != DOS_OK) return s;
+        if ((s = store_check_text(spec->file_id, DOS_MAX_FILE_ID, false)) != DOS_OK) return s;
     }
     if (spec->file_size == 0) return DOS_E_INVALID_ARG;
 
@@ -859,7 +802,7 @@ static dos_status make_file(const struct dos_file_spec *spec, struct dos_file **
         || (spec->local_name && !(f->text[DOS_FILE_LOCAL_NAME] = wstr_dup(spec->local_name)))
         || (spec->file_id && !(f->text[DOS_FILE_ID] = wstr_dup(spec->file_id))))
     {
-        free_file(f);
+        store_free_file(f);
         return DOS_E_OUT_OF_MEMORY;
     }
     *out = f;
@@ -876,6 +819,25 @@ static bool file_id_taken(struct dos_file *const *files, size_t n, const dos_cha
     return false;
 }
 
+bool store_link_file(struct dos_job *job, struct dos_file *f)
+{
+    if (job->file_count == job->file_capacity)
+    {
+        uint32_t cap = job->file_capacity ? job->file_capacity * 2 : 4;
+        struct dos_file **grown = realloc(job->files, cap * sizeof(*grown));
+        if (!grown) return false;
+        job->files = grown;
+        job->file_capacity = cap;
+    }
+    f->job = job;
+    f->index = job->file_count;
+    if (f->text[DOS_FILE_LOCAL_NAME]
+        && !(f->text[DOS_FILE_TEMP_NAME] = store_make_temp_name(job, f->index, f->text[DOS_FILE_LOCAL_NAME])))
+        return false;
+    job->files[job->file_count++] = f;
+    return true;
+}
+
 dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *specs, size_t count,
                              struct dos_file **first)
 {
@@ -889,10 +851,10 @@ dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *sp
     if (!(news = calloc(count, sizeof(*news)))) return DOS_E_OUT_OF_MEMORY;
     for (; made < count; made++)
     {
-        if ((s = make_file(&specs[made], &news[made])) != DOS_OK) goto done;
+        if ((s = store_make_file(&specs[made], &news[made])) != DOS_OK) goto done;
         if (file_id_taken(news, made, news[made]->text[DOS_FILE_ID]))
         {
-            free_file(news[made]);
+            store_free_file(news[made]);
             s = DOS_E_INVALID_ARG;
             goto done;
         }
@@ -922,7 +884,7 @@ dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *sp
             f->job = job;
             f->index = job->file_count;
             if (f->text[DOS_FILE_LOCAL_NAME] &&
-                !(f->text[DOS_FILE_TEMP_NAME] = make_temp_name(job, f->index, f->text[DOS_FILE_LOCAL_NAME])))
+                !(f->text[DOS_FILE_TEMP_NAME] = store_make_temp_name(job, f->index, f->text[DOS_FILE_LOCAL_NAME])))
             {
                 /* roll back the files added so far in this call */
                 job->file_count -= (uint32_t)i;
@@ -941,7 +903,7 @@ dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *sp
     unlock(job);
 
 done:
-    for (i = 0; i < made; i++) if (news[i]) free_file(news[i]);
+    for (i = 0; i < made; i++) if (news[i]) store_free_file(news[i]);
     free(news);
     if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
@@ -1019,25 +981,25 @@ dos_status dos_job_suspend(struct dos_job *job)
     else if (job->state != DOS_STATE_SUSPENDED)
     {
         job->state = DOS_STATE_SUSPENDED;
-        stopped = revoke_run(job);
+        stopped = store_revoke_run(job);
         changed = true;
         touch(job);
     }
     unlock(job);
-    if (stopped) emit_run(job, DOS_EVENT_STOPPED, NULL, stopped);
+    if (stopped) store_emit_run(job, DOS_EVENT_STOPPED, NULL, stopped);
     if (changed) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
 
-static bool all_files_transferred(const struct dos_job *job)
+bool store_all_files_transferred(const struct dos_job *job)
 {
     uint32_t i;
     for (i = 0; i < job->file_count; i++)
-        if (!file_transferred(job->files[i])) return false;
+        if (!store_file_transferred(job->files[i])) return false;
     return true;
 }
 
-static void enter_transferred(struct dos_job *job)
+void store_enter_transferred(struct dos_job *job)
 {
     job->state = DOS_STATE_TRANSFERRED;
     touch(job);
@@ -1064,11 +1026,11 @@ dos_status dos_job_resume(struct dos_job *job)
                         || job->state == DOS_STATE_TRANSIENT_ERROR))
     {
         /* A retrying run is replaced by a new one; a job with every file on disk has nothing to move. */
-        stopped = revoke_run(job);
+        stopped = store_revoke_run(job);
         changed = true;
-        if (all_files_transferred(job))
+        if (store_all_files_transferred(job))
         {
-            enter_transferred(job);
+            store_enter_transferred(job);
             kind = DOS_EVENT_TRANSFERRED;
         }
         else
@@ -1079,7 +1041,7 @@ dos_status dos_job_resume(struct dos_job *job)
         }
     }
     unlock(job);
-    if (stopped) emit_run(job, DOS_EVENT_STOPPED, NULL, stopped);
+    if (stopped) store_emit_run(job, DOS_EVENT_STOPPED, NULL, stopped);
     if (changed)
     {
         emit(job, kind, NULL);
@@ -1098,16 +1060,17 @@ dos_status dos_job_begin_finish(struct dos_job *job)
     else
     {
         job->finishing = true;
-        stopped = revoke_run(job);
+        stopped = store_revoke_run(job);
     }
     unlock(job);
-    if (stopped) emit_run(job, DOS_EVENT_STOPPED, NULL, stopped);
+    if (stopped) store_emit_run(job, DOS_EVENT_STOPPED, NULL, stopped);
     return s;
 }
 
 dos_status dos_job_end_finish(struct dos_job *job, dos_job_state final_state, const bool *kept)
 {
     struct dos_ref *notify = NULL;
+    struct dos_sink *sink;
     bool unlisted = false, partial = false;
     uint32_t i;
 
@@ -1121,13 +1084,19 @@ dos_status dos_job_end_finish(struct dos_job *job, dos_job_state final_state, co
     for (i = 0; i < job->file_count; i++)
     {
         struct dos_file *f = job->files[i];
-        if (final_state == DOS_STATE_ACKNOWLEDGED && file_transferred(f) && (!kept || kept[i])) f->completed = true;
+        if (final_state == DOS_STATE_ACKNOWLEDGED && store_file_transferred(f) && (!kept || kept[i])) f->completed = true;
         else partial = true;
     }
     job->finishing = false;
     job->state = final_state;
-    notify = job->notify;
-    job->notify = NULL;
+    /* A BITS callback ends with the job; a download's still hears it turn Finalized or Aborted. */
+    if (job->kind == DOS_KIND_JOB)
+    {
+        notify = job->notify;
+        job->notify = NULL;
+    }
+    sink = job->sink;
+    job->sink = NULL;
     if (job->listed)
     {
         store_unlink(job->store, job);
@@ -1136,6 +1105,8 @@ dos_status dos_job_end_finish(struct dos_job *job, dos_job_state final_state, co
     touch(job);
     unlock(job);
     dos_ref_release(notify);
+    if (sink) dos_ref_release(&sink->ref);
+    if (job->kind == DOS_KIND_DOWNLOAD) emit(job, DOS_EVENT_MODIFIED, NULL);
     if (unlisted) dos_job_release(job);   /* the caller still holds its own reference */
     return (final_state == DOS_STATE_ACKNOWLEDGED && partial) ? DOS_S_PARTIAL_COMPLETE : DOS_OK;
 }
@@ -1239,6 +1210,7 @@ dos_status dos_job_retry(struct dos_job *job, dos_run run)
 
 void dos_transfer_file_clear(struct dos_transfer_file *tf)
 {
+    if (tf->sink) dos_ref_release(&tf->sink->ref);
     free(tf->validator);
     free(tf->remote_name);
     free(tf->local_name);
@@ -1259,8 +1231,13 @@ dos_status dos_job_next_file(struct dos_job *job, dos_run run, struct dos_transf
     else
     {
         for (i = 0; i < job->file_count && !f; i++)
-            if (!file_transferred(job->files[i])) f = job->files[i];
+            if (!store_file_transferred(job->files[i])) f = job->files[i];
         if (!f) s = DOS_E_NOT_SET;
+        else if (!f->text[DOS_FILE_LOCAL_NAME] && job->sink)
+        {
+            tf->sink = job->sink;            /* the bytes go to the download's stream */
+            dos_ref_retain(&tf->sink->ref);
+        }
         else if (!f->text[DOS_FILE_LOCAL_NAME])
         {
             /* Added without a destination while the job ran (IDeliveryOptimizationJob2::AddFile). */
@@ -1278,8 +1255,8 @@ dos_status dos_job_next_file(struct dos_job *job, dos_run run, struct dos_transf
         tf->temp_created = f->temp_created;
         tf->range_count = f->range_count;
         if (!(tf->remote_name = wstr_dup(f->text[DOS_FILE_REMOTE_NAME]))
-            || !(tf->local_name = wstr_dup(f->text[DOS_FILE_LOCAL_NAME]))
-            || !(tf->temp_name = wstr_dup(f->text[DOS_FILE_TEMP_NAME]))
+            || (!tf->sink && !(tf->local_name = wstr_dup(f->text[DOS_FILE_LOCAL_NAME])))
+            || (!tf->sink && !(tf->temp_name = wstr_dup(f->text[DOS_FILE_TEMP_NAME])))
             || (f->text[DOS_FILE_VALIDATOR] && !(tf->validator = wstr_dup(f->text[DOS_FILE_VALIDATOR])))
             || (f->range_count && !(tf->ranges = malloc(f->range_count * sizeof(dos_range)))))
             s = DOS_E_OUT_OF_MEMORY;
@@ -1333,6 +1310,34 @@ dos_status dos_file_record_response(struct dos_file *file, dos_run run, const do
     unlock(file->job);
     free(headers_copy);
     free(validator_copy);
+    return s;
+}
+
+dos_status dos_file_record_http(struct dos_file *file, dos_run run, uint32_t status, const dos_char *server_address,
+                                const dos_char *url)
+{
+    dos_char *address_copy = NULL, *url_copy = NULL;
+    dos_status s = DOS_OK;
+
+    if ((server_address && !(address_copy = wstr_dup(server_address))) || (url && !(url_copy = wstr_dup(url))))
+    {
+        free(address_copy);
+        return DOS_E_OUT_OF_MEMORY;
+    }
+    lock(file->job);
+    if (!run_live(file->job, run)) s = DOS_E_INVALID_STATE;
+    else
+    {
+        file->http_status = status;
+        free(file->text[DOS_FILE_SERVER_ADDRESS]);
+        free(file->text[DOS_FILE_FINAL_URL]);
+        file->text[DOS_FILE_SERVER_ADDRESS] = address_copy;
+        file->text[DOS_FILE_FINAL_URL] = url_copy;
+        address_copy = url_copy = NULL;
+    }
+    unlock(file->job);
+    free(address_copy);
+    free(url_copy);
     return s;
 }
 
@@ -1396,10 +1401,10 @@ dos_status dos_file_record_progress(struct dos_file *file, dos_run run, uint64_t
         if (total != DOS_SIZE_UNKNOWN && bytes_transferred > total) s = DOS_E_INVALID_ARG;
         else
         {
-            bool was_done = file_transferred(file);
+            bool was_done = store_file_transferred(file);
             file->file_size = size;
             file->transferred = bytes_transferred;
-            done = !was_done && file_transferred(file);
+            done = !was_done && store_file_transferred(file);
             if (job->state == DOS_STATE_TRANSIENT_ERROR) job->state = DOS_STATE_TRANSFERRING;
             touch(job);
         }
@@ -1419,11 +1424,11 @@ dos_status dos_job_finish_run(struct dos_job *job, dos_run run)
 
     lock(job);
     if (!run_live(job, run)) s = DOS_E_INVALID_STATE;
-    else if (!all_files_transferred(job)) s = DOS_E_INVALID_ARG;
+    else if (!store_all_files_transferred(job)) s = DOS_E_INVALID_ARG;
     else
     {
         job->run = 0;
-        enter_transferred(job);
+        store_enter_transferred(job);
     }
     unlock(job);
     if (s == DOS_OK)
@@ -1506,7 +1511,7 @@ void dos_file_get_info(struct dos_file *file, struct dos_file_info *info)
     struct dos_job *job = file->job;
 
     lock(job);
-    info->bytes_total = file_bytes_total(file);
+    info->bytes_total = store_file_bytes_total(file);
     info->bytes_transferred = file->transferred;
     info->completed = file->completed;
     info->temp_created = file->temp_created;
@@ -1514,6 +1519,7 @@ void dos_file_get_info(struct dos_file *file, struct dos_file_info *info)
     info->range_count = file->range_count;
     info->validation_state = file->validation_state;
     info->integrity_mandatory = file->integrity_mandatory;
+    info->http_status = file->http_status;
     info->job_state = job->state;
     info->job_priority = (dos_priority)job->u32[DOS_JOB_PRIORITY];
     unlock(job);
@@ -1590,7 +1596,7 @@ dos_status dos_file_set_local_name(struct dos_file *file, const dos_char *path)
 
     if ((s = dos_check_local_name(path)) != DOS_OK) return s;
     if (!(copy = wstr_dup(path))) return DOS_E_OUT_OF_MEMORY;
-    if (!(temp = make_temp_name(file->job, file->index, path)))
+    if (!(temp = store_make_temp_name(file->job, file->index, path)))
     {
         free(copy);
         return DOS_E_OUT_OF_MEMORY;
@@ -1639,7 +1645,7 @@ dos_status dos_file_set_validation_state(struct dos_file *file, bool valid)
     dos_status s = DOS_OK;
 
     lock(job);
-    if (closed(job) || job->state != DOS_STATE_TRANSFERRED || !file_transferred(file)) s = DOS_E_INVALID_STATE;
+    if (closed(job) || job->state != DOS_STATE_TRANSFERRED || !store_file_transferred(file)) s = DOS_E_INVALID_STATE;
     else
     {
         file->validation_state = valid;

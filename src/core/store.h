@@ -41,6 +41,14 @@ static inline void dos_ref_release(struct dos_ref *ref)
     if (ref && atomic_fetch_sub(&ref->refs, 1) == 1) ref->destroy(ref);
 }
 
+/* Where a download's bytes go instead of a temporary file (IDO's StreamInterface): write takes
+ * them in order and answers an HRESULT (opaque to the core). */
+struct dos_sink
+{
+    struct dos_ref ref;
+    int32_t (*write)(struct dos_sink *sink, const void *data, uint32_t size);
+};
+
 /* ---- store --------------------------------------------------------------- */
 
 struct dos_store *dos_store_create(void);
@@ -78,6 +86,7 @@ enum dos_job_text
     DOS_JOB_CUSTOM_HEADERS,
     DOS_JOB_CERT_STORE_NAME,
     DOS_JOB_CERT_SUBJECT,
+    DOS_JOB_CUSTOM_AUTH_HEADERS,   /* IDO's HttpCustomAuthHeaders: sent when the server challenges */
     DOS_JOB_TEXT_COUNT
 };
 
@@ -124,7 +133,8 @@ struct dos_file_spec
 dos_status dos_store_create_job(struct dos_store *store, const dos_char *display_name, dos_job_type type,
                                 const dos_char *owner, struct dos_job **job);
 dos_status dos_store_find_job(struct dos_store *store, const dos_guid *id, struct dos_job **job);
-/* A snapshot of the listed jobs (of one owner, or all when owner is NULL), each retained. */
+/* A snapshot of the listed BITS-style jobs (of one owner, or all when owner is NULL), each
+ * retained; IDO downloads are not jobs to this family (dos_store_list_downloads). */
 dos_status dos_store_list_jobs(struct dos_store *store, const dos_char *owner, struct dos_job ***jobs,
                                size_t *count);
 void dos_jobs_release(struct dos_job **jobs, size_t count);
@@ -246,6 +256,7 @@ struct dos_transfer_file
     uint64_t transferred;          /* requested bytes already in the temporary file */
     bool temp_created;
     dos_char *validator;           /* what the bytes on disk came from (ETag or Last-Modified), or NULL */
+    struct dos_sink *sink;         /* retained: a stream the bytes go to instead of a temporary file */
 };
 
 dos_status dos_job_start_run(struct dos_job *job, dos_run *run);
@@ -264,6 +275,11 @@ dos_status dos_file_record_progress(struct dos_file *file, dos_run run, uint64_t
  * the file has none yet, the validator its bytes will be resumed against (may be NULL). */
 dos_status dos_file_record_response(struct dos_file *file, dos_run run, const dos_char *headers,
                                     const dos_char *validator);
+/* The last HTTP response for a file: its status, the server's address (text, NULL if unknown)
+ * and the URL that answered (after redirects). IDO's read-only HttpStatusCode,
+ * HttpServerIPAddress and HttpRedirectionTarget read them. */
+dos_status dos_file_record_http(struct dos_file *file, dos_run run, uint32_t status, const dos_char *server_address,
+                                const dos_char *url);
 /* The remote file changed or cannot be resumed: its bytes start over (size and validator
  * forgotten, unless the caller gave the size). */
 dos_status dos_file_restart(struct dos_file *file, dos_run run);
@@ -285,6 +301,8 @@ enum dos_file_text
     DOS_FILE_ID,
     DOS_FILE_RESPONSE_HEADERS,
     DOS_FILE_VALIDATOR,            /* the server's ETag or Last-Modified, for If-Range */
+    DOS_FILE_SERVER_ADDRESS,       /* the last response's server address */
+    DOS_FILE_FINAL_URL,            /* the URL the last response came from */
     DOS_FILE_TEXT_COUNT
 };
 
@@ -298,6 +316,7 @@ struct dos_file_info
     uint32_t range_count;
     bool validation_state;
     bool integrity_mandatory;
+    uint32_t http_status;          /* of the last response, 0 before any */
     dos_job_state job_state;
     dos_priority job_priority;
 };
@@ -313,5 +332,111 @@ dos_status dos_file_set_local_name(struct dos_file *file, const dos_char *path);
 dos_status dos_file_set_size(struct dos_file *file, uint64_t size);
 dos_status dos_file_set_validation_state(struct dos_file *file, bool valid);
 dos_status dos_file_set_integrity_mandatory(struct dos_file *file, bool mandatory);
+
+/* ---- IDO downloads (docs/ido.md) -------------------------------------------
+ * An IDO download is a job of this store, of its own kind: it has at most one
+ * file, made by its first Start from its properties, and the IDO-only
+ * properties below. It is listed, found and enumerated only as a download,
+ * never as a BITS-style job; everything else (runs, the engine, errors,
+ * Finalize and Abort through begin_finish/end_finish) is the job's.
+ */
+
+/* DODownloadState, in the API's numbering. */
+typedef enum dos_download_state
+{
+    DOS_DL_CREATED = 0,
+    DOS_DL_TRANSFERRING = 1,
+    DOS_DL_TRANSFERRED = 2,
+    DOS_DL_FINALIZED = 3,
+    DOS_DL_ABORTED = 4,
+    DOS_DL_PAUSED = 5
+} dos_download_state;
+
+/* DODownloadProperty, in the API's numbering. */
+enum dos_dl_property
+{
+    DOS_DL_ID, DOS_DL_URI, DOS_DL_CONTENT_ID, DOS_DL_DISPLAY_NAME, DOS_DL_LOCAL_PATH,
+    DOS_DL_HTTP_CUSTOM_HEADERS, DOS_DL_COST_POLICY, DOS_DL_SECURITY_FLAGS, DOS_DL_CALLBACK_FREQ_PERCENT,
+    DOS_DL_CALLBACK_FREQ_SECONDS, DOS_DL_NO_PROGRESS_TIMEOUT, DOS_DL_FOREGROUND_PRIORITY, DOS_DL_BLOCKING_MODE,
+    DOS_DL_CALLBACK_INTERFACE, DOS_DL_STREAM_INTERFACE, DOS_DL_SECURITY_CONTEXT, DOS_DL_NETWORK_TOKEN,
+    DOS_DL_CORRELATION_VECTOR, DOS_DL_DECRYPTION_INFO, DOS_DL_INTEGRITY_CHECK_INFO,
+    DOS_DL_INTEGRITY_CHECK_MANDATORY, DOS_DL_TOTAL_SIZE_BYTES, DOS_DL_DISALLOW_ON_CELLULAR,
+    DOS_DL_HTTP_CUSTOM_AUTH_HEADERS, DOS_DL_HTTP_ALLOW_SECURE_TO_NON_SECURE_REDIRECT, DOS_DL_NON_VOLATILE,
+    DOS_DL_HTTP_REDIRECTION_TARGET, DOS_DL_HTTP_RESPONSE_HEADERS, DOS_DL_HTTP_SERVER_IP_ADDRESS,
+    DOS_DL_HTTP_STATUS_CODE,
+    DOS_DL_PROPERTY_COUNT
+};
+
+/* A property's value, as the core keeps it; the COM layer converts VARIANTs to and from it. */
+enum dos_value_type
+{
+    DOS_VALUE_NONE,
+    DOS_VALUE_U32,
+    DOS_VALUE_U64,
+    DOS_VALUE_BOOL,
+    DOS_VALUE_TEXT,
+    DOS_VALUE_BYTES,
+    DOS_VALUE_REF              /* a callback (a dos_ref) or a stream (a dos_sink's ref) */
+};
+
+struct dos_value
+{
+    enum dos_value_type type;
+    union
+    {
+        uint32_t u32;
+        uint64_t u64;
+        bool b;
+        dos_char *text;                                /* borrowed on set; allocated on get */
+        struct { uint8_t *data; uint32_t size; } bytes; /* borrowed on set; allocated on get */
+        struct dos_ref *ref;                           /* taken over on set; retained on get */
+    } u;
+};
+
+struct dos_download_status
+{
+    uint64_t bytes_total;          /* 0 until the size is known */
+    uint64_t bytes_transferred;
+    dos_download_state state;
+    int32_t error;                 /* fatal: the download is Paused with it */
+    int32_t extended_error;        /* transient: Paused with error 0 and the cause here */
+};
+
+dos_status dos_store_create_download(struct dos_store *store, const dos_char *owner, struct dos_job **job);
+/* A snapshot of the listed downloads of owner (all when NULL), oldest first, each retained. */
+dos_status dos_store_list_downloads(struct dos_store *store, const dos_char *owner, struct dos_job ***jobs,
+                                    size_t *count);
+bool dos_job_is_download(struct dos_job *job);
+
+/* What a property holds (DOS_E_UNKNOWN_PROPERTY for an id outside the enum) and whether it may be
+ * written (DOS_E_READ_ONLY_PROPERTY) or read (DOS_E_WRITE_ONLY_PROPERTY). */
+dos_status dos_download_property_type(uint32_t id, bool write, enum dos_value_type *type);
+/* Sets a property after checking its value and the state. A REF value is taken over on
+ * success; *old (if not NULL after the call) is what the caller releases, outside any lock. */
+dos_status dos_download_set_property(struct dos_job *job, uint32_t id, const struct dos_value *value,
+                                     struct dos_ref **old);
+/* A copy of a property through alloc; DOS_E_NOT_SET if it was never set (or, for the read-only
+ * Http* ones, before any response). */
+dos_status dos_download_get_property(struct dos_job *job, uint32_t id, dos_alloc_fn alloc, struct dos_value *out);
+void dos_download_value_clear(struct dos_value *value, void (*free_fn)(void *));
+
+/*
+ * Start (spec 5.10, 5.7): the first start makes the download's file from its
+ * properties and queues it; a paused download resumes; a transferred stream
+ * download may be started again for other ranges. count == 0 asks for the
+ * whole file. check_only validates without changing anything (the COM layer
+ * creates missing folders in between).
+ */
+dos_status dos_download_start(struct dos_job *job, const dos_range *ranges, uint32_t count, bool check_only);
+dos_status dos_download_pause(struct dos_job *job);
+/* Finalize (ACKNOWLEDGED) or Abort (CANCELLED): begin_finish with IDO's state rules. */
+dos_status dos_download_begin_finish(struct dos_job *job, dos_job_state final_state);
+void dos_download_get_status(struct dos_job *job, struct dos_download_status *status);
+/* Whether OnStatusChange is due now (a state or error change, or progress at the frequency the
+ * CallbackFreq* properties ask); if so, *status is what to report and is recorded as reported.
+ * now_ms: a monotonic clock. */
+bool dos_download_take_notification(struct dos_job *job, uint64_t now_ms, struct dos_download_status *status);
+/* Retained, or NULL: the download's stream sink. */
+struct dos_sink *dos_job_get_sink(struct dos_job *job);
 
 #endif

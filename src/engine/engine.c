@@ -116,7 +116,8 @@ static BOOL fetch(struct transfer *t)
     dos_remote_kind kind;
     HRESULT hr;
 
-    if (FAILED(hr = open_temp(t))) return transfer_fail(t, hr, DOS_CONTEXT_NONE, FALSE);
+    /* A download with a stream sink has no temporary file: its bytes go to the stream. */
+    if (!t->file->sink && FAILED(hr = open_temp(t))) return transfer_fail(t, hr, DOS_CONTEXT_NONE, FALSE);
     if (dos_check_remote_name(t->file->remote_name, &kind) != DOS_OK)
         return transfer_fail(t, E_INVALIDARG, DOS_CONTEXT_REMOTE_FILE, FALSE);
     if (kind == DOS_REMOTE_HTTP || kind == DOS_REMOTE_HTTPS) return transport_http_fetch(t);
@@ -438,7 +439,9 @@ dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job
 
     *rename_error = S_OK;
     *delete_failed = FALSE;
-    if ((s = dos_job_begin_finish(job)) != DOS_OK) return s;
+    /* An IDO download has its own rules for Finalize and Abort (docs/ido.md). */
+    s = dos_job_is_download(job) ? dos_download_begin_finish(job, final_state) : dos_job_begin_finish(job);
+    if (s != DOS_OK) return s;
     /*
      * The stopped worker lets go at once, unless it is blocked in a network read that closing
      * its request does not end (Wine's WinINet). It is not waited for beyond a moment: it

@@ -40,6 +40,8 @@ struct http
     ULONG security;                /* BG_SSL_* and BG_HTTP_REDIRECT_POLICY_* */
     WCHAR *headers;                /* custom request headers, or NULL */
     const CERT_CONTEXT *cert;      /* client certificate, or NULL */
+    WCHAR *auth_headers;           /* IDO's HttpCustomAuthHeaders, sent once challenged; or NULL */
+    BOOL tried_custom_auth;
     BOOL restart;                  /* the remote file changed: its bytes start over */
 };
 
@@ -194,6 +196,21 @@ static BOOL add_field(WCHAR **text, const WCHAR *name, const WCHAR *value)
     return TRUE;
 }
 
+/* Appends a block of field lines, ending its last line with CRLF if it does not. */
+static BOOL add_lines(WCHAR **text, const WCHAR *lines)
+{
+    size_t old = *text ? wcslen(*text) : 0, add = wcslen(lines);
+    BOOL ended = add >= 2 && lines[add - 2] == '\r' && lines[add - 1] == '\n';
+    WCHAR *grown;
+
+    if (!add) return TRUE;
+    if (!(grown = realloc(*text, (old + add + 3) * sizeof(WCHAR)))) return FALSE;
+    memcpy(grown + old, lines, add * sizeof(WCHAR));
+    wcscpy(grown + old + add, ended ? L"" : L"\r\n");
+    *text = grown;
+    return TRUE;
+}
+
 /* "<header>: Basic base64(user:password)" for the credentials set on the job. */
 static BOOL add_basic_auth(struct http *h, WCHAR **text, uint32_t target, const WCHAR *header)
 {
@@ -223,9 +240,10 @@ static BOOL add_basic_auth(struct http *h, WCHAR **text, uint32_t target, const 
 /* The request's fields: the job's custom headers, Range and If-Range, credentials. */
 static WCHAR *request_fields(struct http *h, uint64_t first, uint64_t last, BOOL whole)
 {
-    WCHAR *text = h->headers ? wstr_dup(dchars_of(h->headers)) : NULL, range[80];
+    WCHAR *text = NULL, range[80];
 
-    if (h->headers && !text) return NULL;
+    if (h->headers) add_lines(&text, h->headers);
+    if (h->tried_custom_auth) add_lines(&text, h->auth_headers);
     if (!whole)
     {
         if (last == DOS_LENGTH_TO_EOF) swprintf(range, ARRAYSIZE(range), L"bytes=%llu-", first);
@@ -277,6 +295,7 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
         if (fields) SecureZeroMemory(fields, wcslen(fields) * sizeof(WCHAR));
         free(fields);
         if (!sent) return fail_exchange(h);
+        transfer_record_http(t, r->status, h->url, r->address[0] ? r->address : NULL);
         if ((status = r->status) == 200 || status == 206)
         {
             *out = r;
@@ -287,6 +306,13 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
         {
             if (status == 401) h->tried_auth = TRUE;
             else h->tried_proxy_auth = TRUE;
+            r->ops->close(r);
+            continue;
+        }
+        /* IDO's HttpCustomAuthHeaders answer a challenge the job's credentials did not. */
+        if ((status == 401 || status == 407) && h->auth_headers && !h->tried_custom_auth)
+        {
+            h->tried_custom_auth = TRUE;
             r->ops->close(r);
             continue;
         }
@@ -552,6 +578,7 @@ BOOL transport_http_fetch(struct transfer *t)
         h.security = info.u32[DOS_JOB_SECURITY_FLAGS];
         h.receive_timeout_ms = receive_timeout_ms(&info);
         dos_job_copy_text(t->job, DOS_JOB_CUSTOM_HEADERS, malloc, (dos_char **)&h.headers);
+        dos_job_copy_text(t->job, DOS_JOB_CUSTOM_AUTH_HEADERS, malloc, (dos_char **)&h.auth_headers);
         h.cert = load_client_cert(t->job);
     }
     t->transferred_from_before = f->transferred != 0;
@@ -572,6 +599,7 @@ BOOL transport_http_fetch(struct transfer *t)
     InternetCloseHandle(h.session);
     if (h.cert) CertFreeCertificateContext(h.cert);
     free(h.headers);
+    free(h.auth_headers);
     free(h.buffer);
     return ok;
 }

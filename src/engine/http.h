@@ -62,6 +62,7 @@ struct http_response
 {
     const struct http_response_ops *ops;
     DWORD status;                 /* the final status (1xx answers are skipped) */
+    WCHAR address[64];            /* the server's IP address, or empty if the client cannot tell */
 };
 
 /* Sends the request and reads the response's head; FALSE with the last error set. */

@@ -738,6 +738,17 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
             ;   /* 100 Continue and other interim answers */
         if (ok)
         {
+            SOCKADDR_STORAGE peer;
+            int peer_len = sizeof(peer);
+            DWORD chars = ARRAYSIZE(r->base.address);
+
+            if (!getpeername(r->c->s, (SOCKADDR *)&peer, &peer_len))
+            {
+                /* The address alone, without the port. */
+                if (peer.ss_family == AF_INET) ((SOCKADDR_IN *)&peer)->sin_port = 0;
+                else if (peer.ss_family == AF_INET6) ((SOCKADDR_IN6 *)&peer)->sin6_port = 0;
+                if (WSAAddressToStringW((SOCKADDR *)&peer, peer_len, NULL, r->base.address, &chars)) r->base.address[0] = 0;
+            }
             free(text);
             *response = &r->base;
             return TRUE;

@@ -1,8 +1,11 @@
 /*
  * What every transport shares: writing received bytes to the temporary file
- * and into the store's progress, noticing that the run was revoked, and
+ * (or to a download's stream sink) and into the store's progress, noticing that the run was revoked, and
  * recording a failure. The local and SMB transport lives here too.
  */
+#include <winsock2.h>     /* before windows.h, which transport.h brings */
+#include <ws2tcpip.h>
+
 #include "transport.h"
 
 #include <shlwapi.h>
@@ -26,11 +29,52 @@ BOOL transfer_fail(struct transfer *t, HRESULT error, dos_error_context context,
     return FALSE;
 }
 
+/* The first address the URL's host names, as text; FALSE if it has none. WinINet does not say
+ * which address it connected to, and the first is the one it tries first. */
+static BOOL host_address(const WCHAR *url, WCHAR *text, DWORD size)
+{
+    WCHAR host[256];                   /* INTERNET_MAX_HOST_NAME_LENGTH */
+    DWORD len = ARRAYSIZE(host);
+    ADDRINFOW hints = { .ai_socktype = SOCK_STREAM }, *found = NULL;
+    WSADATA wsa;
+    BOOL ok = FALSE;
+
+    if (FAILED(UrlGetPartW(url, host, &len, URL_PART_HOSTNAME, 0)) || !host[0]) return FALSE;
+    if (host[0] == '[' && len > 2)     /* an IPv6 literal */
+    {
+        memmove(host, host + 1, (len - 2) * sizeof(WCHAR));
+        host[len - 2] = 0;
+    }
+    if (WSAStartup(MAKEWORD(2, 2), &wsa)) return FALSE;
+    if (!GetAddrInfoW(host, NULL, &hints, &found) && found)
+        ok = !WSAAddressToStringW(found->ai_addr, (DWORD)found->ai_addrlen, NULL, text, &size);
+    if (found) FreeAddrInfoW(found);
+    WSACleanup();
+    return ok;
+}
+
+void transfer_record_http(struct transfer *t, DWORD status, const WCHAR *url, const WCHAR *address)
+{
+    WCHAR resolved[64];
+
+    if (!address && host_address(url, resolved, ARRAYSIZE(resolved))) address = resolved;
+    dos_file_record_http(t->file->file, t->run, status, (const dos_char *)address, (const dos_char *)url);
+}
+
 BOOL transfer_write(struct transfer *t, const void *data, DWORD size, uint64_t file_size)
 {
     const BYTE *p = data;
     DWORD written;
 
+    /* A stream sink takes the bytes in order (IDO's StreamInterface); what it refuses is fatal. */
+    if (t->file->sink)
+    {
+        HRESULT hr = t->file->sink->write(t->file->sink, data, size);
+        if (FAILED(hr)) return transfer_fail(t, hr, DOS_CONTEXT_NONE, FALSE);
+        t->file->transferred += size;
+        t->progress_tick = GetTickCount64();
+        size = 0;
+    }
     while (size)
     {
         if (!WriteFile(t->temp, p, size, &written, NULL))
@@ -101,10 +145,11 @@ static void writer_free(struct writer *w)
 
 struct writer *writer_start(struct transfer *t, uint64_t file_size)
 {
-    struct writer *w = calloc(1, sizeof(*w));
+    struct writer *w;
     unsigned i;
 
-    if (!w) return NULL;
+    /* A client's stream is written on the worker's thread, which the client's code may expect. */
+    if (t->file->sink || !(w = calloc(1, sizeof(*w)))) return NULL;
     for (i = 0; i < WRITER_BUFFERS; i++)
         if (!(w->buffers[i] = malloc(WRITER_BUFFER_SIZE)))
         {

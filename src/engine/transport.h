@@ -34,10 +34,16 @@ BOOL transport_file_fetch(struct transfer *t);
 BOOL transport_http_fetch(struct transfer *t);
 
 /*
- * Writes data to the temporary file and records the new byte count in the
- * store; fails with the run's end (E_ABORT) or the write's error.
+ * Writes data to the temporary file (or the download's stream sink) and records
+ * the new byte count in the store; fails with the run's end (E_ABORT) or the
+ * write's error.
  */
 BOOL transfer_write(struct transfer *t, const void *data, DWORD size, uint64_t file_size);
+/* Records a response's status, the server's address and the URL that answered (after
+ * redirects) for the file: IDO's read-only HttpStatusCode, HttpServerIPAddress and
+ * HttpRedirectionTarget. A transport that knows the peer's address passes it; NULL
+ * resolves the URL's host. */
+void transfer_record_http(struct transfer *t, DWORD status, const WCHAR *url, const WCHAR *address);
 BOOL transfer_fail(struct transfer *t, HRESULT error, dos_error_context context, BOOL transient);
 
 /*

@@ -3,9 +3,13 @@
  * It activates CLSID_DeliveryOptimization through COM, creates a foreground
  * job for one file, shows a live progress line until the file is transferred,
  * completes the job, prints each file's names and progress, and checks the
- * file's SHA-256 when one is given.
+ * file's SHA-256 when one is given. With --ido it does the same through the
+ * IDO download API instead: IDOManager::CreateDownload, its properties, and an
+ * IDODownloadStatusCallback that draws the progress line and says when the
+ * download has ended, then Finalize.
  */
 #define COBJMACROS
+#define CONST_VTABLE                   /* the demo's callback has a const vtable */
 #include <windows.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +117,147 @@ static void print_error(IBackgroundCopyJob *job)
     IBackgroundCopyError_Release(error);
 }
 
+/* ---- the IDO path: driven by OnStatusChange alone, as winget is ------------------------ */
+
+static const char *download_state_name(DODownloadState state)
+{
+    static const char *const names[] = { "Created", "Transferring", "Transferred", "Finalized", "Aborted", "Paused" };
+    return (unsigned)state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+}
+
+struct progress_callback
+{
+    IDODownloadStatusCallback IDODownloadStatusCallback_iface;
+    LONG refs;
+    HANDLE ended;                  /* Transferred, Aborted, or a fatal Error */
+    DO_DOWNLOAD_STATUS last;
+};
+
+static struct progress_callback *callback_from(IDODownloadStatusCallback *iface)
+{
+    return CONTAINING_RECORD(iface, struct progress_callback, IDODownloadStatusCallback_iface);
+}
+
+static HRESULT WINAPI callback_QueryInterface(IDODownloadStatusCallback *iface, REFIID riid, void **out)
+{
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IDODownloadStatusCallback))
+    {
+        *out = iface;
+        IDODownloadStatusCallback_AddRef(iface);
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG WINAPI callback_AddRef(IDODownloadStatusCallback *iface)
+{
+    return InterlockedIncrement(&callback_from(iface)->refs);
+}
+
+static ULONG WINAPI callback_Release(IDODownloadStatusCallback *iface)
+{
+    return InterlockedDecrement(&callback_from(iface)->refs);   /* lives on main's stack until the end */
+}
+
+static HRESULT WINAPI callback_OnStatusChange(IDODownloadStatusCallback *iface, IDODownload *download,
+                                              const DO_DOWNLOAD_STATUS *status)
+{
+    struct progress_callback *callback = callback_from(iface);
+
+    /* The line follows the transfer; Created and Finalized are this program's own doing. */
+    if (status->State == DODownloadState_Created || status->State == DODownloadState_Finalized) return S_OK;
+    callback->last = *status;
+    printf("\r  %-13s %llu of %llu bytes (%llu%%)", download_state_name(status->State), status->BytesTransferred,
+           status->BytesTotal, status->BytesTotal ? status->BytesTransferred * 100 / status->BytesTotal : 0);
+    if (status->State == DODownloadState_Paused && status->ExtendedError)
+        printf(", retrying after 0x%08lx", (unsigned long)status->ExtendedError);
+    printf("   ");
+    fflush(stdout);
+    if (status->State == DODownloadState_Transferred || status->State == DODownloadState_Aborted || FAILED(status->Error))
+        SetEvent(callback->ended);
+    return S_OK;
+}
+
+static const IDODownloadStatusCallbackVtbl callback_vtbl =
+{
+    callback_QueryInterface, callback_AddRef, callback_Release, callback_OnStatusChange,
+};
+
+static HRESULT set_property(IDODownload *download, DODownloadProperty id, VARTYPE type, const void *value)
+{
+    VARIANT v;
+    HRESULT hr;
+
+    VariantInit(&v);
+    V_VT(&v) = type;
+    if (type == VT_BSTR) V_BSTR(&v) = SysAllocString(value);
+    else if (type == VT_BOOL) V_BOOL(&v) = *(const BOOL *)value ? VARIANT_TRUE : VARIANT_FALSE;
+    else V_UNKNOWN(&v) = (IUnknown *)value;
+    hr = IDODownload_SetProperty(download, id, &v);
+    if (type == VT_BSTR) VariantClear(&v);
+    return hr;
+}
+
+static int ido_demo(const WCHAR *url, const WCHAR *local, const WCHAR *sha)
+{
+    struct progress_callback callback;
+    const BOOL foreground = TRUE;
+    IDOManager *manager;
+    IDODownload *download;
+    VARIANT id;
+    char hex[65];
+    HRESULT hr;
+    int status = 1;
+
+    hr = CoCreateInstance(&CLSID_DeliveryOptimization, NULL, CLSCTX_INPROC_SERVER, &IID_IDOManager, (void **)&manager);
+    if (FAILED(hr)) return fail("CoCreateInstance(CLSID_DeliveryOptimization, IDOManager) (is dosvc.dll registered?)", hr);
+    if (FAILED(hr = IDOManager_CreateDownload(manager, &download))) return fail("CreateDownload", hr);
+    if (SUCCEEDED(IDODownload_GetProperty(download, DODownloadProperty_Id, &id)))
+    {
+        printf("created download %ls\n", V_BSTR(&id));
+        VariantClear(&id);
+    }
+    memset(&callback, 0, sizeof(callback));
+    callback.IDODownloadStatusCallback_iface.lpVtbl = &callback_vtbl;
+    callback.refs = 1;
+    callback.ended = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (FAILED(hr = set_property(download, DODownloadProperty_Uri, VT_BSTR, url))
+        || FAILED(hr = set_property(download, DODownloadProperty_LocalPath, VT_BSTR, local))
+        || FAILED(hr = set_property(download, DODownloadProperty_DisplayName, VT_BSTR, L"dosvc IDO demo"))
+        || FAILED(hr = set_property(download, DODownloadProperty_ForegroundPriority, VT_BOOL, &foreground))
+        || FAILED(hr = set_property(download, DODownloadProperty_CallbackInterface, VT_UNKNOWN,
+                                    &callback.IDODownloadStatusCallback_iface)))
+        return fail("SetProperty", hr);
+    printf("  %ls\n      -> %ls\n", url, local);
+    if (FAILED(hr = IDODownload_Start(download, NULL))) return fail("Start", hr);
+    WaitForSingleObject(callback.ended, 300000);
+    printf("\n");
+    if (callback.last.State != DODownloadState_Transferred)
+    {
+        fprintf(stderr, "dosvc-demo: the download failed: 0x%08lx\n", (unsigned long)callback.last.Error);
+        IDODownload_Abort(download);
+    }
+    else if (FAILED(hr = IDODownload_Finalize(download)))
+        fail("Finalize", hr);
+    else
+    {
+        printf("  finalized: the file is at its local path\n");
+        if (!sha) status = 0;
+        else if (!sha256_file_hex(local, hex)) fprintf(stderr, "dosvc-demo: cannot read %ls\n", local);
+        else if (!hex_equal(hex, sha)) fprintf(stderr, "dosvc-demo: SHA-256 %s differs from %ls\n", hex, sha);
+        else
+        {
+            printf("  SHA-256 %s verified\n", hex);
+            status = 0;
+        }
+    }
+    IDODownload_Release(download);
+    IDOManager_Release(manager);
+    CloseHandle(callback.ended);
+    return status;
+}
+
 int wmain(int argc, WCHAR **argv)
 {
     IBackgroundCopyManager *manager;
@@ -124,9 +269,21 @@ int wmain(int argc, WCHAR **argv)
     HRESULT hr;
     int status = 1;
 
+    if (argc > 1 && !lstrcmpW(argv[1], L"--ido"))
+    {
+        if (argc < 4 || argc > 5)
+        {
+            fprintf(stderr, "usage: dosvc-demo --ido remote-url local-path [expected-sha256]\n");
+            return 2;
+        }
+        CoInitializeEx(NULL, COINIT_MULTITHREADED);
+        status = ido_demo(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+        CoUninitialize();
+        return status;
+    }
     if (argc < 3 || argc > 4)
     {
-        fprintf(stderr, "usage: dosvc-demo remote-url local-path [expected-sha256]\n");
+        fprintf(stderr, "usage: dosvc-demo [--ido] remote-url local-path [expected-sha256]\n");
         return 2;
     }
     CoInitializeEx(NULL, COINIT_MULTITHREADED);

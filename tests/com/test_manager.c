@@ -143,27 +143,23 @@ static void test_manager_interfaces_share_one_reference_count(void **state)
     assert_int_equal(dosvc_refcount(manager), before);
 }
 
-/* ---- IDOManager: a later issue; until then E_NOTIMPL --------------------------------- */
+/* ---- IDOManager: the argument checks (test_download.c has the rest) ----------------- */
 
-static void test_create_download_is_not_implemented_and_clears_out(void **state)
+static void test_create_download_rejects_null_out(void **state)
 {
     IDOManager *domanager;
-    IDODownload *download = (IDODownload *)0xdeadbeef;
 
     assert_hr(S_OK, IBackgroundCopyManager_QueryInterface(manager, &IID_IDOManager, (void **)&domanager));
-    assert_hr(E_NOTIMPL, IDOManager_CreateDownload(domanager, &download));
-    assert_null(download);
+    assert_hr(E_INVALIDARG, IDOManager_CreateDownload(domanager, NULL));
     IDOManager_Release(domanager);
 }
 
-static void test_enum_downloads_is_not_implemented_and_clears_out(void **state)
+static void test_enum_downloads_rejects_null_out(void **state)
 {
     IDOManager *domanager;
-    IEnumUnknown *downloads = (IEnumUnknown *)0xdeadbeef;
 
     assert_hr(S_OK, IBackgroundCopyManager_QueryInterface(manager, &IID_IDOManager, (void **)&domanager));
-    assert_hr(E_NOTIMPL, IDOManager_EnumDownloads(domanager, NULL, &downloads));
-    assert_null(downloads);
+    assert_hr(E_INVALIDARG, IDOManager_EnumDownloads(domanager, NULL, NULL));
     IDOManager_Release(domanager);
 }
 
@@ -600,8 +596,8 @@ int main(void)
         cmocka_unit_test(test_manager_interfaces_share_one_reference_count),
     };
     const struct CMUnitTest do_manager[] = {
-        cmocka_unit_test(test_create_download_is_not_implemented_and_clears_out),
-        cmocka_unit_test(test_enum_downloads_is_not_implemented_and_clears_out),
+        cmocka_unit_test(test_create_download_rejects_null_out),
+        cmocka_unit_test(test_enum_downloads_rejects_null_out),
     };
     const struct CMUnitTest client_security[] = {
         cmocka_unit_test(test_query_proxy_blanket_reports_defaults),

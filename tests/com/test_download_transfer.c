@@ -1,0 +1,923 @@
+/*
+ * IDODownload moving bytes from the loopback test server (issue 4; spec 5.7,
+ * 5.10; clients.md 1.3-1.5, 2.1-2.3; docs/ido.md): each client's call
+ * sequence written from its description, OnStatusChange and what a client may
+ * do from inside it, blocking mode, stream sinks with ranges, pause and resume
+ * with a Range request, transient and fatal errors as clients read them, the
+ * Http* read-outs, and what Finalize and Abort leave on disk.
+ */
+#include "com_test.h"
+
+#include <stdio.h>
+#include <wininet.h>
+
+static IDOManager *domanager;
+
+static int setup_group(void **state)
+{
+    if (FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED))) return -1;
+    return FAILED(dosvc_create(&IID_IDOManager, (void **)&domanager)) ? -1 : 0;
+}
+
+static int teardown_group(void **state)
+{
+    IDOManager_Release(domanager);
+    CoUninitialize();
+    return 0;
+}
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+static IDODownload *new_download(void)
+{
+    IDODownload *download = NULL;
+    assert_hr(S_OK, IDOManager_CreateDownload(domanager, &download));
+    return download;
+}
+
+static void set_bstr(IDODownload *download, DODownloadProperty id, const WCHAR *text)
+{
+    VARIANT v;
+    V_VT(&v) = VT_BSTR;
+    V_BSTR(&v) = SysAllocString(text);
+    assert_hr(S_OK, IDODownload_SetProperty(download, id, &v));
+    VariantClear(&v);
+}
+
+static void set_ui4(IDODownload *download, DODownloadProperty id, ULONG value)
+{
+    VARIANT v;
+    V_VT(&v) = VT_UI4;
+    V_UI4(&v) = value;
+    assert_hr(S_OK, IDODownload_SetProperty(download, id, &v));
+}
+
+static void set_ui8(IDODownload *download, DODownloadProperty id, ULONGLONG value)
+{
+    VARIANT v;
+    V_VT(&v) = VT_UI8;
+    V_UI8(&v) = value;
+    assert_hr(S_OK, IDODownload_SetProperty(download, id, &v));
+}
+
+static void set_bool(IDODownload *download, DODownloadProperty id, BOOL value)
+{
+    VARIANT v;
+    V_VT(&v) = VT_BOOL;
+    V_BOOL(&v) = value ? VARIANT_TRUE : VARIANT_FALSE;
+    assert_hr(S_OK, IDODownload_SetProperty(download, id, &v));
+}
+
+static void set_unknown(IDODownload *download, DODownloadProperty id, IUnknown *value)
+{
+    VARIANT v;
+    V_VT(&v) = VT_UNKNOWN;
+    V_UNKNOWN(&v) = value;
+    assert_hr(S_OK, IDODownload_SetProperty(download, id, &v));
+}
+
+static DO_DOWNLOAD_STATUS status_of(IDODownload *download)
+{
+    DO_DOWNLOAD_STATUS status;
+    assert_hr(S_OK, IDODownload_GetStatus(download, &status));
+    return status;
+}
+
+#define STATE(s) (1u << (s))
+
+/* Polls GetStatus (as the DO SDK does) until the state is one of states or timeout_ms passes. */
+static DO_DOWNLOAD_STATUS wait_for(IDODownload *download, unsigned states, DWORD timeout_ms)
+{
+    ULONGLONG start = GetTickCount64();
+    DO_DOWNLOAD_STATUS status;
+
+    for (;;)
+    {
+        status = status_of(download);
+        if ((states & STATE(status.State)) || GetTickCount64() - start > timeout_ms) return status;
+        Sleep(10);
+    }
+}
+
+/* A download of path into the test folder's name, made the way every client begins. */
+static IDODownload *download_to(const WCHAR *path, const WCHAR *name)
+{
+    IDODownload *download = new_download();
+    DeleteFileW(dosvc_test_path(name));
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, path));
+    set_bstr(download, DODownloadProperty_LocalPath, dosvc_test_path(name));
+    return download;
+}
+
+static void assert_file_is(const WCHAR *local, const WCHAR *server_path)
+{
+    char expected[65], actual[65];
+    assert_true(dosvc_server_hash(server_path, expected));
+    assert_true(sha256_file_hex(local, actual));
+    assert_string_equal(actual, expected);
+}
+
+static BOOL file_exists(const WCHAR *path)
+{
+    return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
+}
+
+/* dosvc's temporary files (".dosvc-*") left in folder. */
+static unsigned temp_files_in(const WCHAR *folder)
+{
+    WIN32_FIND_DATAW data;
+    WCHAR pattern[MAX_PATH];
+    unsigned count = 0;
+    HANDLE find;
+
+    wsprintfW(pattern, L"%s\\.dosvc-*", folder);
+    if ((find = FindFirstFileW(pattern, &data)) == INVALID_HANDLE_VALUE) return 0;
+    do count++; while (FindNextFileW(find, &data));
+    FindClose(find);
+    return count;
+}
+
+/* A GET of the test server's path (its body, malloc'd). */
+static char *server_get(const WCHAR *path, DWORD *size)
+{
+    HINTERNET session = InternetOpenW(L"dosvc-test", INTERNET_OPEN_TYPE_DIRECT, NULL, NULL, 0), request;
+    DWORD got, capacity = 1 << 16;
+    char *body = malloc(capacity + 1);
+
+    *size = 0;
+    request = InternetOpenUrlW(session, dosvc_server_url(FALSE, path), NULL, 0, INTERNET_FLAG_RELOAD | INTERNET_FLAG_NO_CACHE_WRITE, 0);
+    while (request && InternetReadFile(request, body + *size, capacity - *size, &got) && got)
+    {
+        *size += got;
+        if (*size == capacity) body = realloc(body, (capacity *= 2) + 1);
+    }
+    body[*size] = 0;
+    if (request) InternetCloseHandle(request);
+    InternetCloseHandle(session);
+    return body;
+}
+
+/* The server's log of the requests whose target contains mark (JSON, malloc'd). */
+static char *server_log(const WCHAR *mark)
+{
+    WCHAR path[128];
+    DWORD size;
+    wsprintfW(path, L"/_control/log?contains=%s", mark);
+    return server_get(path, &size);
+}
+
+/* ---- a client callback that records and can act from inside ------------------------------ */
+
+struct recorder
+{
+    IDODownloadStatusCallback IDODownloadStatusCallback_iface;
+    LONG refs;
+    LONG calls, transferring_calls;
+    unsigned seen;                       /* STATE() bits of every state told */
+    DO_DOWNLOAD_STATUS last;
+    HRESULT failed_error;                /* the first failed Error told */
+    BOOL finalize_on_transferred, pause_on_transferring, abort_on_transferring;
+    HRESULT inside_result;
+    HANDLE event;                        /* set on Transferred, Finalized, Aborted, or a failed Error */
+    DWORD thread;
+};
+
+static struct recorder *impl_from(IDODownloadStatusCallback *iface)
+{
+    return CONTAINING_RECORD(iface, struct recorder, IDODownloadStatusCallback_iface);
+}
+
+static HRESULT WINAPI rec_QueryInterface(IDODownloadStatusCallback *iface, REFIID riid, void **out)
+{
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IDODownloadStatusCallback))
+    {
+        *out = iface;
+        IDODownloadStatusCallback_AddRef(iface);
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG WINAPI rec_AddRef(IDODownloadStatusCallback *iface) { return InterlockedIncrement(&impl_from(iface)->refs); }
+static ULONG WINAPI rec_Release(IDODownloadStatusCallback *iface) { return InterlockedDecrement(&impl_from(iface)->refs); }
+
+static HRESULT WINAPI rec_OnStatusChange(IDODownloadStatusCallback *iface, IDODownload *download,
+                                         const DO_DOWNLOAD_STATUS *status)
+{
+    struct recorder *r = impl_from(iface);
+
+    r->thread = GetCurrentThreadId();
+    r->last = *status;
+    r->seen |= STATE(status->State);
+    if (FAILED(status->Error) && SUCCEEDED(r->failed_error)) r->failed_error = status->Error;
+    if (status->State == DODownloadState_Transferring)
+    {
+        InterlockedIncrement(&r->transferring_calls);
+        if (r->pause_on_transferring) r->inside_result = IDODownload_Pause(download), r->pause_on_transferring = FALSE;
+        if (r->abort_on_transferring) r->inside_result = IDODownload_Abort(download), r->abort_on_transferring = FALSE;
+    }
+    if (status->State == DODownloadState_Transferred && r->finalize_on_transferred)
+        r->inside_result = IDODownload_Finalize(download);     /* GetStoreApp does this (clients.md 2.3) */
+    InterlockedIncrement(&r->calls);
+    if (status->State == DODownloadState_Transferred || status->State == DODownloadState_Finalized
+        || status->State == DODownloadState_Aborted || FAILED(status->Error))
+        SetEvent(r->event);
+    return S_OK;
+}
+
+static const IDODownloadStatusCallbackVtbl rec_vtbl = { rec_QueryInterface, rec_AddRef, rec_Release, rec_OnStatusChange };
+
+/* Recorders are static in each test: a late callback must never reach a dead frame. */
+static IUnknown *recorder_init(struct recorder *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->IDODownloadStatusCallback_iface.lpVtbl = &rec_vtbl;
+    r->refs = 1;
+    r->event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    return (IUnknown *)&r->IDODownloadStatusCallback_iface;
+}
+
+/* Waits for the recorder to have seen all of states. */
+static BOOL wait_seen(struct recorder *r, unsigned states, DWORD timeout_ms)
+{
+    ULONGLONG start = GetTickCount64();
+    while ((r->seen & states) != states && GetTickCount64() - start < timeout_ms) Sleep(10);
+    return (r->seen & states) == states;
+}
+
+/* ---- a stream sink: a growing buffer that only implements Write (as the DO SDK's) ------------ */
+
+struct sink
+{
+    IStream IStream_iface;
+    LONG refs;
+    BYTE *data;
+    ULONG size, capacity;
+    LONG writes;
+};
+
+static struct sink *sink_from(IStream *iface) { return CONTAINING_RECORD(iface, struct sink, IStream_iface); }
+
+static HRESULT WINAPI sink_QueryInterface(IStream *iface, REFIID riid, void **out)
+{
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_ISequentialStream) || IsEqualIID(riid, &IID_IStream))
+    {
+        *out = iface;
+        IStream_AddRef(iface);
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+static ULONG WINAPI sink_AddRef(IStream *iface) { return InterlockedIncrement(&sink_from(iface)->refs); }
+static ULONG WINAPI sink_Release(IStream *iface) { return InterlockedDecrement(&sink_from(iface)->refs); }
+static HRESULT WINAPI sink_Read(IStream *iface, void *pv, ULONG cb, ULONG *read) { return E_NOTIMPL; }
+static HRESULT WINAPI sink_Write(IStream *iface, const void *pv, ULONG cb, ULONG *written)
+{
+    struct sink *s = sink_from(iface);
+    if (s->size + cb > s->capacity)
+    {
+        while (s->size + cb > s->capacity) s->capacity = s->capacity ? s->capacity * 2 : 65536;
+        s->data = realloc(s->data, s->capacity);
+    }
+    memcpy(s->data + s->size, pv, cb);
+    s->size += cb;
+    InterlockedIncrement(&s->writes);
+    if (written) *written = cb;
+    return S_OK;
+}
+static HRESULT WINAPI sink_Seek(IStream *iface, LARGE_INTEGER move, DWORD origin, ULARGE_INTEGER *pos) { return E_NOTIMPL; }
+static HRESULT WINAPI sink_SetSize(IStream *iface, ULARGE_INTEGER size) { return E_NOTIMPL; }
+static HRESULT WINAPI sink_CopyTo(IStream *iface, IStream *to, ULARGE_INTEGER cb, ULARGE_INTEGER *read, ULARGE_INTEGER *written) { return E_NOTIMPL; }
+static HRESULT WINAPI sink_Commit(IStream *iface, DWORD flags) { return E_NOTIMPL; }
+static HRESULT WINAPI sink_Revert(IStream *iface) { return E_NOTIMPL; }
+static HRESULT WINAPI sink_LockRegion(IStream *iface, ULARGE_INTEGER offset, ULARGE_INTEGER cb, DWORD type) { return E_NOTIMPL; }
+static HRESULT WINAPI sink_UnlockRegion(IStream *iface, ULARGE_INTEGER offset, ULARGE_INTEGER cb, DWORD type) { return E_NOTIMPL; }
+static HRESULT WINAPI sink_Stat(IStream *iface, STATSTG *stat, DWORD flag) { return E_NOTIMPL; }
+static HRESULT WINAPI sink_Clone(IStream *iface, IStream **out) { return E_NOTIMPL; }
+
+static const IStreamVtbl sink_vtbl =
+{
+    sink_QueryInterface, sink_AddRef, sink_Release, sink_Read, sink_Write, sink_Seek, sink_SetSize, sink_CopyTo,
+    sink_Commit, sink_Revert, sink_LockRegion, sink_UnlockRegion, sink_Stat, sink_Clone,
+};
+
+static IUnknown *sink_init(struct sink *s)
+{
+    free(s->data);
+    memset(s, 0, sizeof(*s));
+    s->IStream_iface.lpVtbl = &sink_vtbl;
+    s->refs = 1;
+    return (IUnknown *)&s->IStream_iface;
+}
+
+/* ---- clients.md 1.3: the DO SDK -------------------------------------------------------------- */
+
+/* CreateDownload, blanket, Uri, LocalPath, callback, Start({RangeCount 0}), poll GetStatus,
+ * Finalize on Transferred; the file is there only after Finalize (clients.md 1.4). */
+static void test_do_sdk_sequence_downloads_and_the_file_appears_on_finalize(void **state)
+{
+    static struct recorder r;
+    DO_DOWNLOAD_RANGES_INFO whole = { 0 };
+    IDODownload *download = new_download();
+    const WCHAR *local = dosvc_test_path(L"sdk.bin");
+    DO_DOWNLOAD_STATUS status;
+
+    DeleteFileW(local);
+    assert_hr(S_OK, CoSetProxyBlanket((IUnknown *)download, RPC_C_AUTHN_DEFAULT, RPC_C_AUTHZ_NONE, COLE_DEFAULT_PRINCIPAL,
+                                      RPC_C_AUTHN_LEVEL_DEFAULT, RPC_C_IMP_LEVEL_IMPERSONATE, NULL, EOAC_STATIC_CLOAKING));
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/3m?seed=sdk"));
+    set_bstr(download, DODownloadProperty_LocalPath, local);
+    set_unknown(download, DODownloadProperty_CallbackInterface, recorder_init(&r));
+    assert_hr(S_OK, IDODownload_Start(download, &whole));
+    status = wait_for(download, STATE(DODownloadState_Transferred) | STATE(DODownloadState_Paused), 30000);
+    assert_int_equal(status.State, DODownloadState_Transferred);
+    assert_true(status.BytesTotal == 3 << 20 && status.BytesTransferred == 3 << 20);
+    assert_false(file_exists(local));
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    assert_int_equal(status_of(download).State, DODownloadState_Finalized);
+    assert_file_is(local, L"/gen/3m?seed=sdk");
+    assert_int_equal(temp_files_in(dosvc_test_dir()), 0);
+    /* Finalize is final (clients.md 1.4). */
+    assert_hr(DO_E_INVALID_STATE, IDODownload_Start(download, NULL));
+    assert_hr(DO_E_INVALID_STATE, IDODownload_Abort(download));
+    assert_true(wait_seen(&r, STATE(DODownloadState_Transferring) | STATE(DODownloadState_Transferred)
+                                  | STATE(DODownloadState_Finalized), 5000));
+    IDODownload_Release(download);
+    DeleteFileW(local);
+}
+
+/* clients.md 1.4: 404 is HTTP_E_STATUS_NOT_FOUND in Error, and no file is left behind. */
+static void test_not_found_is_a_fatal_error_and_leaves_no_file(void **state)
+{
+    IDODownload *download = download_to(L"/missing-file.bin", L"missing.bin");
+    DO_DOWNLOAD_STATUS status;
+    VARIANT v;
+
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    status = wait_for(download, STATE(DODownloadState_Paused), 30000);
+    assert_int_equal(status.State, DODownloadState_Paused);
+    assert_hr(0x80190194, status.Error);
+    assert_hr(S_OK, status.ExtendedError);
+    assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_HttpStatusCode, &v));
+    assert_int_equal(V_UI4(&v), 404);
+    assert_hr(S_OK, IDODownload_Abort(download));
+    assert_false(file_exists(dosvc_test_path(L"missing.bin")));
+    assert_int_equal(temp_files_in(dosvc_test_dir()), 0);
+    IDODownload_Release(download);
+}
+
+/* clients.md 0.3: a transient condition is Paused with Error S_OK and the cause in ExtendedError;
+ * the download goes on by itself once the server answers. */
+static void test_transient_error_is_paused_with_extended_error_then_completes(void **state)
+{
+    static struct recorder r;
+    IDODownload *download = download_to(L"/gen/64k?seed=transient&fault=503&times=1&key=ido-transient", L"transient.bin");
+    DO_DOWNLOAD_STATUS status;
+
+    set_unknown(download, DODownloadProperty_CallbackInterface, recorder_init(&r));
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    status = wait_for(download, STATE(DODownloadState_Paused) | STATE(DODownloadState_Transferred), 30000);
+    assert_int_equal(status.State, DODownloadState_Paused);
+    assert_hr(S_OK, status.Error);
+    assert_hr(0x801901F7, status.ExtendedError);
+    status = wait_for(download, STATE(DODownloadState_Transferred), 30000);
+    assert_int_equal(status.State, DODownloadState_Transferred);
+    assert_hr(S_OK, status.ExtendedError);
+    assert_hr(S_OK, r.failed_error);                 /* never told as a failure */
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    assert_file_is(dosvc_test_path(L"transient.bin"), L"/gen/64k?seed=transient");
+    IDODownload_Release(download);
+}
+
+/* Pause, then Start(NULL) resumes with a Range request from the bytes already there. */
+static void test_resume_after_pause_asks_for_the_rest_with_a_range(void **state)
+{
+    IDODownload *download = download_to(L"/gen/1m?seed=resume&marker=ido-resume&fault=stall&after=262144&seconds=20&times=1&key=ido-resume",
+                                        L"resume.bin");
+    DO_DOWNLOAD_STATUS status;
+    ULONGLONG start = GetTickCount64();
+    char *log, range[64];
+
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    /* Some bytes arrive, then the server stalls: pause there. */
+    do status = status_of(download);
+    while (status.BytesTransferred < 65536 && GetTickCount64() - start < 20000 && (Sleep(10), TRUE));
+    Sleep(300);
+    assert_hr(S_OK, IDODownload_Pause(download));
+    status = status_of(download);
+    assert_int_equal(status.State, DODownloadState_Paused);
+    assert_hr(S_OK, status.Error);
+    assert_hr(S_OK, status.ExtendedError);
+    assert_true(status.BytesTransferred >= 65536 && status.BytesTransferred <= 262144);
+    sprintf(range, "\"range\": \"bytes=%llu-", (unsigned long long)status.BytesTransferred);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    status = wait_for(download, STATE(DODownloadState_Transferred), 30000);
+    assert_int_equal(status.State, DODownloadState_Transferred);
+    log = server_log(L"ido-resume");
+    assert_non_null(strstr(log, range));
+    free(log);
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    assert_file_is(dosvc_test_path(L"resume.bin"), L"/gen/1m?seed=resume&marker=ido-resume");
+    IDODownload_Release(download);
+}
+
+/* ---- clients.md 2.1: winget ----------------------------------------------------------------------- */
+
+/* Deletes the target, sets Uri, ForegroundPriority, LocalPath, callback, DisplayName, ContentId;
+ * Start({RangeCount 0}); waits only on OnStatusChange; Finalize. */
+static void test_winget_sequence_is_driven_by_callbacks_alone(void **state)
+{
+    static struct recorder r;
+    DO_DOWNLOAD_RANGES_INFO whole = { 0 };
+    IDODownload *download = new_download();
+    const WCHAR *local = dosvc_test_path(L"winget.bin");
+
+    DeleteFileW(local);
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/2m?seed=winget"));
+    set_bool(download, DODownloadProperty_ForegroundPriority, TRUE);
+    set_bstr(download, DODownloadProperty_LocalPath, local);
+    set_unknown(download, DODownloadProperty_CallbackInterface, recorder_init(&r));
+    set_bstr(download, DODownloadProperty_DisplayName, L"winget installer");
+    set_bstr(download, DODownloadProperty_ContentId, L"winget-content");
+    assert_hr(S_OK, IDODownload_Start(download, &whole));
+    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    assert_hr(S_OK, r.failed_error);
+    assert_int_equal(r.last.State, DODownloadState_Transferred);
+    assert_true(r.last.BytesTransferred == 2 << 20 && r.last.BytesTotal == 2 << 20);
+    assert_true(r.seen & STATE(DODownloadState_Transferring));
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    assert_file_is(local, L"/gen/2m?seed=winget");
+    IDODownload_Release(download);
+}
+
+/* winget gives up on any failed Error: a fatal error must be told through the callback. */
+static void test_fatal_error_is_told_to_the_callback(void **state)
+{
+    static struct recorder r;
+    IDODownload *download = download_to(L"/gen/1k?seed=forbidden&fault=403", L"forbidden.bin");
+
+    set_unknown(download, DODownloadProperty_CallbackInterface, recorder_init(&r));
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    assert_hr(0x80190193, r.failed_error);
+    assert_int_equal(r.last.State, DODownloadState_Paused);
+    assert_hr(S_OK, IDODownload_Abort(download));
+    IDODownload_Release(download);
+}
+
+/* ---- clients.md 2.2: System Informer ----------------------------------------------------------- */
+
+/* QI IClientSecurity and SetBlanket; Uri, LocalPath, DisplayName, ForegroundPriority, callback;
+ * Start(NULL) as the first start; an event from the callback; Finalize. */
+static void test_system_informer_sequence_starts_with_null_ranges(void **state)
+{
+    static struct recorder r;
+    IDODownload *download = new_download();
+    const WCHAR *local = dosvc_test_path(L"informer.bin");
+    IClientSecurity *security = dosvc_query(download, &IID_IClientSecurity);
+
+    assert_hr(S_OK, IClientSecurity_SetBlanket(security, (IUnknown *)download, RPC_C_AUTHN_DEFAULT, RPC_C_AUTHZ_NONE,
+                                               NULL, RPC_C_AUTHN_LEVEL_DEFAULT, RPC_C_IMP_LEVEL_IMPERSONATE, NULL, EOAC_NONE));
+    IClientSecurity_Release(security);
+    DeleteFileW(local);
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/1m?seed=informer"));
+    set_bstr(download, DODownloadProperty_LocalPath, local);
+    set_bstr(download, DODownloadProperty_DisplayName, L"System Informer");
+    set_bool(download, DODownloadProperty_ForegroundPriority, TRUE);
+    set_unknown(download, DODownloadProperty_CallbackInterface, recorder_init(&r));
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    while (WaitForSingleObject(r.event, 200) == WAIT_TIMEOUT)   /* its cancel flag is polled here */
+        assert_true(GetTickCount64() != 0);
+    assert_int_equal(r.last.State, DODownloadState_Transferred);
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    assert_file_is(local, L"/gen/1m?seed=informer");
+    IDODownload_Release(download);
+}
+
+/* ---- clients.md 2.3: GetStoreApp ------------------------------------------------------------------- */
+
+/* DisplayName, Uri, LocalPath, Id as its key, callback, ForegroundPriority, Start(NULL), Pause,
+ * Start(NULL) again, and Finalize from inside OnStatusChange. */
+static void test_getstoreapp_sequence_finalizes_from_inside_the_callback(void **state)
+{
+    static struct recorder r;
+    IDODownload *download = new_download();
+    const WCHAR *local = dosvc_test_path(L"store-app.bin");
+    IEnumUnknown *found;
+    DO_DOWNLOAD_ENUM_CATEGORY by_id = { DODownloadProperty_Id };
+    VARIANT id;
+
+    DeleteFileW(local);
+    CoSetProxyBlanket((IUnknown *)download, RPC_C_AUTHN_DEFAULT, RPC_C_AUTHZ_NONE, NULL, RPC_C_AUTHN_LEVEL_DEFAULT,
+                      RPC_C_IMP_LEVEL_IMPERSONATE, NULL, EOAC_NONE);
+    set_bstr(download, DODownloadProperty_DisplayName, L"store app");
+    set_bstr(download, DODownloadProperty_Uri,
+             dosvc_server_url(FALSE, L"/gen/2m?seed=storeapp&fault=stall&after=65536&seconds=3&times=1&key=ido-storeapp"));
+    set_bstr(download, DODownloadProperty_LocalPath, local);
+    assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_Id, &id));
+    recorder_init(&r);
+    r.finalize_on_transferred = TRUE;
+    set_unknown(download, DODownloadProperty_CallbackInterface, (IUnknown *)&r.IDODownloadStatusCallback_iface);
+    set_bool(download, DODownloadProperty_ForegroundPriority, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_hr(S_OK, IDODownload_Pause(download));
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_true(wait_seen(&r, STATE(DODownloadState_Finalized), 30000));
+    assert_hr(S_OK, r.inside_result);
+    assert_file_is(local, L"/gen/2m?seed=storeapp");
+    /* The key it kept no longer finds a finalized download. */
+    by_id.Value = V_BSTR(&id);
+    assert_hr(DO_E_NO_DOWNLOADS, IDOManager_EnumDownloads(domanager, &by_id, &found));
+    VariantClear(&id);
+    IDODownload_Release(download);
+}
+
+/* ---- callbacks ------------------------------------------------------------------------------------- */
+
+/* The DO SDK's test pauses from inside OnStatusChange (clients.md 0.5). */
+static void test_pause_from_inside_the_callback(void **state)
+{
+    static struct recorder r;
+    IDODownload *download = download_to(L"/gen/8m?seed=pause-inside&fault=drip&rate=1048576", L"pause-inside.bin");
+    DO_DOWNLOAD_STATUS status;
+
+    recorder_init(&r);
+    r.pause_on_transferring = TRUE;
+    set_unknown(download, DODownloadProperty_CallbackInterface, (IUnknown *)&r.IDODownloadStatusCallback_iface);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_true(wait_seen(&r, STATE(DODownloadState_Paused), 10000));
+    assert_hr(S_OK, r.inside_result);
+    status = status_of(download);
+    assert_int_equal(status.State, DODownloadState_Paused);
+    assert_hr(S_OK, status.Error);
+    assert_hr(S_OK, IDODownload_Abort(download));
+    IDODownload_Release(download);
+}
+
+static void test_abort_from_inside_the_callback(void **state)
+{
+    static struct recorder r;
+    IDODownload *download = download_to(L"/gen/8m?seed=abort-inside&fault=drip&rate=1048576", L"abort-inside.bin");
+
+    recorder_init(&r);
+    r.abort_on_transferring = TRUE;
+    set_unknown(download, DODownloadProperty_CallbackInterface, (IUnknown *)&r.IDODownloadStatusCallback_iface);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_true(wait_seen(&r, STATE(DODownloadState_Aborted), 10000));
+    assert_hr(S_OK, r.inside_result);
+    assert_int_equal(status_of(download).State, DODownloadState_Aborted);
+    assert_false(file_exists(dosvc_test_path(L"abort-inside.bin")));
+    IDODownload_Release(download);
+}
+
+/* OnStatusChange runs on the notifier's thread, never the caller's. */
+static void test_callbacks_arrive_on_another_thread(void **state)
+{
+    static struct recorder r;
+    IDODownload *download = download_to(L"/gen/16k?seed=thread", L"thread.bin");
+
+    set_unknown(download, DODownloadProperty_CallbackInterface, recorder_init(&r));
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    assert_int_not_equal(r.thread, GetCurrentThreadId());
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    IDODownload_Release(download);
+}
+
+static void test_a_second_callback_replaces_the_first(void **state)
+{
+    static struct recorder first, second;
+    IDODownload *download = download_to(L"/gen/1m?seed=second-callback", L"second-callback.bin");
+
+    set_unknown(download, DODownloadProperty_CallbackInterface, recorder_init(&first));
+    set_unknown(download, DODownloadProperty_CallbackInterface, recorder_init(&second));
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(WaitForSingleObject(second.event, 30000), WAIT_OBJECT_0);
+    assert_int_equal(first.calls, 0);
+    assert_int_equal(first.refs, 1);
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    IDODownload_Release(download);
+}
+
+/* CallbackFreqPercent 25 tells progress about every quarter, not on every write. */
+static void test_callback_frequency_percent_spaces_progress_callbacks(void **state)
+{
+    static struct recorder r;
+    IDODownload *download = download_to(L"/gen/4m?seed=percent&fault=drip&rate=4194304", L"percent.bin");
+
+    set_ui4(download, DODownloadProperty_CallbackFreqPercent, 25);
+    set_unknown(download, DODownloadProperty_CallbackInterface, recorder_init(&r));
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    assert_int_equal(r.last.State, DODownloadState_Transferred);
+    /* the state change to Transferring, then about one per quarter */
+    assert_in_range(r.transferring_calls, 2, 6);
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    IDODownload_Release(download);
+}
+
+/* ---- blocking mode ------------------------------------------------------------------------------- */
+
+static void test_blocking_start_returns_when_the_download_ends(void **state)
+{
+    IDODownload *download = download_to(L"/gen/2m?seed=blocking&fault=drip&rate=4194304", L"blocking.bin");
+
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(status_of(download).State, DODownloadState_Transferred);
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    assert_file_is(dosvc_test_path(L"blocking.bin"), L"/gen/2m?seed=blocking");
+    IDODownload_Release(download);
+}
+
+static void test_blocking_start_returns_on_a_fatal_error(void **state)
+{
+    IDODownload *download = download_to(L"/gen/1k?seed=blocking-404&fault=404", L"blocking-404.bin");
+    DO_DOWNLOAD_STATUS status;
+
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    status = status_of(download);
+    assert_int_equal(status.State, DODownloadState_Paused);
+    assert_hr(0x80190194, status.Error);
+    IDODownload_Abort(download);
+    IDODownload_Release(download);
+}
+
+/* ---- stream sinks (spec 5.7) ---------------------------------------------------------------------- */
+
+/* clients.md 1.4: ranges {0,100},{200,1000} deliver exactly 1100 bytes, in order. */
+static void test_stream_sink_receives_the_ranges_in_order(void **state)
+{
+    static struct sink s;
+    struct { UINT RangeCount; DO_DOWNLOAD_RANGE Ranges[2]; } ranges = { 2, { { 0, 100 }, { 200, 1000 } } };
+    IDODownload *download = new_download();
+    DO_DOWNLOAD_STATUS status;
+    DWORD size;
+    char *whole = server_get(L"/gen/64k?seed=stream", &size);
+
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/64k?seed=stream"));
+    set_unknown(download, DODownloadProperty_StreamInterface, sink_init(&s));
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, (DO_DOWNLOAD_RANGES_INFO *)&ranges));
+    status = status_of(download);
+    assert_int_equal(status.State, DODownloadState_Transferred);
+    assert_true(status.BytesTotal == 1100 && status.BytesTransferred == 1100);
+    assert_int_equal(s.size, 1100);
+    assert_memory_equal(s.data, whole, 100);
+    assert_memory_equal(s.data + 100, whole + 200, 1000);
+    /* A transferred stream download takes other ranges in a new Start. */
+    ranges.RangeCount = 1;
+    ranges.Ranges[0].Offset = 60000;
+    ranges.Ranges[0].Length = DO_LENGTH_TO_EOF;
+    assert_hr(S_OK, IDODownload_Start(download, (DO_DOWNLOAD_RANGES_INFO *)&ranges));
+    assert_int_equal(status_of(download).State, DODownloadState_Transferred);
+    assert_int_equal(s.size, 1100 + 65536 - 60000);
+    assert_memory_equal(s.data + 1100, whole + 60000, 65536 - 60000);
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    assert_int_equal(temp_files_in(dosvc_test_dir()), 0);
+    IDODownload_Release(download);
+    free(whole);
+}
+
+/* clients.md 1.3: the whole file as {0, DO_LENGTH_TO_EOF}; with TotalSizeBytes known at once. */
+static void test_stream_sink_receives_the_whole_file_as_one_range(void **state)
+{
+    static struct sink s;
+    DO_DOWNLOAD_RANGES_INFO whole = { 1, { { 0, DO_LENGTH_TO_EOF } } };
+    IDODownload *download = new_download();
+    DO_DOWNLOAD_STATUS status;
+    DWORD size;
+    char *expected = server_get(L"/gen/300k?seed=stream-whole", &size);
+
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/300k?seed=stream-whole"));
+    set_unknown(download, DODownloadProperty_StreamInterface, sink_init(&s));
+    set_ui8(download, DODownloadProperty_TotalSizeBytes, 300 << 10);
+    assert_true(status_of(download).BytesTotal == 300 << 10);
+    assert_hr(S_OK, IDODownload_Start(download, &whole));
+    status = wait_for(download, STATE(DODownloadState_Transferred) | STATE(DODownloadState_Paused), 30000);
+    assert_int_equal(status.State, DODownloadState_Transferred);
+    assert_int_equal(s.size, size);
+    assert_memory_equal(s.data, expected, size);
+    IDODownload_Finalize(download);
+    IDODownload_Release(download);
+    free(expected);
+}
+
+/* ---- Finalize and Abort on disk (DESIGN rule 7) --------------------------------------------------- */
+
+static void test_abort_deletes_only_what_the_download_created(void **state)
+{
+    IDODownload *download = new_download();
+    WCHAR folder[MAX_PATH], local[MAX_PATH];
+    char before[65], after[65];
+    ULONGLONG start;
+    HANDLE file;
+    DWORD written;
+
+    /* A folder of its own, so that no other test's files are counted. */
+    wsprintfW(folder, L"%s\\abort-own", dosvc_test_dir());
+    wsprintfW(local, L"%s\\keep.bin", folder);
+    CreateDirectoryW(folder, NULL);
+    file = CreateFileW(local, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    WriteFile(file, "the client's own file", 21, &written, NULL);
+    CloseHandle(file);
+    assert_true(sha256_file_hex(local, before));
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/4m?seed=keep&fault=stall&after=65536&seconds=4"));
+    set_bstr(download, DODownloadProperty_LocalPath, local);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    while (!status_of(download).BytesTransferred) Sleep(10);
+    assert_int_equal(temp_files_in(folder), 1);
+    assert_hr(S_OK, IDODownload_Abort(download));
+    assert_int_equal(status_of(download).State, DODownloadState_Aborted);
+    assert_true(sha256_file_hex(local, after));
+    assert_string_equal(before, after);
+    /* The temporary file is deleted while the stalled worker still holds it (docs/engine.md);
+     * under Wine it is listed until that worker lets go, when the stall ends. */
+    for (start = GetTickCount64(); temp_files_in(folder) && GetTickCount64() - start < 10000;) Sleep(50);
+    assert_int_equal(temp_files_in(folder), 0);
+    IDODownload_Release(download);
+    DeleteFileW(local);
+}
+
+/* clients.md 1.4: a transferred download is finalized, not aborted. */
+static void test_abort_of_a_transferred_download_is_invalid_state(void **state)
+{
+    IDODownload *download = download_to(L"/gen/8k?seed=abort-transferred", L"abort-transferred.bin");
+
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_hr(DO_E_INVALID_STATE, IDODownload_Abort(download));
+    assert_hr(S_OK, IDODownload_Pause(download));        /* no-op */
+    assert_int_equal(status_of(download).State, DODownloadState_Transferred);
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    assert_hr(S_OK, IDODownload_Finalize(download));     /* the same request again */
+    IDODownload_Release(download);
+}
+
+/* spec 4.2 LocalPath: missing folders are made. */
+static void test_missing_folders_of_the_local_path_are_created(void **state)
+{
+    IDODownload *download = new_download();
+    WCHAR local[MAX_PATH];
+
+    wsprintfW(local, L"%s\\made\\deeper\\file.bin", dosvc_test_dir());
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/4k?seed=folders"));
+    set_bstr(download, DODownloadProperty_LocalPath, local);
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    assert_file_is(local, L"/gen/4k?seed=folders");
+    IDODownload_Release(download);
+    DeleteFileW(local);
+}
+
+/* ---- HTTP behaviour properties --------------------------------------------------------------------- */
+
+static void test_http_read_outs_describe_the_last_response(void **state)
+{
+    IDODownload *download = new_download();
+    VARIANT v;
+
+    /* One redirect, to the same URL with count=0. */
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/2k?seed=readout&fault=redirect&code=302&count=1"));
+    set_bstr(download, DODownloadProperty_LocalPath, dosvc_test_path(L"readout.bin"));
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(status_of(download).State, DODownloadState_Transferred);
+    assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_HttpStatusCode, &v));
+    assert_int_equal(V_VT(&v), VT_UI4);
+    assert_int_equal(V_UI4(&v), 200);
+    assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_HttpServerIPAddress, &v));
+    assert_wstr_equal(L"127.0.0.1", V_BSTR(&v));
+    VariantClear(&v);
+    assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_HttpResponseHeaders, &v));
+    assert_non_null(wcsstr(V_BSTR(&v), L"Content-Length: 2048"));
+    VariantClear(&v);
+    assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_HttpRedirectionTarget, &v));
+    assert_non_null(wcsstr(V_BSTR(&v), L"count=0"));
+    VariantClear(&v);
+    IDODownload_Finalize(download);
+    IDODownload_Release(download);
+}
+
+static void test_custom_headers_are_sent(void **state)
+{
+    IDODownload *download = download_to(L"/gen/1k?seed=headers&marker=ido-headers", L"headers.bin");
+    char *log;
+
+    set_bstr(download, DODownloadProperty_HttpCustomHeaders, L"X-Ido-Test: ido-header-value\r\n");
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(status_of(download).State, DODownloadState_Transferred);
+    log = server_log(L"ido-headers");
+    assert_non_null(strstr(log, "ido-header-value"));
+    free(log);
+    IDODownload_Finalize(download);
+    IDODownload_Release(download);
+}
+
+/* HttpCustomAuthHeaders answer the server's challenge. */
+static void test_custom_auth_headers_are_sent_when_challenged(void **state)
+{
+    IDODownload *unauthorized = download_to(L"/gen/1k?seed=auth-none&fault=auth", L"auth-none.bin");
+    IDODownload *download = download_to(L"/gen/1k?seed=auth&fault=auth", L"auth.bin");
+
+    set_bool(unauthorized, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(unauthorized, NULL));
+    assert_hr(0x80190191, status_of(unauthorized).Error);
+    IDODownload_Abort(unauthorized);
+    IDODownload_Release(unauthorized);
+
+    /* "user:password" in Basic */
+    set_bstr(download, DODownloadProperty_HttpCustomAuthHeaders, L"Authorization: Basic dXNlcjpwYXNzd29yZA==\r\n");
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(status_of(download).State, DODownloadState_Transferred);
+    IDODownload_Finalize(download);
+    IDODownload_Release(download);
+}
+
+/* SecurityFlags take WinHTTP's values: ignoring an unknown CA and a wrong name accepts the
+ * test server's self-signed certificate. */
+static void test_security_flags_let_a_self_signed_certificate_through(void **state)
+{
+    IDODownload *strict = new_download(), *lenient = new_download();
+
+    set_bstr(strict, DODownloadProperty_Uri, dosvc_server_url(TRUE, L"/gen/2k?seed=tls-strict"));
+    set_bstr(strict, DODownloadProperty_LocalPath, dosvc_test_path(L"tls-strict.bin"));
+    set_bool(strict, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(strict, NULL));
+    assert_true(FAILED(status_of(strict).Error));
+    IDODownload_Abort(strict);
+    IDODownload_Release(strict);
+
+    set_bstr(lenient, DODownloadProperty_Uri, dosvc_server_url(TRUE, L"/gen/2k?seed=tls-lenient"));
+    set_bstr(lenient, DODownloadProperty_LocalPath, dosvc_test_path(L"tls-lenient.bin"));
+    set_ui4(lenient, DODownloadProperty_SecurityFlags, 0x0100 | 0x1000);   /* UNKNOWN_CA | CERT_CN_INVALID */
+    set_bool(lenient, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(lenient, NULL));
+    assert_int_equal(status_of(lenient).State, DODownloadState_Transferred);
+    IDODownload_Finalize(lenient);
+    IDODownload_Release(lenient);
+}
+
+/* spec 5.11: HTTPS to HTTP redirects are refused unless HttpAllowSecureToNonSecureRedirect. */
+static void test_https_to_http_redirect_needs_permission(void **state)
+{
+    static const WCHAR path[] = L"/gen/1k?seed=downgrade&fault=redirect&code=302&scheme=http";
+    IDODownload *refused = new_download(), *allowed = new_download();
+
+    set_bstr(refused, DODownloadProperty_Uri, dosvc_server_url(TRUE, path));
+    set_bstr(refused, DODownloadProperty_LocalPath, dosvc_test_path(L"downgrade-refused.bin"));
+    set_ui4(refused, DODownloadProperty_SecurityFlags, 0x0100 | 0x1000);
+    set_bool(refused, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(refused, NULL));
+    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_HTTPS_TO_HTTP_ON_REDIR), status_of(refused).Error);
+    IDODownload_Abort(refused);
+    IDODownload_Release(refused);
+
+    set_bstr(allowed, DODownloadProperty_Uri, dosvc_server_url(TRUE, path));
+    set_bstr(allowed, DODownloadProperty_LocalPath, dosvc_test_path(L"downgrade-allowed.bin"));
+    set_ui4(allowed, DODownloadProperty_SecurityFlags, 0x0100 | 0x1000);
+    set_bool(allowed, DODownloadProperty_HttpAllowSecureToNonSecureRedirect, TRUE);
+    set_bool(allowed, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(allowed, NULL));
+    assert_int_equal(status_of(allowed).State, DODownloadState_Transferred);
+    IDODownload_Finalize(allowed);
+    IDODownload_Release(allowed);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_do_sdk_sequence_downloads_and_the_file_appears_on_finalize),
+        cmocka_unit_test(test_not_found_is_a_fatal_error_and_leaves_no_file),
+        cmocka_unit_test(test_transient_error_is_paused_with_extended_error_then_completes),
+        cmocka_unit_test(test_resume_after_pause_asks_for_the_rest_with_a_range),
+        cmocka_unit_test(test_winget_sequence_is_driven_by_callbacks_alone),
+        cmocka_unit_test(test_fatal_error_is_told_to_the_callback),
+        cmocka_unit_test(test_system_informer_sequence_starts_with_null_ranges),
+        cmocka_unit_test(test_getstoreapp_sequence_finalizes_from_inside_the_callback),
+        cmocka_unit_test(test_pause_from_inside_the_callback),
+        cmocka_unit_test(test_abort_from_inside_the_callback),
+        cmocka_unit_test(test_callbacks_arrive_on_another_thread),
+        cmocka_unit_test(test_a_second_callback_replaces_the_first),
+        cmocka_unit_test(test_callback_frequency_percent_spaces_progress_callbacks),
+        cmocka_unit_test(test_blocking_start_returns_when_the_download_ends),
+        cmocka_unit_test(test_blocking_start_returns_on_a_fatal_error),
+        cmocka_unit_test(test_stream_sink_receives_the_ranges_in_order),
+        cmocka_unit_test(test_stream_sink_receives_the_whole_file_as_one_range),
+        cmocka_unit_test(test_abort_deletes_only_what_the_download_created),
+        cmocka_unit_test(test_abort_of_a_transferred_download_is_invalid_state),
+        cmocka_unit_test(test_missing_folders_of_the_local_path_are_created),
+        cmocka_unit_test(test_http_read_outs_describe_the_last_response),
+        cmocka_unit_test(test_custom_headers_are_sent),
+        cmocka_unit_test(test_custom_auth_headers_are_sent_when_challenged),
+        cmocka_unit_test(test_security_flags_let_a_self_signed_certificate_through),
+        cmocka_unit_test(test_https_to_http_redirect_needs_permission),
+    };
+    return cmocka_run_group_tests(tests, setup_group, teardown_group);
+}
