@@ -257,6 +257,29 @@ static WCHAR *request_fields(struct http *h, uint64_t first, uint64_t last, BOOL
     return text;
 }
 
+/* Whether the current URL goes over our own sockets: plain http, reached directly. */
+static BOOL direct_http(const struct http *h)
+{
+    return h->direct && !_wcsnicmp(h->url, L"http:", 5);
+}
+
+/* Whether two URLs have the same scheme, host and port. */
+static BOOL same_origin(const WCHAR *a, const WCHAR *b)
+{
+    WCHAR host_a[INTERNET_MAX_HOST_NAME_LENGTH], host_b[INTERNET_MAX_HOST_NAME_LENGTH];
+    URL_COMPONENTSW pa, pb;
+
+    memset(&pa, 0, sizeof(pa));
+    pa.dwStructSize = sizeof(pa);
+    pa.lpszHostName = host_a;
+    pa.dwHostNameLength = ARRAYSIZE(host_a);
+    pb = pa;
+    pb.lpszHostName = host_b;
+    pb.dwHostNameLength = ARRAYSIZE(host_b);
+    return InternetCrackUrlW(a, 0, 0, &pa) && InternetCrackUrlW(b, 0, 0, &pb) && pa.nScheme == pb.nScheme
+           && pa.nPort == pb.nPort && !lstrcmpiW(host_a, host_b);
+}
+
 /* One exchange for the current URL: our own sockets for plain http reached directly, else WinINet. */
 static BOOL exchange(struct http *h, const WCHAR *fields, struct http_response **response)
 {
@@ -264,7 +287,7 @@ static BOOL exchange(struct http *h, const WCHAR *fields, struct http_response *
         .url = h->url, .headers = fields, .stop = h->t->stop, .receive_timeout_ms = h->receive_timeout_ms,
         .session = h->session, .security = inet_security_flags(h->security), .cert = h->cert,
     };
-    if (h->direct && !_wcsnicmp(h->url, L"http:", 5)) return http_socket_send(&q, response);
+    if (direct_http(h)) return http_socket_send(&q, response);
     return http_inet_send(&q, response);
 }
 
@@ -302,7 +325,7 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
             return TRUE;
         }
         if ((status == 401 && !h->tried_auth && dos_job_has_credentials(t->job, 1, 1))
-            || (status == 407 && !h->tried_proxy_auth && dos_job_has_credentials(t->job, 2, 1)))
+            || (status == 407 && !h->tried_proxy_auth && !direct_http(h) && dos_job_has_credentials(t->job, 2, 1)))
         {
             if (status == 401) h->tried_auth = TRUE;
             else h->tried_proxy_auth = TRUE;
@@ -329,6 +352,8 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
                 && !_wcsnicmp(h->url, L"https:", 6) && _wcsnicmp(combined, L"https:", 6))
                 return transfer_fail(t, HRESULT_FROM_WIN32(ERROR_INTERNET_HTTPS_TO_HTTP_ON_REDIR),
                                      DOS_CONTEXT_REMOTE_FILE, FALSE);
+            /* Credentials and custom authorization were for the first server only. */
+            if (!same_origin(h->url, combined)) h->tried_auth = h->tried_custom_auth = FALSE;
             lstrcpynW(h->url, combined, ARRAYSIZE(h->url));
             continue;
         }
@@ -393,7 +418,7 @@ static BOOL read_body(struct http *h, struct http_response *r, uint64_t length, 
         if (!r->ops->read(r, buffer, want, &got))
         {
             /* Bytes beyond the announced end are not the file: nothing of that read is written. */
-            if (GetLastError() == ERROR_HTTP_INVALID_SERVER_RESPONSE && length != DOS_LENGTH_TO_EOF)
+            if (r->surplus)
                 ok = transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, FALSE);
             else ok = fail_exchange(h);
             break;

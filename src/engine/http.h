@@ -49,9 +49,9 @@ struct http_response_ops
     WCHAR *(*all_fields)(struct http_response *r);
     /*
      * Up to size bytes of the body: at least one unless the body has ended (*got 0). A body
-     * whose end the response announced (Content-Length, Content-Range) is never read past;
-     * bytes the server sends beyond it fail the read that would have ended it
-     * (ERROR_HTTP_INVALID_SERVER_RESPONSE), with nothing of that read returned.
+     * whose end the response announced (Content-Length) is never read past; bytes that the
+     * server sent beyond it and that have arrived with its last ones fail the read that would
+     * have ended it, with nothing of that read returned, and set surplus.
      */
     BOOL (*read)(struct http_response *r, void *buffer, DWORD size, DWORD *got);
     /* Ends the exchange; the connection may serve another request if the body was read to its end. */
@@ -63,6 +63,7 @@ struct http_response
     const struct http_response_ops *ops;
     DWORD status;                 /* the final status (1xx answers are skipped) */
     WCHAR address[64];            /* the server's IP address, or empty if the client cannot tell */
+    BOOL surplus;                 /* a read failed on bytes beyond the announced end of the body */
 };
 
 /* Sends the request and reads the response's head; FALSE with the last error set. */

@@ -131,7 +131,9 @@ BOOL http_inet_send(const struct http_request *q, struct http_response **out)
     if (q->cert) InternetSetOptionW(r->request, INTERNET_OPTION_CLIENT_CERT_CONTEXT, (void *)q->cert, sizeof(*q->cert));
     if (q->receive_timeout_ms)
         InternetSetOptionW(r->request, INTERNET_OPTION_RECEIVE_TIMEOUT, (void *)&q->receive_timeout_ms, sizeof(DWORD));
-    if (!HttpSendRequestW(r->request, q->headers, q->headers ? (DWORD)-1 : 0, NULL, 0)
+    /* Before sending (the server's remembered errors), and after (a connection kept from before). */
+    if ((parts.nScheme == INTERNET_SCHEME_HTTPS && !check_certificate(r->request, q->security))
+        || !HttpSendRequestW(r->request, q->headers, q->headers ? (DWORD)-1 : 0, NULL, 0)
         || (parts.nScheme == INTERNET_SCHEME_HTTPS && !check_certificate(r->request, q->security)))
         goto failed;
     if (!HttpQueryInfoW(r->request, HTTP_QUERY_STATUS_CODE | HTTP_QUERY_FLAG_NUMBER, &r->base.status, &size, NULL))

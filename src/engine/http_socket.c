@@ -12,6 +12,8 @@
 
 #include "http.h"
 
+#include <ctype.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +55,7 @@ struct sock_response
     enum framing framing;
     uint64_t left;                  /* BODY_LENGTH: of the body; BODY_CHUNKED: of the current chunk */
     BOOL chunks_begun;              /* BODY_CHUNKED: a chunk's size line was read */
+    DWORD deferred;                 /* an error that came after bytes a read returned, for the next read */
     BOOL keep_alive;
     BOOL done;                      /* the body was read to its end */
     BOOL broken;                    /* the connection is in an unknown state */
@@ -120,7 +123,7 @@ static BOOL wait_socket(struct connection *c, HANDLE stop, DWORD timeout, WSANET
         return TRUE;
     case WAIT_OBJECT_0 + 1: return fail(ERROR_OPERATION_ABORTED);
     case WAIT_TIMEOUT: return fail(ERROR_INTERNET_TIMEOUT);
-    default: return FALSE;
+    default: return fail(ERROR_INTERNET_INTERNAL_ERROR);
     }
 }
 
@@ -290,6 +293,8 @@ static BOOL receive(struct sock_response *r, char *dst, size_t size, size_t *got
     ULONGLONG first = 0;
     size_t n = 0;
 
+    *got = 0;
+    if (r->deferred) return fail(r->deferred);
     if (r->end > r->start)
     {
         n = min(size, r->end - r->start);
@@ -306,7 +311,11 @@ static BOOL receive(struct sock_response *r, char *dst, size_t size, size_t *got
             continue;
         }
         if (!k) break;
-        if (WSAGetLastError() != WSAEWOULDBLOCK) return fail(inet_error(WSAGetLastError()));
+        if (WSAGetLastError() != WSAEWOULDBLOCK)
+        {
+            SetLastError(inet_error(WSAGetLastError()));
+            goto failed;
+        }
         if (n)
         {
             ULONGLONG spent = first ? GetTickCount64() - first : gather_ms;
@@ -314,11 +323,18 @@ static BOOL receive(struct sock_response *r, char *dst, size_t size, size_t *got
             if (!wait_socket(r->c, r->stop, (DWORD)(gather_ms - spent), &events))
             {
                 if (GetLastError() == ERROR_INTERNET_TIMEOUT) break;
-                return FALSE;
+                goto failed;
             }
         }
         else if (!wait_socket(r->c, r->stop, r->timeout, &events)) return FALSE;
     }
+    *got = n;
+    return TRUE;
+
+failed:
+    /* The bytes in hand are returned; the error waits for the next read. */
+    if (!n) return FALSE;
+    r->deferred = GetLastError();
     *got = n;
     return TRUE;
 }
@@ -450,12 +466,25 @@ static WCHAR *sock_all_fields(struct http_response *iface)
     return text;
 }
 
-/* Whether bytes follow where the body ended: in the buffer, or already on the socket. */
+/*
+ * Whether bytes follow where the body ended: in the buffer, or already on the socket. A lone
+ * CRLF, which some old servers send after a body, does not count (RFC 9112 2.2) and is dropped.
+ */
 static BOOL more_after_body(struct sock_response *r)
 {
-    char byte;
-    if (r->end > r->start) return TRUE;
-    return recv(r->c->s, &byte, 1, MSG_PEEK) > 0;
+    char peek[3];
+    int n;
+
+    if (r->end > r->start)
+    {
+        if (r->end - r->start != 2 || memcmp(r->buf + r->start, "\r\n", 2)) return TRUE;
+        r->start = r->end;
+        return FALSE;
+    }
+    if ((n = recv(r->c->s, peek, sizeof(peek), MSG_PEEK)) <= 0) return FALSE;
+    if (n != 2 || memcmp(peek, "\r\n", 2)) return TRUE;
+    recv(r->c->s, peek, 2, 0);
+    return FALSE;
 }
 
 /* Reads a chunk's size line (after the previous chunk's CRLF), or the trailer at the end. */
@@ -464,10 +493,15 @@ static BOOL next_chunk(struct sock_response *r)
     char *line, *end;
     unsigned long long size;
 
-    if (r->chunks_begun && (!receive_line(r, &line) || *line)) return fail(ERROR_HTTP_INVALID_SERVER_RESPONSE);
+    if (r->chunks_begun)
+    {
+        if (!receive_line(r, &line)) return FALSE;
+        if (*line) return fail(ERROR_HTTP_INVALID_SERVER_RESPONSE);
+    }
     if (!receive_line(r, &line)) return FALSE;
+    if (!isxdigit((unsigned char)*line)) return fail(ERROR_HTTP_INVALID_SERVER_RESPONSE);
     size = strtoull(line, &end, 16);
-    if (end == line || (*end && *end != ';' && *end != ' ' && *end != '\t'))
+    if ((*end && *end != ';' && *end != ' ' && *end != '\t') || size == ULLONG_MAX)
         return fail(ERROR_HTTP_INVALID_SERVER_RESPONSE);
     r->chunks_begun = TRUE;
     if (!size)
@@ -523,6 +557,7 @@ static BOOL sock_read(struct http_response *iface, void *buffer, DWORD size, DWO
         if (n == r->left && more_after_body(r))
         {
             r->broken = TRUE;
+            r->base.surplus = TRUE;
             return fail(ERROR_HTTP_INVALID_SERVER_RESPONSE);
         }
         r->done = (r->left -= n) == 0;
@@ -642,7 +677,7 @@ static char *narrow(const WCHAR *text, int len, int *size)
 static char *request_target(const URL_COMPONENTSW *parts)
 {
     static const char hex[] = "0123456789ABCDEF";
-    WCHAR *joined = malloc((parts->dwUrlPathLength + parts->dwExtraInfoLength + 2) * sizeof(WCHAR));
+    WCHAR *joined = malloc((parts->dwUrlPathLength + parts->dwExtraInfoLength + 2) * sizeof(WCHAR)), *fragment;
     char *utf8 = NULL, *target = NULL, *p;
     int n, i;
 
@@ -651,6 +686,8 @@ static char *request_target(const URL_COMPONENTSW *parts)
              parts->dwUrlPathLength && parts->lpszUrlPath[0] == '/' ? L"" : L"/",
              (int)parts->dwUrlPathLength, parts->lpszUrlPath ? parts->lpszUrlPath : L"",
              (int)parts->dwExtraInfoLength, parts->lpszExtraInfo ? parts->lpszExtraInfo : L"");
+    /* A fragment stays with the client. */
+    if ((fragment = wcschr(joined, '#'))) *fragment = 0;
     if ((utf8 = narrow(joined, lstrlenW(joined), &n)) && (target = malloc((size_t)n * 3 + 1)))
     {
         for (i = 0, p = target; i < n; i++)

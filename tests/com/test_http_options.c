@@ -181,6 +181,23 @@ static void test_custom_headers_are_sent_with_the_request(void **state)
     assert_non_null(strstr(server_log(L"hdr81"), "headers-marker"));
 }
 
+/* A last line without CRLF is still a line of its own: the Range of a resumed request that
+ * follows it is sent, and the file is resumed rather than started over. */
+static void test_custom_header_without_a_final_crlf_keeps_the_range_of_a_resumed_request(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"headers-crlf.bin");
+    const char *log;
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, L"X-Dosvc-Test: no-crlf"));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, dosvc_server_url(FALSE,
+        L"/gen/256k?seed=82&m=hdr82&fault=truncate&after=100000&times=1&key=hdr82"), local));
+    assert_int_equal(run(fx), BG_JOB_STATE_TRANSFERRED);
+    log = server_log(L"hdr82");
+    assert_non_null(strstr(log, "\"range\": \"bytes=100000-\""));
+    assert_non_null(strstr(log, "\"X-Dosvc-Test\": \"no-crlf\""));
+}
+
 /* ---- security flags and HTTPS ------------------------------------------------------ */
 
 static void test_security_flags_are_zero_at_first(void **state)
@@ -441,6 +458,7 @@ int main(void)
         JOB_TEST(test_take_ownership_drops_custom_headers),
         JOB_TEST(test_custom_headers_in_a_final_state_fail_with_invalid_state),
         JOB_TEST(test_custom_headers_are_sent_with_the_request),
+        JOB_TEST(test_custom_header_without_a_final_crlf_keeps_the_range_of_a_resumed_request),
         JOB_TEST(test_security_flags_are_zero_at_first),
         JOB_TEST(test_security_flags_round_trip),
         JOB_TEST(test_unknown_security_flags_are_refused),
