@@ -159,6 +159,11 @@ static void status_locked(const struct dos_job *job, struct dos_download_status 
     case DOS_STATE_ERROR:
         st->state = DOS_DL_PAUSED;
         st->error = job->error.code;           /* fatal: clients give up on a failed Error */
+        if (job->error.summary)                /* no progress for the timeout: that, and why */
+        {
+            st->error = job->error.summary;
+            st->extended_error = job->error.code;
+        }
         break;
     case DOS_STATE_TRANSIENT_ERROR:
         st->state = DOS_DL_PAUSED;

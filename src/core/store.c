@@ -1465,13 +1465,13 @@ void dos_error_record_clear(struct dos_error_record *record)
     memset(record, 0, sizeof(*record));
 }
 
-dos_status dos_job_report_error(struct dos_job *job, dos_run run, bool transient, int32_t code,
-                                dos_error_context context, struct dos_file *file, const dos_char *protocol)
+static dos_status report_error(struct dos_job *job, dos_run run, bool transient, int32_t summary, int32_t code,
+                               dos_error_context context, struct dos_file *file, const dos_char *protocol)
 {
     dos_char *copy = NULL;
     dos_status s = DOS_OK;
 
-    if ((file && file->job != job) || code >= 0) return DOS_E_INVALID_ARG;
+    if ((file && file->job != job) || code >= 0 || summary > 0) return DOS_E_INVALID_ARG;
     if (protocol && !(copy = wstr_dup(protocol))) return DOS_E_OUT_OF_MEMORY;
     lock(job);
     if (!run_live(job, run)) s = DOS_E_INVALID_STATE;
@@ -1482,6 +1482,7 @@ dos_status dos_job_report_error(struct dos_job *job, dos_run run, bool transient
         job->error.context = context;
         job->error.file = file;
         job->error.protocol = copy;
+        job->error.summary = summary;
         copy = NULL;
         job->has_error = true;
         job->error_count++;
@@ -1497,6 +1498,19 @@ dos_status dos_job_report_error(struct dos_job *job, dos_run run, bool transient
         emit(job, DOS_EVENT_MODIFIED, NULL);
     }
     return s;
+}
+
+dos_status dos_job_report_error(struct dos_job *job, dos_run run, bool transient, int32_t code,
+                                dos_error_context context, struct dos_file *file, const dos_char *protocol)
+{
+    return report_error(job, run, transient, 0, code, context, file, protocol);
+}
+
+dos_status dos_job_report_no_progress(struct dos_job *job, dos_run run, int32_t summary, int32_t code,
+                                      dos_error_context context, struct dos_file *file, const dos_char *protocol)
+{
+    if (summary >= 0) return DOS_E_INVALID_ARG;
+    return report_error(job, run, false, summary, code, context, file, protocol);
 }
 
 /* ---- files --------------------------------------------------------------- */

@@ -117,6 +117,7 @@ struct dos_error_record
     dos_error_context context;
     struct dos_file *file;         /* NULL: the error concerns no single file */
     dos_char *protocol;            /* NULL: none */
+    int32_t summary;               /* 0, or the error a no-progress timeout gave (code is then its cause) */
 };
 
 struct dos_file_spec
@@ -290,6 +291,11 @@ dos_status dos_job_finish_run(struct dos_job *job, dos_run run);
 /* A transfer failed: TRANSIENT_ERROR (the run goes on) or ERROR (the run ends). */
 dos_status dos_job_report_error(struct dos_job *job, dos_run run, bool transient, int32_t code,
                                 dos_error_context context, struct dos_file *file, const dos_char *protocol);
+/* A transient error that outlasted the no-progress timeout: fatal like any other, and marked
+ * with summary (an HRESULT, DO_E_DOWNLOAD_NO_PROGRESS), which IDO's GetStatus reads as its
+ * Error with code as the ExtendedError; GetError still answers code. */
+dos_status dos_job_report_no_progress(struct dos_job *job, dos_run run, int32_t summary, int32_t code,
+                                      dos_error_context context, struct dos_file *file, const dos_char *protocol);
 
 /* ---- files --------------------------------------------------------------- */
 

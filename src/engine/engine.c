@@ -169,11 +169,13 @@ static void run_job(struct active *a)
         {
             dos_job_get_info(job, &info);
             /* No progress for the no-progress timeout makes a transient error fatal; 0 does so at once. */
-            if (t.transient
-                && GetTickCount64() - last_progress >= (ULONGLONG)info.u32[DOS_JOB_NO_PROGRESS_TIMEOUT] * 1000)
-                t.transient = FALSE;
-            if (dos_job_report_error(job, run, t.transient, t.error, t.context, file.file,
-                                     (const dos_char *)t.protocol) != DOS_OK || !t.transient)
+            BOOL stalled = t.transient
+                           && GetTickCount64() - last_progress >= (ULONGLONG)info.u32[DOS_JOB_NO_PROGRESS_TIMEOUT] * 1000;
+            dos_status reported = stalled
+                ? dos_job_report_no_progress(job, run, DO_E_DOWNLOAD_NO_PROGRESS, t.error, t.context, file.file,
+                                             (const dos_char *)t.protocol)
+                : dos_job_report_error(job, run, t.transient, t.error, t.context, file.file, (const dos_char *)t.protocol);
+            if (reported != DOS_OK || stalled || !t.transient)
                 ok = FALSE, t.error = E_ABORT;
             else if (!wait_or_stop(a, retry_delay_ms(&info, &t)) || dos_job_retry(job, run) != DOS_OK)
                 t.error = E_ABORT;
