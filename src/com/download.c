@@ -184,32 +184,53 @@ HRESULT download_local_path(const struct error_map *errors, const WCHAR *name, W
 
 /* Creates the folders of path that do not exist yet, on the caller's thread and token
  * (spec 4.2, LocalPath). */
-static HRESULT create_folders(const WCHAR *path)
+/* Removes the folders of path's folder up to and with made (the outermost one dosvc made), each
+ * only if it is empty: what a client put there stays. */
+static void remove_made_folders(const WCHAR *path, const WCHAR *made)
+{
+    WCHAR folder[DOS_MAX_LOCAL_NAME + 2], *p;
+    size_t made_len = made ? wcslen(made) : 0;
+
+    if (!made_len || _wcsnicmp(path, made, made_len) || path[made_len] != '\\') return;
+    lstrcpynW(folder, path, ARRAY_SIZE(folder));
+    while ((p = wcsrchr(folder, '\\')) && (size_t)(p - folder) >= made_len)
+    {
+        *p = 0;
+        if (!RemoveDirectoryW(folder)) break;
+    }
+}
+
+static HRESULT create_folders(const WCHAR *path, WCHAR *made, size_t made_size)
 {
     WCHAR folder[DOS_MAX_LOCAL_NAME + 2], *p;
     DWORD attrs;
 
+    *made = 0;
     lstrcpynW(folder, path, ARRAY_SIZE(folder));
     if (!(p = wcsrchr(folder, '\\'))) return S_OK;
     *p = 0;
     attrs = GetFileAttributesW(folder);
     if (attrs != INVALID_FILE_ATTRIBUTES) return (attrs & FILE_ATTRIBUTE_DIRECTORY) ? S_OK : HRESULT_FROM_WIN32(ERROR_DIRECTORY);
     /* Each level after the root, in turn: "C:\a", "C:\a\b"... ("\\server\share\a"... for UNC). */
-    for (p = folder + (folder[0] == '\\' && folder[1] == '\\' ? 2 : 3); *p; p++)
+    for (p = folder + (folder[0] == '\\' && folder[1] == '\\' ? 2 : 3);; p++)
     {
-        if (*p != '\\') continue;
+        BOOL last = !*p;
+        if (*p != '\\' && !last) continue;
         *p = 0;
-        if (!CreateDirectoryW(folder, NULL) && GetLastError() != ERROR_ALREADY_EXISTS
-            && GetLastError() != ERROR_ACCESS_DENIED)   /* a share's root cannot be made but exists */
+        if (CreateDirectoryW(folder, NULL))
         {
-            *p = '\\';
-            return HRESULT_FROM_WIN32(GetLastError());
+            if (!*made) lstrcpynW(made, folder, (int)made_size);
         }
+        else if (GetLastError() != ERROR_ALREADY_EXISTS
+                 && (last || GetLastError() != ERROR_ACCESS_DENIED))   /* a share's root cannot be made but exists */
+        {
+            HRESULT hr = HRESULT_FROM_WIN32(GetLastError());
+            remove_made_folders(path, made);
+            return hr;
+        }
+        if (last) return S_OK;
         *p = '\\';
     }
-    if (!CreateDirectoryW(folder, NULL) && GetLastError() != ERROR_ALREADY_EXISTS)
-        return HRESULT_FROM_WIN32(GetLastError());
-    return S_OK;
 }
 
 /* ---- IUnknown ------------------------------------------------------------------------------ */
@@ -252,11 +273,43 @@ static ULONG WINAPI download_Release(IDODownload *iface)
 
 /* ---- the life cycle ------------------------------------------------------------------------- */
 
+/*
+ * clients.md 1.4: a download started to the LocalPath of another that is under way (started,
+ * not yet Finalized or Aborted) takes the path over, and the other is aborted, its temporary
+ * file deleted, as DoSvc does. Two downloads never write one file.
+ */
+static void abort_others_at(struct download_view *view, const WCHAR *path)
+{
+    struct dos_job **jobs;
+    size_t count, i;
+
+    if (dos_store_list_downloads(server_store(), NULL, &jobs, &count) != DOS_OK) return;
+    for (i = 0; i < count; i++)
+    {
+        struct dos_download_status status;
+        struct dos_value other;
+        HRESULT rename_error;
+        BOOL delete_failed;
+
+        dos_download_get_status(jobs[i], &status);
+        if (jobs[i] != view->job && status.state != DOS_DL_CREATED
+            && dos_download_get_property(jobs[i], DOS_DL_LOCAL_PATH, malloc, &other) == DOS_OK)
+        {
+            if (!lstrcmpiW((const WCHAR *)other.u.text, path))
+                engine_finish_job(server_engine(), jobs[i], DOS_STATE_CANCELLED, &rename_error, &delete_failed);
+            dos_download_value_clear(&other, free);
+        }
+        dos_job_release(jobs[i]);
+    }
+    free(jobs);
+}
+
 static HRESULT WINAPI download_Start(IDODownload *iface, const DO_DOWNLOAD_RANGES_INFO *ranges)
 {
     struct download_view *view = impl_from_IDODownload(iface);
     const dos_range *list = ranges ? (const dos_range *)ranges->Ranges : NULL;
     uint32_t count = ranges ? ranges->RangeCount : 0;
+    WCHAR made[DOS_MAX_LOCAL_NAME + 2];
     struct dos_download_status status;
     struct dos_value local, blocking;
     dos_status s;
@@ -265,14 +318,27 @@ static HRESULT WINAPI download_Start(IDODownload *iface, const DO_DOWNLOAD_RANGE
     /* Everything is checked before anything happens: a Start that fails changes nothing. */
     if ((s = dos_download_start(view->job, list, count, TRUE)) != DOS_OK) return map(view, s);
     dos_download_get_status(view->job, &status);
+    made[0] = 0;
+    local.type = DOS_VALUE_NONE;
     if (status.state == DOS_DL_CREATED
         && dos_download_get_property(view->job, DOS_DL_LOCAL_PATH, malloc, &local) == DOS_OK)
     {
-        hr = create_folders((const WCHAR *)local.u.text);
-        dos_download_value_clear(&local, free);
-        if (FAILED(hr)) return hr;
+        if (FAILED(hr = create_folders((const WCHAR *)local.u.text, made, ARRAY_SIZE(made))))
+        {
+            dos_download_value_clear(&local, free);
+            return hr;
+        }
+        abort_others_at(view, (const WCHAR *)local.u.text);
     }
-    if ((s = dos_download_start(view->job, list, count, FALSE)) != DOS_OK) return map(view, s);
+    /* The folders made are remembered for Abort, or removed again if the start fails after all. */
+    if ((s = dos_download_start(view->job, list, count, FALSE)) != DOS_OK
+        || (made[0] && dos_download_set_made_folder(view->job, made) != DOS_OK))
+    {
+        if (made[0]) remove_made_folders((const WCHAR *)local.u.text, made);
+        dos_download_value_clear(&local, free);
+        return s != DOS_OK ? map(view, s) : E_OUTOFMEMORY;
+    }
+    dos_download_value_clear(&local, free);
     /* BlockingMode: Start returns once the download has ended, one way or another. */
     if (dos_download_get_property(view->job, DOS_DL_BLOCKING_MODE, malloc, &blocking) == DOS_OK && blocking.u.b)
         wait_until_done(view->job);
@@ -290,6 +356,22 @@ static HRESULT WINAPI download_Pause(IDODownload *iface)
  * deletes the temporary file it made, and nothing else. Asking again for the state the
  * download is already in is no error (DO's agent does the same).
  */
+/* After Abort, the folders Start made go too, when nothing else is in them; after Finalize they
+ * hold the file and stay. */
+static void release_made_folders(struct dos_job *job, dos_job_state final_state)
+{
+    WCHAR *made = (WCHAR *)dos_download_take_made_folder(job);
+    struct dos_value local;
+
+    if (made && final_state == DOS_STATE_CANCELLED
+        && dos_download_get_property(job, DOS_DL_LOCAL_PATH, malloc, &local) == DOS_OK)
+    {
+        remove_made_folders((const WCHAR *)local.u.text, made);
+        dos_download_value_clear(&local, free);
+    }
+    free(made);
+}
+
 static HRESULT finish(struct download_view *view, dos_job_state final_state)
 {
     struct dos_download_status status;
@@ -301,6 +383,7 @@ static HRESULT finish(struct download_view *view, dos_job_state final_state)
     if (status.state == (final_state == DOS_STATE_ACKNOWLEDGED ? DOS_DL_FINALIZED : DOS_DL_ABORTED)) return S_OK;
     s = engine_finish_job(server_engine(), view->job, final_state, &rename_error, &delete_failed);
     if (dos_failed(s)) return map(view, s);
+    release_made_folders(view->job, final_state);
     if (FAILED(rename_error)) return rename_error;
     return S_OK;
 }

@@ -94,6 +94,7 @@ void store_free_download(struct dos_download *d)
 {
     uint32_t i;
     for (i = 0; i < DOS_DL_PROPERTY_COUNT; i++) dos_download_value_clear(&d->values[i], free);
+    free(d->made_folder);
     free(d);
 }
 
@@ -134,6 +135,29 @@ struct dos_sink *dos_job_get_sink(struct dos_job *job)
     if ((sink = job->sink)) dos_ref_retain(&sink->ref);
     unlock(job);
     return sink;
+}
+
+dos_status dos_download_set_made_folder(struct dos_job *job, const dos_char *folder)
+{
+    dos_char *copy = wstr_dup(folder);
+
+    if (!copy) return DOS_E_OUT_OF_MEMORY;
+    lock(job);
+    free(job->download->made_folder);
+    job->download->made_folder = copy;
+    unlock(job);
+    return DOS_OK;
+}
+
+dos_char *dos_download_take_made_folder(struct dos_job *job)
+{
+    dos_char *folder;
+
+    lock(job);
+    folder = job->download->made_folder;
+    job->download->made_folder = NULL;
+    unlock(job);
+    return folder;
 }
 
 /* ---- state ----------------------------------------------------------------------- */

@@ -442,6 +442,10 @@ void dos_download_get_status(struct dos_job *job, struct dos_download_status *st
  * CallbackFreq* properties ask); if so, *status is what to report and is recorded as reported.
  * now_ms: a monotonic clock. */
 bool dos_download_take_notification(struct dos_job *job, uint64_t now_ms, struct dos_download_status *status);
+/* The outermost folder of LocalPath that the first Start made (a copy is kept), so that Abort
+ * can remove the folders it made once they are empty; take hands it over (malloc'd) or NULL. */
+dos_status dos_download_set_made_folder(struct dos_job *job, const dos_char *folder);
+dos_char *dos_download_take_made_folder(struct dos_job *job);
 /* Retained, or NULL: the download's stream sink. */
 struct dos_sink *dos_job_get_sink(struct dos_job *job);
 

@@ -55,6 +55,7 @@ struct dos_download
     bool notified;                 /* what the last OnStatusChange reported, and when */
     struct dos_download_status last;
     uint64_t last_ms;
+    dos_char *made_folder;         /* the outermost folder of LocalPath that Start made, or NULL */
 };
 
 enum dos_job_kind { DOS_KIND_JOB, DOS_KIND_DOWNLOAD };

@@ -423,6 +423,31 @@ static void test_resume_after_pause_asks_for_the_rest_with_a_range(void **state)
     IDODownload_Release(download);
 }
 
+/* clients.md 1.4: a second download to the same path as a paused one succeeds, and the first
+ * is aborted, its temporary file gone. */
+static void test_second_download_to_the_path_of_a_paused_one_aborts_the_first(void **state)
+{
+    IDODownload *first = download_to(L"/gen/1m?seed=first&fault=drip&rate=100000", L"same-path.bin");
+    IDODownload *second = download_to(L"/gen/64k?seed=second", L"same-path.bin");
+    DO_DOWNLOAD_STATUS status;
+
+    assert_hr(S_OK, IDODownload_Start(first, NULL));
+    assert_int_equal(wait_for(first, STATE(DODownloadState_Transferring), 10000).State, DODownloadState_Transferring);
+    Sleep(200);
+    assert_hr(S_OK, IDODownload_Pause(first));
+    assert_hr(S_OK, IDODownload_Start(second, NULL));
+    status = status_of(first);
+    assert_int_equal(status.State, DODownloadState_Aborted);
+    assert_int_equal(wait_for(second, STATE(DODownloadState_Transferred), 10000).State, DODownloadState_Transferred);
+    assert_hr(S_OK, IDODownload_Finalize(second));
+    assert_file_is(dosvc_test_path(L"same-path.bin"), L"/gen/64k?seed=second");
+    assert_int_equal(temp_files_in(dosvc_test_dir()), 0);
+    assert_hr(DO_E_INVALID_STATE, IDODownload_Start(first, NULL));
+    IDODownload_Release(first);
+    IDODownload_Release(second);
+    DeleteFileW(dosvc_test_path(L"same-path.bin"));
+}
+
 /* ---- clients.md 2.1: winget ----------------------------------------------------------------------- */
 
 /* Deletes the target, sets Uri, ForegroundPriority, LocalPath, callback, DisplayName, ContentId;
@@ -772,6 +797,56 @@ static void test_missing_folders_of_the_local_path_are_created(void **state)
     assert_file_is(local, L"/gen/4k?seed=folders");
     IDODownload_Release(download);
     DeleteFileW(local);
+    wsprintfW(local, L"%s\\made\\deeper", dosvc_test_dir());
+    RemoveDirectoryW(local);
+    wsprintfW(local, L"%s\\made", dosvc_test_dir());
+    RemoveDirectoryW(local);
+}
+
+/* A started download to folder\<name>\deeper\file.bin (the folders made by Start), left transferring. */
+static IDODownload *started_into_new_folders(const WCHAR *name, WCHAR *top, WCHAR *local)
+{
+    IDODownload *download = new_download();
+
+    wsprintfW(top, L"%s\\%s", dosvc_test_dir(), name);
+    wsprintfW(local, L"%s\\deeper\\file.bin", top);
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/1m?seed=made&fault=drip&rate=100000"));
+    set_bstr(download, DODownloadProperty_LocalPath, local);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(wait_for(download, STATE(DODownloadState_Transferring), 10000).State, DODownloadState_Transferring);
+    return download;
+}
+
+/* Abort removes what the download created (issue 4): the folders Start made go with the file. */
+static void test_abort_removes_the_folders_start_made(void **state)
+{
+    WCHAR top[MAX_PATH], local[MAX_PATH];
+    IDODownload *download = started_into_new_folders(L"abort-made", top, local);
+
+    assert_true(file_exists(top));
+    assert_hr(S_OK, IDODownload_Abort(download));
+    assert_false(file_exists(top));
+    IDODownload_Release(download);
+}
+
+/* ... and nothing else: a made folder that a client has put a file into stays, with the file. */
+static void test_abort_keeps_a_made_folder_holding_a_file_of_the_client(void **state)
+{
+    WCHAR top[MAX_PATH], local[MAX_PATH], mine[MAX_PATH], deeper[MAX_PATH];
+    IDODownload *download = started_into_new_folders(L"abort-kept", top, local);
+    HANDLE file;
+
+    wsprintfW(mine, L"%s\\client.txt", top);
+    wsprintfW(deeper, L"%s\\deeper", top);
+    file = CreateFileW(mine, GENERIC_WRITE, 0, NULL, CREATE_NEW, 0, NULL);
+    assert_true(file != INVALID_HANDLE_VALUE);
+    CloseHandle(file);
+    assert_hr(S_OK, IDODownload_Abort(download));
+    assert_false(file_exists(deeper));
+    assert_true(file_exists(mine));
+    IDODownload_Release(download);
+    DeleteFileW(mine);
+    RemoveDirectoryW(top);
 }
 
 /* ---- HTTP behaviour properties --------------------------------------------------------------------- */
@@ -897,6 +972,7 @@ int main(void)
         cmocka_unit_test(test_not_found_is_a_fatal_error_and_leaves_no_file),
         cmocka_unit_test(test_transient_error_is_paused_with_extended_error_then_completes),
         cmocka_unit_test(test_resume_after_pause_asks_for_the_rest_with_a_range),
+        cmocka_unit_test(test_second_download_to_the_path_of_a_paused_one_aborts_the_first),
         cmocka_unit_test(test_winget_sequence_is_driven_by_callbacks_alone),
         cmocka_unit_test(test_fatal_error_is_told_to_the_callback),
         cmocka_unit_test(test_system_informer_sequence_starts_with_null_ranges),
@@ -913,6 +989,8 @@ int main(void)
         cmocka_unit_test(test_abort_deletes_only_what_the_download_created),
         cmocka_unit_test(test_abort_of_a_transferred_download_is_invalid_state),
         cmocka_unit_test(test_missing_folders_of_the_local_path_are_created),
+        cmocka_unit_test(test_abort_removes_the_folders_start_made),
+        cmocka_unit_test(test_abort_keeps_a_made_folder_holding_a_file_of_the_client),
         cmocka_unit_test(test_http_read_outs_describe_the_last_response),
         cmocka_unit_test(test_custom_headers_are_sent),
         cmocka_unit_test(test_custom_auth_headers_are_sent_when_challenged),
