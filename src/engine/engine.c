@@ -331,6 +331,47 @@ done:
     if (a) launch(engine, a);
 }
 
+/*
+ * A job made FOREGROUND while it waits for a background slot starts at once; one made
+ * FOREGROUND while it runs in a background slot gives the slot to the next waiting job.
+ * (A job made background while it runs goes on: nothing is stopped for a priority.)
+ */
+static void reprioritize(struct engine *engine, struct dos_job *job)
+{
+    struct active *a, *started = NULL, *next = NULL;
+    struct waiting **link, *w = NULL;
+    struct dos_job_info info;
+    BOOL concerned = FALSE;
+
+    /* Progress makes MODIFIED events too: most are about jobs this need not look at. */
+    AcquireSRWLockShared(&engine->lock);
+    for (link = &engine->background_head; *link && !concerned; link = &(*link)->next) concerned = (*link)->job == job;
+    if (!concerned) concerned = (a = find_active(engine, job)) && a->background;
+    ReleaseSRWLockShared(&engine->lock);
+    if (!concerned) return;
+    dos_job_get_info(job, &info);
+    if (info.u32[DOS_JOB_PRIORITY] != DOS_PRIORITY_FOREGROUND) return;
+
+    AcquireSRWLockExclusive(&engine->lock);
+    for (link = &engine->background_head; *link && (*link)->job != job; link = &(*link)->next) {}
+    if ((w = *link))
+    {
+        /* The waiting entry's reference to the job passes to the active record. */
+        if (engine->stopping || !(started = activate(engine, job, FALSE))) w = NULL;
+        else if (!(*link = w->next)) engine->background_tail = link;
+    }
+    else if ((a = find_active(engine, job)) && a->background)
+    {
+        a->background = FALSE;
+        engine->background_running--;
+        next = take_background(engine);
+    }
+    ReleaseSRWLockExclusive(&engine->lock);
+    free(w);
+    if (started) launch(engine, started);
+    if (next) launch(engine, next);
+}
+
 static void finish_worker(struct active *a)
 {
     struct engine *engine = a->engine;
@@ -367,6 +408,9 @@ void engine_on_event(struct engine *engine, const struct dos_event *event)
         break;
     case DOS_EVENT_STOPPED:
         stop_run(engine, event->job, event->run);
+        break;
+    case DOS_EVENT_MODIFIED:
+        reprioritize(engine, event->job);
         break;
     default:
         break;

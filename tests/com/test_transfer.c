@@ -1148,36 +1148,83 @@ static void test_at_most_two_background_jobs_transfer_at_once(void **state)
     assert_int_equal(temp_files_left_after_workers_stop(), 0);
 }
 
-/* docs/engine.md: a foreground job never waits behind background ones. */
-static void test_foreground_job_starts_while_two_background_jobs_transfer(void **state)
+/* Two background jobs dripping slowly, both TRANSFERRING: every background slot is taken. */
+static void start_two_busy_background_jobs(IBackgroundCopyJob *background[2], const WCHAR *seed)
 {
-    IBackgroundCopyJob *background[2], *foreground;
-    WCHAR name[32];
+    WCHAR name[40];
     int i;
 
     for (i = 0; i < 2; i++)
     {
-        wsprintfW(name, L"busy-%d.bin", i);
-        background[i] = job_for(url(L"/gen/32k?seed=busy%d&fault=drip&rate=16384", i), dosvc_test_path(name));
+        wsprintfW(name, L"%s-%d.bin", seed, i);
+        background[i] = job_for(url(L"/gen/32k?seed=%s%d&fault=drip&rate=16384", seed, i), dosvc_test_path(name));
         assert_hr(S_OK, IBackgroundCopyJob_Resume(background[i]));
     }
     for (i = 0; i < 2; i++)
         assert_int_equal(dosvc_wait_for_state(background[i], STATE(TRANSFERRING) | SETTLED, 5000),
                          BG_JOB_STATE_TRANSFERRING);
+}
 
-    foreground = job_for(url(L"/gen/32k?seed=fg&fault=drip&rate=32768"), dosvc_test_path(L"foreground.bin"));
-    assert_hr(S_OK, IBackgroundCopyJob_SetPriority(foreground, BG_JOB_PRIORITY_FOREGROUND));
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(foreground));
-    assert_int_equal(dosvc_wait_for_state(foreground, STATE(TRANSFERRING) | SETTLED, 1000), BG_JOB_STATE_TRANSFERRING);
-    for (i = 0; i < 2; i++) assert_int_equal(state_of(background[i]), BG_JOB_STATE_TRANSFERRING);
-
-    assert_hr(S_OK, IBackgroundCopyJob_Cancel(foreground));
-    IBackgroundCopyJob_Release(foreground);
-    for (i = 0; i < 2; i++)
+static void cancel_jobs(IBackgroundCopyJob **jobs, int count)
+{
+    int i;
+    for (i = 0; i < count; i++)
     {
-        assert_hr(S_OK, IBackgroundCopyJob_Cancel(background[i]));
-        IBackgroundCopyJob_Release(background[i]);
+        assert_hr(S_OK, IBackgroundCopyJob_Cancel(jobs[i]));
+        IBackgroundCopyJob_Release(jobs[i]);
     }
+}
+
+/* A background job resumed while two others transfer waits for a slot (QUEUED). */
+static IBackgroundCopyJob *waiting_background_job(const WCHAR *seed)
+{
+    IBackgroundCopyJob *job = job_for(url(L"/gen/32k?seed=%s&fault=drip&rate=32768", seed), dosvc_test_path(seed));
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    Sleep(200);
+    assert_int_equal(state_of(job), BG_JOB_STATE_QUEUED);
+    return job;
+}
+
+/* docs/engine.md: a foreground job never waits behind background ones. */
+static void test_foreground_job_starts_while_two_background_jobs_transfer(void **state)
+{
+    IBackgroundCopyJob *jobs[3];
+
+    start_two_busy_background_jobs(jobs, L"busy");
+    jobs[2] = job_for(url(L"/gen/32k?seed=fg&fault=drip&rate=32768"), dosvc_test_path(L"foreground.bin"));
+    assert_hr(S_OK, IBackgroundCopyJob_SetPriority(jobs[2], BG_JOB_PRIORITY_FOREGROUND));
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(jobs[2]));
+    assert_int_equal(dosvc_wait_for_state(jobs[2], STATE(TRANSFERRING) | SETTLED, 1000), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(state_of(jobs[0]), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(state_of(jobs[1]), BG_JOB_STATE_TRANSFERRING);
+    cancel_jobs(jobs, 3);
+}
+
+/* Two background jobs transfer, a third waits: made FOREGROUND, it starts at once. */
+static void test_waiting_job_made_foreground_starts_at_once(void **state)
+{
+    IBackgroundCopyJob *jobs[3];
+
+    start_two_busy_background_jobs(jobs, L"slot");
+    jobs[2] = waiting_background_job(L"promoted");
+    assert_hr(S_OK, IBackgroundCopyJob_SetPriority(jobs[2], BG_JOB_PRIORITY_FOREGROUND));
+    assert_int_equal(dosvc_wait_for_state(jobs[2], STATE(TRANSFERRING) | SETTLED, 1000), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(state_of(jobs[0]), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(state_of(jobs[1]), BG_JOB_STATE_TRANSFERRING);
+    cancel_jobs(jobs, 3);
+}
+
+/* A background job made FOREGROUND while it transfers gives its slot to the job waiting next. */
+static void test_running_job_made_foreground_frees_its_background_slot(void **state)
+{
+    IBackgroundCopyJob *jobs[3];
+
+    start_two_busy_background_jobs(jobs, L"freed");
+    jobs[2] = waiting_background_job(L"next");
+    assert_hr(S_OK, IBackgroundCopyJob_SetPriority(jobs[0], BG_JOB_PRIORITY_FOREGROUND));
+    assert_int_equal(dosvc_wait_for_state(jobs[2], STATE(TRANSFERRING) | SETTLED, 1000), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(state_of(jobs[0]), BG_JOB_STATE_TRANSFERRING);
+    cancel_jobs(jobs, 3);
 }
 
 /* DESIGN rule 2: progress reads never wait behind the network. */
@@ -1994,6 +2041,8 @@ int main(void)
         TEST(test_missing_local_source_is_an_error),
         TEST(test_at_most_two_background_jobs_transfer_at_once),
         TEST(test_foreground_job_starts_while_two_background_jobs_transfer),
+        TEST(test_waiting_job_made_foreground_starts_at_once),
+        TEST(test_running_job_made_foreground_frees_its_background_slot),
         TEST(test_get_progress_does_not_wait_for_the_network),
         TEST(test_transferred_sets_the_transfer_completion_time),
         TEST(test_modification_time_advances_as_bytes_arrive),
