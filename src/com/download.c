@@ -50,6 +50,8 @@ struct stream_sink
     struct dos_sink base;
     IUnknown *unknown;             /* what SetProperty was given, for GetProperty */
     IStream *stream;
+    SRWLOCK lock;                  /* held shared by a write, exclusive by close */
+    BOOL closed;
 };
 
 static struct stream_sink *sink_from(struct dos_sink *sink)
@@ -57,22 +59,26 @@ static struct stream_sink *sink_from(struct dos_sink *sink)
     return CONTAINING_RECORD(sink, struct stream_sink, base);
 }
 
+/* S_OK from ISequentialStream::Write means every byte was taken; a stream need not say how
+ * many (the DO SDK's does not), so none is asked. */
 static int32_t sink_write(struct dos_sink *base, const void *data, uint32_t size)
 {
     struct stream_sink *sink = sink_from(base);
-    const BYTE *p = data;
-    ULONG written;
-    HRESULT hr;
+    HRESULT hr = E_ABORT;
 
-    while (size)
-    {
-        written = 0;
-        if (FAILED(hr = ISequentialStream_Write((ISequentialStream *)sink->stream, p, size, &written))) return hr;
-        if (!written || written > size) return STG_E_MEDIUMFULL;   /* a stream that takes nothing is full */
-        p += written;
-        size -= written;
-    }
-    return S_OK;
+    AcquireSRWLockShared(&sink->lock);
+    if (!sink->closed) hr = ISequentialStream_Write((ISequentialStream *)sink->stream, data, size, NULL);
+    ReleaseSRWLockShared(&sink->lock);
+    return hr;
+}
+
+static void sink_close(struct dos_sink *base)
+{
+    struct stream_sink *sink = sink_from(base);
+
+    AcquireSRWLockExclusive(&sink->lock);
+    sink->closed = TRUE;
+    ReleaseSRWLockExclusive(&sink->lock);
 }
 
 static void sink_destroy(struct dos_ref *ref)
@@ -99,6 +105,8 @@ static HRESULT sink_create(IUnknown *unknown, struct dos_ref **out)
     atomic_init(&sink->base.ref.refs, 1);
     sink->base.ref.destroy = sink_destroy;
     sink->base.write = sink_write;
+    sink->base.close = sink_close;
+    InitializeSRWLock(&sink->lock);
     sink->stream = stream;
     sink->unknown = unknown;
     IUnknown_AddRef(unknown);

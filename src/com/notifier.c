@@ -118,6 +118,7 @@ struct notice
     ULONGLONG due;                 /* tick count; 0: now */
     BOOL download;                 /* an IDO download's OnStatusChange, with this status */
     struct dos_download_status status;
+    uint64_t seq;                  /* and the number the store gave it */
 };
 
 struct notifier
@@ -191,7 +192,7 @@ static void deliver_download(const struct notice *n)
     DO_DOWNLOAD_STATUS status;
     struct dos_ref *ref;
 
-    if (!(ref = dos_job_get_notify(n->job))) return;
+    if (!dos_download_claim_delivery(n->job, n->seq) || !(ref = dos_job_get_notify(n->job))) return;
     if (SUCCEEDED(download_view_create(n->job, notifier.errors, &IID_IDODownload, (void **)&download))
         && SUCCEEDED(notify_ref_query(ref, &IID_IDODownloadStatusCallback, (void **)&callback)))
     {
@@ -205,6 +206,10 @@ static void deliver_download(const struct notice *n)
     if (callback) IDODownloadStatusCallback_Release(callback);
     if (download) IDODownload_Release(download);
     dos_ref_release(ref);
+    /* Told of Finalized or Aborted, the client needs its callback no more. */
+    if ((n->status.state == DOS_DL_FINALIZED || n->status.state == DOS_DL_ABORTED)
+        && (ref = dos_download_drop_callback_if_final(n->job)))
+        dos_ref_release(ref);
 }
 
 /* Calls the client for one notice; returns FALSE when JobError must be repeated. */
@@ -326,13 +331,14 @@ void notifier_on_event(const struct error_map *errors, const struct dos_event *e
 {
     struct dos_download_status status;
     BOOL download = dos_job_is_download(event->job);
+    uint64_t seq = 0;
     struct notice *n;
     HANDLE thread;
 
-    if (download ? !dos_download_take_notification(event->job, GetTickCount64(), &status) : !wanted(event)) return;
+    if (download ? !dos_download_take_notification(event->job, GetTickCount64(), &status, &seq) : !wanted(event)) return;
     if (!(n = calloc(1, sizeof(*n)))) return;
     n->download = download;
-    if (download) n->status = status;
+    if (download) n->status = status, n->seq = seq;
     n->kind = event->kind;
     n->job = event->job;
     n->file = event->file;

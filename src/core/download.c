@@ -17,6 +17,9 @@
 /* A transient error is retried after this many seconds (BITS' 600 s default is far too long
  * for IDO clients, which wait on the download; DO's own agent backs off up to 30 s). */
 #define DOWNLOAD_RETRY_DELAY 5u
+/* DO's agent gives up after about five minutes without progress (clients.md 1.5); a day, BITS'
+ * default, would keep winget from ever falling back to its own downloader. */
+#define DOWNLOAD_NO_PROGRESS_TIMEOUT 300u
 #define MIN_NO_PROGRESS_TIMEOUT 60u          /* spec 4.2: the smallest accepted value */
 #define MAX_CORRELATION_VECTOR 128
 
@@ -118,6 +121,7 @@ dos_status dos_store_create_download(struct dos_store *store, const dos_char *ow
     /* Not yet visible to anyone else but an enumeration, which only reads. */
     lock(job);
     job->u32[DOS_JOB_RETRY_DELAY] = DOWNLOAD_RETRY_DELAY;
+    job->u32[DOS_JOB_NO_PROGRESS_TIMEOUT] = DOWNLOAD_NO_PROGRESS_TIMEOUT;
     unlock(job);
     *out = job;
     return DOS_OK;
@@ -365,7 +369,7 @@ static dos_status apply(struct dos_job *job, uint32_t id, const struct dos_value
         *security = v->u.b ? *security | DOS_REDIRECT_HTTPS_TO_HTTP : *security & ~DOS_REDIRECT_HTTPS_TO_HTTP;
         break;
     case DOS_DL_NO_PROGRESS_TIMEOUT:
-        job->u32[DOS_JOB_NO_PROGRESS_TIMEOUT] = v->u.u32 ? v->u.u32 : DOS_DEFAULT_NO_PROGRESS_TIMEOUT;
+        job->u32[DOS_JOB_NO_PROGRESS_TIMEOUT] = v->u.u32 ? v->u.u32 : DOWNLOAD_NO_PROGRESS_TIMEOUT;
         break;
     case DOS_DL_FOREGROUND_PRIORITY:
         job->u32[DOS_JOB_PRIORITY] = v->u.b ? DOS_PRIORITY_FOREGROUND : DOS_PRIORITY_NORMAL;
@@ -632,7 +636,8 @@ dos_status dos_download_begin_finish(struct dos_job *job, dos_job_state final_st
 
 /* ---- OnStatusChange ------------------------------------------------------------- */
 
-bool dos_download_take_notification(struct dos_job *job, uint64_t now_ms, struct dos_download_status *status)
+bool dos_download_take_notification(struct dos_job *job, uint64_t now_ms, struct dos_download_status *status,
+                                    uint64_t *seq)
 {
     struct dos_download *d = job->download;
     bool due = false;
@@ -665,8 +670,34 @@ bool dos_download_take_notification(struct dos_job *job, uint64_t now_ms, struct
             d->notified = true;
             d->last = *status;
             d->last_ms = now_ms;
+            *seq = ++d->taken_seq;
         }
     }
     unlock(job);
     return due;
+}
+
+bool dos_download_claim_delivery(struct dos_job *job, uint64_t seq)
+{
+    struct dos_download *d = job->download;
+    bool newer;
+
+    lock(job);
+    if ((newer = seq > d->delivered_seq)) d->delivered_seq = seq;
+    unlock(job);
+    return newer;
+}
+
+struct dos_ref *dos_download_drop_callback_if_final(struct dos_job *job)
+{
+    struct dos_ref *ref = NULL;
+
+    lock(job);
+    if (is_final(job->state))
+    {
+        ref = job->notify;
+        job->notify = NULL;
+    }
+    unlock(job);
+    return ref;
 }

@@ -1382,7 +1382,8 @@ dos_status dos_file_report_redirect(struct dos_file *file, dos_run run, const do
     return s;
 }
 
-dos_status dos_file_record_progress(struct dos_file *file, dos_run run, uint64_t file_size, uint64_t bytes_transferred)
+static dos_status record_progress(struct dos_file *file, dos_run run, uint64_t file_size, uint64_t bytes_transferred,
+                                  bool delivered)
 {
     struct dos_job *job = file->job;
     dos_status s = DOS_OK;
@@ -1391,7 +1392,9 @@ dos_status dos_file_record_progress(struct dos_file *file, dos_run run, uint64_t
 
     lock(job);
     size = file->file_size != DOS_SIZE_UNKNOWN ? file->file_size : file_size;
-    if (!run_live(job, run)) s = DOS_E_INVALID_STATE;
+    /* Bytes handed to a client's stream count even when the run was revoked meanwhile (a
+     * Pause), as long as no other run has begun and the job is not being finished. */
+    if (!run_live(job, run) && !(delivered && run && !job->run && !closed(job))) s = DOS_E_INVALID_STATE;
     /* A newly learned size must still hold every requested range. */
     else if (file->range_count && size != DOS_SIZE_UNKNOWN)
         s = dos_ranges_validate(file->ranges, file->range_count, size, NULL);
@@ -1405,7 +1408,7 @@ dos_status dos_file_record_progress(struct dos_file *file, dos_run run, uint64_t
             file->file_size = size;
             file->transferred = bytes_transferred;
             done = !was_done && store_file_transferred(file);
-            if (job->state == DOS_STATE_TRANSIENT_ERROR) job->state = DOS_STATE_TRANSFERRING;
+            if (job->state == DOS_STATE_TRANSIENT_ERROR && job->run) job->state = DOS_STATE_TRANSFERRING;
             touch(job);
         }
     }
@@ -1416,6 +1419,16 @@ dos_status dos_file_record_progress(struct dos_file *file, dos_run run, uint64_t
         emit(job, DOS_EVENT_MODIFIED, NULL);
     }
     return s;
+}
+
+dos_status dos_file_record_progress(struct dos_file *file, dos_run run, uint64_t file_size, uint64_t bytes_transferred)
+{
+    return record_progress(file, run, file_size, bytes_transferred, false);
+}
+
+dos_status dos_file_record_delivered(struct dos_file *file, dos_run run, uint64_t file_size, uint64_t bytes_transferred)
+{
+    return record_progress(file, run, file_size, bytes_transferred, true);
 }
 
 dos_status dos_job_finish_run(struct dos_job *job, dos_run run)

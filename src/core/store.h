@@ -46,7 +46,10 @@ static inline void dos_ref_release(struct dos_ref *ref)
 struct dos_sink
 {
     struct dos_ref ref;
+    /* Hands bytes to the client; a failed HRESULT if it refuses them, or once closed. */
     int32_t (*write)(struct dos_sink *sink, const void *data, uint32_t size);
+    /* After this returns no write is under way and none will reach the client (Abort, Finalize). */
+    void (*close)(struct dos_sink *sink);
 };
 
 /* ---- store --------------------------------------------------------------- */
@@ -272,6 +275,10 @@ dos_status dos_file_mark_temp_created(struct dos_file *file, dos_run run);
 dos_status dos_file_report_redirect(struct dos_file *file, dos_run run, const dos_char *url);
 /* What is known of a file's size and how much of it is on disk; leaves TRANSIENT_ERROR. */
 dos_status dos_file_record_progress(struct dos_file *file, dos_run run, uint64_t file_size, uint64_t bytes_transferred);
+/* The same for bytes already handed to a download's stream: they count even if the run was
+ * revoked while they were being written (nothing can take them back), unless another run has
+ * begun or the job is being finished. */
+dos_status dos_file_record_delivered(struct dos_file *file, dos_run run, uint64_t file_size, uint64_t bytes_transferred);
 /* A server's response: its headers (for BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS) and, if
  * the file has none yet, the validator its bytes will be resumed against (may be NULL). */
 dos_status dos_file_record_response(struct dos_file *file, dos_run run, const dos_char *headers,
@@ -439,9 +446,16 @@ dos_status dos_download_pause(struct dos_job *job);
 dos_status dos_download_begin_finish(struct dos_job *job, dos_job_state final_state);
 void dos_download_get_status(struct dos_job *job, struct dos_download_status *status);
 /* Whether OnStatusChange is due now (a state or error change, or progress at the frequency the
- * CallbackFreq* properties ask); if so, *status is what to report and is recorded as reported.
- * now_ms: a monotonic clock. */
-bool dos_download_take_notification(struct dos_job *job, uint64_t now_ms, struct dos_download_status *status);
+ * CallbackFreq* properties ask); if so, *status is what to report and is recorded as reported,
+ * and *seq numbers it. now_ms: a monotonic clock. */
+bool dos_download_take_notification(struct dos_job *job, uint64_t now_ms, struct dos_download_status *status,
+                                    uint64_t *seq);
+/* Whether the status numbered seq is to be delivered: FALSE once a later one was (notices of
+ * one download may reach the notifier out of order; the client hears the newest last). */
+bool dos_download_claim_delivery(struct dos_job *job, uint64_t seq);
+/* In Finalized or Aborted, once the client has heard so: the callback, handed to the caller to
+ * release (a callback that holds its download would otherwise keep both alive); else NULL. */
+struct dos_ref *dos_download_drop_callback_if_final(struct dos_job *job);
 /* The outermost folder of LocalPath that the first Start made (a copy is kept), so that Abort
  * can remove the folders it made once they are empty; take hands it over (malloc'd) or NULL. */
 dos_status dos_download_set_made_folder(struct dos_job *job, const dos_char *folder);

@@ -56,6 +56,8 @@ struct dos_download
     struct dos_download_status last;
     uint64_t last_ms;
     dos_char *made_folder;         /* the outermost folder of LocalPath that Start made, or NULL */
+    uint64_t taken_seq;            /* the number of the last status taken for OnStatusChange */
+    uint64_t delivered_seq;        /* and of the last one delivered */
 };
 
 enum dos_job_kind { DOS_KIND_JOB, DOS_KIND_DOWNLOAD };

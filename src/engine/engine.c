@@ -95,6 +95,15 @@ static HRESULT open_temp(struct transfer *t)
         if (made) DeleteFileW((const WCHAR *)f->temp_name);
         return E_ABORT;
     }
+    /* A download whose temporary file went away while it was paused fails, as with DoSvc
+     * (clients.md 1.4), instead of starting over unasked. */
+    if (made && f->transferred && dos_job_is_download(t->job))
+    {
+        CloseHandle(t->temp);
+        t->temp = INVALID_HANDLE_VALUE;
+        DeleteFileW((const WCHAR *)f->temp_name);
+        return HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND);
+    }
     /* What is on disk is what was recorded; a shorter file (lost writes) starts over, in the
      * store too, so that progress and the resume validator say so. */
     if (!GetFileSizeEx(t->temp, &end)) return HRESULT_FROM_WIN32(GetLastError());
@@ -475,6 +484,16 @@ static HRESULT delete_temp(const WCHAR *temp)
     return HRESULT_FROM_WIN32(GetLastError());
 }
 
+/* A finished download's stream takes nothing more, even from a worker that is still ending. */
+static void close_sink(struct dos_job *job)
+{
+    struct dos_sink *sink = dos_job_get_sink(job);
+
+    if (!sink) return;
+    sink->close(sink);
+    dos_ref_release(&sink->ref);
+}
+
 dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job_state final_state,
                              HRESULT *rename_error, BOOL *delete_failed)
 {
@@ -526,6 +545,16 @@ dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job
             {
                 hr = keep_file(temp, local);
                 if (FAILED(hr) && SUCCEEDED(*rename_error)) *rename_error = hr;
+                /* A download's one file is all it has: it stays Transferred, to Finalize again. */
+                if (FAILED(hr) && dos_job_is_download(job))
+                {
+                    free(temp);
+                    free(local);
+                    free(kept);
+                    free(files);
+                    dos_job_abort_finish(job);
+                    return DOS_OK;
+                }
                 /* Not kept, the temporary file would be left behind by a finished job. */
                 if (FAILED(hr) && FAILED(delete_temp(temp))) *delete_failed = TRUE;
                 kept[i] = SUCCEEDED(hr);
@@ -536,6 +565,7 @@ dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job
             free(local);
         }
     }
+    close_sink(job);
     s = dos_job_end_finish(job, final_state, kept);
     free(kept);
     free(files);

@@ -448,6 +448,8 @@ static BOOL restart_file(struct http *h)
     struct transfer *t = h->t;
     LARGE_INTEGER zero = { 0 };
 
+    /* Bytes handed to a client's stream cannot be taken back: a changed file is fatal there. */
+    if (t->file->sink) return transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, FALSE);
     if (dos_file_restart(t->file->file, t->run) != DOS_OK) return transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
     t->file->transferred = 0;
     t->file->file_size = DOS_SIZE_UNKNOWN;

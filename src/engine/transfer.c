@@ -66,14 +66,19 @@ BOOL transfer_write(struct transfer *t, const void *data, DWORD size, uint64_t f
     const BYTE *p = data;
     DWORD written;
 
-    /* A stream sink takes the bytes in order (IDO's StreamInterface); what it refuses is fatal. */
+    /* A stream sink takes the bytes in order (IDO's StreamInterface); what it refuses is fatal.
+     * Bytes it took count even if the run was revoked meanwhile: they must not come twice. */
     if (t->file->sink)
     {
-        HRESULT hr = t->file->sink->write(t->file->sink, data, size);
-        if (FAILED(hr)) return transfer_fail(t, hr, DOS_CONTEXT_NONE, FALSE);
+        HRESULT hr;
+        if (!dos_job_run_is_live(t->job, t->run)) return transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
+        if (FAILED(hr = t->file->sink->write(t->file->sink, data, size)))
+            return transfer_fail(t, dos_job_run_is_live(t->job, t->run) ? hr : E_ABORT, DOS_CONTEXT_NONE, FALSE);
         t->file->transferred += size;
         t->progress_tick = GetTickCount64();
-        size = 0;
+        if (dos_file_record_delivered(t->file->file, t->run, file_size, t->file->transferred) != DOS_OK)
+            return transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
+        return dos_job_run_is_live(t->job, t->run) ? TRUE : transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
     }
     while (size)
     {

@@ -255,6 +255,7 @@ struct sink
     BYTE *data;
     ULONG size, capacity;
     LONG writes;
+    BOOL silent;                         /* never says how much it took, like the DO SDK's stream */
 };
 
 static struct sink *sink_from(IStream *iface) { return CONTAINING_RECORD(iface, struct sink, IStream_iface); }
@@ -284,7 +285,7 @@ static HRESULT WINAPI sink_Write(IStream *iface, const void *pv, ULONG cb, ULONG
     memcpy(s->data + s->size, pv, cb);
     s->size += cb;
     InterlockedIncrement(&s->writes);
-    if (written) *written = cb;
+    if (written && !s->silent) *written = cb;
     return S_OK;
 }
 static HRESULT WINAPI sink_Seek(IStream *iface, LARGE_INTEGER move, DWORD origin, ULARGE_INTEGER *pos) { return E_NOTIMPL; }
@@ -626,6 +627,27 @@ static void test_a_second_callback_replaces_the_first(void **state)
     IDODownload_Release(download);
 }
 
+/* Once told of Finalized, the callback is let go while the client still holds the download:
+ * a callback that holds its download (as C# wrappers do) would otherwise keep both alive. */
+static void test_callback_is_released_once_told_of_finalized(void **state)
+{
+    static struct recorder r;
+    IDODownload *download = download_to(L"/gen/16k?seed=release-callback", L"release-callback.bin");
+    ULONGLONG start;
+
+    set_unknown(download, DODownloadProperty_CallbackInterface, recorder_init(&r));
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_true(r.refs > 1);
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    assert_true(wait_seen(&r, STATE(DODownloadState_Finalized), 10000));
+    start = GetTickCount64();
+    while (r.refs > 1 && GetTickCount64() - start < 5000) Sleep(10);
+    assert_int_equal(r.refs, 1);
+    IDODownload_Release(download);
+    DeleteFileW(dosvc_test_path(L"release-callback.bin"));
+}
+
 /* CallbackFreqPercent 25 tells progress about every quarter, not on every write. */
 static void test_callback_frequency_percent_spaces_progress_callbacks(void **state)
 {
@@ -731,6 +753,97 @@ static void test_stream_sink_receives_the_whole_file_as_one_range(void **state)
     free(expected);
 }
 
+/* S_OK from Write means every byte was taken; the DO SDK's stream leaves pcbWritten alone. */
+static void test_stream_that_does_not_count_what_it_took_receives_the_file(void **state)
+{
+    static struct sink s;
+    DO_DOWNLOAD_RANGES_INFO whole = { 1, { { 0, DO_LENGTH_TO_EOF } } };
+    IDODownload *download = new_download();
+    DWORD size;
+    char *expected = server_get(L"/gen/64k?seed=silent", &size);
+
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/64k?seed=silent"));
+    set_unknown(download, DODownloadProperty_StreamInterface, sink_init(&s));
+    s.silent = TRUE;
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, &whole));
+    assert_int_equal(status_of(download).State, DODownloadState_Transferred);
+    assert_int_equal(s.size, size);
+    assert_memory_equal(s.data, expected, size);
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    IDODownload_Release(download);
+    free(expected);
+}
+
+/* Paused and started again many times, a stream still receives every byte exactly once. A
+ * local source copies in large pieces, so Pause often comes while one is being written. */
+static void test_stream_paused_and_resumed_receives_each_byte_once(void **state)
+{
+    static struct sink s;
+    DO_DOWNLOAD_RANGES_INFO whole = { 1, { { 0, DO_LENGTH_TO_EOF } } };
+    const DWORD size = 64 << 20;
+    const WCHAR *source = dosvc_test_path(L"stream-source.bin");
+    IDODownload *download = new_download();
+    BYTE *expected = malloc(size);
+    DWORD i, written;
+    HANDLE file;
+
+    assert_non_null(expected);
+    for (i = 0; i < size; i++) expected[i] = (BYTE)(i * 2654435761u >> 24);
+    file = CreateFileW(source, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    assert_true(file != INVALID_HANDLE_VALUE);
+    assert_true(WriteFile(file, expected, size, &written, NULL) && written == size);
+    CloseHandle(file);
+    set_bstr(download, DODownloadProperty_Uri, source);
+    set_unknown(download, DODownloadProperty_StreamInterface, sink_init(&s));
+    assert_hr(S_OK, IDODownload_Start(download, &whole));
+    for (i = 0; i < 1000 && status_of(download).State != DODownloadState_Transferred; i++)
+    {
+        UINT64 before = status_of(download).BytesTransferred;
+        ULONGLONG start = GetTickCount64();
+        /* Pause as soon as bytes move: the next piece is then on its way to the stream. */
+        while (status_of(download).BytesTransferred == before && GetTickCount64() - start < 2000) {}
+        assert_hr(S_OK, IDODownload_Pause(download));
+        assert_hr(S_OK, IDODownload_Start(download, NULL));
+    }
+    assert_int_equal(wait_for(download, STATE(DODownloadState_Transferred), 30000).State, DODownloadState_Transferred);
+    print_message("%lu pauses\n", i);
+    assert_int_equal(s.size, size);
+    assert_memory_equal(s.data, expected, size);
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    IDODownload_Release(download);
+    DeleteFileW(source);
+    free(expected);
+}
+
+/* A stream cannot take back what it received: a resumed download whose file changed fails
+ * instead of starting over into the stream. */
+static void test_stream_whose_file_changed_on_resume_fails_without_starting_over(void **state)
+{
+    static struct sink s;
+    DO_DOWNLOAD_RANGES_INFO whole = { 1, { { 0, DO_LENGTH_TO_EOF } } };
+    IDODownload *download = new_download();
+    DO_DOWNLOAD_STATUS status;
+    ULONG received;
+
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/1m?seed=before&fault=drip&rate=500000"));
+    set_unknown(download, DODownloadProperty_StreamInterface, sink_init(&s));
+    assert_hr(S_OK, IDODownload_Start(download, &whole));
+    while (status_of(download).BytesTransferred < 65536) Sleep(10);
+    assert_hr(S_OK, IDODownload_Pause(download));
+    received = s.size;
+    /* Another seed: other bytes, another ETag, so If-Range gets the whole new file (200). */
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/1m?seed=after"));
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    status = wait_for(download, STATE(DODownloadState_Transferred) | STATE(DODownloadState_Paused), 10000);
+    assert_int_equal(status.State, DODownloadState_Paused);
+    assert_hr(DO_E_HTTP_BLOCKSIZE_MISMATCH, status.Error);
+    assert_int_equal(status.BytesTransferred, received);
+    assert_int_equal(s.size, received);
+    assert_hr(S_OK, IDODownload_Abort(download));
+    IDODownload_Release(download);
+}
+
 /* ---- Finalize and Abort on disk (DESIGN rule 7) --------------------------------------------------- */
 
 static void test_abort_deletes_only_what_the_download_created(void **state)
@@ -765,6 +878,58 @@ static void test_abort_deletes_only_what_the_download_created(void **state)
     assert_int_equal(temp_files_in(folder), 0);
     IDODownload_Release(download);
     DeleteFileW(local);
+}
+
+/* A Finalize that cannot put the file in place fails and keeps it: the download stays
+ * Transferred, and a later Finalize puts it there. */
+static void test_failed_finalize_keeps_the_download_to_finalize_again(void **state)
+{
+    IDODownload *download = download_to(L"/gen/16k?seed=locked", L"locked.bin");
+    const WCHAR *local = dosvc_test_path(L"locked.bin");
+    HANDLE holder;
+
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(status_of(download).State, DODownloadState_Transferred);
+    holder = CreateFileW(local, GENERIC_WRITE, 0, NULL, CREATE_NEW, 0, NULL);
+    assert_true(holder != INVALID_HANDLE_VALUE);
+    assert_true(FAILED(IDODownload_Finalize(download)));
+    assert_int_equal(status_of(download).State, DODownloadState_Transferred);
+    assert_int_equal(temp_files_in(dosvc_test_dir()), 1);
+    CloseHandle(holder);
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    assert_int_equal(status_of(download).State, DODownloadState_Finalized);
+    assert_file_is(local, L"/gen/16k?seed=locked");
+    IDODownload_Release(download);
+    DeleteFileW(local);
+}
+
+/* clients.md 1.4: the temporary file deleted while paused, Start gives Paused with
+ * Error 0x80070002 rather than starting over unasked. */
+static void test_temporary_file_deleted_while_paused_is_an_error_on_start(void **state)
+{
+    IDODownload *download = download_to(L"/gen/1m?seed=deleted&fault=drip&rate=500000", L"deleted.bin");
+    WCHAR pattern[MAX_PATH], temp[MAX_PATH];
+    WIN32_FIND_DATAW data;
+    DO_DOWNLOAD_STATUS status;
+    HANDLE find;
+
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    while (status_of(download).BytesTransferred < 65536) Sleep(10);
+    assert_hr(S_OK, IDODownload_Pause(download));
+    wsprintfW(pattern, L"%s\\.dosvc-*", dosvc_test_dir());
+    assert_true((find = FindFirstFileW(pattern, &data)) != INVALID_HANDLE_VALUE);
+    FindClose(find);
+    wsprintfW(temp, L"%s\\%s", dosvc_test_dir(), data.cFileName);
+    assert_true(DeleteFileW(temp));
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    status = wait_for(download, STATE(DODownloadState_Transferred) | STATE(DODownloadState_Paused), 10000);
+    assert_int_equal(status.State, DODownloadState_Paused);
+    assert_hr(HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND), status.Error);
+    assert_int_equal(temp_files_in(dosvc_test_dir()), 0);
+    assert_hr(S_OK, IDODownload_Abort(download));
+    assert_false(file_exists(dosvc_test_path(L"deleted.bin")));
+    IDODownload_Release(download);
 }
 
 /* clients.md 1.4: a transferred download is finalized, not aborted. */
@@ -981,11 +1146,17 @@ int main(void)
         cmocka_unit_test(test_abort_from_inside_the_callback),
         cmocka_unit_test(test_callbacks_arrive_on_another_thread),
         cmocka_unit_test(test_a_second_callback_replaces_the_first),
+        cmocka_unit_test(test_callback_is_released_once_told_of_finalized),
         cmocka_unit_test(test_callback_frequency_percent_spaces_progress_callbacks),
         cmocka_unit_test(test_blocking_start_returns_when_the_download_ends),
         cmocka_unit_test(test_blocking_start_returns_on_a_fatal_error),
         cmocka_unit_test(test_stream_sink_receives_the_ranges_in_order),
         cmocka_unit_test(test_stream_sink_receives_the_whole_file_as_one_range),
+        cmocka_unit_test(test_stream_that_does_not_count_what_it_took_receives_the_file),
+        cmocka_unit_test(test_stream_paused_and_resumed_receives_each_byte_once),
+        cmocka_unit_test(test_stream_whose_file_changed_on_resume_fails_without_starting_over),
+        cmocka_unit_test(test_failed_finalize_keeps_the_download_to_finalize_again),
+        cmocka_unit_test(test_temporary_file_deleted_while_paused_is_an_error_on_start),
         cmocka_unit_test(test_abort_deletes_only_what_the_download_created),
         cmocka_unit_test(test_abort_of_a_transferred_download_is_invalid_state),
         cmocka_unit_test(test_missing_folders_of_the_local_path_are_created),
