@@ -148,6 +148,23 @@ static ULONG flag_of(enum dos_event_kind kind)
 
 /* Whether the job has a callback that asked for this kind of event. Any thread asks, a worker
  * too: it takes no reference to the callback, whose last release must not happen there. */
+static BOOL has_clsid(const struct dos_job_info *info)
+{
+    static const dos_guid none;
+    return memcmp(&info->notification_clsid, &none, sizeof(none)) != 0;
+}
+
+static BOOL has_command_line(struct dos_job *job)
+{
+    WCHAR *program = NULL;
+    BOOL has;
+
+    dos_job_copy_text(job, DOS_JOB_NOTIFY_PROGRAM, malloc, (dos_char **)&program);
+    has = program && *program;
+    free(program);
+    return has;
+}
+
 static BOOL wanted(const struct dos_event *event)
 {
     struct dos_job_info info;
@@ -157,7 +174,8 @@ static BOOL wanted(const struct dos_event *event)
     dos_job_get_info(event->job, &info);
     flags = info.u32[DOS_JOB_NOTIFY_FLAGS];
     if ((flags & BG_NOTIFY_DISABLE_FLAG) || !(flags & flag_of(event->kind))) return FALSE;
-    return dos_job_has_notify(event->job);
+    return dos_job_has_notify(event->job) || has_clsid(&info)
+           || ((event->kind == DOS_EVENT_TRANSFERRED || event->kind == DOS_EVENT_ERROR) && has_command_line(event->job));
 }
 
 /* Appends a notice unless an identical JobModification is already waiting; lock held. */
@@ -212,6 +230,57 @@ static void deliver_download(const struct notice *n)
         dos_ref_release(ref);
 }
 
+/*
+ * The callback that takes a job's notices: the interface the client registered, or else an
+ * instance of the out-of-process server its NOTIFICATION_CLSID names (spec 3.4, 5.4), made for
+ * this notice. NULL if neither answers.
+ */
+static IBackgroundCopyCallback *job_callback(struct dos_job *job, const struct dos_job_info *info)
+{
+    IBackgroundCopyCallback *callback = NULL;
+    struct dos_ref *ref;
+
+    if ((ref = dos_job_get_notify(job)))
+    {
+        notify_ref_query(ref, &IID_IBackgroundCopyCallback, (void **)&callback);
+        dos_ref_release(ref);
+    }
+    else if (has_clsid(info))
+        CoCreateInstance((const CLSID *)&info->notification_clsid, NULL, CLSCTX_LOCAL_SERVER,
+                         &IID_IBackgroundCopyCallback, (void **)&callback);
+    return callback;
+}
+
+/*
+ * IBackgroundCopyJob2::SetNotifyCmdLine: when no callback takes a JobTransferred or JobError
+ * notice (none is registered, or it failed), the program runs instead, once, with the job
+ * owner's rights (the caller's: dosvc runs in its process). Its parameters are its whole
+ * command line, program name first, as BITS has it.
+ */
+static BOOL run_command_line(struct dos_job *job)
+{
+    WCHAR *program = NULL, *params = NULL;
+    STARTUPINFOW startup;
+    PROCESS_INFORMATION process;
+    BOOL ran = FALSE;
+
+    memset(&startup, 0, sizeof(startup));
+    startup.cb = sizeof(startup);
+    dos_job_copy_text(job, DOS_JOB_NOTIFY_PROGRAM, malloc, (dos_char **)&program);
+    dos_job_copy_text(job, DOS_JOB_NOTIFY_PARAMS, malloc, (dos_char **)&params);
+    if (program && *program
+        && CreateProcessW(program, params && *params ? params : NULL, NULL, NULL, FALSE, DETACHED_PROCESS, NULL, NULL,
+                          &startup, &process))
+    {
+        CloseHandle(process.hThread);
+        CloseHandle(process.hProcess);
+        ran = TRUE;
+    }
+    free(program);
+    free(params);
+    return ran;
+}
+
 /* Calls the client for one notice; returns FALSE when JobError must be repeated. */
 static BOOL deliver(const struct notice *n)
 {
@@ -219,9 +288,8 @@ static BOOL deliver(const struct notice *n)
     IBackgroundCopyCallback2 *callback2 = NULL;
     IBackgroundCopyJob *job = NULL;
     struct dos_job_info info;
-    struct dos_ref *ref;
     ULONG flags;
-    BOOL done = TRUE;
+    BOOL taken = FALSE;
 
     if (n->download)
     {
@@ -232,52 +300,56 @@ static BOOL deliver(const struct notice *n)
     dos_job_get_info(n->job, &info);
     flags = info.u32[DOS_JOB_NOTIFY_FLAGS];
     if ((flags & BG_NOTIFY_DISABLE_FLAG) || !(flags & flag_of(n->kind))) return TRUE;
-    if (!(ref = dos_job_get_notify(n->job))) return TRUE;
+    /* Only while the job is still in the state told: a later Suspend or Complete makes it stale. */
+    if ((n->kind == DOS_EVENT_TRANSFERRED && info.state != DOS_STATE_TRANSFERRED)
+        || (n->kind == DOS_EVENT_ERROR && info.state != DOS_STATE_ERROR))
+        return TRUE;
 
-    if (FAILED(job_view_create(n->job, notifier.errors, &IID_IBackgroundCopyJob, (void **)&job))) goto out;
-    switch (n->kind)
+    if ((callback = job_callback(n->job, &info))
+        && SUCCEEDED(job_view_create(n->job, notifier.errors, &IID_IBackgroundCopyJob, (void **)&job)))
     {
-    case DOS_EVENT_TRANSFERRED:
-        /* Only if the job is still transferred: a later Suspend or Complete makes it stale. */
-        if (info.state == DOS_STATE_TRANSFERRED && SUCCEEDED(notify_ref_query(ref, &IID_IBackgroundCopyCallback, (void **)&callback)))
-            IBackgroundCopyCallback_JobTransferred(callback, job);
-        break;
-    case DOS_EVENT_ERROR:
-    {
-        struct dos_error_record record;
-        IBackgroundCopyError *error;
-
-        if (info.state != DOS_STATE_ERROR || dos_job_get_error(n->job, &record) != DOS_OK) break;
-        if (FAILED(error_view_create(n->job, &record, notifier.errors, &error))) break;
-        if (SUCCEEDED(notify_ref_query(ref, &IID_IBackgroundCopyCallback, (void **)&callback)))
-            done = IBackgroundCopyCallback_JobError(callback, job, error) == S_OK;
-        IBackgroundCopyError_Release(error);
-        break;
-    }
-    case DOS_EVENT_MODIFIED:
-        if (SUCCEEDED(notify_ref_query(ref, &IID_IBackgroundCopyCallback, (void **)&callback)))
-            IBackgroundCopyCallback_JobModification(callback, job, 0);
-        break;
-    case DOS_EVENT_FILE_TRANSFERRED:
-    {
-        IBackgroundCopyFile *file;
-        if (SUCCEEDED(notify_ref_query(ref, &IID_IBackgroundCopyCallback2, (void **)&callback2))
-            && SUCCEEDED(file_view_create(n->file, notifier.errors, &IID_IBackgroundCopyFile, (void **)&file)))
+        switch (n->kind)
         {
-            IBackgroundCopyCallback2_FileTransferred(callback2, job, file);
-            IBackgroundCopyFile_Release(file);
+        case DOS_EVENT_TRANSFERRED:
+            taken = SUCCEEDED(IBackgroundCopyCallback_JobTransferred(callback, job));
+            break;
+        case DOS_EVENT_ERROR:
+        {
+            struct dos_error_record record;
+            IBackgroundCopyError *error;
+
+            if (dos_job_get_error(n->job, &record) != DOS_OK) break;
+            if (FAILED(error_view_create(n->job, &record, notifier.errors, &error))) break;
+            taken = IBackgroundCopyCallback_JobError(callback, job, error) == S_OK;
+            IBackgroundCopyError_Release(error);
+            break;
         }
-        break;
+        case DOS_EVENT_MODIFIED:
+            IBackgroundCopyCallback_JobModification(callback, job, 0);
+            break;
+        case DOS_EVENT_FILE_TRANSFERRED:
+        {
+            IBackgroundCopyFile *file;
+            if (SUCCEEDED(IBackgroundCopyCallback_QueryInterface(callback, &IID_IBackgroundCopyCallback2, (void **)&callback2))
+                && SUCCEEDED(file_view_create(n->file, notifier.errors, &IID_IBackgroundCopyFile, (void **)&file)))
+            {
+                IBackgroundCopyCallback2_FileTransferred(callback2, job, file);
+                IBackgroundCopyFile_Release(file);
+            }
+            break;
+        }
+        default:
+            break;
+        }
     }
-    default:
-        break;
-    }
-out:
     if (callback) IBackgroundCopyCallback_Release(callback);
     if (callback2) IBackgroundCopyCallback2_Release(callback2);
     if (job) IBackgroundCopyJob_Release(job);
-    dos_ref_release(ref);
-    return done;
+    if (n->kind != DOS_EVENT_TRANSFERRED && n->kind != DOS_EVENT_ERROR) return TRUE;
+    /* A notice no callback took goes to the command line, if there is one; JobError is asked
+     * again (of the callback) only when there is none. */
+    if (!taken && run_command_line(n->job)) return TRUE;
+    return n->kind != DOS_EVENT_ERROR || taken;
 }
 
 static DWORD WINAPI notifier_thread(void *param)

@@ -262,6 +262,7 @@ struct sta_args
     IBackgroundCopyJob *job;
     DWORD thread;
     HRESULT hr;
+    ULONGLONG done_at;
 };
 
 static DWORD WINAPI sta_thread(void *param)
@@ -274,9 +275,12 @@ static DWORD WINAPI sta_thread(void *param)
     CoInitializeEx(NULL, COINIT_APARTMENTTHREADED);
     a->hr = IBackgroundCopyJob_SetNotifyInterface(a->job, (IUnknown *)&a->r->IBackgroundCopyCallback2_iface);
     if (SUCCEEDED(a->hr)) a->hr = IBackgroundCopyJob_Resume(a->job);
-    /* An STA must pump messages for calls to reach it. */
-    while (!a->r->transferred && GetTickCount64() - start < 30000)
+    /* An STA must pump messages for calls to reach it, and for a while after the last call,
+     * for the caller's release of its proxy: under Wine, a release sent to an apartment that
+     * has stopped pumping never returns. */
+    while (GetTickCount64() - start < 30000 && (!a->r->transferred || !a->done_at || GetTickCount64() < a->done_at))
     {
+        if (a->r->transferred && !a->done_at) a->done_at = GetTickCount64() + 500;
         MsgWaitForMultipleObjects(0, NULL, FALSE, 50, QS_ALLINPUT);
         while (PeekMessageW(&msg, NULL, 0, 0, PM_REMOVE)) DispatchMessageW(&msg);
     }
@@ -288,7 +292,7 @@ static DWORD WINAPI sta_thread(void *param)
 static void test_callback_from_an_sta_is_called_on_its_own_thread(void **state)
 {
     struct recorder r;
-    struct sta_args a;
+    struct sta_args a = { 0 };
     HANDLE thread;
 
     recorder_init(&r);
@@ -305,6 +309,129 @@ static void test_callback_from_an_sta_is_called_on_its_own_thread(void **state)
     finish(a.job, &r);
 }
 
+/* ---- no callback interface: the command line (IBackgroundCopyJob2::SetNotifyCmdLine) and the
+ * notification CLSID (IBackgroundCopyJob5, BITS_JOB_PROPERTY_NOTIFICATION_CLSID; spec 3.4) --- */
+
+/* A job downloading path with flags and no callback interface. */
+static IBackgroundCopyJob *job_without_callback(ULONG flags, const WCHAR *path, const WCHAR *local)
+{
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"notification test", NULL);
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_server_url(FALSE, path), dosvc_test_path(local)));
+    assert_hr(S_OK, IBackgroundCopyJob_SetNotifyFlags(job, flags));
+    return job;
+}
+
+/* The job's command line: cmd.exe writing a line into marker. */
+static void notify_by_writing(IBackgroundCopyJob *job, const WCHAR *marker)
+{
+    IBackgroundCopyJob2 *job2 = dosvc_query(job, &IID_IBackgroundCopyJob2);
+    WCHAR program[MAX_PATH], params[MAX_PATH * 2];
+
+    DeleteFileW(marker);
+    GetSystemDirectoryW(program, MAX_PATH);
+    lstrcatW(program, L"\\cmd.exe");
+    wsprintfW(params, L"cmd.exe /c echo notified> \"%s\"", marker);
+    assert_hr(S_OK, IBackgroundCopyJob2_SetNotifyCmdLine(job2, program, params));
+    IBackgroundCopyJob2_Release(job2);
+}
+
+static BOOL wait_for_file(const WCHAR *path, DWORD timeout_ms)
+{
+    ULONGLONG start = GetTickCount64();
+    while (GetFileAttributesW(path) == INVALID_FILE_ATTRIBUTES && GetTickCount64() - start < timeout_ms) Sleep(50);
+    return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
+}
+
+static void test_command_line_runs_when_the_job_is_transferred_without_a_callback(void **state)
+{
+    const WCHAR *marker = dosvc_test_path(L"cmdline-transferred.txt");
+    IBackgroundCopyJob *job = job_without_callback(BG_NOTIFY_JOB_TRANSFERRED, L"/gen/16k?seed=cmd1", L"cmd1.bin");
+
+    notify_by_writing(job, marker);
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_true(wait_for_file(marker, 30000));
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    DeleteFileW(marker);
+}
+
+static void test_command_line_runs_when_the_job_fails_without_a_callback(void **state)
+{
+    const WCHAR *marker = dosvc_test_path(L"cmdline-error.txt");
+    IBackgroundCopyJob *job = job_without_callback(BG_NOTIFY_JOB_ERROR, L"/gen/16k?seed=cmd2&fault=404", L"cmd2.bin");
+
+    notify_by_writing(job, marker);
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_true(wait_for_file(marker, 30000));
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    DeleteFileW(marker);
+}
+
+/* The command line is for notices no callback takes. */
+static void test_command_line_does_not_run_when_the_callback_takes_the_notice(void **state)
+{
+    const WCHAR *marker = dosvc_test_path(L"cmdline-unused.txt");
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    job = job_with(&r, BG_NOTIFY_JOB_TRANSFERRED, L"/gen/16k?seed=cmd3", L"cmd3.bin");
+    notify_by_writing(job, marker);
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    assert_false(wait_for_file(marker, 1500));
+    finish(job, &r);
+}
+
+/* A class object for the notification CLSID, registered as a local server by this process. */
+static struct recorder clsid_recorder;
+
+static HRESULT WINAPI factory_QueryInterface(IClassFactory *iface, REFIID riid, void **out)
+{
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IClassFactory))
+    {
+        *out = iface;
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+static ULONG WINAPI factory_AddRef(IClassFactory *iface) { return 2; }
+static ULONG WINAPI factory_Release(IClassFactory *iface) { return 1; }
+static HRESULT WINAPI factory_CreateInstance(IClassFactory *iface, IUnknown *outer, REFIID riid, void **out)
+{
+    return rec_QueryInterface(&clsid_recorder.IBackgroundCopyCallback2_iface, riid, out);
+}
+static HRESULT WINAPI factory_LockServer(IClassFactory *iface, BOOL lock) { return S_OK; }
+static const IClassFactoryVtbl factory_vtbl =
+{
+    factory_QueryInterface, factory_AddRef, factory_Release, factory_CreateInstance, factory_LockServer,
+};
+
+static void test_notification_clsid_server_is_told_the_job_is_transferred(void **state)
+{
+    static const CLSID clsid = { 0x6d0f1e52, 0x3c7a, 0x4f0e, { 0x9a, 0x41, 0x2b, 0x8e, 0x5c, 0x77, 0x10, 0xd3 } };
+    IClassFactory factory = { &factory_vtbl };
+    BITS_JOB_PROPERTY_VALUE value;
+    IBackgroundCopyJob5 *job5;
+    IBackgroundCopyJob *job;
+    DWORD cookie;
+
+    recorder_init(&clsid_recorder);
+    assert_hr(S_OK, CoRegisterClassObject(&clsid, (IUnknown *)&factory, CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, &cookie));
+    job = job_without_callback(BG_NOTIFY_JOB_TRANSFERRED, L"/gen/16k?seed=clsid", L"clsid.bin");
+    job5 = dosvc_query(job, &IID_IBackgroundCopyJob5);
+    value.ClsID = clsid;
+    assert_hr(S_OK, IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_NOTIFICATION_CLSID, value));
+    IBackgroundCopyJob5_Release(job5);
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(WaitForSingleObject(clsid_recorder.event, 30000), WAIT_OBJECT_0);
+    assert_int_equal(clsid_recorder.transferred, 1);
+    CoRevokeClassObject(cookie);
+    finish(job, &clsid_recorder);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +445,10 @@ int main(void)
         cmocka_unit_test(test_file_transferred_is_called_for_each_file),
         cmocka_unit_test(test_notify_disable_silences_every_callback),
         cmocka_unit_test(test_callback_from_an_sta_is_called_on_its_own_thread),
+        cmocka_unit_test(test_command_line_runs_when_the_job_is_transferred_without_a_callback),
+        cmocka_unit_test(test_command_line_runs_when_the_job_fails_without_a_callback),
+        cmocka_unit_test(test_command_line_does_not_run_when_the_callback_takes_the_notice),
+        cmocka_unit_test(test_notification_clsid_server_is_told_the_job_is_transferred),
     };
     return cmocka_run_group_tests_name("callbacks", tests, setup_group, teardown_group);
 }
