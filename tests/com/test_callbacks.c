@@ -342,10 +342,11 @@ static BOOL wait_for_file(const WCHAR *path, DWORD timeout_ms)
     return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
 }
 
-static void test_command_line_runs_when_the_job_is_transferred_without_a_callback(void **state)
+/* A job of path with only a command line to notify for flags: the program runs. */
+static void assert_command_line_runs(ULONG flags, const WCHAR *path, const WCHAR *local, const WCHAR *marker_name)
 {
-    const WCHAR *marker = dosvc_test_path(L"cmdline-transferred.txt");
-    IBackgroundCopyJob *job = job_without_callback(BG_NOTIFY_JOB_TRANSFERRED, L"/gen/16k?seed=cmd1", L"cmd1.bin");
+    const WCHAR *marker = dosvc_test_path(marker_name);
+    IBackgroundCopyJob *job = job_without_callback(flags, path, local);
 
     notify_by_writing(job, marker);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
@@ -355,17 +356,14 @@ static void test_command_line_runs_when_the_job_is_transferred_without_a_callbac
     DeleteFileW(marker);
 }
 
+static void test_command_line_runs_when_the_job_is_transferred_without_a_callback(void **state)
+{
+    assert_command_line_runs(BG_NOTIFY_JOB_TRANSFERRED, L"/gen/16k?seed=cmd1", L"cmd1.bin", L"cmdline-transferred.txt");
+}
+
 static void test_command_line_runs_when_the_job_fails_without_a_callback(void **state)
 {
-    const WCHAR *marker = dosvc_test_path(L"cmdline-error.txt");
-    IBackgroundCopyJob *job = job_without_callback(BG_NOTIFY_JOB_ERROR, L"/gen/16k?seed=cmd2&fault=404", L"cmd2.bin");
-
-    notify_by_writing(job, marker);
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_true(wait_for_file(marker, 30000));
-    IBackgroundCopyJob_Cancel(job);
-    IBackgroundCopyJob_Release(job);
-    DeleteFileW(marker);
+    assert_command_line_runs(BG_NOTIFY_JOB_ERROR, L"/gen/16k?seed=cmd2&fault=404", L"cmd2.bin", L"cmdline-error.txt");
 }
 
 /* The command line is for notices no callback takes. */
