@@ -548,7 +548,10 @@ static void test_getstoreapp_sequence_finalizes_from_inside_the_callback(void **
     set_unknown(download, DODownloadProperty_CallbackInterface, (IUnknown *)&r.IDODownloadStatusCallback_iface);
     set_bool(download, DODownloadProperty_ForegroundPriority, TRUE);
     assert_hr(S_OK, IDODownload_Start(download, NULL));
+    /* Paused once bytes have come (the server stalls after 64 KiB), then resumed from there. */
+    while (status_of(download).BytesTransferred < 65536) Sleep(10);
     assert_hr(S_OK, IDODownload_Pause(download));
+    assert_int_equal(status_of(download).BytesTransferred, 65536);
     assert_hr(S_OK, IDODownload_Start(download, NULL));
     assert_true(wait_seen(&r, STATE(DODownloadState_Finalized), 30000));
     assert_hr(S_OK, r.inside_result);
@@ -663,6 +666,74 @@ static void test_callback_frequency_percent_spaces_progress_callbacks(void **sta
     assert_in_range(r.transferring_calls, 2, 6);
     assert_hr(S_OK, IDODownload_Finalize(download));
     IDODownload_Release(download);
+}
+
+/* CallbackFreqSeconds 2: progress is told about every two seconds, not on every write. */
+static void test_callback_frequency_seconds_spaces_progress_callbacks(void **state)
+{
+    static struct recorder r;
+    IDODownload *download = download_to(L"/gen/600k?seed=seconds&fault=drip&rate=100000", L"seconds.bin");
+
+    set_ui4(download, DODownloadProperty_CallbackFreqSeconds, 2);
+    set_unknown(download, DODownloadProperty_CallbackInterface, recorder_init(&r));
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    assert_int_equal(r.last.State, DODownloadState_Transferred);
+    /* About six seconds of progress: the change to Transferring, then one every two seconds. */
+    print_message("%ld Transferring callbacks\n", r.transferring_calls);
+    assert_in_range(r.transferring_calls, 2, 5);
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    IDODownload_Release(download);
+}
+
+/* clients.md 1.4: a foreground download is not slowed by background ones; it starts while two
+ * background downloads take every background slot. */
+static void test_foreground_download_starts_while_two_background_downloads_transfer(void **state)
+{
+    IDODownload *background[2], *waiting, *foreground;
+
+    background[0] = download_to(L"/gen/1m?seed=bg0&fault=drip&rate=100000", L"bg0.bin");
+    background[1] = download_to(L"/gen/1m?seed=bg1&fault=drip&rate=100000", L"bg1.bin");
+    waiting = download_to(L"/gen/64k?seed=bg2", L"bg2.bin");
+    foreground = download_to(L"/gen/64k?seed=fg", L"fg.bin");
+    assert_hr(S_OK, IDODownload_Start(background[0], NULL));
+    assert_hr(S_OK, IDODownload_Start(background[1], NULL));
+    assert_int_equal(wait_for(background[1], STATE(DODownloadState_Transferring), 10000).State, DODownloadState_Transferring);
+    Sleep(300);
+    assert_hr(S_OK, IDODownload_Start(waiting, NULL));
+    set_bool(foreground, DODownloadProperty_ForegroundPriority, TRUE);
+    assert_hr(S_OK, IDODownload_Start(foreground, NULL));
+    assert_int_equal(wait_for(foreground, STATE(DODownloadState_Transferred), 5000).State, DODownloadState_Transferred);
+    /* The third background download waits for a slot meanwhile. */
+    assert_int_equal(status_of(waiting).BytesTransferred, 0);
+    assert_hr(S_OK, IDODownload_Abort(background[0]));
+    assert_hr(S_OK, IDODownload_Abort(background[1]));
+    assert_int_equal(wait_for(waiting, STATE(DODownloadState_Transferred), 10000).State, DODownloadState_Transferred);
+    assert_hr(S_OK, IDODownload_Finalize(waiting));
+    assert_hr(S_OK, IDODownload_Finalize(foreground));
+    DeleteFileW(dosvc_test_path(L"bg2.bin"));
+    DeleteFileW(dosvc_test_path(L"fg.bin"));
+    IDODownload_Release(background[0]);
+    IDODownload_Release(background[1]);
+    IDODownload_Release(waiting);
+    IDODownload_Release(foreground);
+}
+
+/* TotalSizeBytes gives a file download its BytesTotal before the server has said anything. */
+static void test_total_size_bytes_is_the_total_of_a_file_download_before_it_starts(void **state)
+{
+    IDODownload *download = download_to(L"/gen/64k?seed=total", L"total.bin");
+
+    set_ui8(download, DODownloadProperty_TotalSizeBytes, 65536);
+    assert_true(status_of(download).BytesTotal == 65536);
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(status_of(download).State, DODownloadState_Transferred);
+    assert_true(status_of(download).BytesTransferred == 65536);
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    assert_file_is(dosvc_test_path(L"total.bin"), L"/gen/64k?seed=total");
+    IDODownload_Release(download);
+    DeleteFileW(dosvc_test_path(L"total.bin"));
 }
 
 /* ---- blocking mode ------------------------------------------------------------------------------- */
@@ -1148,6 +1219,9 @@ int main(void)
         cmocka_unit_test(test_a_second_callback_replaces_the_first),
         cmocka_unit_test(test_callback_is_released_once_told_of_finalized),
         cmocka_unit_test(test_callback_frequency_percent_spaces_progress_callbacks),
+        cmocka_unit_test(test_callback_frequency_seconds_spaces_progress_callbacks),
+        cmocka_unit_test(test_foreground_download_starts_while_two_background_downloads_transfer),
+        cmocka_unit_test(test_total_size_bytes_is_the_total_of_a_file_download_before_it_starts),
         cmocka_unit_test(test_blocking_start_returns_when_the_download_ends),
         cmocka_unit_test(test_blocking_start_returns_on_a_fatal_error),
         cmocka_unit_test(test_stream_sink_receives_the_ranges_in_order),
