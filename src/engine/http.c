@@ -31,7 +31,7 @@ struct http
 {
     struct transfer *t;
     HINTERNET session;             /* WinINet's, for HTTPS and proxies */
-    BOOL direct;                   /* no proxy applies: plain http:// goes over our own sockets */
+    BOOL direct;                   /* no proxy applies: our own client carries the requests */
     WCHAR url[INTERNET_MAX_URL_LENGTH];   /* after redirects */
     BYTE *buffer;
     BOOL tried_auth, tried_proxy_auth;
@@ -257,12 +257,6 @@ static WCHAR *request_fields(struct http *h, uint64_t first, uint64_t last, BOOL
     return text;
 }
 
-/* Whether the current URL goes over our own sockets: plain http, reached directly. */
-static BOOL direct_http(const struct http *h)
-{
-    return h->direct && !_wcsnicmp(h->url, L"http:", 5);
-}
-
 /* Whether two URLs have the same scheme, host and port. */
 static BOOL same_origin(const WCHAR *a, const WCHAR *b)
 {
@@ -287,7 +281,7 @@ static BOOL exchange(struct http *h, const WCHAR *fields, struct http_response *
         .url = h->url, .headers = fields, .stop = h->t->stop, .receive_timeout_ms = h->receive_timeout_ms,
         .session = h->session, .security = inet_security_flags(h->security), .cert = h->cert,
     };
-    if (direct_http(h)) return http_socket_send(&q, response);
+    if (h->direct) return http_socket_send(&q, response);
     return http_inet_send(&q, response);
 }
 
@@ -325,7 +319,7 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
             return TRUE;
         }
         if ((status == 401 && !h->tried_auth && dos_job_has_credentials(t->job, 1, 1))
-            || (status == 407 && !h->tried_proxy_auth && !direct_http(h) && dos_job_has_credentials(t->job, 2, 1)))
+            || (status == 407 && !h->tried_proxy_auth && !h->direct && dos_job_has_credentials(t->job, 2, 1)))
         {
             if (status == 401) h->tried_auth = TRUE;
             else h->tried_proxy_auth = TRUE;

@@ -11,6 +11,7 @@
 #include <ws2tcpip.h>
 
 #include "http.h"
+#include "tls.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -33,6 +34,12 @@ struct connection
     WCHAR host[INTERNET_MAX_HOST_NAME_LENGTH];
     INTERNET_PORT port;
     ULONGLONG idle_since;
+    struct tls *tls;                /* https://, or NULL */
+    BOOL shared;                    /* may serve another request: plain, or TLS checked with no lenience */
+    /* For the I/O lent to TLS: the current request's stop event and receive timeout. */
+    struct tls_io io;
+    HANDLE stop;
+    DWORD timeout;
 };
 
 enum framing
@@ -102,6 +109,7 @@ static BOOL fail(DWORD error)
 static void close_connection(struct connection *c)
 {
     if (!c) return;
+    tls_free(c->tls);
     closesocket(c->s);
     WSACloseEvent(c->event);
     free(c);
@@ -128,7 +136,7 @@ static BOOL wait_socket(struct connection *c, HANDLE stop, DWORD timeout, WSANET
 }
 
 /* A connection to host:port, from the pool if one there is still open and quiet. */
-static struct connection *pool_take(const WCHAR *host, INTERNET_PORT port)
+static struct connection *pool_take(const WCHAR *host, INTERNET_PORT port, BOOL secure)
 {
     ULONGLONG now = GetTickCount64();
     struct connection *found = NULL, *stale[POOL_SIZE];
@@ -140,7 +148,7 @@ static struct connection *pool_take(const WCHAR *host, INTERNET_PORT port)
         struct connection *c = pool[i];
         if (!c) continue;
         if (now - c->idle_since > POOL_IDLE_MS) stale[n++] = c, pool[i] = NULL;
-        else if (!found && c->port == port && !lstrcmpiW(c->host, host)) found = c, pool[i] = NULL;
+        else if (!found && c->port == port && !c->tls == !secure && !lstrcmpiW(c->host, host)) found = c, pool[i] = NULL;
     }
     ReleaseSRWLockExclusive(&pool_lock);
     while (n) close_connection(stale[--n]);
@@ -262,22 +270,59 @@ static struct connection *connect_to(const WCHAR *host, INTERNET_PORT port, HAND
     return c;
 }
 
-static BOOL send_all(struct sock_response *r, const char *data, size_t size)
+/* ---- raw I/O, as TLS borrows it too ---- */
+
+static int raw_recv(void *context, char *buffer, int size)
 {
+    return recv(((struct connection *)context)->s, buffer, size, 0);
+}
+
+static BOOL raw_wait(void *context)
+{
+    struct connection *c = context;
     WSANETWORKEVENTS events;
+    return wait_socket(c, c->stop, c->timeout, &events);
+}
+
+static BOOL raw_send_all(void *context, const char *data, size_t size)
+{
+    struct connection *c = context;
 
     while (size)
     {
-        int n = send(r->c->s, data, size > INT_MAX ? INT_MAX : (int)size, 0);
+        int n = send(c->s, data, size > INT_MAX ? INT_MAX : (int)size, 0);
         if (n > 0)
         {
             data += n;
             size -= n;
         }
         else if (WSAGetLastError() != WSAEWOULDBLOCK) return fail(inet_error(WSAGetLastError()));
-        else if (!wait_socket(r->c, r->stop, r->timeout, &events)) return FALSE;
+        else if (!raw_wait(c)) return FALSE;
     }
     return TRUE;
+}
+
+/* Which request the connection now serves: whose stop event and timeout its waits obey. */
+static void serve(struct connection *c, HANDLE stop, DWORD timeout)
+{
+    c->stop = stop;
+    c->timeout = timeout;
+    c->io.context = c;
+    c->io.recv = raw_recv;
+    c->io.wait = raw_wait;
+    c->io.send_all = raw_send_all;
+}
+
+/* Like recv on the non-blocking socket, through TLS for https. */
+static int conn_recv(struct connection *c, char *buffer, int size)
+{
+    return c->tls ? tls_recv(c->tls, &c->io, buffer, size) : recv(c->s, buffer, size, 0);
+}
+
+static BOOL send_all(struct sock_response *r, const char *data, size_t size)
+{
+    struct connection *c = r->c;
+    return c->tls ? tls_send_all(c->tls, &c->io, data, size) : raw_send_all(c, data, size);
 }
 
 /*
@@ -303,7 +348,7 @@ static BOOL receive(struct sock_response *r, char *dst, size_t size, size_t *got
     }
     while (n < size)
     {
-        int k = recv(r->c->s, dst + n, (int)min(size - n, (size_t)INT_MAX), 0);
+        int k = conn_recv(r->c, dst + n, (int)min(size - n, (size_t)INT_MAX));
         if (k > 0)
         {
             if (!n) first = GetTickCount64();
@@ -475,6 +520,7 @@ static BOOL more_after_body(struct sock_response *r)
     char peek[3];
     int n;
 
+    if (r->c->tls) return r->end > r->start || tls_has_data(r->c->tls, &r->c->io);
     if (r->end > r->start)
     {
         if (r->end - r->start != 2 || memcmp(r->buf + r->start, "\r\n", 2)) return TRUE;
@@ -575,7 +621,7 @@ static void sock_close(struct http_response *iface)
 {
     struct sock_response *r = impl_from(iface);
 
-    if (r->done && r->keep_alive && !r->broken && r->end == r->start) pool_put(r->c);
+    if (r->done && r->keep_alive && !r->broken && r->end == r->start && r->c->shared) pool_put(r->c);
     else close_connection(r->c);
     free(r->head);
     free(r->buf);
@@ -715,7 +761,8 @@ static char *format_request(const URL_COMPONENTSW *parts, const WCHAR *host, con
     BOOL ipv6 = wcschr(host, ':') != NULL;
     int target_len, host_len, fields_len, n;
 
-    if (parts->nPort != INTERNET_DEFAULT_HTTP_PORT) sprintf(port, ":%u", parts->nPort);
+    if (parts->nPort != (parts->nScheme == INTERNET_SCHEME_HTTPS ? INTERNET_DEFAULT_HTTPS_PORT : INTERNET_DEFAULT_HTTP_PORT))
+        sprintf(port, ":%u", parts->nPort);
     if (target && (host8 = narrow(host, lstrlenW(host), &host_len))
         && (fields = narrow(headers ? headers : L"", headers ? lstrlenW(headers) : 0, &fields_len)))
     {
@@ -736,6 +783,7 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
     WCHAR host[INTERNET_MAX_HOST_NAME_LENGTH];
     URL_COMPONENTSW parts;
     struct sock_response *r;
+    BOOL secure, lenient;
     unsigned attempt;
     char *text;
     size_t size;
@@ -745,8 +793,8 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
     memset(&parts, 0, sizeof(parts));
     parts.dwStructSize = sizeof(parts);
     parts.dwHostNameLength = parts.dwUrlPathLength = parts.dwExtraInfoLength = 1;
-    if (!InternetCrackUrlW(request->url, 0, 0, &parts) || parts.nScheme != INTERNET_SCHEME_HTTP
-        || !parts.dwHostNameLength || parts.dwHostNameLength >= ARRAYSIZE(host))
+    if (!InternetCrackUrlW(request->url, 0, 0, &parts)
+        || (parts.nScheme != INTERNET_SCHEME_HTTP && parts.nScheme != INTERNET_SCHEME_HTTPS) || !parts.dwHostNameLength || parts.dwHostNameLength >= ARRAYSIZE(host))
         return fail(ERROR_INTERNET_INVALID_URL);
     /* An IPv6 literal comes in brackets, which the name lookup does not take. */
     if (parts.lpszHostName[0] == '[' && parts.dwHostNameLength > 2 && parts.lpszHostName[parts.dwHostNameLength - 1] == ']')
@@ -759,6 +807,9 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
         free(text);
         return fail(ERROR_NOT_ENOUGH_MEMORY);
     }
+    /* A TLS connection that ignored certificate errors or presented a certificate is this job's alone. */
+    secure = parts.nScheme == INTERNET_SCHEME_HTTPS;
+    lenient = secure && (request->security || request->cert);
     r->base.ops = &sock_ops;
     r->stop = request->stop;
     r->timeout = request->receive_timeout_ms;
@@ -767,8 +818,23 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
     {
         BOOL reused = FALSE, nothing = FALSE, ok;
 
-        if (attempt == 0 && (r->c = pool_take(host, parts.nPort))) reused = TRUE;
+        if (attempt == 0 && !lenient && (r->c = pool_take(host, parts.nPort, secure))) reused = TRUE;
         else if (!(r->c = connect_to(host, parts.nPort, request->stop))) break;
+        serve(r->c, request->stop, request->receive_timeout_ms);
+        if (secure && !r->c->tls)
+        {
+            /* Checked by dosvc, with this job's allowed errors only (tls.c). */
+            if (!(r->c->tls = tls_connect(&r->c->io, host, request->security, request->cert)))
+            {
+                DWORD error = GetLastError();
+                close_connection(r->c);
+                r->c = NULL;
+                SetLastError(error);
+                break;
+            }
+            r->c->shared = !lenient;
+        }
+        else if (!secure) r->c->shared = TRUE;
         r->start = r->end = 0;
         ok = send_all(r, text, size);
         while (ok && (ok = receive_head(r, &nothing)) && (ok = parse_head(r)) && r->base.status < 200)
@@ -790,11 +856,14 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
             *response = &r->base;
             return TRUE;
         }
-        close_connection(r->c);
-        r->c = NULL;
-        if (!reused || !(nothing || GetLastError() == ERROR_INTERNET_CONNECTION_RESET
-                         || GetLastError() == ERROR_INTERNET_CONNECTION_ABORTED))
-            break;
+        {
+            DWORD error = GetLastError();
+            close_connection(r->c);
+            r->c = NULL;
+            SetLastError(error);
+            if (!reused || !(nothing || error == ERROR_INTERNET_CONNECTION_RESET || error == ERROR_INTERNET_CONNECTION_ABORTED))
+                break;
+        }
     }
     {
         DWORD error = GetLastError();
