@@ -50,8 +50,11 @@ struct stream_sink
     struct dos_sink base;
     IUnknown *unknown;             /* what SetProperty was given, for GetProperty */
     IStream *stream;
-    SRWLOCK lock;                  /* held shared by a write, exclusive by close */
+    SRWLOCK lock;                  /* guards the fields below, never held across Write */
     BOOL closed;
+    LONG writing;                  /* writes under way (the worker's, one at a time) */
+    DWORD writer;                  /* the thread of the last write */
+    HANDLE idle;                   /* manual-reset: set while no write is under way */
 };
 
 static struct stream_sink *sink_from(struct dos_sink *sink)
@@ -64,21 +67,36 @@ static struct stream_sink *sink_from(struct dos_sink *sink)
 static int32_t sink_write(struct dos_sink *base, const void *data, uint32_t size)
 {
     struct stream_sink *sink = sink_from(base);
-    HRESULT hr = E_ABORT;
+    HRESULT hr;
 
-    AcquireSRWLockShared(&sink->lock);
-    if (!sink->closed) hr = ISequentialStream_Write((ISequentialStream *)sink->stream, data, size, NULL);
-    ReleaseSRWLockShared(&sink->lock);
+    AcquireSRWLockExclusive(&sink->lock);
+    if (sink->closed)
+    {
+        ReleaseSRWLockExclusive(&sink->lock);
+        return E_ABORT;
+    }
+    if (!sink->writing++) ResetEvent(sink->idle);
+    sink->writer = GetCurrentThreadId();
+    ReleaseSRWLockExclusive(&sink->lock);
+    hr = ISequentialStream_Write((ISequentialStream *)sink->stream, data, size, NULL);
+    AcquireSRWLockExclusive(&sink->lock);
+    if (!--sink->writing) SetEvent(sink->idle);
+    ReleaseSRWLockExclusive(&sink->lock);
     return hr;
 }
 
+/* No write starts after this; one under way on another thread is waited for, at most as long as
+ * Abort waits for a worker (a client's Write may itself call Abort, or block on its caller). */
 static void sink_close(struct dos_sink *base)
 {
     struct stream_sink *sink = sink_from(base);
+    BOOL wait;
 
     AcquireSRWLockExclusive(&sink->lock);
     sink->closed = TRUE;
+    wait = sink->writing && sink->writer != GetCurrentThreadId();
     ReleaseSRWLockExclusive(&sink->lock);
+    if (wait) WaitForSingleObject(sink->idle, 1000);
 }
 
 static void sink_destroy(struct dos_ref *ref)
@@ -86,6 +104,7 @@ static void sink_destroy(struct dos_ref *ref)
     struct stream_sink *sink = CONTAINING_RECORD(ref, struct stream_sink, base.ref);
     IStream_Release(sink->stream);
     IUnknown_Release(sink->unknown);
+    CloseHandle(sink->idle);
     free(sink);
 }
 
@@ -97,8 +116,9 @@ static HRESULT sink_create(IUnknown *unknown, struct dos_ref **out)
     *out = NULL;
     /* DO asks the sink for IStream and writes through its ISequentialStream part (spec 5.7). */
     if (FAILED(IUnknown_QueryInterface(unknown, &IID_IStream, (void **)&stream))) return E_INVALIDARG;
-    if (!(sink = calloc(1, sizeof(*sink))))
+    if (!(sink = calloc(1, sizeof(*sink))) || !(sink->idle = CreateEventW(NULL, TRUE, TRUE, NULL)))
     {
+        free(sink);
         IStream_Release(stream);
         return E_OUTOFMEMORY;
     }
@@ -289,9 +309,15 @@ static ULONG WINAPI download_Release(IDODownload *iface)
 static void abort_others_at(struct download_view *view, const WCHAR *path)
 {
     struct dos_job **jobs;
+    dos_char *owner = NULL;
     size_t count, i;
+    dos_status s;
 
-    if (dos_store_list_downloads(server_store(), NULL, &jobs, &count) != DOS_OK) return;
+    /* Only the caller's own downloads: nobody aborts another user's by naming its path. */
+    if (dos_job_copy_text(view->job, DOS_JOB_OWNER, malloc, &owner) != DOS_OK) return;
+    s = dos_store_list_downloads(server_store(), owner, &jobs, &count);
+    free(owner);
+    if (s != DOS_OK) return;
     for (i = 0; i < count; i++)
     {
         struct dos_download_status status;
@@ -336,7 +362,6 @@ static HRESULT WINAPI download_Start(IDODownload *iface, const DO_DOWNLOAD_RANGE
             dos_download_value_clear(&local, free);
             return hr;
         }
-        abort_others_at(view, (const WCHAR *)local.u.text);
     }
     /* The folders made are remembered for Abort, or removed again if the start fails after all. */
     if ((s = dos_download_start(view->job, list, count, FALSE)) != DOS_OK
@@ -346,6 +371,8 @@ static HRESULT WINAPI download_Start(IDODownload *iface, const DO_DOWNLOAD_RANGE
         dos_download_value_clear(&local, free);
         return s != DOS_OK ? map(view, s) : E_OUTOFMEMORY;
     }
+    /* Started for good: another download at the same path is aborted now, not before. */
+    if (local.type == DOS_VALUE_TEXT) abort_others_at(view, (const WCHAR *)local.u.text);
     dos_download_value_clear(&local, free);
     /* BlockingMode: Start returns once the download has ended, one way or another. */
     if (dos_download_get_property(view->job, DOS_DL_BLOCKING_MODE, malloc, &blocking) == DOS_OK && blocking.u.b)
@@ -366,12 +393,35 @@ static HRESULT WINAPI download_Pause(IDODownload *iface)
  */
 /* After Abort, the folders Start made go too, when nothing else is in them; after Finalize they
  * hold the file and stay. */
+/* Whether a listed download other than job has its LocalPath under folder. */
+static BOOL folder_needed_by_another(struct dos_job *job, const WCHAR *folder)
+{
+    size_t count, i, len = wcslen(folder);
+    struct dos_job **jobs;
+    BOOL needed = FALSE;
+
+    if (dos_store_list_downloads(server_store(), NULL, &jobs, &count) != DOS_OK) return TRUE;
+    for (i = 0; i < count; i++)
+    {
+        struct dos_value other;
+        if (!needed && jobs[i] != job && dos_download_get_property(jobs[i], DOS_DL_LOCAL_PATH, malloc, &other) == DOS_OK)
+        {
+            const WCHAR *path = (const WCHAR *)other.u.text;
+            needed = !_wcsnicmp(path, folder, len) && path[len] == '\\';
+            dos_download_value_clear(&other, free);
+        }
+        dos_job_release(jobs[i]);
+    }
+    free(jobs);
+    return needed;
+}
+
 static void release_made_folders(struct dos_job *job, dos_job_state final_state)
 {
     WCHAR *made = (WCHAR *)dos_download_take_made_folder(job);
     struct dos_value local;
 
-    if (made && final_state == DOS_STATE_CANCELLED
+    if (made && final_state == DOS_STATE_CANCELLED && !folder_needed_by_another(job, made)
         && dos_download_get_property(job, DOS_DL_LOCAL_PATH, malloc, &local) == DOS_OK)
     {
         remove_made_folders((const WCHAR *)local.u.text, made);

@@ -119,6 +119,7 @@ struct notice
     BOOL download;                 /* an IDO download's OnStatusChange, with this status */
     struct dos_download_status status;
     uint64_t seq;                  /* and the number the store gave it */
+    BOOL ran_command;              /* the job's command line ran for this notice */
 };
 
 struct notifier
@@ -205,6 +206,7 @@ static void enqueue_locked(struct notice *n)
 /* OnStatusChange, with the status the notice took; its return value asks for nothing. */
 static void deliver_download(const struct notice *n)
 {
+    BOOL final;
     IDODownloadStatusCallback *callback = NULL;
     IDODownload *download = NULL;
     DO_DOWNLOAD_STATUS status;
@@ -223,11 +225,12 @@ static void deliver_download(const struct notice *n)
     }
     if (callback) IDODownloadStatusCallback_Release(callback);
     if (download) IDODownload_Release(download);
+    /* Told of Finalized or Aborted, the client needs its callback no more. One that lives in a
+     * single-threaded apartment is not released here, on the wrong thread; it goes with the record. */
+    final = (n->status.state == DOS_DL_FINALIZED || n->status.state == DOS_DL_ABORTED)
+            && !CONTAINING_RECORD(ref, struct notify_ref, base)->git_cookie;
     dos_ref_release(ref);
-    /* Told of Finalized or Aborted, the client needs its callback no more. */
-    if ((n->status.state == DOS_DL_FINALIZED || n->status.state == DOS_DL_ABORTED)
-        && (ref = dos_download_drop_callback_if_final(n->job)))
-        dos_ref_release(ref);
+    if (final && (ref = dos_download_drop_callback_if_final(n->job))) dos_ref_release(ref);
 }
 
 /*
@@ -235,17 +238,21 @@ static void deliver_download(const struct notice *n)
  * instance of the out-of-process server its NOTIFICATION_CLSID names (spec 3.4, 5.4), made for
  * this notice. NULL if neither answers.
  */
-static IBackgroundCopyCallback *job_callback(struct dos_job *job, const struct dos_job_info *info)
+static IBackgroundCopyCallback *job_callback(struct dos_job *job, const struct dos_job_info *info,
+                                             enum dos_event_kind kind, BOOL *registered)
 {
     IBackgroundCopyCallback *callback = NULL;
     struct dos_ref *ref;
 
+    *registered = FALSE;
     if ((ref = dos_job_get_notify(job)))
     {
-        notify_ref_query(ref, &IID_IBackgroundCopyCallback, (void **)&callback);
+        *registered = SUCCEEDED(notify_ref_query(ref, &IID_IBackgroundCopyCallback, (void **)&callback));
         dos_ref_release(ref);
     }
-    else if (has_clsid(info))
+    /* A server is started only for what a client waits on: every other notice would hold up
+     * the one notifier thread behind a launch for little. */
+    else if (has_clsid(info) && (kind == DOS_EVENT_TRANSFERRED || kind == DOS_EVENT_ERROR))
         CoCreateInstance((const CLSID *)&info->notification_clsid, NULL, CLSCTX_LOCAL_SERVER,
                          &IID_IBackgroundCopyCallback, (void **)&callback);
     return callback;
@@ -281,15 +288,18 @@ static BOOL run_command_line(struct dos_job *job)
     return ran;
 }
 
-/* Calls the client for one notice; returns FALSE when JobError must be repeated. */
-static BOOL deliver(const struct notice *n)
+/*
+ * Calls the client for one notice; returns FALSE when JobError must be asked again: only of a
+ * registered callback interface that was called and did not answer S_OK (spec 5.4).
+ */
+static BOOL deliver(struct notice *n)
 {
     IBackgroundCopyCallback *callback = NULL;
     IBackgroundCopyCallback2 *callback2 = NULL;
     IBackgroundCopyJob *job = NULL;
     struct dos_job_info info;
     ULONG flags;
-    BOOL taken = FALSE;
+    BOOL taken = FALSE, registered, declined = FALSE;
 
     if (n->download)
     {
@@ -305,7 +315,7 @@ static BOOL deliver(const struct notice *n)
         || (n->kind == DOS_EVENT_ERROR && info.state != DOS_STATE_ERROR))
         return TRUE;
 
-    if ((callback = job_callback(n->job, &info))
+    if ((callback = job_callback(n->job, &info, n->kind, &registered))
         && SUCCEEDED(job_view_create(n->job, notifier.errors, &IID_IBackgroundCopyJob, (void **)&job)))
     {
         switch (n->kind)
@@ -321,6 +331,7 @@ static BOOL deliver(const struct notice *n)
             if (dos_job_get_error(n->job, &record) != DOS_OK) break;
             if (FAILED(error_view_create(n->job, &record, notifier.errors, &error))) break;
             taken = IBackgroundCopyCallback_JobError(callback, job, error) == S_OK;
+            declined = registered && !taken;
             IBackgroundCopyError_Release(error);
             break;
         }
@@ -346,10 +357,9 @@ static BOOL deliver(const struct notice *n)
     if (callback2) IBackgroundCopyCallback2_Release(callback2);
     if (job) IBackgroundCopyJob_Release(job);
     if (n->kind != DOS_EVENT_TRANSFERRED && n->kind != DOS_EVENT_ERROR) return TRUE;
-    /* A notice no callback took goes to the command line, if there is one; JobError is asked
-     * again (of the callback) only when there is none. */
-    if (!taken && run_command_line(n->job)) return TRUE;
-    return n->kind != DOS_EVENT_ERROR || taken;
+    /* A notice no callback took goes to the command line, if there is one, once. */
+    if (!taken && !n->ran_command) n->ran_command = run_command_line(n->job);
+    return !declined;
 }
 
 static DWORD WINAPI notifier_thread(void *param)

@@ -407,27 +407,92 @@ static const IClassFactoryVtbl factory_vtbl =
     factory_QueryInterface, factory_AddRef, factory_Release, factory_CreateInstance, factory_LockServer,
 };
 
+/* A job of path with no callback interface, notifying the class factory registers as clsid. */
+static IBackgroundCopyJob *job_for_clsid(const CLSID *clsid, IClassFactory *factory, ULONG flags, const WCHAR *path,
+                                         const WCHAR *local, DWORD *cookie)
+{
+    BITS_JOB_PROPERTY_VALUE value;
+    IBackgroundCopyJob5 *job5;
+    IBackgroundCopyJob *job;
+
+    assert_hr(S_OK, CoRegisterClassObject(clsid, (IUnknown *)factory, CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, cookie));
+    job = job_without_callback(flags, path, local);
+    job5 = dosvc_query(job, &IID_IBackgroundCopyJob5);
+    value.ClsID = *clsid;
+    assert_hr(S_OK, IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_NOTIFICATION_CLSID, value));
+    IBackgroundCopyJob5_Release(job5);
+    return job;
+}
+
 static void test_notification_clsid_server_is_told_the_job_is_transferred(void **state)
 {
     static const CLSID clsid = { 0x6d0f1e52, 0x3c7a, 0x4f0e, { 0x9a, 0x41, 0x2b, 0x8e, 0x5c, 0x77, 0x10, 0xd3 } };
     IClassFactory factory = { &factory_vtbl };
-    BITS_JOB_PROPERTY_VALUE value;
-    IBackgroundCopyJob5 *job5;
     IBackgroundCopyJob *job;
     DWORD cookie;
 
     recorder_init(&clsid_recorder);
-    assert_hr(S_OK, CoRegisterClassObject(&clsid, (IUnknown *)&factory, CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, &cookie));
-    job = job_without_callback(BG_NOTIFY_JOB_TRANSFERRED, L"/gen/16k?seed=clsid", L"clsid.bin");
-    job5 = dosvc_query(job, &IID_IBackgroundCopyJob5);
-    value.ClsID = clsid;
-    assert_hr(S_OK, IBackgroundCopyJob5_SetProperty(job5, BITS_JOB_PROPERTY_NOTIFICATION_CLSID, value));
-    IBackgroundCopyJob5_Release(job5);
+    job = job_for_clsid(&clsid, &factory, BG_NOTIFY_JOB_TRANSFERRED, L"/gen/16k?seed=clsid", L"clsid.bin", &cookie);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(WaitForSingleObject(clsid_recorder.event, 30000), WAIT_OBJECT_0);
     assert_int_equal(clsid_recorder.transferred, 1);
     CoRevokeClassObject(cookie);
     finish(job, &clsid_recorder);
+}
+
+/* spec 5.4: JobError is asked again of a callback that declines it, and the command line, for
+ * the notice no callback took, runs once. */
+static void test_declined_job_error_is_asked_again_and_runs_the_command_line_once(void **state)
+{
+    const WCHAR *marker = dosvc_test_path(L"cmdline-declined.txt");
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    r.error_answers[0] = E_FAIL;
+    job = job_with(&r, BG_NOTIFY_JOB_ERROR, L"/gen/16k?seed=declined&fault=404", L"declined.bin");
+    notify_by_writing(job, marker);
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_true(wait_for_file(marker, 30000));
+    DeleteFileW(marker);
+    assert_int_equal(WaitForSingleObject(r.event, 10000), WAIT_OBJECT_0);
+    while (r.errors < 2 && WaitForSingleObject(r.event, 10000) == WAIT_OBJECT_0) {}
+    assert_int_equal(r.errors, 2);
+    assert_false(wait_for_file(marker, 1000));
+    finish(job, &r);
+}
+
+/* A class object that cannot make the callback: its JobError is not tried again and again. */
+static LONG refused_instances;
+
+static HRESULT WINAPI refusing_CreateInstance(IClassFactory *iface, IUnknown *outer, REFIID riid, void **out)
+{
+    InterlockedIncrement(&refused_instances);
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+
+static const IClassFactoryVtbl refusing_vtbl =
+{
+    factory_QueryInterface, factory_AddRef, factory_Release, refusing_CreateInstance, factory_LockServer,
+};
+
+static void test_job_error_for_a_clsid_that_makes_no_callback_is_not_repeated(void **state)
+{
+    static const CLSID clsid = { 0x1b3e7c40, 0x5d2a, 0x4c61, { 0x8f, 0x07, 0x6a, 0x93, 0x2e, 0x11, 0xc4, 0x58 } };
+    IClassFactory factory = { &refusing_vtbl };
+    IBackgroundCopyJob *job;
+    DWORD cookie;
+
+    refused_instances = 0;
+    job = job_for_clsid(&clsid, &factory, BG_NOTIFY_JOB_ERROR, L"/gen/16k?seed=refused&fault=404", L"refused.bin", &cookie);
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, DOSVC_STATE(BG_JOB_STATE_ERROR), 10000), BG_JOB_STATE_ERROR);
+    Sleep(7000);    /* longer than the 5 s after which a declined JobError is asked again */
+    assert_int_equal(refused_instances, 1);
+    CoRevokeClassObject(cookie);
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
 }
 
 int main(void)
@@ -447,6 +512,8 @@ int main(void)
         cmocka_unit_test(test_command_line_runs_when_the_job_fails_without_a_callback),
         cmocka_unit_test(test_command_line_does_not_run_when_the_callback_takes_the_notice),
         cmocka_unit_test(test_notification_clsid_server_is_told_the_job_is_transferred),
+        cmocka_unit_test(test_declined_job_error_is_asked_again_and_runs_the_command_line_once),
+        cmocka_unit_test(test_job_error_for_a_clsid_that_makes_no_callback_is_not_repeated),
     };
     return cmocka_run_group_tests_name("callbacks", tests, setup_group, teardown_group);
 }

@@ -256,6 +256,8 @@ struct sink
     ULONG size, capacity;
     LONG writes;
     BOOL silent;                         /* never says how much it took, like the DO SDK's stream */
+    IDODownload *abort_from_write;       /* Write calls Abort on this download, once */
+    HRESULT abort_result;
 };
 
 static struct sink *sink_from(IStream *iface) { return CONTAINING_RECORD(iface, struct sink, IStream_iface); }
@@ -286,6 +288,12 @@ static HRESULT WINAPI sink_Write(IStream *iface, const void *pv, ULONG cb, ULONG
     s->size += cb;
     InterlockedIncrement(&s->writes);
     if (written && !s->silent) *written = cb;
+    if (s->abort_from_write)
+    {
+        IDODownload *download = s->abort_from_write;
+        s->abort_from_write = NULL;
+        s->abort_result = IDODownload_Abort(download);
+    }
     return S_OK;
 }
 static HRESULT WINAPI sink_Seek(IStream *iface, LARGE_INTEGER move, DWORD origin, ULARGE_INTEGER *pos) { return E_NOTIMPL; }
@@ -887,6 +895,22 @@ static void test_stream_paused_and_resumed_receives_each_byte_once(void **state)
     free(expected);
 }
 
+/* A client may Abort from inside its stream's Write (its own thread is the worker's then). */
+static void test_abort_from_inside_the_streams_write_returns(void **state)
+{
+    static struct sink s;
+    DO_DOWNLOAD_RANGES_INFO whole = { 1, { { 0, DO_LENGTH_TO_EOF } } };
+    IDODownload *download = new_download();
+
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/1m?seed=abort-write&fault=drip&rate=500000"));
+    set_unknown(download, DODownloadProperty_StreamInterface, sink_init(&s));
+    s.abort_from_write = download;
+    assert_hr(S_OK, IDODownload_Start(download, &whole));
+    assert_int_equal(wait_for(download, STATE(DODownloadState_Aborted), 10000).State, DODownloadState_Aborted);
+    assert_hr(S_OK, s.abort_result);
+    IDODownload_Release(download);
+}
+
 /* A stream cannot take back what it received: a resumed download whose file changed fails
  * instead of starting over into the stream. */
 static void test_stream_whose_file_changed_on_resume_fails_without_starting_over(void **state)
@@ -1065,6 +1089,31 @@ static void test_abort_removes_the_folders_start_made(void **state)
     IDODownload_Release(download);
 }
 
+/* Abort leaves a folder it made that another download's LocalPath needs. */
+static void test_abort_keeps_a_made_folder_another_download_needs(void **state)
+{
+    WCHAR top[MAX_PATH], local[MAX_PATH], other_path[MAX_PATH];
+    IDODownload *download = started_into_new_folders(L"abort-shared", top, local);
+    IDODownload *other = new_download();
+
+    wsprintfW(other_path, L"%s\\deeper\\other.bin", top);
+    set_bstr(other, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/16k?seed=shared-folder"));
+    set_bstr(other, DODownloadProperty_LocalPath, other_path);
+    assert_hr(S_OK, IDODownload_Abort(download));
+    assert_true(file_exists(top));
+    set_bool(other, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(other, NULL));
+    assert_int_equal(status_of(other).State, DODownloadState_Transferred);
+    assert_hr(S_OK, IDODownload_Finalize(other));
+    assert_file_is(other_path, L"/gen/16k?seed=shared-folder");
+    IDODownload_Release(download);
+    IDODownload_Release(other);
+    DeleteFileW(other_path);
+    wsprintfW(other_path, L"%s\\deeper", top);
+    RemoveDirectoryW(other_path);
+    RemoveDirectoryW(top);
+}
+
 /* ... and nothing else: a made folder that a client has put a file into stays, with the file. */
 static void test_abort_keeps_a_made_folder_holding_a_file_of_the_client(void **state)
 {
@@ -1229,6 +1278,7 @@ int main(void)
         cmocka_unit_test(test_stream_that_does_not_count_what_it_took_receives_the_file),
         cmocka_unit_test(test_stream_paused_and_resumed_receives_each_byte_once),
         cmocka_unit_test(test_stream_whose_file_changed_on_resume_fails_without_starting_over),
+        cmocka_unit_test(test_abort_from_inside_the_streams_write_returns),
         cmocka_unit_test(test_failed_finalize_keeps_the_download_to_finalize_again),
         cmocka_unit_test(test_temporary_file_deleted_while_paused_is_an_error_on_start),
         cmocka_unit_test(test_abort_deletes_only_what_the_download_created),
@@ -1236,6 +1286,7 @@ int main(void)
         cmocka_unit_test(test_missing_folders_of_the_local_path_are_created),
         cmocka_unit_test(test_abort_removes_the_folders_start_made),
         cmocka_unit_test(test_abort_keeps_a_made_folder_holding_a_file_of_the_client),
+        cmocka_unit_test(test_abort_keeps_a_made_folder_another_download_needs),
         cmocka_unit_test(test_http_read_outs_describe_the_last_response),
         cmocka_unit_test(test_custom_headers_are_sent),
         cmocka_unit_test(test_custom_auth_headers_are_sent_when_challenged),
