@@ -61,7 +61,7 @@ static unsigned long long raw_get(int port, const char *path, const WCHAR *file)
 }
 
 /* One job of count files through a manager; seconds from Resume to TRANSFERRED, or -1. */
-static double run_job(IBackgroundCopyManager *manager, int port, const char *path_fmt, int count,
+static double run_job(IBackgroundCopyManager *manager, BOOL https, int port, const char *path_fmt, int count,
                       const WCHAR *dest_dir, unsigned long long *bytes)
 {
     IBackgroundCopyJob *job;
@@ -74,12 +74,22 @@ static double run_job(IBackgroundCopyManager *manager, int port, const char *pat
 
     if (FAILED(IBackgroundCopyManager_CreateJob(manager, L"bench", BG_JOB_TYPE_DOWNLOAD, &id, &job))) return -1;
     IBackgroundCopyJob_SetPriority(job, BG_JOB_PRIORITY_FOREGROUND);
+    if (https)
+    {
+        /* bench/run's certificate is self-signed, for 127.0.0.1. */
+        IBackgroundCopyJobHttpOptions *options;
+        if (SUCCEEDED(IBackgroundCopyJob_QueryInterface(job, &IID_IBackgroundCopyJobHttpOptions, (void **)&options)))
+        {
+            IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, 0x0008 | 0x0002);  /* UNKNOWN_CA, CERT_CN_INVALID */
+            IBackgroundCopyJobHttpOptions_Release(options);
+        }
+    }
     for (i = 0; i < count; i++)
     {
         char narrow[256];
         snprintf(narrow, sizeof(narrow), path_fmt, i);
         MultiByteToWideChar(CP_ACP, 0, narrow, -1, path, ARRAYSIZE(path));
-        swprintf(url, ARRAYSIZE(url), L"http://127.0.0.1:%d%ls", port, path);
+        swprintf(url, ARRAYSIZE(url), L"%ls://127.0.0.1:%d%ls", https ? L"https" : L"http", port, path);
         swprintf(local, ARRAYSIZE(local), L"%ls\\f%d.bin", dest_dir, i);
         if (FAILED(IBackgroundCopyJob_AddFile(job, url, local))) goto done;
     }
@@ -118,14 +128,31 @@ static double measure(const char *name, REFCLSID clsid, DWORD context, int port,
         printf("%-12s unavailable (0x%08lx)\n", name, (unsigned long)hr);
         return -1;
     }
-    t = large = run_job(manager, port, big, 1, dest, &bytes);
+    t = large = run_job(manager, FALSE, port, big, 1, dest, &bytes);
     if (t < 0) printf("%-12s 1 large file: failed\n", name);
     else printf("%-12s 1 large file: %llu bytes in %.2f s, %.0f MB/s\n", name, bytes, t, bytes / t / 1e6);
-    t = run_job(manager, port, small, count, dest, &bytes);
+    t = run_job(manager, FALSE, port, small, count, dest, &bytes);
     if (t < 0) printf("%-12s %d small files: failed\n", name, count);
     else printf("%-12s %d small files: %llu bytes in %.2f s, %.2f ms per file\n", name, count, bytes, t, t * 1000 / count);
     IBackgroundCopyManager_Release(manager);
     return large;
+}
+
+/* The large file over HTTPS through dosvc (TLS on Schannel); Wine's BITS cannot be told to
+ * accept the self-signed certificate, so only dosvc is measured. */
+static void measure_https(int port, const char *big, const WCHAR *dest)
+{
+    IBackgroundCopyManager *manager;
+    unsigned long long bytes = 0;
+    double t;
+
+    if (FAILED(CoCreateInstance(&CLSID_DeliveryOptimization, NULL, CLSCTX_INPROC_SERVER, &IID_IBackgroundCopyManager,
+                                (void **)&manager)))
+        return;
+    t = run_job(manager, TRUE, port, big, 1, dest, &bytes);
+    if (t < 0) printf("%-12s 1 large file over HTTPS: failed\n", "dosvc");
+    else printf("%-12s 1 large file over HTTPS: %llu bytes in %.2f s, %.0f MB/s\n", "dosvc", bytes, t, bytes / t / 1e6);
+    IBackgroundCopyManager_Release(manager);
 }
 
 static int compare_doubles(const void *a, const void *b)
@@ -158,12 +185,12 @@ int main(int argc, char **argv)
     double raw_memory[MAX_ROUNDS], raw_file[MAX_ROUNDS], dosvc[MAX_ROUNDS];
     int port, count, rounds = 1, round, failed = 0;
 
-    if (argc != 6 && argc != 7)
+    if (argc < 6 || argc > 8)
     {
-        fprintf(stderr, "usage: dosvc-bench <port> <big-path> <small-path-format> <small-count> <dest-dir> [rounds]\n");
+        fprintf(stderr, "usage: dosvc-bench <port> <big-path> <small-path-format> <small-count> <dest-dir> [rounds [https-port]]\n");
         return 2;
     }
-    if (argc == 7 && ((rounds = atoi(argv[6])) < 1 || rounds > MAX_ROUNDS)) rounds = 1;
+    if (argc >= 7 && ((rounds = atoi(argv[6])) < 1 || rounds > MAX_ROUNDS)) rounds = 1;
     port = atoi(argv[1]);
     count = atoi(argv[4]);
     MultiByteToWideChar(CP_ACP, 0, argv[5], -1, dest, MAX_PATH);
@@ -186,6 +213,7 @@ int main(int argc, char **argv)
                "%.0f%% of the raw loop's throughput into memory and %.0f%% of it into a file\n",
                rounds, m, f, d, 100 * m / d, 100 * f / d);
     }
+    if (argc == 8) measure_https(atoi(argv[7]), argv[2], dest);
     measure("system BITS", &CLSID_BackgroundCopyManager, CLSCTX_LOCAL_SERVER, port, argv[2], argv[3], count, dest);
     CoUninitialize();
     return 0;
