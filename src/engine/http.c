@@ -280,6 +280,7 @@ static BOOL exchange(struct http *h, const WCHAR *fields, struct http_response *
     struct http_request q = {
         .url = h->url, .headers = fields, .stop = h->t->stop, .receive_timeout_ms = h->receive_timeout_ms,
         .session = h->session, .security = inet_security_flags(h->security), .cert = h->cert,
+        .revocation = (h->security & 0x0001) != 0,   /* BG_SSL_ENABLE_CRL_CHECK */
     };
     if (h->direct) return http_socket_send(&q, response);
     return http_inet_send(&q, response);

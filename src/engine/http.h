@@ -33,9 +33,9 @@ struct http_request
     const WCHAR *headers;         /* extra request fields, each line ending in CRLF; or NULL */
     HANDLE stop;                  /* signalled: give up at once (ERROR_OPERATION_ABORTED) */
     DWORD receive_timeout_ms;     /* the longest wait for the next byte */
-    /* WinINet only. */
-    HINTERNET session;
+    HINTERNET session;            /* WinINet only */
     DWORD security;               /* SECURITY_FLAG_IGNORE_* */
+    BOOL revocation;              /* check the server certificate's revocation (BG_SSL_ENABLE_CRL_CHECK) */
     const CERT_CONTEXT *cert;     /* client certificate, or NULL */
 };
 

@@ -621,7 +621,8 @@ static void sock_close(struct http_response *iface)
 {
     struct sock_response *r = impl_from(iface);
 
-    if (r->done && r->keep_alive && !r->broken && r->end == r->start && r->c->shared) pool_put(r->c);
+    if (r->done && r->keep_alive && !r->broken && r->end == r->start && r->c->shared && (!r->c->tls || tls_idle(r->c->tls)))
+        pool_put(r->c);
     else close_connection(r->c);
     free(r->head);
     free(r->buf);
@@ -809,7 +810,7 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
     }
     /* A TLS connection that ignored certificate errors or presented a certificate is this job's alone. */
     secure = parts.nScheme == INTERNET_SCHEME_HTTPS;
-    lenient = secure && (request->security || request->cert);
+    lenient = secure && (request->security || request->revocation || request->cert);
     r->base.ops = &sock_ops;
     r->stop = request->stop;
     r->timeout = request->receive_timeout_ms;
@@ -824,7 +825,7 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
         if (secure && !r->c->tls)
         {
             /* Checked by dosvc, with this job's allowed errors only (tls.c). */
-            if (!(r->c->tls = tls_connect(&r->c->io, host, request->security, request->cert)))
+            if (!(r->c->tls = tls_connect(&r->c->io, host, request->security, request->revocation, request->cert)))
             {
                 DWORD error = GetLastError();
                 close_connection(r->c);

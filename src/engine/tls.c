@@ -57,9 +57,10 @@ static int receive_more(struct tls *tls, const struct tls_io *io)
 
     if (tls->in_len == tls->in_size)
     {
-        size_t size = tls->in_size ? tls->in_size * 2 : 16384 + 512;
+        size_t limit = HANDSHAKE_MAX + tls->sizes.cbMaximumMessage + 1024;
+        size_t size = tls->in_size ? min(tls->in_size * 2, limit) : 16384 + 512;
         char *grown;
-        if (size > HANDSHAKE_MAX + tls->sizes.cbMaximumMessage + 1024 || !(grown = realloc(tls->in, size)))
+        if (size <= tls->in_size || !(grown = realloc(tls->in, size)))
         {
             WSASetLastError(WSAECONNABORTED);
             return -1;
@@ -97,13 +98,35 @@ static DWORD certificate_error(DWORD status)
     case CERT_E_CN_NO_MATCH: return ERROR_INTERNET_SEC_CERT_CN_INVALID;
     case CERT_E_EXPIRED: return ERROR_INTERNET_SEC_CERT_DATE_INVALID;
     case CERT_E_WRONG_USAGE: return ERROR_INTERNET_SEC_INVALID_CERT;
-    case CRYPT_E_REVOKED: return ERROR_INTERNET_SEC_CERT_REVOKED;
+    case CRYPT_E_REVOKED:
+    case CERT_E_REVOKED: return ERROR_INTERNET_SEC_CERT_REVOKED;
+    case CERT_E_REVOCATION_FAILURE:
+    case CRYPT_E_REVOCATION_OFFLINE:
+    case CRYPT_E_NO_REVOCATION_CHECK: return ERROR_INTERNET_SEC_CERT_REV_FAILED;
     default: return ERROR_INTERNET_SEC_CERT_ERRORS;
     }
 }
 
+/*
+ * What the chain's own trust status says, beyond the SSL policy: Wine's policy lets a chain
+ * that could not be completed (CERT_TRUST_IS_PARTIAL_CHAIN) pass as trusted. 0 if nothing.
+ */
+static DWORD chain_error(const CERT_CHAIN_CONTEXT *chain, DWORD allowed)
+{
+    DWORD status = chain->TrustStatus.dwErrorStatus;
+
+    if (status & (CERT_TRUST_IS_NOT_SIGNATURE_VALID | CERT_TRUST_INVALID_BASIC_CONSTRAINTS
+                  | CERT_TRUST_INVALID_NAME_CONSTRAINTS | CERT_TRUST_HAS_NOT_SUPPORTED_CRITICAL_EXT))
+        return ERROR_INTERNET_SEC_INVALID_CERT;
+    if ((status & (CERT_TRUST_IS_UNTRUSTED_ROOT | CERT_TRUST_IS_PARTIAL_CHAIN | CERT_TRUST_IS_CYCLIC))
+        && !(allowed & SECURITY_FLAG_IGNORE_UNKNOWN_CA))
+        return ERROR_INTERNET_INVALID_CA;
+    if ((status & CERT_TRUST_IS_REVOKED) && !(allowed & SECURITY_FLAG_IGNORE_REVOCATION)) return ERROR_INTERNET_SEC_CERT_REVOKED;
+    return 0;
+}
+
 /* The server's certificate for host, checked with only the allowed errors ignored. */
-static BOOL check_server(struct tls *tls, const WCHAR *host, DWORD allowed)
+static BOOL check_server(struct tls *tls, const WCHAR *host, DWORD allowed, BOOL revocation)
 {
     static const char *usages[] = { szOID_PKIX_KP_SERVER_AUTH, szOID_SERVER_GATED_CRYPTO, szOID_SGC_NETSCAPE };
     const CERT_CONTEXT *cert = NULL;
@@ -121,7 +144,8 @@ static BOOL check_server(struct tls *tls, const WCHAR *host, DWORD allowed)
     para.RequestedUsage.dwType = USAGE_MATCH_TYPE_OR;
     para.RequestedUsage.Usage.cUsageIdentifier = ARRAYSIZE(usages);
     para.RequestedUsage.Usage.rgpszUsageIdentifier = (char **)usages;
-    if (CertGetCertificateChain(NULL, cert, NULL, cert->hCertStore, &para, 0, NULL, &chain))
+    if (CertGetCertificateChain(NULL, cert, NULL, cert->hCertStore, &para,
+                                revocation ? CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT : 0, NULL, &chain))
     {
         memset(&extra, 0, sizeof(extra));
         extra.cbStruct = sizeof(extra);
@@ -134,7 +158,7 @@ static BOOL check_server(struct tls *tls, const WCHAR *host, DWORD allowed)
         memset(&status, 0, sizeof(status));
         status.cbSize = sizeof(status);
         if (CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, chain, &policy, &status))
-            error = status.dwError ? certificate_error(status.dwError) : 0;
+            error = status.dwError ? certificate_error(status.dwError) : chain_error(chain, allowed);
         CertFreeCertificateChain(chain);
     }
     CertFreeCertificateContext(cert);
@@ -172,6 +196,7 @@ static BOOL handshake(struct tls *tls, const struct tls_io *io, const WCHAR *hos
             if (n == 0) return fail(ERROR_INTERNET_SECURITY_CHANNEL_ERROR);
             if (n < 0)
             {
+                if (WSAGetLastError() == WSAECONNRESET) return fail(ERROR_INTERNET_CONNECTION_RESET);
                 if (WSAGetLastError() != WSAEWOULDBLOCK) return fail(ERROR_INTERNET_CONNECTION_ABORTED);
                 if (!io->wait(io->context)) return FALSE;
                 continue;
@@ -207,7 +232,8 @@ static BOOL handshake(struct tls *tls, const struct tls_io *io, const WCHAR *hos
     }
 }
 
-struct tls *tls_connect(const struct tls_io *io, const WCHAR *host, DWORD allowed, const CERT_CONTEXT *cert)
+struct tls *tls_connect(const struct tls_io *io, const WCHAR *host, DWORD allowed, BOOL revocation,
+                        const CERT_CONTEXT *cert)
 {
     SCHANNEL_CRED cred;
     struct tls *tls;
@@ -233,14 +259,15 @@ struct tls *tls_connect(const struct tls_io *io, const WCHAR *host, DWORD allowe
         SetLastError(ERROR_INTERNET_SECURITY_CHANNEL_ERROR);
         return NULL;
     }
-    if (handshake(tls, io, host) && check_server(tls, host, allowed)
-        && QueryContextAttributesW(&tls->ctx, SECPKG_ATTR_STREAM_SIZES, &tls->sizes) == SEC_E_OK
-        && (tls->plain = malloc(tls->sizes.cbMaximumMessage))
-        && (tls->out = malloc(tls->sizes.cbHeader + tls->sizes.cbMaximumMessage + tls->sizes.cbTrailer)))
-        return tls;
-    error = GetLastError();
+    if (!handshake(tls, io, host) || !check_server(tls, host, allowed, revocation)) error = GetLastError();
+    else if (QueryContextAttributesW(&tls->ctx, SECPKG_ATTR_STREAM_SIZES, &tls->sizes) != SEC_E_OK)
+        error = ERROR_INTERNET_SECURITY_CHANNEL_ERROR;
+    else if (!(tls->plain = malloc(tls->sizes.cbMaximumMessage))
+             || !(tls->out = malloc(tls->sizes.cbHeader + tls->sizes.cbMaximumMessage + tls->sizes.cbTrailer)))
+        error = ERROR_NOT_ENOUGH_MEMORY;
+    else return tls;
     tls_free(tls);
-    SetLastError(error ? error : ERROR_INTERNET_SECURITY_CHANNEL_ERROR);
+    SetLastError(error);
     return NULL;
 }
 
@@ -250,9 +277,11 @@ static int decrypt_one(struct tls *tls)
     SecBuffer buffers[4];
     SecBufferDesc desc = { SECBUFFER_VERSION, 4, buffers };
     SECURITY_STATUS status;
+    BOOL alert;
     unsigned i;
 
     if (!tls->in_len) return 0;
+    alert = tls->in[0] == 0x15;    /* the record's content type, before it is decrypted in place */
     buffers[0].BufferType = SECBUFFER_DATA;
     buffers[0].pvBuffer = tls->in;
     buffers[0].cbBuffer = (ULONG)tls->in_len;
@@ -273,12 +302,15 @@ static int decrypt_one(struct tls *tls)
     if (status != SEC_E_OK) return -1;   /* renegotiation included: not taken */
     tls->plain_start = tls->plain_end = 0;
     for (i = 0; i < 4; i++)
-        if (buffers[i].BufferType == SECBUFFER_DATA && buffers[i].cbBuffer <= tls->sizes.cbMaximumMessage)
+        if (buffers[i].BufferType == SECBUFFER_DATA)
         {
+            if (buffers[i].cbBuffer > tls->sizes.cbMaximumMessage) return -1;
             memcpy(tls->plain, buffers[i].pvBuffer, buffers[i].cbBuffer);
             tls->plain_end = buffers[i].cbBuffer;
             break;
         }
+    /* Wine's Schannel answers close_notify with success and no data, not SEC_I_CONTEXT_EXPIRED. */
+    if (alert && !tls->plain_end) tls->closed = TRUE;
     keep_extra(tls, buffers, 4);
     return 1;
 }
@@ -305,8 +337,9 @@ int tls_recv(struct tls *tls, const struct tls_io *io, char *buffer, int size)
         }
         if ((n = receive_more(tls, io)) <= 0)
         {
-            /* The end of the connection mid-record is a cut, not an end. */
-            if (!n && tls->in_len)
+            /* The connection's end without close_notify is a cut, not an end: anyone on the path
+             * can close TCP, only the server can send close_notify. */
+            if (!n)
             {
                 WSASetLastError(WSAECONNRESET);
                 return -1;
@@ -326,6 +359,11 @@ BOOL tls_has_data(struct tls *tls, const struct tls_io *io)
         if ((n = decrypt_one(tls)) > 0) continue;
         if (n < 0 || receive_more(tls, io) <= 0) return FALSE;
     }
+}
+
+BOOL tls_idle(const struct tls *tls)
+{
+    return !tls->in_len && tls->plain_end == tls->plain_start && !tls->closed;
 }
 
 BOOL tls_send_all(struct tls *tls, const struct tls_io *io, const char *data, size_t size)

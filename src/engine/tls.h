@@ -25,15 +25,19 @@ struct tls;
 
 /*
  * Handshake with host over io; allowed is the SECURITY_FLAG_IGNORE_* certificate errors the job
- * accepts; cert a client certificate to present, or NULL. NULL on failure with the last error
+ * accepts; revocation asks for the chain's revocation to be checked (BG_SSL_ENABLE_CRL_CHECK);
+ * cert a client certificate to present, or NULL. NULL on failure with the last error
  * set to a WinINet code (ERROR_INTERNET_INVALID_CA, ERROR_INTERNET_SEC_CERT_CN_INVALID, ...).
  */
-struct tls *tls_connect(const struct tls_io *io, const WCHAR *host, DWORD allowed, const CERT_CONTEXT *cert);
+struct tls *tls_connect(const struct tls_io *io, const WCHAR *host, DWORD allowed, BOOL revocation,
+                        const CERT_CONTEXT *cert);
 /* Like recv: decrypted bytes, 0 at the end (close_notify or the connection's end), -1 with
  * WSAGetLastError() (WSAEWOULDBLOCK while no whole record has come). */
 int tls_recv(struct tls *tls, const struct tls_io *io, char *buffer, int size);
 /* Decrypts what has already arrived, without waiting; whether application bytes are there. */
 BOOL tls_has_data(struct tls *tls, const struct tls_io *io);
+/* Nothing received and not yet taken, and no close_notify: the connection may serve again. */
+BOOL tls_idle(const struct tls *tls);
 BOOL tls_send_all(struct tls *tls, const struct tls_io *io, const char *data, size_t size);
 void tls_free(struct tls *tls);
 

@@ -129,6 +129,11 @@ int dosvc_server_port(BOOL https)
     return server_port(https ? "\"https_port\"" : "\"http_port\"");
 }
 
+int dosvc_server_unsent_ca_port(void)
+{
+    return server_port("\"https_unsent_ca_port\"");
+}
+
 int dosvc_server_refused_port(void)
 {
     return server_port("\"refused_port\"");

@@ -199,6 +199,8 @@ IUnknown *new_test_callback(struct test_callback *callback);
 int dosvc_server_port(BOOL https);
 /* A port on which connections are refused. */
 int dosvc_server_refused_port(void);
+/* The HTTPS listener whose certificate's issuer is never sent (tests/server/README.md). */
+int dosvc_server_unsent_ca_port(void);
 /* "http(s)://127.0.0.1:<port><path>" in a static buffer (one of four). */
 const WCHAR *dosvc_server_url(BOOL https, const WCHAR *path);
 /* The SHA-256 the server says path serves (its /hash endpoint), as lowercase hex. */

@@ -247,6 +247,14 @@ static int log_status(const char *log, int n)
     return atoi(value);
 }
 
+/* The job lets these certificate errors (BG_SSL_IGNORE_*) pass: the test server's are self-signed. */
+static void allow_certificate_errors(IBackgroundCopyJob *job, DWORD flags)
+{
+    IBackgroundCopyJobHttpOptions *options = dosvc_query(job, &IID_IBackgroundCopyJobHttpOptions);
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, flags));
+    IBackgroundCopyJobHttpOptions_Release(options);
+}
+
 /* ---- helpers: files ------------------------------------------------------------- */
 
 static void assert_file_is(const WCHAR *local, const WCHAR *server_path)
@@ -604,13 +612,10 @@ static void test_cancel_of_a_stalled_https_download_returns_at_once(void **state
 {
     IBackgroundCopyJob *job = job_for(dosvc_server_url(TRUE, L"/gen/64k?seed=stall&fault=stall&after=1000&seconds=4"),
                                       dosvc_test_path(L"stalled-tls.bin"));
-    IBackgroundCopyJobHttpOptions *options = dosvc_query(job, &IID_IBackgroundCopyJobHttpOptions);
     ULONGLONG start;
     DWORD ms;
 
-    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, BG_SSL_IGNORE_UNKNOWN_CA
-                                                                               | BG_SSL_IGNORE_CERT_CN_INVALID));
-    IBackgroundCopyJobHttpOptions_Release(options);
+    allow_certificate_errors(job, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_CN_INVALID);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
     Sleep(500);
@@ -1811,16 +1816,12 @@ static void test_https_body_cut_short_is_resumed_from_the_bytes_received(void **
     const WCHAR *local = dosvc_test_path(L"tls-cut.bin");
     WCHAR mark[32], path[160];
     IBackgroundCopyJob *job;
-    IBackgroundCopyJobHttpOptions *options;
     char *log;
 
     new_mark(mark);
     wsprintfW(path, L"/gen/256k?seed=tlscut&fault=truncate&after=100000&times=1&key=%s", mark);
     job = job_for(dosvc_server_url(TRUE, path), local);
-    options = dosvc_query(job, &IID_IBackgroundCopyJobHttpOptions);
-    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, BG_SSL_IGNORE_UNKNOWN_CA
-                                                                               | BG_SSL_IGNORE_CERT_CN_INVALID));
-    IBackgroundCopyJobHttpOptions_Release(options);
+    allow_certificate_errors(job, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_CN_INVALID);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 15000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
@@ -1833,6 +1834,43 @@ static void test_https_body_cut_short_is_resumed_from_the_bytes_received(void **
     DeleteFileW(local);
 }
 
+/* A certificate whose issuer nobody can find is untrusted: Wine's SSL policy alone lets such a
+ * chain pass (CERT_TRUST_IS_PARTIAL_CHAIN), dosvc does not. Only the name is allowed to be
+ * wrong here (Wine matches no IP address in a certificate). */
+static void test_certificate_from_an_issuer_not_sent_is_untrusted(void **state)
+{
+    const WCHAR *local = dosvc_test_path(L"unsent-ca.bin");
+    IBackgroundCopyJob *job;
+    WCHAR address[64];
+
+    wsprintfW(address, L"https://127.0.0.1:%d/gen/8k?seed=unsent", dosvc_server_unsent_ca_port());
+    job = job_for(address, local);
+    allow_certificate_errors(job, BG_SSL_IGNORE_CERT_CN_INVALID);
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
+    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_INVALID_CA), error_of(job, NULL));
+    assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
+    assert_false(file_exists(local));
+    IBackgroundCopyJob_Release(job);
+}
+
+/* A body without a length ends where the connection ends; over TLS only close_notify says the
+ * server ended it (anyone on the path can close TCP). The test server closes without one: the
+ * body is not taken as whole. */
+static void test_https_body_ended_without_close_notify_is_not_taken_as_whole(void **state)
+{
+    const WCHAR *local = dosvc_test_path(L"no-close-notify.bin");
+    IBackgroundCopyJob *job = job_for(dosvc_server_url(TRUE, L"/gen/64k?seed=nonotify&fault=long&mode=close&extra=1"), local);
+
+    allow_certificate_errors(job, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_CN_INVALID);
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_TRANSIENT_ERROR);
+    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_CONNECTION_RESET), error_of(job, NULL));
+    assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
+    assert_false(file_exists(local));
+    IBackgroundCopyJob_Release(job);
+}
+
 /* Wine's WinINet remembers per server the certificate errors a request ignored: a job that
  * ignores them must not relax the checks of another job (spec 5.11). */
 static void test_ignoring_certificate_errors_in_one_job_does_not_relax_another(void **state)
@@ -1840,12 +1878,9 @@ static void test_ignoring_certificate_errors_in_one_job_does_not_relax_another(v
     const WCHAR *lenient_local = dosvc_test_path(L"lenient.bin"), *strict_local = dosvc_test_path(L"strict.bin");
     IBackgroundCopyJob *lenient = job_for(dosvc_server_url(TRUE, L"/gen/8k?seed=lenient"), lenient_local);
     IBackgroundCopyJob *strict = job_for(dosvc_server_url(TRUE, L"/gen/8k?seed=strict"), strict_local);
-    IBackgroundCopyJobHttpOptions *options = dosvc_query(lenient, &IID_IBackgroundCopyJobHttpOptions);
     HRESULT code;
 
-    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, BG_SSL_IGNORE_UNKNOWN_CA
-                                                                               | BG_SSL_IGNORE_CERT_CN_INVALID));
-    IBackgroundCopyJobHttpOptions_Release(options);
+    allow_certificate_errors(lenient, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_CN_INVALID);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(lenient));
     assert_int_equal(dosvc_wait_for_state(lenient, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(strict));
@@ -1879,12 +1914,8 @@ static void test_redirect_from_https_to_http_is_refused(void **state)
     const WCHAR *local = dosvc_test_path(L"downgrade.bin");
     IBackgroundCopyJob *job = job_for(dosvc_server_url(TRUE, L"/gen/8k?seed=downgrade&fault=redirect&scheme=http"),
                                       local);
-    IBackgroundCopyJobHttpOptions *options = dosvc_query(job, &IID_IBackgroundCopyJobHttpOptions);
 
-    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(options, BG_SSL_IGNORE_UNKNOWN_CA
-                                                                   | BG_SSL_IGNORE_CERT_CN_INVALID
-                                                                   | BG_SSL_IGNORE_CERT_DATE_INVALID));
-    IBackgroundCopyJobHttpOptions_Release(options);
+    allow_certificate_errors(job, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_CN_INVALID | BG_SSL_IGNORE_CERT_DATE_INVALID);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
     assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_HTTPS_TO_HTTP_ON_REDIR), error_of(job, NULL));
@@ -2102,8 +2133,10 @@ int main(void)
         TEST(test_chain_of_ten_redirects_is_followed),
         TEST(test_more_than_ten_redirects_are_an_error),
         TEST(test_untrusted_certificate_is_an_error_and_nothing_is_saved),
+        TEST(test_certificate_from_an_issuer_not_sent_is_untrusted),
         TEST(test_ignoring_certificate_errors_in_one_job_does_not_relax_another),
         TEST(test_https_body_cut_short_is_resumed_from_the_bytes_received),
+        TEST(test_https_body_ended_without_close_notify_is_not_taken_as_whole),
         TEST(test_redirect_from_https_to_http_is_refused),
         TEST(test_basic_credentials_answer_a_server_challenge),
         TEST(test_server_challenge_without_credentials_is_error_401),

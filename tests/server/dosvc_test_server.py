@@ -529,6 +529,7 @@ class ServerState:
     verbose: bool
     http_port: int | None = None
     https_port: int | None = None
+    https_unsent_ca_port: int | None = None
     stop_reason: str = ""
     hash_cache: dict = field(default_factory=dict)   # (etag, size) -> sha256 hex
 
@@ -995,6 +996,23 @@ def make_certificate(directory):
     return cert, key
 
 
+def make_unsent_ca_certificate(directory):
+    """A certificate for 127.0.0.1 signed by a CA made for it and thrown away: a server that
+    presents it alone gives a chain no client can complete. Returns (cert, key) paths."""
+    ca_cert, ca_key = directory / "ca.pem", directory / "ca-key.pem"
+    csr, cert, key = directory / "leaf.csr", directory / "leaf.pem", directory / "leaf-key.pem"
+    ext = directory / "leaf.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    run = lambda *args: subprocess.run(["openssl", *args], check=True, stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=dosvc unsent test CA",
+        "-keyout", str(ca_key), "-out", str(ca_cert))
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(csr))
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey", str(ca_key), "-CAcreateserial",
+        "-days", "2", "-extfile", str(ext), "-out", str(cert))
+    return cert, key
+
+
 def closed_port():
     """A loopback port nobody listens on (bound, then closed): connecting to it is refused,
     until some other program happens to take it."""
@@ -1032,7 +1050,13 @@ class TestServer:
             context.load_cert_chain(cert, key)
             self.listeners.append(Listener(state, "https", context))
             state.https_port = self.listeners[1].port
+            leaf, leaf_key = make_unsent_ca_certificate(self.workdir)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(leaf, leaf_key)
+            self.listeners.append(Listener(state, "https", context))
+            state.https_unsent_ca_port = self.listeners[2].port
         info = {"http_port": state.http_port, "https_port": state.https_port,
+                "https_unsent_ca_port": state.https_unsent_ca_port,
                 "pid": os.getpid(), "root": str(state.root),
                 "cert": str(cert) if cert else None,
                 "refused_port": self.refused.getsockname()[1]}
