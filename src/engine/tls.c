@@ -6,6 +6,7 @@
  * another's (WinINet under Wine remembers them per server).
  */
 #include <winsock2.h>
+#include <ws2tcpip.h>
 
 #include "tls.h"
 
@@ -125,6 +126,36 @@ static DWORD chain_error(const CERT_CHAIN_CONTEXT *chain, DWORD allowed)
     return 0;
 }
 
+/* The address host is written as (IPv4 or IPv6), in *size bytes; FALSE for a name. */
+static BOOL ip_literal(const WCHAR *host, BYTE address[16], DWORD *size)
+{
+    if (InetPtonW(AF_INET, host, address) == 1) return *size = 4, TRUE;
+    if (InetPtonW(AF_INET6, host, address) == 1) return *size = 16, TRUE;
+    return FALSE;
+}
+
+/*
+ * Whether the certificate names the address among its subject's alternative names. Wine's SSL
+ * policy matches no address (RFC 6125 wants exactly this: an IP entry, never a DNS one).
+ */
+static BOOL names_address(const CERT_CONTEXT *cert, const BYTE *address, DWORD size)
+{
+    CERT_EXTENSION *ext = CertFindExtension(szOID_SUBJECT_ALT_NAME2, cert->pCertInfo->cExtension,
+                                            cert->pCertInfo->rgExtension);
+    CERT_ALT_NAME_INFO *info = NULL;
+    DWORD info_size = 0, i;
+    BOOL found = FALSE;
+
+    if (!ext || !CryptDecodeObjectEx(X509_ASN_ENCODING, X509_ALTERNATE_NAME, ext->Value.pbData, ext->Value.cbData,
+                                     CRYPT_DECODE_ALLOC_FLAG, NULL, &info, &info_size))
+        return FALSE;
+    for (i = 0; i < info->cAltEntry && !found; i++)
+        found = info->rgAltEntry[i].dwAltNameChoice == CERT_ALT_NAME_IP_ADDRESS
+                && info->rgAltEntry[i].IPAddress.cbData == size && !memcmp(info->rgAltEntry[i].IPAddress.pbData, address, size);
+    LocalFree(info);
+    return found;
+}
+
 /* The server's certificate for host, checked with only the allowed errors ignored. */
 static BOOL check_server(struct tls *tls, const WCHAR *host, DWORD allowed, BOOL revocation)
 {
@@ -135,7 +166,9 @@ static BOOL check_server(struct tls *tls, const WCHAR *host, DWORD allowed, BOOL
     CERT_CHAIN_POLICY_PARA policy;
     CERT_CHAIN_POLICY_STATUS status;
     CERT_CHAIN_PARA para;
-    DWORD error = ERROR_INTERNET_SEC_INVALID_CERT;
+    DWORD error = ERROR_INTERNET_SEC_INVALID_CERT, size;
+    BYTE address[16];
+    BOOL literal = ip_literal(host, address, &size);
 
     if (QueryContextAttributesW(&tls->ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &cert) != SEC_E_OK || !cert)
         return fail(error);
@@ -151,7 +184,8 @@ static BOOL check_server(struct tls *tls, const WCHAR *host, DWORD allowed, BOOL
         extra.cbStruct = sizeof(extra);
         extra.dwAuthType = AUTHTYPE_SERVER;
         extra.fdwChecks = allowed;
-        extra.pwszServerName = (WCHAR *)host;
+        /* An address is matched here, not by the policy (which would compare it as a name). */
+        extra.pwszServerName = literal ? NULL : (WCHAR *)host;
         memset(&policy, 0, sizeof(policy));
         policy.cbSize = sizeof(policy);
         policy.pvExtraPolicyPara = &extra;
@@ -159,6 +193,8 @@ static BOOL check_server(struct tls *tls, const WCHAR *host, DWORD allowed, BOOL
         status.cbSize = sizeof(status);
         if (CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, chain, &policy, &status))
             error = status.dwError ? certificate_error(status.dwError) : chain_error(chain, allowed);
+        if (!error && literal && !(allowed & SECURITY_FLAG_IGNORE_CERT_CN_INVALID) && !names_address(cert, address, size))
+            error = ERROR_INTERNET_SEC_CERT_CN_INVALID;
         CertFreeCertificateChain(chain);
     }
     CertFreeCertificateContext(cert);
@@ -182,6 +218,10 @@ static BOOL handshake(struct tls *tls, const struct tls_io *io, const WCHAR *hos
                          | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM | ISC_REQ_MANUAL_CRED_VALIDATION;
     SECURITY_STATUS status = SEC_I_CONTINUE_NEEDED;
     BOOL first = TRUE;
+    BYTE address[16];
+    DWORD size;
+    /* No server name indication for an address (RFC 6066 3): it names hosts only. */
+    WCHAR *target = ip_literal(host, address, &size) ? NULL : (WCHAR *)host;
     ULONG attrs;
 
     for (;;)
@@ -211,7 +251,7 @@ static BOOL handshake(struct tls *tls, const struct tls_io *io, const WCHAR *hos
         out[0].BufferType = SECBUFFER_TOKEN;
         out[0].pvBuffer = NULL;
         out[0].cbBuffer = 0;
-        status = InitializeSecurityContextW(&tls->cred, first ? NULL : &tls->ctx, (WCHAR *)host, wanted, 0, 0,
+        status = InitializeSecurityContextW(&tls->cred, first ? NULL : &tls->ctx, target, wanted, 0, 0,
                                             first ? NULL : &in_desc, 0, first ? &tls->ctx : NULL, &out_desc, &attrs, NULL);
         if (first && (status == SEC_I_CONTINUE_NEEDED || status == SEC_E_OK)) tls->have_ctx = TRUE;
         first = FALSE;
