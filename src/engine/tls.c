@@ -214,10 +214,10 @@ static BOOL send_token(const struct tls_io *io, SecBuffer *token)
 
 static BOOL handshake(struct tls *tls, const struct tls_io *io, const WCHAR *host)
 {
-    const ULONG wanted = ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | ISC_REQ_CONFIDENTIALITY
+    ULONG wanted = ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | ISC_REQ_CONFIDENTIALITY
                          | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM | ISC_REQ_MANUAL_CRED_VALIDATION;
     SECURITY_STATUS status = SEC_I_CONTINUE_NEEDED;
-    BOOL first = TRUE;
+    BOOL first = TRUE, asked = FALSE;
     BYTE address[16];
     DWORD size;
     /* No server name indication for an address (RFC 6066 3): it names hosts only. */
@@ -266,7 +266,14 @@ static BOOL handshake(struct tls *tls, const struct tls_io *io, const WCHAR *hos
             return fail(ERROR_INTERNET_SECURITY_CHANNEL_ERROR);
         }
         if (!send_token(io, &out[0])) return FALSE;
-        if (status == SEC_I_INCOMPLETE_CREDENTIALS) continue;   /* asked for a certificate we have not: go on without */
+        if (status == SEC_I_INCOMPLETE_CREDENTIALS)
+        {
+            /* Asked for a certificate we do not have: once more, with what we have (none). */
+            if (asked) return fail(ERROR_INTERNET_SECURITY_CHANNEL_ERROR);
+            asked = TRUE;
+            wanted |= ISC_REQ_USE_SUPPLIED_CREDS;
+            continue;
+        }
         keep_extra(tls, in, 2);
         if (status == SEC_E_OK) return TRUE;
     }
