@@ -147,14 +147,22 @@ static HINTERNET open_session(struct transfer *t, BOOL *direct)
     session = InternetOpenW(L"Microsoft BITS/7.8 dosvc", access, list, bypass, 0);
     free(list);
     free(bypass);
-    /* The system's configuration may name no proxy either. */
+    /* The system's configuration may name no proxy either: neither a proxy nor a way to find
+     * one (a configuration script or WPAD, which only WinINet follows). */
     *direct = access == INTERNET_OPEN_TYPE_DIRECT;
     if (session && access == INTERNET_OPEN_TYPE_PRECONFIG)
     {
         BYTE buffer[sizeof(INTERNET_PROXY_INFO) + 2048];
-        DWORD size = sizeof(buffer);
+        INTERNET_PER_CONN_OPTIONW option;
+        INTERNET_PER_CONN_OPTION_LISTW list = { sizeof(list), NULL, 1, 0, &option };
+        DWORD size = sizeof(buffer), list_size = sizeof(list);
+
+        memset(&option, 0, sizeof(option));
+        option.dwOption = INTERNET_PER_CONN_FLAGS;
         *direct = InternetQueryOptionW(session, INTERNET_OPTION_PROXY, buffer, &size)
                   && ((INTERNET_PROXY_INFO *)buffer)->dwAccessType == INTERNET_OPEN_TYPE_DIRECT;
+        if (*direct && InternetQueryOptionW(NULL, INTERNET_OPTION_PER_CONNECTION_OPTION, &list, &list_size))
+            *direct = !(option.Value.dwValue & (PROXY_TYPE_PROXY | PROXY_TYPE_AUTO_PROXY_URL | PROXY_TYPE_AUTO_DETECT));
     }
     return session;
 }
