@@ -66,6 +66,15 @@ HRESULT factory_create(const struct error_map *errors,
 
 /* Views. Each takes its own references; out receives the requested interface. */
 HRESULT manager_create(const struct error_map *errors, REFIID riid, void **out);
+
+/* security.c: the IClientSecurity part of an object, remembering the blanket set */
+struct client_security
+{
+    IClientSecurity IClientSecurity_iface;
+    IUnknown *outer;               /* the object it is part of (not counted) */
+    DWORD authn_svc, authz_svc, authn_level, imp_level, capabilities;
+};
+void client_security_init(struct client_security *security, IUnknown *outer);
 HRESULT job_view_create(struct dos_job *job, const struct error_map *errors, REFIID riid, void **out);
 HRESULT file_view_create(struct dos_file *file, const struct error_map *errors, REFIID riid, void **out);
 BOOL file_view_supports(REFIID riid);

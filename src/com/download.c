@@ -1,6 +1,6 @@
 /*
  * The download view: IDODownload over an IDO download record of the store
- * (docs/ido.md), with a permissive IClientSecurity as on the manager, since
+ * (docs/ido.md), with the manager's permissive IClientSecurity (security.c), since
  * DO clients call CoSetProxyBlanket on every download and fail if it fails.
  * The view converts VARIANTs to the core's values and back; the rules of
  * properties and states are the store's (src/core/download.c). Also here: the
@@ -19,7 +19,7 @@
 struct download_view
 {
     IDODownload IDODownload_iface;
-    IClientSecurity IClientSecurity_iface;
+    struct client_security security;
     LONG refs;
     struct dos_job *job;
     const struct error_map *errors;
@@ -28,11 +28,6 @@ struct download_view
 static inline struct download_view *impl_from_IDODownload(IDODownload *iface)
 {
     return CONTAINING_RECORD(iface, struct download_view, IDODownload_iface);
-}
-
-static inline struct download_view *impl_from_IClientSecurity(IClientSecurity *iface)
-{
-    return CONTAINING_RECORD(iface, struct download_view, IClientSecurity_iface);
 }
 
 static HRESULT map(struct download_view *view, dos_status s)
@@ -271,7 +266,7 @@ static HRESULT WINAPI download_QueryInterface(IDODownload *iface, REFIID riid, v
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IDODownload))
         *out = &view->IDODownload_iface;
     else if (IsEqualIID(riid, &IID_IClientSecurity))
-        *out = &view->IClientSecurity_iface;
+        *out = &view->security.IClientSecurity_iface;
     else
     {
         *out = NULL;
@@ -633,67 +628,6 @@ static const IDODownloadVtbl download_vtbl =
     download_SetProperty,
 };
 
-/* ---- IClientSecurity: in-process, every blanket is honoured as it is ------------------------ */
-
-static HRESULT WINAPI security_QueryInterface(IClientSecurity *iface, REFIID riid, void **out)
-{
-    return download_QueryInterface(&impl_from_IClientSecurity(iface)->IDODownload_iface, riid, out);
-}
-
-static ULONG WINAPI security_AddRef(IClientSecurity *iface)
-{
-    return download_AddRef(&impl_from_IClientSecurity(iface)->IDODownload_iface);
-}
-
-static ULONG WINAPI security_Release(IClientSecurity *iface)
-{
-    return download_Release(&impl_from_IClientSecurity(iface)->IDODownload_iface);
-}
-
-static HRESULT WINAPI security_QueryBlanket(IClientSecurity *iface, IUnknown *proxy, DWORD *authn_svc,
-                                            DWORD *authz_svc, OLECHAR **principal, DWORD *authn_level,
-                                            DWORD *imp_level, void **auth_info, DWORD *capabilities)
-{
-    (void)iface;
-    if (!proxy) return E_INVALIDARG;
-    if (authn_svc) *authn_svc = RPC_C_AUTHN_WINNT;
-    if (authz_svc) *authz_svc = RPC_C_AUTHZ_NONE;
-    if (principal) *principal = NULL;
-    if (authn_level) *authn_level = RPC_C_AUTHN_LEVEL_PKT_PRIVACY;
-    if (imp_level) *imp_level = RPC_C_IMP_LEVEL_IMPERSONATE;
-    if (auth_info) *auth_info = NULL;
-    if (capabilities) *capabilities = EOAC_NONE;
-    return S_OK;
-}
-
-static HRESULT WINAPI security_SetBlanket(IClientSecurity *iface, IUnknown *proxy, DWORD authn_svc,
-                                          DWORD authz_svc, OLECHAR *principal, DWORD authn_level,
-                                          DWORD imp_level, void *auth_info, DWORD capabilities)
-{
-    (void)iface; (void)authn_svc; (void)authz_svc; (void)principal; (void)authn_level;
-    (void)imp_level; (void)auth_info; (void)capabilities;
-    return proxy ? S_OK : E_INVALIDARG;
-}
-
-static HRESULT WINAPI security_CopyProxy(IClientSecurity *iface, IUnknown *proxy, IUnknown **copy)
-{
-    (void)iface;
-    if (!proxy || !copy) return E_INVALIDARG;
-    *copy = proxy;                 /* no proxy in-process: the object itself serves */
-    IUnknown_AddRef(proxy);
-    return S_OK;
-}
-
-static const IClientSecurityVtbl security_vtbl =
-{
-    security_QueryInterface,
-    security_AddRef,
-    security_Release,
-    security_QueryBlanket,
-    security_SetBlanket,
-    security_CopyProxy,
-};
-
 HRESULT download_view_create(struct dos_job *job, const struct error_map *errors, REFIID riid, void **out)
 {
     struct download_view *view;
@@ -702,7 +636,7 @@ HRESULT download_view_create(struct dos_job *job, const struct error_map *errors
     *out = NULL;
     if (!(view = HeapAlloc(GetProcessHeap(), 0, sizeof(*view)))) return E_OUTOFMEMORY;
     view->IDODownload_iface.lpVtbl = &download_vtbl;
-    view->IClientSecurity_iface.lpVtbl = &security_vtbl;
+    client_security_init(&view->security, (IUnknown *)&view->IDODownload_iface);
     view->refs = 1;
     view->job = job;
     view->errors = errors;

@@ -1,7 +1,7 @@
 /*
  * The DeliveryOptimization object: IBackgroundCopyManager over the shared
  * store, IDOManager (IDO downloads, records of the same store: docs/ido.md), and a
- * permissive IClientSecurity so that CoSetProxyBlanket, which DO clients
+ * permissive IClientSecurity (security.c) so that CoSetProxyBlanket, which DO clients
  * call and check, succeeds on this in-process object (clients.md 0.2).
  */
 #include "com_private.h"
@@ -12,12 +12,10 @@ struct manager
 {
     IBackgroundCopyManager IBackgroundCopyManager_iface;
     IDOManager IDOManager_iface;
-    IClientSecurity IClientSecurity_iface;
+    struct client_security security;
     LONG refs;
     const struct error_map *errors;
     struct dos_store *store;
-    /* The last blanket set, so QueryBlanket reports it back. */
-    DWORD authn_svc, authz_svc, authn_level, imp_level, capabilities;
 };
 
 static inline struct manager *impl_from_IBackgroundCopyManager(IBackgroundCopyManager *iface)
@@ -28,11 +26,6 @@ static inline struct manager *impl_from_IBackgroundCopyManager(IBackgroundCopyMa
 static inline struct manager *impl_from_IDOManager(IDOManager *iface)
 {
     return CONTAINING_RECORD(iface, struct manager, IDOManager_iface);
-}
-
-static inline struct manager *impl_from_IClientSecurity(IClientSecurity *iface)
-{
-    return CONTAINING_RECORD(iface, struct manager, IClientSecurity_iface);
 }
 
 /* ---- IBackgroundCopyManager ---------------------------------------------- */
@@ -47,7 +40,7 @@ static HRESULT WINAPI manager_QueryInterface(IBackgroundCopyManager *iface, REFI
     else if (IsEqualIID(riid, &IID_IDOManager))
         *out = &manager->IDOManager_iface;
     else if (IsEqualIID(riid, &IID_IClientSecurity))
-        *out = &manager->IClientSecurity_iface;
+        *out = &manager->security.IClientSecurity_iface;
     else
     {
         *out = NULL;
@@ -269,78 +262,6 @@ static const IDOManagerVtbl domanager_vtbl =
     domanager_EnumDownloads,
 };
 
-/* ---- IClientSecurity --------------------------------------------------------
- * In-process calls already run on the caller's own thread and token, so every
- * blanket is honoured trivially; the object only remembers what was set. */
-
-static HRESULT WINAPI security_QueryInterface(IClientSecurity *iface, REFIID riid, void **out)
-{
-    return manager_QueryInterface(&impl_from_IClientSecurity(iface)->IBackgroundCopyManager_iface, riid, out);
-}
-
-static ULONG WINAPI security_AddRef(IClientSecurity *iface)
-{
-    return manager_AddRef(&impl_from_IClientSecurity(iface)->IBackgroundCopyManager_iface);
-}
-
-static ULONG WINAPI security_Release(IClientSecurity *iface)
-{
-    return manager_Release(&impl_from_IClientSecurity(iface)->IBackgroundCopyManager_iface);
-}
-
-static HRESULT WINAPI security_QueryBlanket(IClientSecurity *iface, IUnknown *proxy, DWORD *authn_svc,
-                                            DWORD *authz_svc, OLECHAR **principal, DWORD *authn_level,
-                                            DWORD *imp_level, void **auth_info, DWORD *capabilities)
-{
-    struct manager *manager = impl_from_IClientSecurity(iface);
-
-    if (!proxy) return E_INVALIDARG;
-    if (authn_svc) *authn_svc = manager->authn_svc;
-    if (authz_svc) *authz_svc = manager->authz_svc;
-    if (principal) *principal = NULL;
-    if (authn_level) *authn_level = manager->authn_level;
-    if (imp_level) *imp_level = manager->imp_level;
-    if (auth_info) *auth_info = NULL;
-    if (capabilities) *capabilities = manager->capabilities;
-    return S_OK;
-}
-
-static HRESULT WINAPI security_SetBlanket(IClientSecurity *iface, IUnknown *proxy, DWORD authn_svc,
-                                          DWORD authz_svc, OLECHAR *principal, DWORD authn_level,
-                                          DWORD imp_level, void *auth_info, DWORD capabilities)
-{
-    struct manager *manager = impl_from_IClientSecurity(iface);
-
-    (void)principal; (void)auth_info;
-    if (!proxy) return E_INVALIDARG;
-    manager->authn_svc = authn_svc;
-    manager->authz_svc = authz_svc;
-    manager->authn_level = authn_level;
-    manager->imp_level = imp_level;
-    manager->capabilities = capabilities;
-    return S_OK;
-}
-
-static HRESULT WINAPI security_CopyProxy(IClientSecurity *iface, IUnknown *proxy, IUnknown **copy)
-{
-    (void)iface;
-    if (!proxy || !copy) return E_INVALIDARG;
-    /* There is no proxy to copy in-process: the object itself serves. */
-    *copy = proxy;
-    IUnknown_AddRef(proxy);
-    return S_OK;
-}
-
-static const IClientSecurityVtbl security_vtbl =
-{
-    security_QueryInterface,
-    security_AddRef,
-    security_Release,
-    security_QueryBlanket,
-    security_SetBlanket,
-    security_CopyProxy,
-};
-
 HRESULT manager_create(const struct error_map *errors, REFIID riid, void **out)
 {
     struct manager *manager;
@@ -352,16 +273,11 @@ HRESULT manager_create(const struct error_map *errors, REFIID riid, void **out)
     if (!(manager = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof(*manager)))) return E_OUTOFMEMORY;
     manager->IBackgroundCopyManager_iface.lpVtbl = &manager_vtbl;
     manager->IDOManager_iface.lpVtbl = &domanager_vtbl;
-    manager->IClientSecurity_iface.lpVtbl = &security_vtbl;
+    client_security_init(&manager->security, (IUnknown *)&manager->IBackgroundCopyManager_iface);
     manager->refs = 1;
     manager->errors = errors;
     manager->store = store;
     dos_store_retain(store);
-    manager->authn_svc = RPC_C_AUTHN_WINNT;
-    manager->authz_svc = RPC_C_AUTHZ_NONE;
-    manager->authn_level = RPC_C_AUTHN_LEVEL_PKT_PRIVACY;
-    manager->imp_level = RPC_C_IMP_LEVEL_IMPERSONATE;
-    manager->capabilities = EOAC_NONE;
     server_object_created();
     hr = manager_QueryInterface(&manager->IBackgroundCopyManager_iface, riid, out);
     manager_Release(&manager->IBackgroundCopyManager_iface);

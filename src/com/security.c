@@ -1,0 +1,92 @@
+/*
+ * The IClientSecurity of dosvc's objects that DO clients call CoSetProxyBlanket
+ * on and check (the manager and every download; clients.md 0.2). In-process
+ * calls already run on the caller's own thread and token, so every blanket is
+ * honoured trivially; the part only remembers what was set, so QueryBlanket
+ * reports it back. It is a part of its object: its IUnknown is the object's.
+ */
+#include "com_private.h"
+
+static struct client_security *impl_from(IClientSecurity *iface)
+{
+    return CONTAINING_RECORD(iface, struct client_security, IClientSecurity_iface);
+}
+
+static HRESULT WINAPI security_QueryInterface(IClientSecurity *iface, REFIID riid, void **out)
+{
+    return IUnknown_QueryInterface(impl_from(iface)->outer, riid, out);
+}
+
+static ULONG WINAPI security_AddRef(IClientSecurity *iface)
+{
+    return IUnknown_AddRef(impl_from(iface)->outer);
+}
+
+static ULONG WINAPI security_Release(IClientSecurity *iface)
+{
+    return IUnknown_Release(impl_from(iface)->outer);
+}
+
+static HRESULT WINAPI security_QueryBlanket(IClientSecurity *iface, IUnknown *proxy, DWORD *authn_svc,
+                                            DWORD *authz_svc, OLECHAR **principal, DWORD *authn_level,
+                                            DWORD *imp_level, void **auth_info, DWORD *capabilities)
+{
+    struct client_security *security = impl_from(iface);
+
+    if (!proxy) return E_INVALIDARG;
+    if (authn_svc) *authn_svc = security->authn_svc;
+    if (authz_svc) *authz_svc = security->authz_svc;
+    if (principal) *principal = NULL;
+    if (authn_level) *authn_level = security->authn_level;
+    if (imp_level) *imp_level = security->imp_level;
+    if (auth_info) *auth_info = NULL;
+    if (capabilities) *capabilities = security->capabilities;
+    return S_OK;
+}
+
+static HRESULT WINAPI security_SetBlanket(IClientSecurity *iface, IUnknown *proxy, DWORD authn_svc,
+                                          DWORD authz_svc, OLECHAR *principal, DWORD authn_level,
+                                          DWORD imp_level, void *auth_info, DWORD capabilities)
+{
+    struct client_security *security = impl_from(iface);
+
+    (void)principal; (void)auth_info;
+    if (!proxy) return E_INVALIDARG;
+    security->authn_svc = authn_svc;
+    security->authz_svc = authz_svc;
+    security->authn_level = authn_level;
+    security->imp_level = imp_level;
+    security->capabilities = capabilities;
+    return S_OK;
+}
+
+static HRESULT WINAPI security_CopyProxy(IClientSecurity *iface, IUnknown *proxy, IUnknown **copy)
+{
+    (void)iface;
+    if (!proxy || !copy) return E_INVALIDARG;
+    /* There is no proxy to copy in-process: the object itself serves. */
+    *copy = proxy;
+    IUnknown_AddRef(proxy);
+    return S_OK;
+}
+
+static const IClientSecurityVtbl security_vtbl =
+{
+    security_QueryInterface,
+    security_AddRef,
+    security_Release,
+    security_QueryBlanket,
+    security_SetBlanket,
+    security_CopyProxy,
+};
+
+void client_security_init(struct client_security *security, IUnknown *outer)
+{
+    security->IClientSecurity_iface.lpVtbl = &security_vtbl;
+    security->outer = outer;
+    security->authn_svc = RPC_C_AUTHN_WINNT;
+    security->authz_svc = RPC_C_AUTHZ_NONE;
+    security->authn_level = RPC_C_AUTHN_LEVEL_PKT_PRIVACY;
+    security->imp_level = RPC_C_IMP_LEVEL_IMPERSONATE;
+    security->capabilities = EOAC_NONE;
+}
