@@ -590,27 +590,10 @@ dos_status dos_download_start(struct dos_job *job, const dos_range *ranges, uint
 
 dos_status dos_download_pause(struct dos_job *job)
 {
-    dos_status s = DOS_OK;
-    dos_run stopped = 0;
-    bool changed = false;
-
     if (!dos_job_is_download(job)) return DOS_E_INVALID_ARG;
-    lock(job);
-    if (closed(job)) s = DOS_E_INVALID_STATE;
     /* Only a moving download pauses; Created, Paused and Transferred ones stay as they are,
      * and one stopped by a fatal error keeps it to show. */
-    else if (job->state == DOS_STATE_QUEUED || job->state == DOS_STATE_TRANSFERRING
-             || job->state == DOS_STATE_TRANSIENT_ERROR)
-    {
-        job->state = DOS_STATE_SUSPENDED;
-        stopped = store_revoke_run(job);
-        changed = true;
-        touch(job);
-    }
-    unlock(job);
-    if (stopped) store_emit_run(job, DOS_EVENT_STOPPED, NULL, stopped);
-    if (changed) emit(job, DOS_EVENT_MODIFIED, NULL);
-    return s;
+    return store_suspend(job, true);
 }
 
 dos_status dos_download_begin_finish(struct dos_job *job, dos_job_state final_state)

@@ -970,7 +970,7 @@ dos_status dos_job_replace_remote_prefix(struct dos_job *job, const dos_char *ol
 
 /* ---- life cycle ---------------------------------------------------------- */
 
-dos_status dos_job_suspend(struct dos_job *job)
+dos_status store_suspend(struct dos_job *job, bool only_moving)
 {
     dos_status s = DOS_OK;
     dos_run stopped = 0;
@@ -978,7 +978,9 @@ dos_status dos_job_suspend(struct dos_job *job)
 
     lock(job);
     if (closed(job)) s = DOS_E_INVALID_STATE;
-    else if (job->state != DOS_STATE_SUSPENDED)
+    else if (only_moving ? job->state == DOS_STATE_QUEUED || job->state == DOS_STATE_TRANSFERRING
+                               || job->state == DOS_STATE_TRANSIENT_ERROR
+                         : job->state != DOS_STATE_SUSPENDED)
     {
         job->state = DOS_STATE_SUSPENDED;
         stopped = store_revoke_run(job);
@@ -989,6 +991,11 @@ dos_status dos_job_suspend(struct dos_job *job)
     if (stopped) store_emit_run(job, DOS_EVENT_STOPPED, NULL, stopped);
     if (changed) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
+}
+
+dos_status dos_job_suspend(struct dos_job *job)
+{
+    return store_suspend(job, false);
 }
 
 bool store_all_files_transferred(const struct dos_job *job)

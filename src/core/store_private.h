@@ -113,6 +113,9 @@ static inline void emit(struct dos_job *job, enum dos_event_kind kind, struct do
 }
 
 dos_run store_revoke_run(struct dos_job *job);
+/* Suspends the job (every state but a final one; only_moving: only a QUEUED, TRANSFERRING or
+ * TRANSIENT_ERROR one), revoking its run and emitting what changed. */
+dos_status store_suspend(struct dos_job *job, bool only_moving);
 dos_status store_check_text(const dos_char *s, size_t max, bool nullable);
 dos_status store_replace_text(dos_char **slot, const dos_char *value);
 bool store_headers_valid(const dos_char *headers);
