@@ -125,33 +125,22 @@ static BOOL fail_exchange(struct http *h)
     return transfer_fail(h->t, HRESULT_FROM_WIN32(err), DOS_CONTEXT_REMOTE_FILE, inet_transient(err));
 }
 
-static HINTERNET open_session(struct transfer *t, BOOL *direct)
+/* Whether the system's proxy configuration names neither a proxy nor a way to find one (a
+ * configuration script or WPAD, which only WinINet follows). Asking costs milliseconds under
+ * Wine, too much for each of a job's many small files, so the answer is kept a few seconds. */
+#define SYSTEM_PROXY_RECHECK_MS 5000
+static BOOL system_is_direct(void)
 {
-    struct dos_job_info info;
-    WCHAR *list = NULL, *bypass = NULL;
-    HINTERNET session;
-    DWORD access;
+    static SRWLOCK lock = SRWLOCK_INIT;
+    static ULONGLONG checked;
+    static BOOL direct;
+    ULONGLONG tick = GetTickCount64();
+    BOOL answer;
 
-    dos_job_get_info(t->job, &info);
-    switch (info.proxy_usage)
+    AcquireSRWLockExclusive(&lock);
+    if (!checked || tick - checked >= SYSTEM_PROXY_RECHECK_MS)
     {
-    case DOS_PROXY_NO_PROXY: access = INTERNET_OPEN_TYPE_DIRECT; break;
-    case DOS_PROXY_OVERRIDE: access = INTERNET_OPEN_TYPE_PROXY; break;
-    default: access = INTERNET_OPEN_TYPE_PRECONFIG; break;
-    }
-    if (access == INTERNET_OPEN_TYPE_PROXY)
-    {
-        dos_job_copy_text(t->job, DOS_JOB_PROXY_LIST, malloc, (dos_char **)&list);
-        dos_job_copy_text(t->job, DOS_JOB_PROXY_BYPASS, malloc, (dos_char **)&bypass);
-    }
-    session = InternetOpenW(L"Microsoft BITS/7.8 dosvc", access, list, bypass, 0);
-    free(list);
-    free(bypass);
-    /* The system's configuration may name no proxy either: neither a proxy nor a way to find
-     * one (a configuration script or WPAD, which only WinINet follows). */
-    *direct = access == INTERNET_OPEN_TYPE_DIRECT;
-    if (session && access == INTERNET_OPEN_TYPE_PRECONFIG)
-    {
+        HINTERNET session = InternetOpenW(L"dosvc", INTERNET_OPEN_TYPE_PRECONFIG, NULL, NULL, 0);
         BYTE buffer[sizeof(INTERNET_PROXY_INFO) + 2048];
         INTERNET_PER_CONN_OPTIONW option;
         INTERNET_PER_CONN_OPTION_LISTW list = { sizeof(list), NULL, 1, 0, &option };
@@ -159,11 +148,47 @@ static HINTERNET open_session(struct transfer *t, BOOL *direct)
 
         memset(&option, 0, sizeof(option));
         option.dwOption = INTERNET_PER_CONN_FLAGS;
-        *direct = InternetQueryOptionW(session, INTERNET_OPTION_PROXY, buffer, &size)
-                  && ((INTERNET_PROXY_INFO *)buffer)->dwAccessType == INTERNET_OPEN_TYPE_DIRECT;
-        if (*direct && InternetQueryOptionW(NULL, INTERNET_OPTION_PER_CONNECTION_OPTION, &list, &list_size))
-            *direct = !(option.Value.dwValue & (PROXY_TYPE_PROXY | PROXY_TYPE_AUTO_PROXY_URL | PROXY_TYPE_AUTO_DETECT));
+        direct = session && InternetQueryOptionW(session, INTERNET_OPTION_PROXY, buffer, &size)
+                 && ((INTERNET_PROXY_INFO *)buffer)->dwAccessType == INTERNET_OPEN_TYPE_DIRECT;
+        if (direct && InternetQueryOptionW(NULL, INTERNET_OPTION_PER_CONNECTION_OPTION, &list, &list_size))
+            direct = !(option.Value.dwValue & (PROXY_TYPE_PROXY | PROXY_TYPE_AUTO_PROXY_URL | PROXY_TYPE_AUTO_DETECT));
+        if (session) InternetCloseHandle(session);
+        checked = tick ? tick : 1;
     }
+    answer = direct;
+    ReleaseSRWLockExclusive(&lock);
+    return answer;
+}
+
+/* Whether the job's requests go straight to the server, over dosvc's own client. */
+static BOOL job_is_direct(struct transfer *t)
+{
+    struct dos_job_info info;
+
+    dos_job_get_info(t->job, &info);
+    if (info.proxy_usage == DOS_PROXY_NO_PROXY) return TRUE;
+    if (info.proxy_usage == DOS_PROXY_OVERRIDE) return FALSE;
+    return system_is_direct();
+}
+
+/* WinINet's session for a job whose requests go through a proxy. */
+static HINTERNET open_session(struct transfer *t)
+{
+    struct dos_job_info info;
+    WCHAR *list = NULL, *bypass = NULL;
+    HINTERNET session;
+    DWORD access = INTERNET_OPEN_TYPE_PRECONFIG;
+
+    dos_job_get_info(t->job, &info);
+    if (info.proxy_usage == DOS_PROXY_OVERRIDE)
+    {
+        access = INTERNET_OPEN_TYPE_PROXY;
+        dos_job_copy_text(t->job, DOS_JOB_PROXY_LIST, malloc, (dos_char **)&list);
+        dos_job_copy_text(t->job, DOS_JOB_PROXY_BYPASS, malloc, (dos_char **)&bypass);
+    }
+    session = InternetOpenW(L"Microsoft BITS/7.8 dosvc", access, list, bypass, 0);
+    free(list);
+    free(bypass);
     return session;
 }
 
@@ -597,7 +622,8 @@ BOOL transport_http_fetch(struct transfer *t)
     t->protocol = L"http";
     lstrcpynW(h.url, (const WCHAR *)f->remote_name, ARRAYSIZE(h.url));
     if (!(h.buffer = malloc(CHUNK))) return transfer_fail(t, E_OUTOFMEMORY, DOS_CONTEXT_NONE, TRUE);
-    if (!(h.session = open_session(t, &h.direct)))
+    h.direct = job_is_direct(t);
+    if (!h.direct && !(h.session = open_session(t)))
     {
         free(h.buffer);
         return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_GENERAL_TRANSPORT, FALSE);
@@ -626,7 +652,7 @@ BOOL transport_http_fetch(struct transfer *t)
     if (ok && (h.security & DOS_REDIRECT_POLICY_MASK) == DOS_REDIRECT_ALLOW_REPORT
         && lstrcmpW(h.url, (const WCHAR *)f->remote_name))
         dos_file_report_redirect(f->file, t->run, dchars_of(h.url));
-    InternetCloseHandle(h.session);
+    if (h.session) InternetCloseHandle(h.session);
     if (h.cert) CertFreeCertificateContext(h.cert);
     free(h.headers);
     free(h.auth_headers);
