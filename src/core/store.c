@@ -1118,15 +1118,19 @@ dos_status dos_job_end_finish(struct dos_job *job, dos_job_state final_state, co
     return (final_state == DOS_STATE_ACKNOWLEDGED && partial) ? DOS_S_PARTIAL_COMPLETE : DOS_OK;
 }
 
-dos_status dos_job_abort_finish(struct dos_job *job)
+dos_status dos_job_abort_finish(struct dos_job *job, const bool *kept)
 {
     dos_status s = DOS_OK;
     bool changed = false;
+    uint32_t i;
 
     lock(job);
     if (!job->finishing) s = DOS_E_INVALID_STATE;
     else
     {
+        /* What was moved onto its final name is the user's now, whatever happens to the rest. */
+        for (i = 0; kept && i < job->file_count; i++)
+            if (kept[i] && store_file_transferred(job->files[i])) job->files[i]->completed = true;
         job->finishing = false;
         /* begin_finish revoked the run: a job that was moving has no worker any more. */
         if (job->state == DOS_STATE_QUEUED || job->state == DOS_STATE_TRANSFERRING

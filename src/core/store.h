@@ -202,9 +202,11 @@ dos_status dos_job_resume(struct dos_job *job);
  */
 dos_status dos_job_begin_finish(struct dos_job *job);
 dos_status dos_job_end_finish(struct dos_job *job, dos_job_state final_state, const bool *kept);
-/* Gives a job being finished back, unfinished (the engine could not deal with its files): its
- * run stays revoked, so a job that was running is now SUSPENDED. */
-dos_status dos_job_abort_finish(struct dos_job *job);
+/* Gives a job being finished back, unfinished (the engine could not deal with all its files):
+ * its run stays revoked, so a job that was running is now SUSPENDED. A transferred file with
+ * kept[index] true (kept may be NULL) is marked completed: it was moved onto its final name,
+ * and a later Complete or Cancel leaves it there. */
+dos_status dos_job_abort_finish(struct dos_job *job, const bool *kept);
 /* Both steps at once, for a job whose files need no work on disk. */
 dos_status dos_job_cancel(struct dos_job *job);
 dos_status dos_job_complete(struct dos_job *job);   /* DOS_OK or DOS_S_PARTIAL_COMPLETE */

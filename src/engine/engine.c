@@ -520,50 +520,55 @@ dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job
     if (dos_job_list_files(job, &files, &count) != DOS_OK || !(kept = calloc(count ? count : 1, sizeof(*kept))))
     {
         free(files);
-        dos_job_abort_finish(job);
+        dos_job_abort_finish(job, NULL);
         return DOS_E_OUT_OF_MEMORY;
     }
+    for (i = 0; i < count; i++)
     {
-        for (i = 0; i < count; i++)
-        {
-            struct dos_file_info info;
-            WCHAR *temp = NULL, *local = NULL;
-            HRESULT hr;
+        struct dos_file_info info;
+        WCHAR *temp = NULL, *local = NULL;
+        HRESULT hr;
 
-            dos_file_get_info(files[i], &info);
-            dos_file_copy_text(files[i], DOS_FILE_TEMP_NAME, malloc, (dos_char **)&temp);
-            dos_file_copy_text(files[i], DOS_FILE_LOCAL_NAME, malloc, (dos_char **)&local);
-            if (!temp || !local)
-            {
-                /* Out of memory (or no destination): this file is neither moved nor deleted. */
-                free(temp);
-                free(local);
-                continue;
-            }
-            if (final_state == DOS_STATE_ACKNOWLEDGED && info.bytes_total != DOS_SIZE_UNKNOWN
-                && info.bytes_transferred == info.bytes_total && info.temp_created)
-            {
-                hr = keep_file(temp, local);
-                if (FAILED(hr) && SUCCEEDED(*rename_error)) *rename_error = hr;
-                /* A download's one file is all it has: it stays Transferred, to Finalize again. */
-                if (FAILED(hr) && dos_job_is_download(job))
-                {
-                    free(temp);
-                    free(local);
-                    free(kept);
-                    free(files);
-                    dos_job_abort_finish(job);
-                    return DOS_OK;
-                }
-                /* Not kept, the temporary file would be left behind by a finished job. */
-                if (FAILED(hr) && FAILED(delete_temp(temp))) *delete_failed = TRUE;
-                kept[i] = SUCCEEDED(hr);
-            }
-            else if (info.temp_created && FAILED(delete_temp(temp)))
-                *delete_failed = TRUE;     /* only what dosvc created is ever deleted */
+        dos_file_get_info(files[i], &info);
+        /* Moved by an earlier Complete whose other moves failed: it is the user's file now. */
+        if (info.completed)
+        {
+            kept[i] = true;
+            continue;
+        }
+        dos_file_copy_text(files[i], DOS_FILE_TEMP_NAME, malloc, (dos_char **)&temp);
+        dos_file_copy_text(files[i], DOS_FILE_LOCAL_NAME, malloc, (dos_char **)&local);
+        if (!temp || !local)
+        {
+            /* Out of memory (or no destination): this file is neither moved nor deleted. */
             free(temp);
             free(local);
+            continue;
         }
+        if (final_state == DOS_STATE_ACKNOWLEDGED && info.bytes_total != DOS_SIZE_UNKNOWN
+            && info.bytes_transferred == info.bytes_total && info.temp_created)
+        {
+            /* A file that cannot be moved keeps its bytes for the next Complete (or Cancel). */
+            hr = keep_file(temp, local);
+            if (FAILED(hr) && SUCCEEDED(*rename_error)) *rename_error = hr;
+            kept[i] = SUCCEEDED(hr);
+        }
+        else if (info.temp_created && FAILED(delete_temp(temp)))
+            *delete_failed = TRUE;     /* only what dosvc created is ever deleted */
+        free(temp);
+        free(local);
+    }
+    /*
+     * Spec 5.2: when a move failed, the job stays (TRANSFERRED, or stopped if it was still
+     * running) with what did move marked completed, until Complete is called again or Cancel;
+     * an IDO download stays Transferred, to Finalize again (docs/ido.md).
+     */
+    if (FAILED(*rename_error))
+    {
+        dos_job_abort_finish(job, kept);
+        free(kept);
+        free(files);
+        return DOS_OK;
     }
     close_sink(job);
     s = dos_job_end_finish(job, final_state, kept);

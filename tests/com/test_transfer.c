@@ -463,6 +463,92 @@ static void test_complete_replaces_a_file_already_at_the_local_name(void **state
     DeleteFileW(local);
 }
 
+/*
+ * A job of two files whose second final name is taken by a folder, so that Complete cannot
+ * move it there; both files are transferred. Complete's result is in *hr.
+ */
+static IBackgroundCopyJob *job_completed_with_a_blocked_name(const WCHAR *moved, const WCHAR *blocked, HRESULT *hr)
+{
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"transfer test", NULL);
+
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, url(L"/gen/64k?seed=moved"), moved));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, url(L"/gen/32k?seed=blocked"), blocked));
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
+    assert_true(CreateDirectoryW(blocked, NULL));
+    *hr = IBackgroundCopyJob_Complete(job);
+    return job;
+}
+
+/* Spec 5.2 (BITS' Complete): a file that cannot be moved is Complete's error and loses
+ * nothing: the other file is moved and completed, the job stays TRANSFERRED with the bytes. */
+static void test_complete_that_cannot_move_a_file_keeps_it_and_the_job(void **state)
+{
+    const WCHAR *moved = dosvc_test_path(L"complete-moved.bin");
+    WCHAR blocked[MAX_PATH];
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    lstrcpyW(blocked, dosvc_test_path(L"complete-blocked.bin"));
+    job = job_completed_with_a_blocked_name(moved, blocked, &hr);
+    assert_hr(HRESULT_FROM_WIN32(ERROR_ACCESS_DENIED), hr);
+    assert_int_equal(state_of(job), BG_JOB_STATE_TRANSFERRED);
+    assert_file_is(moved, L"/gen/64k?seed=moved");
+    assert_true(file_progress_at(job, 0).Completed);
+    assert_false(file_progress_at(job, 1).Completed);
+    assert_true(file_progress_at(job, 1).BytesTransferred == 32 * 1024);
+    assert_int_equal(temp_files_left(), 1);
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    RemoveDirectoryW(blocked);
+    DeleteFileW(moved);
+}
+
+/* The problem fixed, Complete again moves what is left and ends the job. */
+static void test_complete_again_after_a_failed_move_moves_the_rest(void **state)
+{
+    const WCHAR *moved = dosvc_test_path(L"complete-again-moved.bin");
+    WCHAR blocked[MAX_PATH];
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    lstrcpyW(blocked, dosvc_test_path(L"complete-again-blocked.bin"));
+    job = job_completed_with_a_blocked_name(moved, blocked, &hr);
+    assert_true(FAILED(hr));
+    assert_true(RemoveDirectoryW(blocked));
+    assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
+    assert_int_equal(state_of(job), BG_JOB_STATE_ACKNOWLEDGED);
+    assert_file_is(moved, L"/gen/64k?seed=moved");
+    assert_file_is(blocked, L"/gen/32k?seed=blocked");
+    assert_true(file_progress_at(job, 0).Completed);
+    assert_true(file_progress_at(job, 1).Completed);
+    assert_int_equal(temp_files_left(), 0);
+    IBackgroundCopyJob_Release(job);
+    DeleteFileW(moved);
+    DeleteFileW(blocked);
+}
+
+/* Cancel after a failed move deletes the temporary file, never the file already moved. */
+static void test_cancel_after_a_failed_move_keeps_the_file_already_moved(void **state)
+{
+    const WCHAR *moved = dosvc_test_path(L"cancel-moved.bin");
+    WCHAR blocked[MAX_PATH];
+    IBackgroundCopyJob *job;
+    HRESULT hr;
+
+    lstrcpyW(blocked, dosvc_test_path(L"cancel-blocked.bin"));
+    job = job_completed_with_a_blocked_name(moved, blocked, &hr);
+    assert_true(FAILED(hr));
+    assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
+    assert_int_equal(state_of(job), BG_JOB_STATE_CANCELLED);
+    assert_file_is(moved, L"/gen/64k?seed=moved");
+    assert_true(GetFileAttributesW(blocked) & FILE_ATTRIBUTE_DIRECTORY);
+    assert_int_equal(temp_files_left(), 0);
+    IBackgroundCopyJob_Release(job);
+    RemoveDirectoryW(blocked);
+    DeleteFileW(moved);
+}
+
 /* ---- several files (spec 5.3, 5.5) ------------------------------------------------ */
 
 /* The first file drips for half a second: the second is asked for only once it is done. */
@@ -2089,6 +2175,9 @@ int main(void)
         TEST(test_transferred_file_waits_in_a_hidden_temporary_file_until_complete),
         TEST(test_file_progress_after_complete_is_completed_with_every_byte),
         TEST(test_complete_replaces_a_file_already_at_the_local_name),
+        TEST(test_complete_that_cannot_move_a_file_keeps_it_and_the_job),
+        TEST(test_complete_again_after_a_failed_move_moves_the_rest),
+        TEST(test_cancel_after_a_failed_move_keeps_the_file_already_moved),
         TEST(test_several_files_transfer_in_order_and_the_job_progress_sums_them),
         TEST(test_complete_after_an_error_keeps_only_the_transferred_file),
         TEST(test_cancel_during_a_transfer_deletes_the_temporary_file),

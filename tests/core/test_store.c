@@ -3204,7 +3204,7 @@ static void test_abort_finish_gives_a_running_job_back_suspended(void **state)
     fx->file = add_file(fx->job, URL, LOCAL, 10);
     run = run_job(fx->job);
     assert_int_equal(dos_job_begin_finish(fx->job), DOS_OK);
-    assert_int_equal(dos_job_abort_finish(fx->job), DOS_OK);
+    assert_int_equal(dos_job_abort_finish(fx->job, NULL), DOS_OK);
     assert_int_equal(job_state(fx->job), DOS_STATE_SUSPENDED);
     assert_false(dos_job_run_is_live(fx->job, run));
     assert_int_equal(dos_store_job_count(fx->store), 1);
@@ -3223,15 +3223,37 @@ static void test_abort_finish_keeps_a_transferred_job_transferred(void **state)
     assert_int_equal(dos_file_record_progress(fx->file, run, 10, 10), DOS_OK);
     assert_int_equal(dos_job_finish_run(fx->job, run), DOS_OK);
     assert_int_equal(dos_job_begin_finish(fx->job), DOS_OK);
-    assert_int_equal(dos_job_abort_finish(fx->job), DOS_OK);
+    assert_int_equal(dos_job_abort_finish(fx->job, NULL), DOS_OK);
     assert_int_equal(job_state(fx->job), DOS_STATE_TRANSFERRED);
     assert_int_equal(dos_job_complete(fx->job), DOS_OK);
+}
+
+/* BITS' Complete: a file moved onto its final name before another's move failed is the user's:
+ * completed, while the job stays TRANSFERRED for Complete or Cancel to be called again. */
+static void test_abort_finish_marks_the_kept_files_completed(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_file *moved = add_file(fx->job, URL, W(u"C:\\dl\\1.bin"), 10);
+    struct dos_file *stuck = add_file(fx->job, URL, W(u"C:\\dl\\2.bin"), 20);
+    const bool kept[] = { true, false };
+    dos_run run = run_job(fx->job);
+
+    assert_int_equal(dos_file_record_progress(moved, run, 10, 10), DOS_OK);
+    assert_int_equal(dos_file_record_progress(stuck, run, 20, 20), DOS_OK);
+    assert_int_equal(dos_job_finish_run(fx->job, run), DOS_OK);
+    assert_int_equal(dos_job_begin_finish(fx->job), DOS_OK);
+    assert_int_equal(dos_job_abort_finish(fx->job, kept), DOS_OK);
+    assert_int_equal(job_state(fx->job), DOS_STATE_TRANSFERRED);
+    assert_true(file_info(moved).completed);
+    assert_false(file_info(stuck).completed);
+    assert_int_equal(dos_job_complete(fx->job), DOS_OK);
+    assert_true(file_info(stuck).completed);
 }
 
 static void test_abort_finish_without_begin_fails_with_invalid_state(void **state)
 {
     struct fixture *fx = *state;
-    assert_int_equal(dos_job_abort_finish(fx->job), DOS_E_INVALID_STATE);
+    assert_int_equal(dos_job_abort_finish(fx->job, NULL), DOS_E_INVALID_STATE);
     assert_int_equal(job_state(fx->job), DOS_STATE_SUSPENDED);
 }
 
@@ -3511,6 +3533,7 @@ int main(void)
         TEST(test_end_finish_without_begin_fails_with_invalid_state),
         TEST(test_abort_finish_gives_a_running_job_back_suspended),
         TEST(test_abort_finish_keeps_a_transferred_job_transferred),
+        TEST(test_abort_finish_marks_the_kept_files_completed),
         TEST(test_abort_finish_without_begin_fails_with_invalid_state),
         TEST(test_end_finish_with_a_transferred_file_not_kept_leaves_it_not_completed_and_is_partial),
         TEST(test_end_finish_with_a_state_other_than_cancelled_or_acknowledged_fails_with_invalid_arg),
