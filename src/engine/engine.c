@@ -480,7 +480,9 @@ static HRESULT keep_file(const WCHAR *temp, const WCHAR *local)
 
 static HRESULT delete_temp(const WCHAR *temp)
 {
-    if (DeleteFileW(temp) || GetLastError() == ERROR_FILE_NOT_FOUND) return S_OK;
+    /* Marked created before it is made: a file, or even its folder, may never have existed. */
+    if (DeleteFileW(temp) || GetLastError() == ERROR_FILE_NOT_FOUND || GetLastError() == ERROR_PATH_NOT_FOUND)
+        return S_OK;
     return HRESULT_FROM_WIN32(GetLastError());
 }
 

@@ -1407,6 +1407,28 @@ static void test_http_403_puts_the_job_in_error_with_the_http_code(void **state)
     assert_http_error(L"/gen/1k?fault=403", L"forbidden.bin", 0x80190193);
 }
 
+/* docs/engine.md "Error contexts": a fault of this machine, not of the server, is context NONE.
+ * The destination's folder is gone by the time the job runs: fatal, with nothing made. */
+static void test_destination_folder_gone_is_an_error_with_context_none(void **state)
+{
+    WCHAR folder[MAX_PATH], local[MAX_PATH];
+    IBackgroundCopyJob *job;
+    BG_ERROR_CONTEXT context;
+
+    lstrcpyW(folder, dosvc_test_path(L"gone-folder"));
+    assert_true(CreateDirectoryW(folder, NULL));
+    wsprintfW(local, L"%s\\file.bin", folder);
+    job = job_for(url(L"/gen/1k?seed=gone"), local);
+    assert_true(RemoveDirectoryW(folder));
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
+    assert_hr(HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND), error_of(job, &context));
+    assert_int_equal(context, BG_ERROR_CONTEXT_NONE);
+    assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
+    assert_int_equal(GetFileAttributesW(folder), INVALID_FILE_ATTRIBUTES);
+    IBackgroundCopyJob_Release(job);
+}
+
 /* spec 3.10; clients.md 2.7: Firefox reads GetErrorCount, the error's file and protocol. */
 static void test_http_error_names_the_file_and_the_protocol_and_counts_once(void **state)
 {
@@ -2212,6 +2234,7 @@ int main(void)
     const struct CMUnitTest http_tests[] = {
         TEST(test_http_404_puts_the_job_in_error_with_the_http_code),
         TEST(test_http_403_puts_the_job_in_error_with_the_http_code),
+        TEST(test_destination_folder_gone_is_an_error_with_context_none),
         TEST(test_http_error_names_the_file_and_the_protocol_and_counts_once),
         TEST(test_http_500_is_a_transient_error_that_get_error_reports),
         TEST(test_http_500_is_retried_until_it_succeeds),
