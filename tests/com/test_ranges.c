@@ -839,7 +839,7 @@ static void test_new_name_of_another_file_restarts_every_range(void **state)
     WCHAR mark[32], renamed[96];
     IBackgroundCopyJob *job;
     UINT64 at_suspend;
-    char resumed[64];
+    char resumed[64], *log;
     BYTE *expected;
     DWORD size;
 
@@ -865,6 +865,11 @@ static void test_new_name_of_another_file_restarts_every_range(void **state)
     requests[2] = "131079-2631078";
     wsprintfW(renamed, L"new=%s", mark);
     assert_requests(renamed, 3, requests);
+    log = server_log(renamed);
+    assert_int_equal(log_status(log, 0), 200);
+    assert_int_equal(log_status(log, 1), 206);
+    assert_int_equal(log_status(log, 2), 206);
+    free(log);
     assert_progress(job, size, size);
     complete_and_check(job, local, expected, size);
     free(expected);
