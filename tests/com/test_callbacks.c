@@ -12,6 +12,10 @@ static IBackgroundCopyManager *manager;
 static int setup_group(void **state) { return dosvc_setup_manager(&manager); }
 static int teardown_group(void **state) { return dosvc_teardown_manager(&manager); }
 
+/* Where a recorder calls Cancel from inside (once): JobError, JobTransferred, or the first
+ * JobModification that finds bytes transferred. */
+enum cancel_in { CANCEL_NOWHERE, CANCEL_IN_ERROR, CANCEL_IN_TRANSFERRED, CANCEL_IN_MODIFICATION };
+
 /* A callback that records what it is told and can act from inside. */
 struct recorder
 {
@@ -23,7 +27,19 @@ struct recorder
     BOOL complete_inside;            /* JobTransferred calls Complete */
     HRESULT complete_result;
     DWORD thread;                    /* where the last callback ran */
-    HANDLE event;                    /* set on JobTransferred and JobError */
+    HANDLE event;                    /* set on JobTransferred and JobError, and once Cancel returned */
+    enum cancel_in cancel_in;
+    LONG cancels;                    /* Cancel calls made from inside */
+    HRESULT cancel_result;
+    WCHAR temp[MAX_PATH];            /* the file's temporary name, read just before that Cancel */
+    BOOL temp_existed;               /* and whether it was on disk then */
+    /* What JobModification read of the job from inside. */
+    unsigned states_seen;            /* bits 1 << BG_JOB_STATE */
+    LONG failed_reads;               /* GetState or GetProgress failed */
+    LONG bad_progress;               /* a BG_JOB_PROGRESS that contradicts itself or the state */
+    UINT64 last_bytes;               /* BytesTransferred read last */
+    LONG byte_rises;                 /* times BytesTransferred had grown since the last read */
+    BOOL bytes_fell;                 /* it ever shrank */
 };
 
 static struct recorder *impl_from(IBackgroundCopyCallback2 *iface)
@@ -47,11 +63,43 @@ static HRESULT WINAPI rec_QueryInterface(IBackgroundCopyCallback2 *iface, REFIID
 static ULONG WINAPI rec_AddRef(IBackgroundCopyCallback2 *iface) { return InterlockedIncrement(&impl_from(iface)->refs); }
 static ULONG WINAPI rec_Release(IBackgroundCopyCallback2 *iface) { return InterlockedDecrement(&impl_from(iface)->refs); }
 
+/* Cancel from inside a callback, once, noting the temporary file it must delete. */
+static void cancel_inside(struct recorder *r, IBackgroundCopyJob *job)
+{
+    IEnumBackgroundCopyFiles *files;
+    IBackgroundCopyFile *file = NULL;
+    IBackgroundCopyFile3 *file3;
+    WCHAR *name = NULL;
+
+    if (InterlockedIncrement(&r->cancels) != 1) return;
+    if (SUCCEEDED(IBackgroundCopyJob_EnumFiles(job, &files)))
+    {
+        if (IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL) == S_OK)
+        {
+            if (SUCCEEDED(IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile3, (void **)&file3)))
+            {
+                if (SUCCEEDED(IBackgroundCopyFile3_GetTemporaryName(file3, &name)) && name)
+                {
+                    lstrcpynW(r->temp, name, MAX_PATH);
+                    r->temp_existed = GetFileAttributesW(name) != INVALID_FILE_ATTRIBUTES;
+                    CoTaskMemFree(name);
+                }
+                IBackgroundCopyFile3_Release(file3);
+            }
+            IBackgroundCopyFile_Release(file);
+        }
+        IEnumBackgroundCopyFiles_Release(files);
+    }
+    r->cancel_result = IBackgroundCopyJob_Cancel(job);
+    SetEvent(r->event);
+}
+
 static HRESULT WINAPI rec_JobTransferred(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *job)
 {
     struct recorder *r = impl_from(iface);
     r->thread = GetCurrentThreadId();
     if (r->complete_inside) r->complete_result = IBackgroundCopyJob_Complete(job);
+    if (r->cancel_in == CANCEL_IN_TRANSFERRED) cancel_inside(r, job);
     InterlockedIncrement(&r->transferred);
     SetEvent(r->event);
     return S_OK;
@@ -65,13 +113,35 @@ static HRESULT WINAPI rec_JobError(IBackgroundCopyCallback2 *iface, IBackgroundC
 
     r->thread = GetCurrentThreadId();
     IBackgroundCopyError_GetError(error, &context, &r->last_error_code);
+    if (r->cancel_in == CANCEL_IN_ERROR) cancel_inside(r, job);
     SetEvent(r->event);
     return n <= (LONG)ARRAYSIZE(r->error_answers) ? r->error_answers[n - 1] : S_OK;
 }
 
+/* clients.md 2.6: WiX reads the state and the progress from inside JobModification. */
 static HRESULT WINAPI rec_JobModification(IBackgroundCopyCallback2 *iface, IBackgroundCopyJob *job, DWORD reserved)
 {
-    InterlockedIncrement(&impl_from(iface)->modifications);
+    struct recorder *r = impl_from(iface);
+    BG_JOB_PROGRESS progress;
+    BG_JOB_STATE state;
+
+    InterlockedIncrement(&r->modifications);
+    if (FAILED(IBackgroundCopyJob_GetState(job, &state)) || FAILED(IBackgroundCopyJob_GetProgress(job, &progress)))
+    {
+        r->failed_reads++;
+        return S_OK;
+    }
+    r->states_seen |= 1u << state;
+    if (progress.BytesTransferred > r->last_bytes) r->byte_rises++;
+    if (progress.BytesTransferred < r->last_bytes) r->bytes_fell = TRUE;
+    r->last_bytes = progress.BytesTransferred;
+    if ((progress.BytesTotal != BG_SIZE_UNKNOWN && progress.BytesTransferred > progress.BytesTotal)
+        || progress.FilesTransferred > progress.FilesTotal
+        || (state == BG_JOB_STATE_TRANSFERRED
+            && (progress.BytesTransferred != progress.BytesTotal || progress.FilesTransferred != progress.FilesTotal)))
+        r->bad_progress++;
+    if (r->cancel_in == CANCEL_IN_MODIFICATION && state == BG_JOB_STATE_TRANSFERRING && progress.BytesTransferred)
+        cancel_inside(r, job);
     return S_OK;
 }
 
@@ -210,17 +280,134 @@ static void test_job_error_is_not_called_for_a_transient_error(void **state)
     finish(job, &r);
 }
 
+/* Runs a job for path with JobModification asked for (and JobTransferred, which sets the event),
+ * until a JobModification has found the job TRANSFERRED. */
+static IBackgroundCopyJob *run_watching_modifications(struct recorder *r, const WCHAR *path, const WCHAR *local)
+{
+    IBackgroundCopyJob *job = job_with(r, BG_NOTIFY_JOB_MODIFICATION | BG_NOTIFY_JOB_TRANSFERRED, path, local);
+    ULONGLONG start;
+
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(WaitForSingleObject(r->event, 30000), WAIT_OBJECT_0);
+    /* The modification for the last state change may come after JobTransferred. */
+    start = GetTickCount64();
+    while (!(r->states_seen & DOSVC_STATE(BG_JOB_STATE_TRANSFERRED)) && GetTickCount64() - start < 5000) Sleep(10);
+    return job;
+}
+
+/* spec 5.4: JobModification covers bytes transferred and state changes; one read from inside
+ * sees the bytes grow, and the job go through TRANSFERRING to TRANSFERRED. */
 static void test_job_modification_reports_progress_and_state_changes(void **state)
 {
     struct recorder r;
     IBackgroundCopyJob *job;
 
     recorder_init(&r);
-    job = job_with(&r, BG_NOTIFY_JOB_MODIFICATION | BG_NOTIFY_JOB_TRANSFERRED, L"/gen/3m?seed=97", L"cb-modified.bin");
+    job = run_watching_modifications(&r, L"/gen/1m?seed=97&fault=drip&rate=2097152", L"cb-modified.bin");
+    print_message("%ld modifications, %ld with more bytes\n", r.modifications, r.byte_rises);
+    assert_true(r.states_seen & DOSVC_STATE(BG_JOB_STATE_TRANSFERRING));
+    assert_true(r.states_seen & DOSVC_STATE(BG_JOB_STATE_TRANSFERRED));
+    assert_true(r.byte_rises >= 2);            /* some between none and all */
+    assert_false(r.bytes_fell);
+    assert_true(r.last_bytes == 1 << 20);
+    finish(job, &r);
+}
+
+/* clients.md 2.6: WiX calls GetState and GetProgress from inside JobModification; they answer
+ * at once (no lock is held) and agree with each other. */
+static void test_get_state_and_get_progress_from_inside_job_modification_are_consistent(void **state)
+{
+    const unsigned expected = DOSVC_STATE(BG_JOB_STATE_SUSPENDED) | DOSVC_STATE(BG_JOB_STATE_QUEUED)
+                              | DOSVC_STATE(BG_JOB_STATE_TRANSFERRING) | DOSVC_STATE(BG_JOB_STATE_TRANSFERRED);
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    job = run_watching_modifications(&r, L"/gen/256k?seed=102&fault=drip&rate=1048576", L"cb-reads.bin");
+    assert_true(r.modifications >= 1);
+    assert_int_equal(r.failed_reads, 0);
+    assert_int_equal(r.bad_progress, 0);
+    assert_int_equal(r.states_seen & ~expected, 0);
+    assert_true(r.states_seen & DOSVC_STATE(BG_JOB_STATE_TRANSFERRED));
+    finish(job, &r);
+}
+
+static void test_job_modification_is_not_called_without_its_flag(void **state)
+{
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    job = job_with(&r, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR, L"/gen/256k?seed=103", L"cb-nomod.bin");
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
-    Sleep(200);
-    assert_true(r.modifications >= 1);
+    Sleep(300);
+    assert_int_equal(r.transferred, 1);
+    assert_int_equal(r.modifications, 0);
+    finish(job, &r);
+}
+
+/* ---- Cancel from inside a callback (spec 5.4: "may call anything"; DESIGN: no lock is held) ---- */
+
+/* Waits for the recorder's Cancel from inside (a deadlock never returns), and asserts that the
+ * job is CANCELLED, its temporary file gone (once the worker let go of it) and no local file made. */
+static void assert_cancelled_from_inside(struct recorder *r, IBackgroundCopyJob *job, const WCHAR *local)
+{
+    BG_JOB_STATE job_state;
+    ULONGLONG start;
+
+    assert_int_equal(WaitForSingleObject(r->event, 10000), WAIT_OBJECT_0);
+    while (!r->cancels && WaitForSingleObject(r->event, 10000) == WAIT_OBJECT_0) {}
+    assert_int_equal(r->cancels, 1);
+    assert_hr(S_OK, r->cancel_result);
+    assert_hr(S_OK, IBackgroundCopyJob_GetState(job, &job_state));
+    assert_int_equal(job_state, BG_JOB_STATE_CANCELLED);
+    assert_true(r->temp[0]);
+    start = GetTickCount64();
+    while (GetFileAttributesW(r->temp) != INVALID_FILE_ATTRIBUTES && GetTickCount64() - start < 5000) Sleep(20);
+    assert_int_equal(GetFileAttributesW(r->temp), INVALID_FILE_ATTRIBUTES);
+    assert_int_equal(GetFileAttributesW(dosvc_test_path(local)), INVALID_FILE_ATTRIBUTES);
+}
+
+static void test_cancel_from_inside_job_error_cancels_the_job(void **state)
+{
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    r.cancel_in = CANCEL_IN_ERROR;
+    job = job_with(&r, BG_NOTIFY_JOB_ERROR, L"/gen/64k?fault=404&seed=104", L"cb-cancel-error.bin");
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_cancelled_from_inside(&r, job, L"cb-cancel-error.bin");
+    finish(job, &r);
+}
+
+static void test_cancel_from_inside_job_transferred_cancels_the_job_and_deletes_the_file(void **state)
+{
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    r.cancel_in = CANCEL_IN_TRANSFERRED;
+    job = job_with(&r, BG_NOTIFY_JOB_TRANSFERRED, L"/gen/64k?seed=105", L"cb-cancel-transferred.bin");
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_cancelled_from_inside(&r, job, L"cb-cancel-transferred.bin");
+    assert_true(r.temp_existed);            /* the transferred bytes were there to delete */
+    finish(job, &r);
+}
+
+/* Mid-transfer: Cancel stops the worker and deletes the half-written temporary file. */
+static void test_cancel_from_inside_job_modification_cancels_the_transfer(void **state)
+{
+    struct recorder r;
+    IBackgroundCopyJob *job;
+
+    recorder_init(&r);
+    r.cancel_in = CANCEL_IN_MODIFICATION;
+    job = job_with(&r, BG_NOTIFY_JOB_MODIFICATION, L"/gen/3m?seed=106&fault=drip&rate=1048576", L"cb-cancel-modified.bin");
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_cancelled_from_inside(&r, job, L"cb-cancel-modified.bin");
+    assert_true(r.temp_existed);
     finish(job, &r);
 }
 
@@ -505,6 +692,11 @@ int main(void)
         cmocka_unit_test(test_job_error_is_called_again_until_it_returns_s_ok),
         cmocka_unit_test(test_job_error_is_not_called_for_a_transient_error),
         cmocka_unit_test(test_job_modification_reports_progress_and_state_changes),
+        cmocka_unit_test(test_get_state_and_get_progress_from_inside_job_modification_are_consistent),
+        cmocka_unit_test(test_job_modification_is_not_called_without_its_flag),
+        cmocka_unit_test(test_cancel_from_inside_job_error_cancels_the_job),
+        cmocka_unit_test(test_cancel_from_inside_job_transferred_cancels_the_job_and_deletes_the_file),
+        cmocka_unit_test(test_cancel_from_inside_job_modification_cancels_the_transfer),
         cmocka_unit_test(test_file_transferred_is_called_for_each_file),
         cmocka_unit_test(test_notify_disable_silences_every_callback),
         cmocka_unit_test(test_callback_from_an_sta_is_called_on_its_own_thread),

@@ -487,15 +487,82 @@ static void test_new_job_has_no_notify_command_line(void **state)
     assert_null(parameters);
 }
 
-/* Firefox's updater gives up on a job whose GetTimes or GetErrorCount fails. */
-static void test_get_times_and_get_error_count_succeed(void **state)
+static ULONGLONG now_filetime(void)
+{
+    FILETIME ft;
+    GetSystemTimeAsFileTime(&ft);
+    return filetime_value(ft);
+}
+
+static ULONG error_count_of(IBackgroundCopyJob5 *job)
+{
+    ULONG errors = 0xdeadbeef;
+    assert_hr(S_OK, IBackgroundCopyJob5_GetErrorCount(job, &errors));
+    return errors;
+}
+
+/* A file of a few bytes in the test folder, to copy from (a local source needs no server). */
+static const WCHAR *make_local_source(const WCHAR *name)
+{
+    const WCHAR *path = local_path(name);
+    HANDLE file = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    DWORD written;
+
+    assert_true(file != INVALID_HANDLE_VALUE);
+    assert_true(WriteFile(file, "times", 5, &written, NULL));
+    CloseHandle(file);
+    return path;
+}
+
+/* spec 5.1 (W:bg-job-times.md); Firefox's updater gives up on a job whose GetTimes fails: the
+ * times are ordered, and TransferCompletionTime is set when, and only when, the job is transferred. */
+static void test_get_times_are_ordered_and_completion_is_set_on_transfer(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
-    BG_JOB_TIMES times;
-    ULONG errors;
+    const WCHAR *local = local_path(L"times-copy.bin");
+    BG_JOB_TIMES before, after;
+    ULONGLONG resumed, settled;
+    WCHAR source[MAX_PATH];
 
-    assert_hr(S_OK, IBackgroundCopyJob5_GetTimes(job, &times));
-    assert_hr(S_OK, IBackgroundCopyJob5_GetErrorCount(job, &errors));
+    lstrcpyW(source, make_local_source(L"times-source.bin"));
+    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, source, local));
+    before = times_of(job);
+    assert_true(filetime_value(before.CreationTime) != 0);
+    assert_true(filetime_value(before.CreationTime) <= filetime_value(before.ModificationTime));
+    assert_true(filetime_value(before.ModificationTime) <= now_filetime());
+    assert_true(filetime_value(before.TransferCompletionTime) == 0);
+
+    Sleep(20);
+    resumed = now_filetime();
+    assert_hr(S_OK, IBackgroundCopyJob5_Resume(job));
+    assert_int_equal(dosvc_wait_for_state((IBackgroundCopyJob *)job, DOSVC_STATE(BG_JOB_STATE_TRANSFERRED)
+                                          | DOSVC_STATE(BG_JOB_STATE_ERROR), 10000), BG_JOB_STATE_TRANSFERRED);
+    settled = now_filetime();
+    after = times_of(job);
+    assert_true(filetime_value(after.CreationTime) == filetime_value(before.CreationTime));
+    assert_true(filetime_value(after.TransferCompletionTime) >= resumed);
+    assert_true(filetime_value(after.TransferCompletionTime) <= settled);
+    assert_true(filetime_value(after.TransferCompletionTime) <= filetime_value(after.ModificationTime));
+    assert_true(filetime_value(after.ModificationTime) <= settled);
+    IBackgroundCopyJob5_Cancel(job);
+    DeleteFileW(source);
+}
+
+/* Firefox's updater reads GetErrorCount: each error the job meets counts, a Resume clears none. */
+static void test_error_count_grows_with_each_error(void **state)
+{
+    IBackgroundCopyJob5 *job = *state;
+    const unsigned settled = DOSVC_STATE(BG_JOB_STATE_TRANSFERRED) | DOSVC_STATE(BG_JOB_STATE_ERROR);
+
+    /* A local source that does not exist: each run ends in ERROR at once. */
+    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, local_path(L"no-such-source.bin"), local_path(L"errors.bin")));
+    assert_int_equal(error_count_of(job), 0);
+    assert_hr(S_OK, IBackgroundCopyJob5_Resume(job));
+    assert_int_equal(dosvc_wait_for_state((IBackgroundCopyJob *)job, settled, 10000), BG_JOB_STATE_ERROR);
+    assert_int_equal(error_count_of(job), 1);
+    assert_hr(S_OK, IBackgroundCopyJob5_Resume(job));
+    assert_int_equal(dosvc_wait_for_state((IBackgroundCopyJob *)job, settled, 10000), BG_JOB_STATE_ERROR);
+    assert_int_equal(error_count_of(job), 2);
 }
 
 /* DO's convention: a NULL out-pointer is E_INVALIDARG, for every getter. */
@@ -2022,13 +2089,21 @@ static void test_owner_integrity_level_is_the_tokens_rid(void **state)
     assert_true(level != 0);
 }
 
-static void test_owner_elevation_state_is_a_bool(void **state)
+/* In-process, the owner is the caller: its token says whether it is elevated. */
+static void test_owner_elevation_state_is_the_tokens_elevation(void **state)
 {
     IBackgroundCopyJob5 *job = *state;
+    TOKEN_ELEVATION elevation;
     BOOL elevated = 0xdead;
+    HANDLE token;
+    DWORD size;
 
+    assert_true(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
+    assert_true(GetTokenInformation(token, TokenElevation, &elevation, sizeof(elevation), &size));
+    CloseHandle(token);
     assert_hr(S_OK, IBackgroundCopyJob5_GetOwnerElevationState(job, &elevated));
-    assert_true(elevated == TRUE || elevated == FALSE);
+    print_message("token elevated: %lu\n", elevation.TokenIsElevated);
+    assert_int_equal(elevated, elevation.TokenIsElevated ? TRUE : FALSE);
 }
 
 static void test_set_maximum_download_time_round_trips(void **state)
@@ -2286,7 +2361,8 @@ int main(void)
         job_test(test_new_job_has_no_files),
         job_test(test_new_job_has_no_notify_interface),
         job_test(test_new_job_has_no_notify_command_line),
-        job_test(test_get_times_and_get_error_count_succeed),
+        job_test(test_get_times_are_ordered_and_completion_is_set_on_transfer),
+        job_test(test_error_count_grows_with_each_error),
         job_test(test_getters_reject_null_out_with_invalid_arg),
     };
     const struct CMUnitTest query_interface[] = {
@@ -2424,7 +2500,7 @@ int main(void)
         job_test(test_set_peer_caching_flags_round_trips),
         job_test(test_set_peer_caching_flags_rejects_undefined_bits),
         job_test(test_owner_integrity_level_is_the_tokens_rid),
-        job_test(test_owner_elevation_state_is_a_bool),
+        job_test(test_owner_elevation_state_is_the_tokens_elevation),
         job_test(test_set_maximum_download_time_round_trips),
     };
     const struct CMUnitTest job5[] = {

@@ -421,6 +421,34 @@ def fault_redirect(ctx, plan):
     return ErrorPage(code, {"Location": location})
 
 
+class NoContent:
+    """204 or 304: the status line and no body (and, for 204, no Content-Length: RFC 9110
+    forbids it there)."""
+
+    def __init__(self, status):
+        self.status = status
+
+    def send(self, handler):
+        handler.send_response(self.status)
+        handler.end_headers()
+
+
+def fault_status_code(ctx, plan):
+    """Any status, for the ones 400..599 do not cover: 204 and 304 with no body, a 3xx with
+    no Location, else a small page."""
+    code = ctx.integer("code", None, 201, 599)
+    if code is None or code == 206:
+        raise BadRequest("fault=status: code is 201..599 but not 206")
+    return NoContent(code) if code in (204, 304) else ErrorPage(code)
+
+
+def fault_unsatisfiable(ctx, plan):
+    """416 with bytes */size to any request whose Range the server would honour."""
+    if plan.status == 206 or plan.unsatisfiable:
+        return ErrorPage(416, {"Content-Range": f"bytes */{plan.content.size}"})
+    return None
+
+
 def fault_auth(ctx, plan):
     return challenge(ctx, 401, "WWW-Authenticate", "Authorization")
 
@@ -443,6 +471,8 @@ FAULTS = {
     "redirect": fault_redirect,
     "auth": fault_auth,
     "proxyauth": fault_proxy_only,
+    "status": fault_status_code,
+    "unsatisfiable": fault_unsatisfiable,
     **{str(code): fault_status(code) for code in range(400, 600)},
 }
 PROXY_FAULTS = {"proxyauth"}
