@@ -535,6 +535,7 @@ class ServerState:
     https_expired_port: int | None = None
     stop_reason: str = ""
     hash_cache: dict = field(default_factory=dict)   # (etag, size) -> sha256 hex
+    tunnels: dict = field(default_factory=dict)      # CONNECT's upstream local port -> its log id
 
     def request_stop(self, reason):
         if not self.stop.is_set():
@@ -725,11 +726,18 @@ class ForwardProxy:
         upstream = self.open_upstream(host.strip("[]"), int(port), 443)
         if upstream is None:
             return
+        # Known before the client can send anything: a request that comes through the
+        # tunnel to one of our listeners names this CONNECT in its log entry.
+        tunnels, local_port = self.state.tunnels, upstream.getsockname()[1]
+        tunnels[local_port] = handler.log_entry["id"]
         handler.send_response(200, "Connection Established")
         handler.end_headers()
         handler.close_connection = True
-        with upstream:
-            self.pump(handler.connection, upstream)
+        try:
+            with upstream:
+                self.pump(handler.connection, upstream)
+        finally:
+            tunnels.pop(local_port, None)
 
     def pump(self, client, upstream):
         """Copy both ways until either side closes or is idle for the idle timeout."""
@@ -815,6 +823,7 @@ class Handler(BaseHTTPRequestHandler):
         self.log_entry = None if quiet else self.server.state.log.begin(
             method=self.command, target=self.path, via_proxy=via_proxy,
             scheme=self.server.scheme, client_port=self.client_address[1],
+            tunnel=self.server.state.tunnels.get(self.client_address[1]),
             range=self.headers.get("Range"), headers=dict(self.headers.items()))
         try:
             route()

@@ -501,11 +501,20 @@ class ProxyTest(unittest.TestCase):
         conn = http.client.HTTPSConnection("127.0.0.1", INFO["http_port"], timeout=10,
                                            context=Client.tls_context())
         conn.set_tunnel("127.0.0.1", INFO["https_port"])
+        key = unique()
         try:
-            conn.request("GET", "/gen/3000?seed=c")
+            conn.request("GET", f"/gen/3000?seed=c&k={key}")
             self.assertEqual(conn.getresponse().read(), expected_gen(3000, "c"))
         finally:
             conn.close()
+        connect = [e for e in Client.log(f"127.0.0.1:{INFO['https_port']}") if e["method"] == "CONNECT"][-1]
+        tunnelled, = Client.log(key)
+        self.assertEqual((tunnelled["scheme"], tunnelled["tunnel"]), ("https", connect["id"]))
+
+    def test_requests_not_through_a_tunnel_name_none(self):
+        key = unique()
+        Client.request(f"/gen/10?k={key}")
+        self.assertIsNone(Client.log(key)[0]["tunnel"])
 
 
 class LogTest(unittest.TestCase):
