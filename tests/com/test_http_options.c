@@ -238,6 +238,65 @@ static void test_get_security_flags_with_null_fails_with_null_ref_pointer(void *
     assert_hr(RPC_X_NULL_REF_POINTER, IBackgroundCopyJobHttpOptions_GetSecurityFlags(fx->http, NULL));
 }
 
+/* "https://127.0.0.1:<port><path>" for one of the server's HTTPS listeners (one of four buffers). */
+static const WCHAR *https_url(int port, const WCHAR *path)
+{
+    static WCHAR urls[4][512];
+    static int next;
+    WCHAR *url = urls[next++ % 4];
+
+    assert_int_not_equal(port, 0);
+    swprintf(url, 512, L"https://127.0.0.1:%d%ls", port, path);
+    return url;
+}
+
+/* IBackgroundCopyFile3::GetTemporaryName of the job's first file. */
+static void first_temp_name(struct fixture *fx, WCHAR temp[MAX_PATH])
+{
+    IEnumBackgroundCopyFiles *files;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyFile3 *file3;
+    WCHAR *name = NULL;
+
+    assert_hr(S_OK, IBackgroundCopyJob_EnumFiles(fx->job, &files));
+    assert_hr(S_OK, IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL));
+    file3 = dosvc_query(file, &IID_IBackgroundCopyFile3);
+    assert_hr(S_OK, IBackgroundCopyFile3_GetTemporaryName(file3, &name));
+    assert_non_null(name);
+    lstrcpynW(temp, name, MAX_PATH);
+    CoTaskMemFree(name);
+    IBackgroundCopyFile3_Release(file3);
+    IBackgroundCopyFile_Release(file);
+    IEnumBackgroundCopyFiles_Release(files);
+}
+
+/* The job (one file, to local) ends in ERROR with code; after Cancel neither the file nor
+ * its temporary file is on disk. */
+static void assert_fails_and_saves_nothing(struct fixture *fx, const WCHAR *local, HRESULT code)
+{
+    WCHAR temp[MAX_PATH];
+
+    assert_int_equal(run(fx), BG_JOB_STATE_ERROR);
+    assert_hr(code, job_error_code(fx));
+    first_temp_name(fx, temp);
+    assert_hr(S_OK, IBackgroundCopyJob_Cancel(fx->job));
+    assert_int_equal(GetFileAttributesW(local), INVALID_FILE_ATTRIBUTES);
+    assert_int_equal(GetFileAttributesW(temp), INVALID_FILE_ATTRIBUTES);
+}
+
+/* The job (one file, to local) transfers, and after Complete local holds what the server's path serves. */
+static void assert_downloads(struct fixture *fx, const WCHAR *local, const WCHAR *path)
+{
+    char expected[65], actual[65];
+
+    assert_int_equal(run(fx), BG_JOB_STATE_TRANSFERRED);
+    assert_hr(S_OK, IBackgroundCopyJob_Complete(fx->job));
+    assert_true(dosvc_server_hash(path, expected));
+    assert_true(sha256_file_hex(local, actual));
+    assert_string_equal(actual, expected);
+    DeleteFileW(local);
+}
+
 /* The server's certificate is self-signed: an unknown CA, which fails the job unless ignored. */
 static void test_https_with_an_untrusted_certificate_fails_and_saves_nothing(void **state)
 {
@@ -245,10 +304,76 @@ static void test_https_with_an_untrusted_certificate_fails_and_saves_nothing(voi
     const WCHAR *local = dosvc_test_path(L"untrusted.bin");
 
     assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, dosvc_server_url(TRUE, L"/gen/64k?seed=82"), local));
-    assert_int_equal(run(fx), BG_JOB_STATE_ERROR);
-    assert_true(FAILED(job_error_code(fx)));
-    assert_hr(S_OK, IBackgroundCopyJob_Cancel(fx->job));
-    assert_int_equal(GetFileAttributesW(local), INVALID_FILE_ATTRIBUTES);
+    assert_fails_and_saves_nothing(fx, local, HRESULT_FROM_WIN32(ERROR_INTERNET_INVALID_CA));
+}
+
+/*
+ * One fault per certificate (tests/server/README.md): besides being self-signed (its unknown
+ * CA ignored here), the other-name listener's certificate names dosvc-other-name.test and not
+ * 127.0.0.1, and the expired listener's certificate expired in 2020. Each fault fails the job
+ * with WinINet's code for it unless its own flag ignores it; the other flag does not.
+ */
+#define OTHER_NAME_PATH L"/gen/40k?seed=90"
+#define EXPIRED_PATH L"/gen/40k?seed=91"
+
+static void test_https_with_a_certificate_for_another_name_fails_with_cn_invalid(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"other-name.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_SSL_IGNORE_UNKNOWN_CA));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, https_url(dosvc_server_other_name_port(), OTHER_NAME_PATH), local));
+    assert_fails_and_saves_nothing(fx, local, HRESULT_FROM_WIN32(ERROR_INTERNET_SEC_CERT_CN_INVALID));
+}
+
+static void test_https_with_a_certificate_for_another_name_downloads_when_cn_invalid_is_ignored(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"other-name-ignored.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_CN_INVALID));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, https_url(dosvc_server_other_name_port(), OTHER_NAME_PATH), local));
+    assert_downloads(fx, local, OTHER_NAME_PATH);
+}
+
+static void test_ignoring_invalid_dates_does_not_excuse_a_certificate_for_another_name(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"other-name-dates-ignored.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_DATE_INVALID));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, https_url(dosvc_server_other_name_port(), OTHER_NAME_PATH), local));
+    assert_fails_and_saves_nothing(fx, local, HRESULT_FROM_WIN32(ERROR_INTERNET_SEC_CERT_CN_INVALID));
+}
+
+static void test_https_with_an_expired_certificate_fails_with_date_invalid(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"expired.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_SSL_IGNORE_UNKNOWN_CA));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, https_url(dosvc_server_expired_port(), EXPIRED_PATH), local));
+    assert_fails_and_saves_nothing(fx, local, HRESULT_FROM_WIN32(ERROR_INTERNET_SEC_CERT_DATE_INVALID));
+}
+
+static void test_https_with_an_expired_certificate_downloads_when_date_invalid_is_ignored(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"expired-ignored.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_DATE_INVALID));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, https_url(dosvc_server_expired_port(), EXPIRED_PATH), local));
+    assert_downloads(fx, local, EXPIRED_PATH);
+}
+
+static void test_ignoring_an_invalid_name_does_not_excuse_an_expired_certificate(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"expired-name-ignored.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_CN_INVALID));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, https_url(dosvc_server_expired_port(), EXPIRED_PATH), local));
+    assert_fails_and_saves_nothing(fx, local, HRESULT_FROM_WIN32(ERROR_INTERNET_SEC_CERT_DATE_INVALID));
 }
 
 static void test_https_with_certificate_errors_ignored_downloads_the_file(void **state)
@@ -465,6 +590,12 @@ int main(void)
         JOB_TEST(test_get_security_flags_with_null_fails_with_null_ref_pointer),
         JOB_TEST(test_https_with_an_untrusted_certificate_fails_and_saves_nothing),
         JOB_TEST(test_https_with_certificate_errors_ignored_downloads_the_file),
+        JOB_TEST(test_https_with_a_certificate_for_another_name_fails_with_cn_invalid),
+        JOB_TEST(test_https_with_a_certificate_for_another_name_downloads_when_cn_invalid_is_ignored),
+        JOB_TEST(test_ignoring_invalid_dates_does_not_excuse_a_certificate_for_another_name),
+        JOB_TEST(test_https_with_an_expired_certificate_fails_with_date_invalid),
+        JOB_TEST(test_https_with_an_expired_certificate_downloads_when_date_invalid_is_ignored),
+        JOB_TEST(test_ignoring_an_invalid_name_does_not_excuse_an_expired_certificate),
         JOB_TEST(test_redirect_policy_disallow_fails_a_redirected_file),
         JOB_TEST(test_redirect_policy_allow_report_shows_the_final_url),
         JOB_TEST(test_redirect_policy_allow_silent_keeps_the_remote_name),
