@@ -147,6 +147,7 @@ static void run_job(struct active *a)
     struct dos_job *job = a->job;
     struct dos_job_info info;
     ULONGLONG last_progress;
+    int system_direct = -1;        /* the system's proxy configuration, asked once per run */
     dos_run run;
 
     if (dos_job_start_run(job, &run) != DOS_OK) return;   /* suspended or cancelled while waiting */
@@ -157,7 +158,8 @@ static void run_job(struct active *a)
     for (;;)
     {
         struct dos_transfer_file file;
-        struct transfer t = { .job = job, .run = run, .file = &file, .temp = INVALID_HANDLE_VALUE, .stop = a->stop };
+        struct transfer t = { .job = job, .run = run, .file = &file, .temp = INVALID_HANDLE_VALUE, .stop = a->stop,
+                              .system_direct = &system_direct };
         dos_status s;
         BOOL ok;
 

@@ -126,41 +126,32 @@ static BOOL fail_exchange(struct http *h)
 }
 
 /* Whether the system's proxy configuration names neither a proxy nor a way to find one (a
- * configuration script or WPAD, which only WinINet follows). Asking costs milliseconds under
- * Wine, too much for each of a job's many small files, so the answer is kept a few seconds. */
-#define SYSTEM_PROXY_RECHECK_MS 5000
+ * configuration script or WPAD, which only WinINet follows). Asking costs 8 ms under Wine. */
 static BOOL system_is_direct(void)
 {
-    static SRWLOCK lock = SRWLOCK_INIT;
-    static ULONGLONG checked;
-    static BOOL direct;
-    ULONGLONG tick = GetTickCount64();
-    BOOL answer;
+    HINTERNET session = InternetOpenW(L"dosvc", INTERNET_OPEN_TYPE_PRECONFIG, NULL, NULL, 0);
+    BYTE buffer[sizeof(INTERNET_PROXY_INFO) + 2048];
+    INTERNET_PER_CONN_OPTIONW option;
+    INTERNET_PER_CONN_OPTION_LISTW list = { sizeof(list), NULL, 1, 0, &option };
+    DWORD size = sizeof(buffer), list_size = sizeof(list);
+    BOOL direct;
 
-    AcquireSRWLockExclusive(&lock);
-    if (!checked || tick - checked >= SYSTEM_PROXY_RECHECK_MS)
-    {
-        HINTERNET session = InternetOpenW(L"dosvc", INTERNET_OPEN_TYPE_PRECONFIG, NULL, NULL, 0);
-        BYTE buffer[sizeof(INTERNET_PROXY_INFO) + 2048];
-        INTERNET_PER_CONN_OPTIONW option;
-        INTERNET_PER_CONN_OPTION_LISTW list = { sizeof(list), NULL, 1, 0, &option };
-        DWORD size = sizeof(buffer), list_size = sizeof(list);
-
-        memset(&option, 0, sizeof(option));
-        option.dwOption = INTERNET_PER_CONN_FLAGS;
-        direct = session && InternetQueryOptionW(session, INTERNET_OPTION_PROXY, buffer, &size)
-                 && ((INTERNET_PROXY_INFO *)buffer)->dwAccessType == INTERNET_OPEN_TYPE_DIRECT;
-        if (direct && InternetQueryOptionW(NULL, INTERNET_OPTION_PER_CONNECTION_OPTION, &list, &list_size))
-            direct = !(option.Value.dwValue & (PROXY_TYPE_PROXY | PROXY_TYPE_AUTO_PROXY_URL | PROXY_TYPE_AUTO_DETECT));
-        if (session) InternetCloseHandle(session);
-        checked = tick ? tick : 1;
-    }
-    answer = direct;
-    ReleaseSRWLockExclusive(&lock);
-    return answer;
+    memset(&option, 0, sizeof(option));
+    option.dwOption = INTERNET_PER_CONN_FLAGS;
+    direct = session && InternetQueryOptionW(session, INTERNET_OPTION_PROXY, buffer, &size)
+             && ((INTERNET_PROXY_INFO *)buffer)->dwAccessType == INTERNET_OPEN_TYPE_DIRECT;
+    if (direct && InternetQueryOptionW(NULL, INTERNET_OPTION_PER_CONNECTION_OPTION, &list, &list_size))
+        direct = !(option.Value.dwValue & (PROXY_TYPE_PROXY | PROXY_TYPE_AUTO_PROXY_URL | PROXY_TYPE_AUTO_DETECT));
+    if (session) InternetCloseHandle(session);
+    return direct;
 }
 
-/* Whether the job's requests go straight to the server, over dosvc's own client. */
+/*
+ * Whether the job's requests go straight to the server, over dosvc's own client. PRECONFIG
+ * and AUTODETECT follow the system's configuration, asked once per run of the job: a run's
+ * many small files do not pay for asking each time, and a run started after the
+ * configuration changed sees the change. A failed file asks again before the retry.
+ */
 static BOOL job_is_direct(struct transfer *t)
 {
     struct dos_job_info info;
@@ -168,7 +159,9 @@ static BOOL job_is_direct(struct transfer *t)
     dos_job_get_info(t->job, &info);
     if (info.proxy_usage == DOS_PROXY_NO_PROXY) return TRUE;
     if (info.proxy_usage == DOS_PROXY_OVERRIDE) return FALSE;
-    return system_is_direct();
+    if (!t->system_direct) return system_is_direct();
+    if (*t->system_direct < 0) *t->system_direct = system_is_direct();
+    return *t->system_direct;
 }
 
 /* WinINet's session for a job whose requests go through a proxy. */
@@ -648,6 +641,8 @@ BOOL transport_http_fetch(struct transfer *t)
         /* Changing again at once: the server is not consistent; a later retry may be. */
         if (!ok && h.restart) transfer_fail(t, DO_E_HTTP_BLOCKSIZE_MISMATCH, DOS_CONTEXT_REMOTE_FILE, TRUE);
     }
+    /* The system's proxy configuration may be why it failed: the retry asks again. */
+    if (!ok && t->system_direct) *t->system_direct = -1;
     /* BG_HTTP_REDIRECT_POLICY_ALLOW_REPORT: the file's remote name becomes where it came from. */
     if (ok && (h.security & DOS_REDIRECT_POLICY_MASK) == DOS_REDIRECT_ALLOW_REPORT
         && lstrcmpW(h.url, (const WCHAR *)f->remote_name))

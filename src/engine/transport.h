@@ -18,6 +18,8 @@ struct transfer
     struct dos_transfer_file *file;  /* what to fetch, and what is already on disk */
     HANDLE temp;                     /* positioned at file->transferred */
     HANDLE stop;                     /* signalled when the run is revoked */
+    int *system_direct;              /* the run's: whether the system names no proxy; -1 until
+                                        a transport asks (http.c), NULL to ask every time */
 
     /* Set by the transport when it fails. */
     HRESULT error;

@@ -134,6 +134,16 @@ int dosvc_server_unsent_ca_port(void)
     return server_port("\"https_unsent_ca_port\"");
 }
 
+int dosvc_server_other_name_port(void)
+{
+    return server_port("\"https_other_name_port\"");
+}
+
+int dosvc_server_expired_port(void)
+{
+    return server_port("\"https_expired_port\"");
+}
+
 int dosvc_server_refused_port(void)
 {
     return server_port("\"refused_port\"");

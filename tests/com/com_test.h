@@ -201,6 +201,9 @@ int dosvc_server_port(BOOL https);
 int dosvc_server_refused_port(void);
 /* The HTTPS listener whose certificate's issuer is never sent (tests/server/README.md). */
 int dosvc_server_unsent_ca_port(void);
+/* The HTTPS listeners whose self-signed certificate names another host, or expired (tests/server/README.md). */
+int dosvc_server_other_name_port(void);
+int dosvc_server_expired_port(void);
 /* "http(s)://127.0.0.1:<port><path>" in a static buffer (one of four). */
 const WCHAR *dosvc_server_url(BOOL https, const WCHAR *path);
 /* The SHA-256 the server says path serves (its /hash endpoint), as lowercase hex. */

@@ -25,7 +25,11 @@ struct fixture
 {
     IBackgroundCopyJob *job;
     IBackgroundCopyJobHttpOptions *http;
+    BOOL proxy_changed;            /* the process's proxy configuration, put back by teardown */
+    WCHAR saved_env[256];          /* http_proxy before */
 };
+
+static void restore_process_proxy(struct fixture *fx);
 
 static int setup_job(void **state)
 {
@@ -41,6 +45,7 @@ static int teardown_job(void **state)
 {
     struct fixture *fx = *state;
     IBackgroundCopyJob_Cancel(fx->job);
+    restore_process_proxy(fx);
     IBackgroundCopyJobHttpOptions_Release(fx->http);
     IBackgroundCopyJob_Release(fx->job);
     free(fx);
@@ -238,6 +243,65 @@ static void test_get_security_flags_with_null_fails_with_null_ref_pointer(void *
     assert_hr(RPC_X_NULL_REF_POINTER, IBackgroundCopyJobHttpOptions_GetSecurityFlags(fx->http, NULL));
 }
 
+/* "https://127.0.0.1:<port><path>" for one of the server's HTTPS listeners (one of four buffers). */
+static const WCHAR *https_url(int port, const WCHAR *path)
+{
+    static WCHAR urls[4][512];
+    static int next;
+    WCHAR *url = urls[next++ % 4];
+
+    assert_int_not_equal(port, 0);
+    swprintf(url, 512, L"https://127.0.0.1:%d%ls", port, path);
+    return url;
+}
+
+/* IBackgroundCopyFile3::GetTemporaryName of the job's first file. */
+static void first_temp_name(struct fixture *fx, WCHAR temp[MAX_PATH])
+{
+    IEnumBackgroundCopyFiles *files;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyFile3 *file3;
+    WCHAR *name = NULL;
+
+    assert_hr(S_OK, IBackgroundCopyJob_EnumFiles(fx->job, &files));
+    assert_hr(S_OK, IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL));
+    file3 = dosvc_query(file, &IID_IBackgroundCopyFile3);
+    assert_hr(S_OK, IBackgroundCopyFile3_GetTemporaryName(file3, &name));
+    assert_non_null(name);
+    lstrcpynW(temp, name, MAX_PATH);
+    CoTaskMemFree(name);
+    IBackgroundCopyFile3_Release(file3);
+    IBackgroundCopyFile_Release(file);
+    IEnumBackgroundCopyFiles_Release(files);
+}
+
+/* The job (one file, to local) ends in ERROR with code; after Cancel neither the file nor
+ * its temporary file is on disk. */
+static void assert_fails_and_saves_nothing(struct fixture *fx, const WCHAR *local, HRESULT code)
+{
+    WCHAR temp[MAX_PATH];
+
+    assert_int_equal(run(fx), BG_JOB_STATE_ERROR);
+    assert_hr(code, job_error_code(fx));
+    first_temp_name(fx, temp);
+    assert_hr(S_OK, IBackgroundCopyJob_Cancel(fx->job));
+    assert_int_equal(GetFileAttributesW(local), INVALID_FILE_ATTRIBUTES);
+    assert_int_equal(GetFileAttributesW(temp), INVALID_FILE_ATTRIBUTES);
+}
+
+/* The job (one file, to local) transfers, and after Complete local holds what the server's path serves. */
+static void assert_downloads(struct fixture *fx, const WCHAR *local, const WCHAR *path)
+{
+    char expected[65], actual[65];
+
+    assert_int_equal(run(fx), BG_JOB_STATE_TRANSFERRED);
+    assert_hr(S_OK, IBackgroundCopyJob_Complete(fx->job));
+    assert_true(dosvc_server_hash(path, expected));
+    assert_true(sha256_file_hex(local, actual));
+    assert_string_equal(actual, expected);
+    DeleteFileW(local);
+}
+
 /* The server's certificate is self-signed: an unknown CA, which fails the job unless ignored. */
 static void test_https_with_an_untrusted_certificate_fails_and_saves_nothing(void **state)
 {
@@ -245,10 +309,76 @@ static void test_https_with_an_untrusted_certificate_fails_and_saves_nothing(voi
     const WCHAR *local = dosvc_test_path(L"untrusted.bin");
 
     assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, dosvc_server_url(TRUE, L"/gen/64k?seed=82"), local));
-    assert_int_equal(run(fx), BG_JOB_STATE_ERROR);
-    assert_true(FAILED(job_error_code(fx)));
-    assert_hr(S_OK, IBackgroundCopyJob_Cancel(fx->job));
-    assert_int_equal(GetFileAttributesW(local), INVALID_FILE_ATTRIBUTES);
+    assert_fails_and_saves_nothing(fx, local, HRESULT_FROM_WIN32(ERROR_INTERNET_INVALID_CA));
+}
+
+/*
+ * One fault per certificate (tests/server/README.md): besides being self-signed (its unknown
+ * CA ignored here), the other-name listener's certificate names dosvc-other-name.test and not
+ * 127.0.0.1, and the expired listener's certificate expired in 2020. Each fault fails the job
+ * with WinINet's code for it unless its own flag ignores it; the other flag does not.
+ */
+#define OTHER_NAME_PATH L"/gen/40k?seed=90"
+#define EXPIRED_PATH L"/gen/40k?seed=91"
+
+static void test_https_with_a_certificate_for_another_name_fails_with_cn_invalid(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"other-name.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_SSL_IGNORE_UNKNOWN_CA));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, https_url(dosvc_server_other_name_port(), OTHER_NAME_PATH), local));
+    assert_fails_and_saves_nothing(fx, local, HRESULT_FROM_WIN32(ERROR_INTERNET_SEC_CERT_CN_INVALID));
+}
+
+static void test_https_with_a_certificate_for_another_name_downloads_when_cn_invalid_is_ignored(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"other-name-ignored.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_CN_INVALID));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, https_url(dosvc_server_other_name_port(), OTHER_NAME_PATH), local));
+    assert_downloads(fx, local, OTHER_NAME_PATH);
+}
+
+static void test_ignoring_invalid_dates_does_not_excuse_a_certificate_for_another_name(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"other-name-dates-ignored.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_DATE_INVALID));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, https_url(dosvc_server_other_name_port(), OTHER_NAME_PATH), local));
+    assert_fails_and_saves_nothing(fx, local, HRESULT_FROM_WIN32(ERROR_INTERNET_SEC_CERT_CN_INVALID));
+}
+
+static void test_https_with_an_expired_certificate_fails_with_date_invalid(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"expired.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_SSL_IGNORE_UNKNOWN_CA));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, https_url(dosvc_server_expired_port(), EXPIRED_PATH), local));
+    assert_fails_and_saves_nothing(fx, local, HRESULT_FROM_WIN32(ERROR_INTERNET_SEC_CERT_DATE_INVALID));
+}
+
+static void test_https_with_an_expired_certificate_downloads_when_date_invalid_is_ignored(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"expired-ignored.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_DATE_INVALID));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, https_url(dosvc_server_expired_port(), EXPIRED_PATH), local));
+    assert_downloads(fx, local, EXPIRED_PATH);
+}
+
+static void test_ignoring_an_invalid_name_does_not_excuse_an_expired_certificate(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"expired-name-ignored.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_CN_INVALID));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, https_url(dosvc_server_expired_port(), EXPIRED_PATH), local));
+    assert_fails_and_saves_nothing(fx, local, HRESULT_FROM_WIN32(ERROR_INTERNET_SEC_CERT_DATE_INVALID));
 }
 
 static void test_https_with_certificate_errors_ignored_downloads_the_file(void **state)
@@ -368,6 +498,216 @@ static void test_https_to_http_redirect_is_followed_when_allowed(void **state)
     assert_int_equal(run(fx), BG_JOB_STATE_TRANSFERRED);
 }
 
+/* ---- proxies ----------------------------------------------------------------------- */
+
+/* The test server's HTTP listener is also a forward proxy (tests/server/README.md). */
+static const WCHAR *test_proxy(void)
+{
+    static WCHAR proxy[32];
+    swprintf(proxy, ARRAYSIZE(proxy), L"127.0.0.1:%d", dosvc_server_port(FALSE));
+    return proxy;
+}
+
+/* A marker of this test's own for its URLs, to find its requests in the server's log. */
+static const WCHAR *new_marker(void)
+{
+    static WCHAR marker[64];
+    static LONG count;
+    swprintf(marker, ARRAYSIZE(marker), L"px%lu-%llu-%ld", GetCurrentProcessId(), GetTickCount64(),
+             InterlockedIncrement(&count));
+    return marker;
+}
+
+/*
+ * Makes proxy (NULL: none) the proxy configuration of this process, which PRECONFIG and
+ * AUTODETECT jobs follow, without touching the per-user settings in the registry: those
+ * would reach every other test program running in the same prefix at the same time. Two
+ * ways, for the two WinINets of Wine: the process-wide INTERNET_OPTION_PROXY (Wine 9 and
+ * later), and the http_proxy environment variable of WinINet's C runtime, which Wine 8 reads
+ * at each InternetOpen when the registry enables no proxy. The fixture's teardown puts both
+ * back as they were.
+ */
+typedef int (__cdecl *wputenv_fn)(const WCHAR *);
+
+static HMODULE wininet_crt(void)
+{
+    return GetModuleHandleW(L"ucrtbase.dll");
+}
+
+static void set_process_proxy(struct fixture *fx, const WCHAR *proxy)
+{
+    INTERNET_PROXY_INFO info = { proxy ? INTERNET_OPEN_TYPE_PROXY : INTERNET_OPEN_TYPE_DIRECT,
+                                 (LPCTSTR)(void *)proxy, NULL };
+    wputenv_fn wputenv = (wputenv_fn)(void *)GetProcAddress(wininet_crt(), "_wputenv");
+    WCHAR setting[300];
+
+    assert_non_null(wputenv);
+    if (!fx->proxy_changed)
+    {
+        /* _wputenv changes the process's environment too: the two agree. */
+        if (!GetEnvironmentVariableW(L"http_proxy", fx->saved_env, ARRAYSIZE(fx->saved_env))) fx->saved_env[0] = 0;
+        fx->proxy_changed = TRUE;
+    }
+    assert_true(InternetSetOptionW(NULL, INTERNET_OPTION_PROXY, &info, sizeof(info)));
+    swprintf(setting, ARRAYSIZE(setting), L"http_proxy=%ls%ls", proxy ? L"http://" : L"", proxy ? proxy : L"");
+    assert_int_equal(wputenv(setting), 0);
+}
+
+static void restore_process_proxy(struct fixture *fx)
+{
+    INTERNET_PROXY_INFO info = { INTERNET_OPEN_TYPE_DIRECT, NULL, NULL };
+    wputenv_fn wputenv = (wputenv_fn)(void *)GetProcAddress(wininet_crt(), "_wputenv");
+    WCHAR setting[300];
+
+    if (!fx->proxy_changed) return;
+    /* Wine 9's process-wide proxy starts out as the registry's, which names none here. */
+    InternetSetOptionW(NULL, INTERNET_OPTION_PROXY, &info, sizeof(info));
+    swprintf(setting, ARRAYSIZE(setting), L"http_proxy=%ls", fx->saved_env);
+    if (wputenv) wputenv(setting);
+    fx->proxy_changed = FALSE;
+}
+
+/* path?...&m=<marker> on the HTTP listener, downloaded to local, and the log of its requests. */
+static const char *download_marked(struct fixture *fx, const WCHAR *path, const WCHAR *name)
+{
+    const WCHAR *marker = new_marker(), *local = dosvc_test_path(name);
+    WCHAR marked[256];
+
+    swprintf(marked, ARRAYSIZE(marked), L"%ls&m=%ls", path, marker);
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, dosvc_server_url(FALSE, marked), local));
+    assert_downloads(fx, local, marked);
+    return server_log(marker);
+}
+
+#define PROXIED "\"via_proxy\": true"
+#define NOT_PROXIED "\"via_proxy\": false"
+
+static void test_https_through_an_override_proxy_goes_through_a_connect_tunnel(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *marker = new_marker(), *local = dosvc_test_path(L"tunnelled.bin");
+    WCHAR path[128];
+    const char *log;
+
+    swprintf(path, ARRAYSIZE(path), L"/gen/100k?seed=92&m=%ls", marker);
+    assert_hr(S_OK, IBackgroundCopyJob_SetProxySettings(fx->job, BG_JOB_PROXY_USAGE_OVERRIDE, test_proxy(), NULL));
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetSecurityFlags(fx->http, IGNORE_SELF_SIGNED));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, dosvc_server_url(TRUE, path), local));
+    assert_downloads(fx, local, path);
+    log = server_log(marker);
+    assert_non_null(strstr(log, "\"scheme\": \"https\""));
+    assert_non_null(strstr(log, "\"tunnel\": "));
+    assert_null(strstr(log, "\"tunnel\": null"));   /* every request of the job came through a CONNECT */
+}
+
+/* The proxy list names a port nobody listens on; the server's host is in the bypass list. */
+static void test_override_proxy_bypass_list_reaches_its_hosts_directly(void **state)
+{
+    struct fixture *fx = *state;
+    WCHAR dead[32];
+    const char *log;
+
+    swprintf(dead, ARRAYSIZE(dead), L"127.0.0.1:%d", dosvc_server_refused_port());
+    assert_hr(S_OK, IBackgroundCopyJob_SetProxySettings(fx->job, BG_JOB_PROXY_USAGE_OVERRIDE, dead, L"127.0.0.1"));
+    assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(fx->job, 0));   /* a refused proxy: ERROR at once */
+    log = download_marked(fx, L"/gen/20k?seed=93", L"bypassed.bin");
+    assert_non_null(strstr(log, NOT_PROXIED));
+    assert_null(strstr(log, PROXIED));
+}
+
+static void test_preconfig_follows_the_system_proxy(void **state)
+{
+    struct fixture *fx = *state;
+
+    set_process_proxy(fx, test_proxy());
+    assert_hr(S_OK, IBackgroundCopyJob_SetProxySettings(fx->job, BG_JOB_PROXY_USAGE_PRECONFIG, NULL, NULL));
+    assert_non_null(strstr(download_marked(fx, L"/gen/20k?seed=94", L"preconfig.bin"), PROXIED));
+}
+
+/* Real WPAD cannot be tested on loopback: AUTODETECT is PRECONFIG (docs/transport.md). */
+static void test_autodetect_follows_the_system_proxy_like_preconfig(void **state)
+{
+    struct fixture *fx = *state;
+
+    set_process_proxy(fx, test_proxy());
+    assert_hr(S_OK, IBackgroundCopyJob_SetProxySettings(fx->job, BG_JOB_PROXY_USAGE_AUTODETECT, NULL, NULL));
+    assert_non_null(strstr(download_marked(fx, L"/gen/20k?seed=95", L"autodetect.bin"), PROXIED));
+}
+
+static void test_no_proxy_goes_directly_even_when_the_system_names_a_proxy(void **state)
+{
+    struct fixture *fx = *state;
+    const char *log;
+
+    set_process_proxy(fx, test_proxy());
+    assert_hr(S_OK, IBackgroundCopyJob_SetProxySettings(fx->job, BG_JOB_PROXY_USAGE_NO_PROXY, NULL, NULL));
+    log = download_marked(fx, L"/gen/20k?seed=96", L"no-proxy.bin");
+    assert_non_null(strstr(log, NOT_PROXIED));
+    assert_null(strstr(log, PROXIED));
+}
+
+/* The system's configuration is asked when a run starts: one that changed since the last
+ * run (a few milliseconds ago) is followed. */
+static void test_preconfig_sees_a_system_proxy_set_just_after_a_direct_run(void **state)
+{
+    struct fixture *fx = *state;
+
+    set_process_proxy(fx, NULL);
+    assert_non_null(strstr(download_marked(fx, L"/gen/20k?seed=97", L"direct-first.bin"), NOT_PROXIED));
+    IBackgroundCopyJob_Release(fx->job);     /* complete: the next run is another job's */
+    fx->job = dosvc_create_job(manager, L"http options test, second job", NULL);
+    set_process_proxy(fx, test_proxy());
+    assert_non_null(strstr(download_marked(fx, L"/gen/20k?seed=98", L"proxied-next.bin"), PROXIED));
+}
+
+/* ---- credentials removed ------------------------------------------------------------- */
+
+static void set_basic_credentials(struct fixture *fx, BG_AUTH_TARGET target, const WCHAR *user, const WCHAR *password)
+{
+    IBackgroundCopyJob2 *job2 = dosvc_query(fx->job, &IID_IBackgroundCopyJob2);
+    BG_AUTH_CREDENTIALS credentials;
+
+    credentials.Target = target;
+    credentials.Scheme = BG_AUTH_SCHEME_BASIC;
+    credentials.Credentials.Basic.UserName = (WCHAR *)user;
+    credentials.Credentials.Basic.Password = (WCHAR *)password;
+    assert_hr(S_OK, IBackgroundCopyJob2_SetCredentials(job2, &credentials));
+    IBackgroundCopyJob2_Release(job2);
+}
+
+static void remove_basic_credentials(struct fixture *fx, BG_AUTH_TARGET target)
+{
+    IBackgroundCopyJob2 *job2 = dosvc_query(fx->job, &IID_IBackgroundCopyJob2);
+    assert_hr(S_OK, IBackgroundCopyJob2_RemoveCredentials(job2, target, BG_AUTH_SCHEME_BASIC));
+    IBackgroundCopyJob2_Release(job2);
+}
+
+/* The server asks for alice:s3cret; the credentials that answered it are gone. */
+static void test_removed_server_credentials_leave_a_challenge_unanswered_with_error_401(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"removed-credentials.bin");
+
+    set_basic_credentials(fx, BG_AUTH_TARGET_SERVER, L"alice", L"s3cret");
+    remove_basic_credentials(fx, BG_AUTH_TARGET_SERVER);
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, dosvc_server_url(FALSE,
+        L"/gen/8k?seed=99&fault=auth&user=alice&password=s3cret"), local));
+    assert_fails_and_saves_nothing(fx, local, 0x80190191);   /* BG_E_HTTP_ERROR_401 */
+}
+
+static void test_removed_proxy_credentials_leave_a_proxy_challenge_unanswered_with_error_407(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"removed-proxy-credentials.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJob_SetProxySettings(fx->job, BG_JOB_PROXY_USAGE_OVERRIDE, test_proxy(), NULL));
+    set_basic_credentials(fx, BG_AUTH_TARGET_PROXY, L"proxyuser", L"pr0xy");
+    remove_basic_credentials(fx, BG_AUTH_TARGET_PROXY);
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, dosvc_server_url(FALSE,
+        L"/gen/8k?seed=100&fault=proxyauth&user=proxyuser&password=pr0xy"), local));
+    assert_fails_and_saves_nothing(fx, local, 0x80190197);   /* BG_E_HTTP_ERROR_407 */
+}
+
 /* ---- client certificate ------------------------------------------------------------ */
 
 static void test_client_certificate_is_unset_at_first(void **state)
@@ -465,11 +805,25 @@ int main(void)
         JOB_TEST(test_get_security_flags_with_null_fails_with_null_ref_pointer),
         JOB_TEST(test_https_with_an_untrusted_certificate_fails_and_saves_nothing),
         JOB_TEST(test_https_with_certificate_errors_ignored_downloads_the_file),
+        JOB_TEST(test_https_with_a_certificate_for_another_name_fails_with_cn_invalid),
+        JOB_TEST(test_https_with_a_certificate_for_another_name_downloads_when_cn_invalid_is_ignored),
+        JOB_TEST(test_ignoring_invalid_dates_does_not_excuse_a_certificate_for_another_name),
+        JOB_TEST(test_https_with_an_expired_certificate_fails_with_date_invalid),
+        JOB_TEST(test_https_with_an_expired_certificate_downloads_when_date_invalid_is_ignored),
+        JOB_TEST(test_ignoring_an_invalid_name_does_not_excuse_an_expired_certificate),
         JOB_TEST(test_redirect_policy_disallow_fails_a_redirected_file),
         JOB_TEST(test_redirect_policy_allow_report_shows_the_final_url),
         JOB_TEST(test_redirect_policy_allow_silent_keeps_the_remote_name),
         JOB_TEST(test_https_to_http_redirect_is_refused_by_default),
         JOB_TEST(test_https_to_http_redirect_is_followed_when_allowed),
+        JOB_TEST(test_https_through_an_override_proxy_goes_through_a_connect_tunnel),
+        JOB_TEST(test_override_proxy_bypass_list_reaches_its_hosts_directly),
+        JOB_TEST(test_preconfig_follows_the_system_proxy),
+        JOB_TEST(test_autodetect_follows_the_system_proxy_like_preconfig),
+        JOB_TEST(test_no_proxy_goes_directly_even_when_the_system_names_a_proxy),
+        JOB_TEST(test_preconfig_sees_a_system_proxy_set_just_after_a_direct_run),
+        JOB_TEST(test_removed_server_credentials_leave_a_challenge_unanswered_with_error_401),
+        JOB_TEST(test_removed_proxy_credentials_leave_a_proxy_challenge_unanswered_with_error_407),
         JOB_TEST(test_client_certificate_is_unset_at_first),
         JOB_TEST(test_client_certificate_that_is_not_in_the_store_is_refused),
         JOB_TEST(test_client_certificate_in_the_store_is_kept_by_id_and_by_name),

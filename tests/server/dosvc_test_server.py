@@ -8,13 +8,14 @@ on 127.0.0.1 only, on ports the OS picks, and it never connects anywhere but loo
     python3 dosvc_test_server.py [--https] [--root DIR] [--exit-on-stdin-eof] ...
 
 On start it prints one JSON line and flushes stdout:
-    {"http_port": N, "https_port": M|null, "pid": P, "root": DIR, "cert": PEM|null,
-     "refused_port": R}
+    {"http_port": N, "https_port": M|null, "https_unsent_ca_port": U|null,
+     "https_other_name_port": O|null, "https_expired_port": E|null, "pid": P, "root": DIR,
+     "cert": PEM|null, "refused_port": R}
 It stops on SIGTERM/SIGINT, on stdin EOF (with --exit-on-stdin-eof), on GET
 /_control/shutdown, and by itself after --max-seconds. README.md next to this file has the
 fault catalogue and the control protocol.
 
-Python 3.11 standard library only; HTTPS needs the `openssl` command to make a certificate.
+Python 3.11 standard library only; HTTPS needs the `openssl` command to make its certificates.
 """
 
 import argparse
@@ -560,8 +561,11 @@ class ServerState:
     http_port: int | None = None
     https_port: int | None = None
     https_unsent_ca_port: int | None = None
+    https_other_name_port: int | None = None
+    https_expired_port: int | None = None
     stop_reason: str = ""
     hash_cache: dict = field(default_factory=dict)   # (etag, size) -> sha256 hex
+    tunnels: dict = field(default_factory=dict)      # CONNECT's upstream local port -> its log id
 
     def request_stop(self, reason):
         if not self.stop.is_set():
@@ -752,11 +756,18 @@ class ForwardProxy:
         upstream = self.open_upstream(host.strip("[]"), int(port), 443)
         if upstream is None:
             return
+        # Known before the client can send anything: a request that comes through the
+        # tunnel to one of our listeners names this CONNECT in its log entry.
+        tunnels, local_port = self.state.tunnels, upstream.getsockname()[1]
+        tunnels[local_port] = handler.log_entry["id"]
         handler.send_response(200, "Connection Established")
         handler.end_headers()
         handler.close_connection = True
-        with upstream:
-            self.pump(handler.connection, upstream)
+        try:
+            with upstream:
+                self.pump(handler.connection, upstream)
+        finally:
+            tunnels.pop(local_port, None)
 
     def pump(self, client, upstream):
         """Copy both ways until either side closes or is idle for the idle timeout."""
@@ -842,6 +853,7 @@ class Handler(BaseHTTPRequestHandler):
         self.log_entry = None if quiet else self.server.state.log.begin(
             method=self.command, target=self.path, via_proxy=via_proxy,
             scheme=self.server.scheme, client_port=self.client_address[1],
+            tunnel=self.server.state.tunnels.get(self.client_address[1]),
             range=self.headers.get("Range"), headers=dict(self.headers.items()))
         try:
             route()
@@ -1014,15 +1026,19 @@ class Listener(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def make_certificate(directory):
-    """A self-signed certificate for 127.0.0.1 (CN and subjectAltName), made now with the
-    openssl command: nothing secret is ever checked in. Returns (cert, key) paths."""
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert),
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.PIPE, timeout=60)
+def openssl(*args, cwd=None):
+    subprocess.run(["openssl", *args], check=True, cwd=cwd, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+
+
+def make_certificate(directory, name="cert", subject="127.0.0.1",
+                     alt_names="IP:127.0.0.1,DNS:localhost"):
+    """A self-signed certificate valid for two days (127.0.0.1 in CN and subjectAltName by
+    default), made now with the openssl command: nothing secret is ever checked in.
+    Returns (cert, key) paths."""
+    cert, key = directory / f"{name}.pem", directory / f"{name}-key.pem"
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={subject}",
+            "-keyout", str(key), "-out", str(cert), "-addext", f"subjectAltName={alt_names}")
     return cert, key
 
 
@@ -1033,14 +1049,39 @@ def make_unsent_ca_certificate(directory):
     csr, cert, key = directory / "leaf.csr", directory / "leaf.pem", directory / "leaf-key.pem"
     ext = directory / "leaf.ext"
     ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    run = lambda *args: subprocess.run(["openssl", *args], check=True, stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=dosvc unsent test CA",
-        "-keyout", str(ca_key), "-out", str(ca_cert))
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(csr))
-    run("x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey", str(ca_key), "-CAcreateserial",
-        "-days", "2", "-extfile", str(ext), "-out", str(cert))
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=dosvc unsent test CA",
+            "-keyout", str(ca_key), "-out", str(ca_cert))
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(csr))
+    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey", str(ca_key), "-CAcreateserial",
+            "-days", "2", "-extfile", str(ext), "-out", str(cert))
     return cert, key
+
+
+EXPIRED_NOT_BEFORE, EXPIRED_NOT_AFTER = "20200101000000Z", "20200102000000Z"
+
+
+def make_expired_certificate(directory):
+    """A self-signed certificate for 127.0.0.1 (CN and subjectAltName) that was valid for one
+    day in January 2020 only. `openssl req` cannot date a certificate in the past; `openssl
+    ca` can, with a throwaway database. Returns (cert, key) paths."""
+    ca = directory / "expired-ca"
+    ca.mkdir()
+    (ca / "index.txt").write_text("")
+    (ca / "ca.cnf").write_text("[ca]\ndefault_ca = expired\n"
+                               "[expired]\ndatabase = index.txt\nserial = serial\nnew_certs_dir = .\n"
+                               "default_md = sha256\npolicy = any\nunique_subject = no\n"
+                               "[any]\ncommonName = supplied\n")
+    (ca / "leaf.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    cert, key = directory / "expired.pem", directory / "expired-key.pem"
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key),
+            "-out", "leaf.csr", cwd=ca)
+    openssl("ca", "-batch", "-selfsign", "-config", "ca.cnf", "-keyfile", str(key), "-in", "leaf.csr",
+            "-startdate", EXPIRED_NOT_BEFORE, "-enddate", EXPIRED_NOT_AFTER, "-create_serial",
+            "-extfile", "leaf.ext", "-notext", "-out", str(cert), cwd=ca)
+    return cert, key
+
+
+OTHER_NAME = "dosvc-other-name.test"
 
 
 def closed_port():
@@ -1076,17 +1117,15 @@ class TestServer:
         state.http_port = self.listeners[0].port
         if self.options.https:
             cert, key = make_certificate(self.workdir)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(cert, key)
-            self.listeners.append(Listener(state, "https", context))
-            state.https_port = self.listeners[1].port
-            leaf, leaf_key = make_unsent_ca_certificate(self.workdir)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(leaf, leaf_key)
-            self.listeners.append(Listener(state, "https", context))
-            state.https_unsent_ca_port = self.listeners[2].port
+            state.https_port = self.add_https_listener(cert, key)
+            state.https_unsent_ca_port = self.add_https_listener(*make_unsent_ca_certificate(self.workdir))
+            state.https_other_name_port = self.add_https_listener(
+                *make_certificate(self.workdir, "other-name", OTHER_NAME, f"DNS:{OTHER_NAME}"))
+            state.https_expired_port = self.add_https_listener(*make_expired_certificate(self.workdir))
         info = {"http_port": state.http_port, "https_port": state.https_port,
                 "https_unsent_ca_port": state.https_unsent_ca_port,
+                "https_other_name_port": state.https_other_name_port,
+                "https_expired_port": state.https_expired_port,
                 "pid": os.getpid(), "root": str(state.root),
                 "cert": str(cert) if cert else None,
                 "refused_port": self.refused.getsockname()[1]}
@@ -1097,6 +1136,13 @@ class TestServer:
             thread.start()
             self.threads.append(thread)
         return info
+
+    def add_https_listener(self, cert, key):
+        """Another HTTPS listener serving the same content with this certificate; its port."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.listeners.append(Listener(self.state, "https", context))
+        return self.listeners[-1].port
 
     def watch_stdin(self):
         def read_to_eof():

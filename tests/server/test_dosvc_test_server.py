@@ -397,6 +397,47 @@ class RedirectTest(unittest.TestCase):
         self.assertEqual(body, expected_gen(70000, "t"))
 
 
+class CertificateTest(unittest.TestCase):
+    """The extra HTTPS listeners: each certificate has exactly one fault of its own."""
+
+    X509_V_ERR_CERT_HAS_EXPIRED = 10
+
+    @staticmethod
+    def get(port, server_hostname, context):
+        """The body of /gen/3000?seed=k on port, its certificate checked by context."""
+        with socket.create_connection(("127.0.0.1", port), 10) as raw:
+            with context.wrap_socket(raw, server_hostname=server_hostname) as tls:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.sock = tls
+                conn.request("GET", "/gen/3000?seed=k")
+                return conn.getresponse().read()
+
+    @staticmethod
+    def trusting(port):
+        """A context that trusts the certificate the listener on port presents."""
+        return ssl.create_default_context(cadata=ssl.get_server_certificate(("127.0.0.1", port)))
+
+    def test_other_name_listener_is_valid_for_its_name_only(self):
+        port = INFO["https_other_name_port"]
+        context = self.trusting(port)
+        self.assertEqual(self.get(port, "dosvc-other-name.test", context), expected_gen(3000, "k"))
+        with self.assertRaisesRegex(ssl.SSLCertVerificationError, "mismatch"):
+            self.get(port, "127.0.0.1", context)
+
+    def test_expired_listener_is_for_127_0_0_1_but_expired(self):
+        port = INFO["https_expired_port"]
+        pem = ssl.get_server_certificate(("127.0.0.1", port))
+        with self.assertRaises(ssl.SSLCertVerificationError) as caught:
+            self.get(port, "127.0.0.1", ssl.create_default_context(cadata=pem))
+        self.assertEqual(caught.exception.verify_code, self.X509_V_ERR_CERT_HAS_EXPIRED)
+        names = subprocess.run(["openssl", "x509", "-noout", "-checkip", "127.0.0.1"], input=pem,
+                               capture_output=True, text=True, check=True, timeout=10).stdout
+        self.assertIn("does match", names)
+        unchecked = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        unchecked.check_hostname, unchecked.verify_mode = False, ssl.CERT_NONE
+        self.assertEqual(self.get(port, "127.0.0.1", unchecked), expected_gen(3000, "k"))
+
+
 class AuthTest(unittest.TestCase):
     def test_basic_auth_challenges_until_credentials_are_right(self):
         path = "/gen/1k?fault=auth&user=alice&password=s3cret"
@@ -460,11 +501,20 @@ class ProxyTest(unittest.TestCase):
         conn = http.client.HTTPSConnection("127.0.0.1", INFO["http_port"], timeout=10,
                                            context=Client.tls_context())
         conn.set_tunnel("127.0.0.1", INFO["https_port"])
+        key = unique()
         try:
-            conn.request("GET", "/gen/3000?seed=c")
+            conn.request("GET", f"/gen/3000?seed=c&k={key}")
             self.assertEqual(conn.getresponse().read(), expected_gen(3000, "c"))
         finally:
             conn.close()
+        connect = [e for e in Client.log(f"127.0.0.1:{INFO['https_port']}") if e["method"] == "CONNECT"][-1]
+        tunnelled, = Client.log(key)
+        self.assertEqual((tunnelled["scheme"], tunnelled["tunnel"]), ("https", connect["id"]))
+
+    def test_requests_not_through_a_tunnel_name_none(self):
+        key = unique()
+        Client.request(f"/gen/10?k={key}")
+        self.assertIsNone(Client.log(key)[0]["tunnel"])
 
 
 class LogTest(unittest.TestCase):
