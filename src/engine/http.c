@@ -619,7 +619,7 @@ BOOL transport_http_fetch(struct transfer *t)
     if (!h.direct && !(h.session = open_session(t)))
     {
         free(h.buffer);
-        return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_GENERAL_TRANSPORT, FALSE);
+        return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_REMOTE_FILE, FALSE);
     }
     {
         struct dos_job_info info;
