@@ -3,8 +3,10 @@
  * foreground jobs start at once on a worker of their own, background jobs run
  * at most MAX_BACKGROUND at a time, oldest first. A worker moves one run of
  * one job: its files in order, retrying transient errors after the job's
- * minimum retry delay until the no-progress timeout turns them fatal. Nothing
- * polls: workers block on the run's stop event, and the store's events wake
+ * minimum retry delay until the no-progress timeout turns them fatal. A
+ * background job waiting to retry gives up its slot and queues for one again
+ * when the delay is over. Nothing polls: workers block on the run's stop event
+ * (and, while waiting to retry, on a wake event), and the store's events wake
  * the scheduler.
  *
  * Locking: engine->lock guards the queues and the list of active runs. It is
@@ -31,8 +33,11 @@ struct active
     HANDLE stop;                   /* manual-reset: the run was revoked */
     dos_run run;                   /* the run this worker moves, once started */
     HMODULE module;                /* the worker's reference to this DLL: it outlives any unload request */
-    BOOL background;
+    BOOL background;               /* holds one of the MAX_BACKGROUND slots */
     BOOL rerun;                    /* the job became runnable again while this worker ended */
+    BOOL retrying;                 /* waiting out a transient error: the job's settings wake it */
+    BOOL queued;                   /* retrying, its delay over, it waits in the queue for a slot */
+    HANDLE wake;                   /* auto-reset: the job changed, or the queue let it go */
     struct engine *engine;
 };
 
@@ -40,6 +45,7 @@ struct waiting
 {
     struct waiting *next;
     struct dos_job *job;           /* retained */
+    struct active *worker;         /* a retrying worker asking for a slot back, or NULL for a new run */
 };
 
 struct engine
@@ -64,11 +70,6 @@ struct engine *engine_create(struct dos_store *store)
 }
 
 /* ---- the worker -------------------------------------------------------------- */
-
-static BOOL wait_or_stop(struct active *a, DWORD ms)
-{
-    return WaitForSingleObject(a->stop, ms) == WAIT_TIMEOUT;
-}
 
 /*
  * Opens the temporary file, hidden, positioned where the bytes on disk end. The store
@@ -141,6 +142,136 @@ static DWORD retry_delay_ms(const struct dos_job_info *info, const struct transf
     return seconds > MAXDWORD / 1000 ? MAXDWORD - 1 : seconds * 1000;
 }
 
+/* ---- waiting to retry ---------------------------------------------------------- */
+
+static struct active *take_background(struct engine *engine);
+static void launch(struct engine *engine, struct active *a);
+
+/* A worker that begins to wait out a transient error hands its background slot, if it has one, on. */
+static void release_slot(struct active *a)
+{
+    struct engine *engine = a->engine;
+    struct active *next = NULL;
+
+    AcquireSRWLockExclusive(&engine->lock);
+    a->retrying = TRUE;
+    if (a->background)
+    {
+        a->background = FALSE;
+        engine->background_running--;
+        next = take_background(engine);
+    }
+    ReleaseSRWLockExclusive(&engine->lock);
+    if (next) launch(engine, next);
+}
+
+/*
+ * A retrying background worker whose delay is over joins the queue like any runnable job:
+ * TRUE if that gave it a slot at once, FALSE if it waits (take_background or a promotion to
+ * FOREGROUND lets it go and wakes it). S_OK, or E_OUTOFMEMORY with nothing queued.
+ */
+static HRESULT ask_for_slot(struct active *a, BOOL *granted)
+{
+    struct engine *engine = a->engine;
+    struct waiting *w = malloc(sizeof(*w));
+    struct active *next;
+
+    if (!w) return E_OUTOFMEMORY;
+    w->job = a->job;             /* borrowed: the worker's record holds it */
+    w->worker = a;
+    w->next = NULL;
+    AcquireSRWLockExclusive(&engine->lock);
+    *engine->background_tail = w;
+    engine->background_tail = &w->next;
+    a->queued = TRUE;
+    next = take_background(engine);
+    *granted = !a->queued;
+    ReleaseSRWLockExclusive(&engine->lock);
+    if (next) launch(engine, next);
+    return S_OK;
+}
+
+static BOOL still_queued(struct active *a)
+{
+    BOOL queued;
+    AcquireSRWLockShared(&a->engine->lock);
+    queued = a->queued;
+    ReleaseSRWLockShared(&a->engine->lock);
+    return queued;
+}
+
+/* The worker waits no more: out of the queue if it is still there (a->background says whether
+ * it has a slot now). */
+static void stop_retrying(struct active *a)
+{
+    struct engine *engine = a->engine;
+    struct waiting **link, *w = NULL;
+
+    AcquireSRWLockExclusive(&engine->lock);
+    if (a->queued)
+    {
+        for (link = &engine->background_head; (*link)->worker != a; link = &(*link)->next) {}
+        w = *link;
+        if (!(*link = w->next)) engine->background_tail = link;
+    }
+    a->queued = FALSE;
+    a->retrying = FALSE;
+    ReleaseSRWLockExclusive(&engine->lock);
+    free(w);
+}
+
+/*
+ * Waits out the transient error t failed with at failed_at (the job is in TRANSIENT_ERROR).
+ * The retry comes no sooner than the job's minimum retry delay (or the server's Retry-After)
+ * and, for a background job, once it has a slot again: meanwhile it holds none. The job's
+ * settings are read again whenever it changes, and once no byte has arrived for its
+ * no-progress timeout (a timeout set or shortened meanwhile counts at once) the error is
+ * fatal (spec 5.1). TRUE: retry now; FALSE: the run has ended.
+ */
+static BOOL wait_to_retry(struct active *a, struct transfer *t, ULONGLONG failed_at, ULONGLONG last_progress)
+{
+    HANDLE events[2] = { a->stop, a->wake };
+    struct dos_job_info info;
+    BOOL asked = FALSE, ready = FALSE, stalled = FALSE;
+    HRESULT failure = S_OK;
+
+    release_slot(a);
+    for (;;)
+    {
+        ULONGLONG now = GetTickCount64(), stall_at, retry_at, until;
+
+        dos_job_get_info(t->job, &info);
+        stall_at = last_progress + (ULONGLONG)info.u32[DOS_JOB_NO_PROGRESS_TIMEOUT] * 1000;
+        retry_at = failed_at + retry_delay_ms(&info, t);
+        if (now >= stall_at)
+        {
+            stalled = TRUE;
+            break;
+        }
+        if (asked)
+        {
+            if ((ready = !still_queued(a))) break;
+        }
+        else if (now >= retry_at)
+        {
+            if ((ready = info.u32[DOS_JOB_PRIORITY] == DOS_PRIORITY_FOREGROUND)) break;
+            if (FAILED(failure = ask_for_slot(a, &ready)) || ready) break;
+            asked = TRUE;
+        }
+        until = asked || stall_at < retry_at ? stall_at : retry_at;
+        if (WaitForMultipleObjects(2, events, FALSE, until - now >= MAXDWORD ? MAXDWORD - 1 : (DWORD)(until - now))
+            == WAIT_OBJECT_0)
+            break;   /* the run was revoked */
+    }
+    stop_retrying(a);
+    if (stalled)
+        dos_job_report_no_progress(t->job, t->run, DO_E_DOWNLOAD_NO_PROGRESS, t->error, t->context, t->file->file,
+                                   (const dos_char *)t->protocol);
+    else if (FAILED(failure))
+        dos_job_report_error(t->job, t->run, false, failure, DOS_CONTEXT_NONE, NULL, NULL);
+    return ready && dos_job_retry(t->job, t->run) == DOS_OK;
+}
+
 /* One run of one job: every file in order, with the retry and timeout policy. */
 static void run_job(struct active *a)
 {
@@ -186,9 +317,7 @@ static void run_job(struct active *a)
                 ? dos_job_report_no_progress(job, run, DO_E_DOWNLOAD_NO_PROGRESS, t.error, t.context, file.file,
                                              (const dos_char *)t.protocol)
                 : dos_job_report_error(job, run, t.transient, t.error, t.context, file.file, (const dos_char *)t.protocol);
-            if (reported != DOS_OK || stalled || !t.transient)
-                ok = FALSE, t.error = E_ABORT;
-            else if (!wait_or_stop(a, retry_delay_ms(&info, &t)) || dos_job_retry(job, run) != DOS_OK)
+            if (reported != DOS_OK || stalled || !t.transient || !wait_to_retry(a, &t, GetTickCount64(), last_progress))
                 t.error = E_ABORT;
         }
         dos_transfer_file_clear(&file);
@@ -236,8 +365,9 @@ static struct active *activate(struct engine *engine, struct dos_job *job, BOOL 
     struct active *a = calloc(1, sizeof(*a));
 
     if (!a) return NULL;
-    if (!(a->stop = CreateEventW(NULL, TRUE, FALSE, NULL)))
+    if (!(a->stop = CreateEventW(NULL, TRUE, FALSE, NULL)) || !(a->wake = CreateEventW(NULL, FALSE, FALSE, NULL)))
     {
+        if (a->stop) CloseHandle(a->stop);
         free(a);
         return NULL;
     }
@@ -250,16 +380,29 @@ static struct active *activate(struct engine *engine, struct dos_job *job, BOOL 
     return a;
 }
 
-/* Activates the oldest waiting background job when a slot is free; lock held. */
+/*
+ * Gives the free slots to the oldest waiting jobs; lock held. A retrying worker is woken with
+ * its slot; a job waiting for its first worker is activated and returned, for the caller to
+ * launch (one at most).
+ */
 static struct active *take_background(struct engine *engine)
 {
-    struct waiting *w = engine->background_head;
-    struct active *a;
+    struct waiting *w;
+    struct active *a = NULL;
 
-    if (!w || engine->background_running >= MAX_BACKGROUND || engine->stopping) return NULL;
-    if (!(a = activate(engine, w->job, TRUE))) return NULL;
-    if (!(engine->background_head = w->next)) engine->background_tail = &engine->background_head;
-    free(w);
+    while (!a && (w = engine->background_head) && engine->background_running < MAX_BACKGROUND && !engine->stopping)
+    {
+        if (w->worker)
+        {
+            w->worker->queued = FALSE;
+            w->worker->background = TRUE;
+            engine->background_running++;
+            SetEvent(w->worker->wake);
+        }
+        else if (!(a = activate(engine, w->job, TRUE))) return NULL;
+        if (!(engine->background_head = w->next)) engine->background_tail = &engine->background_head;
+        free(w);
+    }
     return a;
 }
 
@@ -275,6 +418,7 @@ static void free_active(struct active *a)
 {
     dos_job_release(a->job);
     CloseHandle(a->stop);
+    CloseHandle(a->wake);
     if (a->thread) CloseHandle(a->thread);
     free(a);
 }
@@ -330,6 +474,7 @@ static void schedule(struct engine *engine, struct dos_job *job)
     else
     {
         w->job = job;
+        w->worker = NULL;
         w->next = NULL;
         *engine->background_tail = w;
         engine->background_tail = &w->next;
@@ -343,11 +488,13 @@ done:
 }
 
 /*
- * A job made FOREGROUND while it waits for a background slot starts at once; one made
- * FOREGROUND while it runs in a background slot gives the slot to the next waiting job.
- * (A job made background while it runs goes on: nothing is stopped for a priority.)
+ * A job made FOREGROUND while it waits for a background slot starts at once (a retrying
+ * worker waiting for one is let go); one made FOREGROUND while it runs in a background slot
+ * gives the slot to the next waiting job. (A job made background while it runs goes on:
+ * nothing is stopped for a priority.) A worker waiting to retry is woken, whatever changed:
+ * it reads its delay and no-progress timeout again.
  */
-static void reprioritize(struct engine *engine, struct dos_job *job)
+static void job_modified(struct engine *engine, struct dos_job *job)
 {
     struct active *a, *started = NULL, *next = NULL;
     struct waiting **link, *w = NULL;
@@ -356,8 +503,12 @@ static void reprioritize(struct engine *engine, struct dos_job *job)
 
     /* Progress makes MODIFIED events too: most are about jobs this need not look at. */
     AcquireSRWLockShared(&engine->lock);
+    if ((a = find_active(engine, job)))
+    {
+        if (a->retrying) SetEvent(a->wake);
+        concerned = a->background || a->queued;
+    }
     for (link = &engine->background_head; *link && !concerned; link = &(*link)->next) concerned = (*link)->job == job;
-    if (!concerned) concerned = (a = find_active(engine, job)) && a->background;
     ReleaseSRWLockShared(&engine->lock);
     if (!concerned) return;
     dos_job_get_info(job, &info);
@@ -365,7 +516,14 @@ static void reprioritize(struct engine *engine, struct dos_job *job)
 
     AcquireSRWLockExclusive(&engine->lock);
     for (link = &engine->background_head; *link && (*link)->job != job; link = &(*link)->next) {}
-    if ((w = *link))
+    if ((w = *link) && w->worker)
+    {
+        /* It retries now, with no slot. */
+        w->worker->queued = FALSE;
+        SetEvent(w->worker->wake);
+        if (!(*link = w->next)) engine->background_tail = link;
+    }
+    else if (w)
     {
         /* The waiting entry's reference to the job passes to the active record. */
         if (engine->stopping || !(started = activate(engine, job, FALSE))) w = NULL;
@@ -421,7 +579,7 @@ void engine_on_event(struct engine *engine, const struct dos_event *event)
         stop_run(engine, event->job, event->run);
         break;
     case DOS_EVENT_MODIFIED:
-        reprioritize(engine, event->job);
+        job_modified(engine, event->job);
         break;
     default:
         break;

@@ -1569,6 +1569,269 @@ static void test_no_progress_timeout_turns_a_lasting_500_into_an_error(void **st
     IBackgroundCopyJob_Release(job);
 }
 
+/* A job of the server's path that fails with 500 until cancelled: retry delay 60 s, no-progress
+ * timeout timeout_s, and a mark in its URL. Resumed, it is asserted in TRANSIENT_ERROR. */
+static IBackgroundCopyJob *retrying_job(const WCHAR *mark, ULONG timeout_s)
+{
+    IBackgroundCopyJob *job = job_for(url(L"/gen/1k?fault=500&m=%s", mark), dosvc_test_path(mark));
+
+    assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(job, 60));
+    assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, timeout_s));
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_TRANSIENT_ERROR);
+    return job;
+}
+
+static int requests_with(const WCHAR *mark)
+{
+    char *log = server_log(mark);
+    int count = log_count(log);
+    free(log);
+    return count;
+}
+
+/* spec 5.1; clients.md 2.6: WiX's 120 s timeout must not wait out a retry delay that is longer. */
+static void test_no_progress_timeout_makes_an_error_during_a_longer_retry_delay(void **state)
+{
+    ULONGLONG start = GetTickCount64();
+    IBackgroundCopyJob *job;
+    WCHAR mark[32];
+    DWORD ms;
+
+    new_mark(mark);
+    job = retrying_job(mark, 2);
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 8000), BG_JOB_STATE_ERROR);
+    ms = (DWORD)(GetTickCount64() - start);
+    print_message("ERROR after %lu ms\n", ms);
+    assert_true(ms >= 1500);
+    assert_hr(0x801901F4, error_of(job, NULL));
+    assert_int_equal(requests_with(mark), 1);
+    assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
+    IBackgroundCopyJob_Release(job);
+}
+
+/* A callback that counts JobError calls and signals each. Static, like struct test_callback. */
+static struct
+{
+    IBackgroundCopyCallback IBackgroundCopyCallback_iface;
+    LONG errors;
+    HANDLE event;
+} error_counter;
+
+static HRESULT WINAPI counter_QueryInterface(IBackgroundCopyCallback *iface, REFIID riid, void **out)
+{
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyCallback))
+    {
+        *out = iface;
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG WINAPI counter_AddRef(IBackgroundCopyCallback *iface) { return 2; }
+static ULONG WINAPI counter_Release(IBackgroundCopyCallback *iface) { return 1; }
+static HRESULT WINAPI counter_JobTransferred(IBackgroundCopyCallback *iface, IBackgroundCopyJob *job) { return S_OK; }
+
+static HRESULT WINAPI counter_JobError(IBackgroundCopyCallback *iface, IBackgroundCopyJob *job, IBackgroundCopyError *error)
+{
+    InterlockedIncrement(&error_counter.errors);
+    SetEvent(error_counter.event);
+    return S_OK;
+}
+
+static HRESULT WINAPI counter_JobModification(IBackgroundCopyCallback *iface, IBackgroundCopyJob *job, DWORD reserved)
+{
+    return S_OK;
+}
+
+static const IBackgroundCopyCallbackVtbl counter_vtbl =
+{
+    counter_QueryInterface, counter_AddRef, counter_Release,
+    counter_JobTransferred, counter_JobError, counter_JobModification,
+};
+
+/* spec 5.1: "(JobError fires if requested)"; WiX waits for it and does not poll (clients.md 2.6). */
+static void test_no_progress_timeout_during_a_retry_delay_calls_job_error(void **state)
+{
+    IBackgroundCopyJob *job = job_for(url(L"/gen/1k?fault=500&seed=joberror"), dosvc_test_path(L"job-error.bin"));
+
+    error_counter.IBackgroundCopyCallback_iface.lpVtbl = &counter_vtbl;
+    error_counter.errors = 0;
+    assert_non_null(error_counter.event = CreateEventW(NULL, FALSE, FALSE, NULL));
+    assert_hr(S_OK, IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&error_counter.IBackgroundCopyCallback_iface));
+    assert_hr(S_OK, IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_ERROR));
+    assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(job, 60));
+    assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, 2));
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(WaitForSingleObject(error_counter.event, 8000), WAIT_OBJECT_0);
+    assert_int_equal(error_counter.errors, 1);
+    assert_int_equal(state_of(job), BG_JOB_STATE_ERROR);
+    assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
+    IBackgroundCopyJob_Release(job);
+    CloseHandle(error_counter.event);
+}
+
+/* clients.md 2.5: Omaha sets a timeout of 0 on a job already in TRANSIENT_ERROR and expects ERROR at once. */
+static void test_no_progress_timeout_set_to_zero_while_waiting_to_retry_is_an_error_at_once(void **state)
+{
+    IBackgroundCopyJob *job;
+    WCHAR mark[32];
+
+    new_mark(mark);
+    job = retrying_job(mark, 3600);
+    assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, 0));
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 1000), BG_JOB_STATE_ERROR);
+    assert_hr(0x801901F4, error_of(job, NULL));
+    assert_int_equal(requests_with(mark), 1);
+    assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
+    IBackgroundCopyJob_Release(job);
+}
+
+/* The minimum retry delay is a lower bound: a retry never comes sooner, whatever wakes the worker. */
+static void test_retry_comes_no_sooner_than_the_minimum_retry_delay(void **state)
+{
+    const WCHAR *local = dosvc_test_path(L"delayed.bin");
+    WCHAR mark[32], path[160];
+    IBackgroundCopyJob *job;
+    double waited;
+    char *log;
+
+    new_mark(mark);
+    wsprintfW(path, L"/gen/20k?seed=delayed&fault=500&times=1&key=%s", mark);
+    job = job_for(url(L"%s", path), local);
+    assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(job, 2));
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_TRANSIENT_ERROR);
+    /* Settings changed while it waits wake the worker: the delay still holds. */
+    assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, 3600));
+    assert_hr(S_OK, IBackgroundCopyJob_SetDescription(job, L"still waiting"));
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
+    log = server_log(mark);
+    assert_int_equal(log_count(log), 2);
+    waited = strtod(log_field(log, "time", 1), NULL) - strtod(log_field(log, "time", 0), NULL);
+    print_message("retried after %.2f s\n", waited);
+    assert_true(waited >= 1.95);
+    free(log);
+    assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
+    assert_file_is(local, path);
+    IBackgroundCopyJob_Release(job);
+    DeleteFileW(local);
+}
+
+/* docs/engine.md: a background job waiting to retry holds no slot, so jobs stuck on a dead server
+ * do not keep the others QUEUED (clients.md 2.4: Chromium gives up on a job QUEUED for 15 min). */
+static void test_background_job_waiting_to_retry_does_not_hold_back_another(void **state)
+{
+    const WCHAR *local = dosvc_test_path(L"unblocked.bin");
+    IBackgroundCopyJob *jobs[3];
+    WCHAR mark[32];
+    int i;
+
+    for (i = 0; i < 2; i++)
+    {
+        new_mark(mark);
+        jobs[i] = retrying_job(mark, 3600);
+    }
+    jobs[2] = job_for(url(L"/gen/32k?seed=unblocked"), local);
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(jobs[2]));
+    assert_int_equal(dosvc_wait_for_state(jobs[2], SETTLED, 5000), BG_JOB_STATE_TRANSFERRED);
+    assert_hr(S_OK, IBackgroundCopyJob_Complete(jobs[2]));
+    assert_file_is(local, L"/gen/32k?seed=unblocked");
+    IBackgroundCopyJob_Release(jobs[2]);
+    DeleteFileW(local);
+    cancel_jobs(jobs, 2);
+}
+
+/* A retrying background job takes a slot again to retry: two jobs dripping for 4 s hold both
+ * slots, and two that failed once and whose 1 s delay ends meanwhile wait (still TRANSIENT_ERROR). */
+static void test_background_job_retries_only_in_a_free_slot(void **state)
+{
+    IBackgroundCopyJob *jobs[4];
+    unsigned most = 0;
+    WCHAR mark[32], name[40];
+    ULONGLONG start;
+    int i;
+
+    for (i = 0; i < 2; i++)
+    {
+        new_mark(mark);
+        wsprintfW(name, L"%s.bin", mark);
+        jobs[i] = job_for(url(L"/gen/1k?seed=%s&fault=500&times=1&key=%s", mark, mark), dosvc_test_path(name));
+        assert_hr(S_OK, IBackgroundCopyJob_Resume(jobs[i]));
+        assert_int_equal(dosvc_wait_for_state(jobs[i], SETTLED | STATE(TRANSIENT_ERROR), 5000),
+                         BG_JOB_STATE_TRANSIENT_ERROR);
+    }
+    for (i = 2; i < 4; i++)
+    {
+        wsprintfW(name, L"busyretry-%d.bin", i);
+        jobs[i] = job_for(url(L"/gen/64k?seed=busyretry%d&fault=drip&rate=16384", i), dosvc_test_path(name));
+        assert_hr(S_OK, IBackgroundCopyJob_Resume(jobs[i]));
+        assert_int_equal(dosvc_wait_for_state(jobs[i], STATE(TRANSFERRING) | SETTLED, 5000), BG_JOB_STATE_TRANSFERRING);
+    }
+    for (start = GetTickCount64(); GetTickCount64() - start < 1500; Sleep(20))
+    {
+        unsigned transferring = 0;
+        for (i = 0; i < 4; i++) transferring += state_of(jobs[i]) == BG_JOB_STATE_TRANSFERRING;
+        if (transferring > most) most = transferring;
+    }
+    assert_int_equal(most, 2);
+    assert_int_equal(state_of(jobs[0]), BG_JOB_STATE_TRANSIENT_ERROR);
+    assert_int_equal(state_of(jobs[1]), BG_JOB_STATE_TRANSIENT_ERROR);
+    for (i = 0; i < 4; i++)
+        assert_int_equal(dosvc_wait_for_state(jobs[i], SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
+    cancel_jobs(jobs, 4);
+}
+
+/* spec 5.4: after an error the client fixes the problem and Resumes; the job transfers again. */
+static void test_resume_after_a_fatal_error_transfers_the_file(void **state)
+{
+    const WCHAR *local = dosvc_test_path(L"fixed.bin");
+    WCHAR mark[32], path[160];
+    IBackgroundCopyJob *job;
+
+    new_mark(mark);
+    wsprintfW(path, L"/gen/20k?seed=fixed&fault=404&times=1&key=%s", mark);
+    job = job_for(url(L"%s", path), local);
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
+    assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
+    assert_file_is(local, path);
+    assert_int_equal(requests_with(mark), 2);
+    IBackgroundCopyJob_Release(job);
+    DeleteFileW(local);
+}
+
+/* A job that gave up for lack of progress keeps its bytes: Resume asks for the rest with a Range. */
+static void test_resume_after_a_no_progress_error_asks_for_the_rest_with_a_range_request(void **state)
+{
+    const WCHAR *local = dosvc_test_path(L"gave-up.bin");
+    WCHAR mark[32], path[160];
+    IBackgroundCopyJob *job;
+    char *log;
+
+    new_mark(mark);
+    wsprintfW(path, L"/gen/256k?seed=gaveup&fault=truncate&after=100000&times=1&key=%s", mark);
+    job = job_for(url(L"%s", path), local);
+    assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, 0));
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
+    assert_int_equal(progress_of(job).BytesTransferred, 100000);
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
+    assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
+    assert_file_is(local, path);
+    log = server_log(mark);
+    assert_int_equal(log_count(log), 2);
+    assert_true(log_range_start(log, 1) == 100000);
+    assert_int_equal(log_status(log, 1), 206);
+    free(log);
+    IBackgroundCopyJob_Release(job);
+    DeleteFileW(local);
+}
+
 static const WCHAR *refused_url(void)
 {
     static WCHAR text[64];
@@ -2242,6 +2505,14 @@ int main(void)
         TEST(test_http_503_retry_after_is_waited_before_the_retry),
         TEST(test_no_progress_timeout_of_zero_makes_a_500_an_error_at_once),
         TEST(test_no_progress_timeout_turns_a_lasting_500_into_an_error),
+        TEST(test_no_progress_timeout_makes_an_error_during_a_longer_retry_delay),
+        TEST(test_no_progress_timeout_during_a_retry_delay_calls_job_error),
+        TEST(test_no_progress_timeout_set_to_zero_while_waiting_to_retry_is_an_error_at_once),
+        TEST(test_retry_comes_no_sooner_than_the_minimum_retry_delay),
+        TEST(test_background_job_waiting_to_retry_does_not_hold_back_another),
+        TEST(test_background_job_retries_only_in_a_free_slot),
+        TEST(test_resume_after_a_fatal_error_transfers_the_file),
+        TEST(test_resume_after_a_no_progress_error_asks_for_the_rest_with_a_range_request),
         TEST(test_connection_refused_is_a_transient_error),
         TEST(test_connection_refused_with_no_progress_timeout_zero_is_an_error),
         TEST(test_reset_connection_is_resumed_from_the_bytes_received),
