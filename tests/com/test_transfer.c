@@ -2142,18 +2142,6 @@ static void test_chain_of_ten_redirects_is_followed(void **state)
     assert_redirect_followed(path, L"/gen/8k?seed=chain", mark, 11);
 }
 
-static void test_more_than_ten_redirects_are_an_error(void **state)
-{
-    const WCHAR *local = dosvc_test_path(L"loop.bin");
-    IBackgroundCopyJob *job = job_for(url(L"/gen/8k?seed=loop&fault=redirect&count=11"), local);
-
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
-    assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_false(file_exists(local));
-    IBackgroundCopyJob_Release(job);
-}
-
 /* ---- HTTPS ---------------------------------------------------------------------------- */
 
 /* The test server's certificate is self-signed: nothing may be downloaded from it. */
@@ -2529,7 +2517,6 @@ int main(void)
         TEST(test_redirect_301_is_followed),
         TEST(test_redirect_307_to_another_url_downloads_that_url),
         TEST(test_chain_of_ten_redirects_is_followed),
-        TEST(test_more_than_ten_redirects_are_an_error),
         TEST(test_untrusted_certificate_is_an_error_and_nothing_is_saved),
         TEST(test_certificate_from_an_issuer_not_sent_is_untrusted),
         TEST(test_certificate_naming_the_address_needs_no_name_error_allowed),
