@@ -1509,7 +1509,8 @@ static dos_status report_error(struct dos_job *job, dos_run run, bool transient,
         job->error.summary = summary;
         copy = NULL;
         job->has_error = true;
-        job->error_count++;
+        /* The no-progress timeout ending a transient error's wait is that error, not another. */
+        if (!(summary && job->state == DOS_STATE_TRANSIENT_ERROR)) job->error_count++;
         job->state = transient ? DOS_STATE_TRANSIENT_ERROR : DOS_STATE_ERROR;
         if (!transient) job->run = 0;   /* a fatal error ends the run: only Resume starts another */
         touch(job);
@@ -1683,7 +1684,9 @@ dos_status dos_file_set_validation_state(struct dos_file *file, bool valid)
     dos_status s = DOS_OK;
 
     lock(job);
-    if (closed(job) || job->state != DOS_STATE_TRANSFERRED || !store_file_transferred(file)) s = DOS_E_INVALID_STATE;
+    /* A file moved onto its final name by a Complete that failed for another is the user's now. */
+    if (closed(job) || job->state != DOS_STATE_TRANSFERRED || !store_file_transferred(file) || file->completed)
+        s = DOS_E_INVALID_STATE;
     else
     {
         file->validation_state = valid;

@@ -250,7 +250,8 @@ static BOOL wait_to_retry(struct active *a, struct transfer *t, ULONGLONG failed
         }
         if (asked)
         {
-            if ((ready = !still_queued(a))) break;
+            /* Made foreground meanwhile: it waits for no slot (stop_retrying leaves the queue). */
+            if ((ready = !still_queued(a) || info.u32[DOS_JOB_PRIORITY] == DOS_PRIORITY_FOREGROUND)) break;
         }
         else if (now >= retry_at)
         {
@@ -685,7 +686,8 @@ dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job
         dos_job_abort_finish(job, NULL);
         return DOS_E_OUT_OF_MEMORY;
     }
-    for (i = 0; i < count; i++)
+    /* First every move, so that nothing is deleted for a Complete that gives the job back. */
+    for (i = 0; final_state == DOS_STATE_ACKNOWLEDGED && i < count; i++)
     {
         struct dos_file_info info;
         WCHAR *temp = NULL, *local = NULL;
@@ -698,30 +700,23 @@ dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job
             kept[i] = true;
             continue;
         }
+        if (info.bytes_total == DOS_SIZE_UNKNOWN || info.bytes_transferred != info.bytes_total || !info.temp_created)
+            continue;
         dos_file_copy_text(files[i], DOS_FILE_TEMP_NAME, malloc, (dos_char **)&temp);
         dos_file_copy_text(files[i], DOS_FILE_LOCAL_NAME, malloc, (dos_char **)&local);
-        if (!temp || !local)
-        {
-            /* Out of memory (or no destination): this file is neither moved nor deleted. */
-            free(temp);
-            free(local);
-            continue;
-        }
-        if (final_state == DOS_STATE_ACKNOWLEDGED && info.bytes_total != DOS_SIZE_UNKNOWN
-            && info.bytes_transferred == info.bytes_total && info.temp_created)
+        /* Out of memory (or no destination), the file is neither moved nor deleted. */
+        if (temp && local)
         {
             /* A file that cannot be moved keeps its bytes for the next Complete (or Cancel). */
             hr = keep_file(temp, local);
             if (FAILED(hr) && SUCCEEDED(*rename_error)) *rename_error = hr;
             kept[i] = SUCCEEDED(hr);
         }
-        else if (info.temp_created && FAILED(delete_temp(temp)))
-            *delete_failed = TRUE;     /* only what dosvc created is ever deleted */
         free(temp);
         free(local);
     }
     /*
-     * Spec 5.2: when a move failed, the job stays (TRANSFERRED, or stopped if it was still
+     * Spec 5.2: when a move failed, the job stays (TRANSFERRED, or SUSPENDED if it was still
      * running) with what did move marked completed, until Complete is called again or Cancel;
      * an IDO download stays Transferred, to Finalize again (docs/ido.md).
      */
@@ -731,6 +726,18 @@ dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job
         free(kept);
         free(files);
         return DOS_OK;
+    }
+    /* Then the temporary files of what was not kept; only what dosvc created is ever deleted. */
+    for (i = 0; i < count; i++)
+    {
+        struct dos_file_info info;
+        WCHAR *temp = NULL;
+
+        dos_file_get_info(files[i], &info);
+        if (kept[i] || !info.temp_created) continue;
+        dos_file_copy_text(files[i], DOS_FILE_TEMP_NAME, malloc, (dos_char **)&temp);
+        if (temp && FAILED(delete_temp(temp))) *delete_failed = TRUE;
+        free(temp);
     }
     close_sink(job);
     s = dos_job_end_finish(job, final_state, kept);
