@@ -1610,6 +1610,23 @@ static void test_no_progress_timeout_makes_an_error_during_a_longer_retry_delay(
     IBackgroundCopyJob_Release(job);
 }
 
+/* The timeout turns that one failed request into ERROR: one error, counted once. */
+static void test_no_progress_timeout_ending_a_retry_wait_counts_one_error(void **state)
+{
+    IBackgroundCopyJob *job;
+    WCHAR mark[32];
+    ULONG count = 0;
+
+    new_mark(mark);
+    job = retrying_job(mark, 2);
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 8000), BG_JOB_STATE_ERROR);
+    assert_int_equal(requests_with(mark), 1);
+    assert_hr(S_OK, IBackgroundCopyJob_GetErrorCount(job, &count));
+    assert_int_equal(count, 1);
+    assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
+    IBackgroundCopyJob_Release(job);
+}
+
 /* A callback that counts JobError calls and signals each. Static, like struct test_callback. */
 static struct
 {
@@ -2494,6 +2511,7 @@ int main(void)
         TEST(test_no_progress_timeout_of_zero_makes_a_500_an_error_at_once),
         TEST(test_no_progress_timeout_turns_a_lasting_500_into_an_error),
         TEST(test_no_progress_timeout_makes_an_error_during_a_longer_retry_delay),
+        TEST(test_no_progress_timeout_ending_a_retry_wait_counts_one_error),
         TEST(test_no_progress_timeout_during_a_retry_delay_calls_job_error),
         TEST(test_no_progress_timeout_set_to_zero_while_waiting_to_retry_is_an_error_at_once),
         TEST(test_retry_comes_no_sooner_than_the_minimum_retry_delay),
