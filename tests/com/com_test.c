@@ -1,6 +1,7 @@
 /*
  * The out-of-line half of com_test.h, compiled into every COM test: wide
- * string assertions and a client callback object.
+ * string assertions, a client callback object, the loopback test server and
+ * its request log, and job and file helpers.
  */
 #include "com_test.h"
 
@@ -190,4 +191,184 @@ BG_JOB_STATE dosvc_wait_for_state(IBackgroundCopyJob *job, unsigned states, DWOR
         if ((states & (1u << state)) || GetTickCount64() - start > timeout_ms) return state;
         Sleep(10);
     }
+}
+
+/* ---- the server's bodies and its request log ---------------------------------------- */
+
+const WCHAR *dosvc_url(const WCHAR *format, ...)
+{
+    WCHAR path[1024];
+    va_list args;
+
+    va_start(args, format);
+    wvsprintfW(path, format, args);
+    va_end(args);
+    return dosvc_server_url(FALSE, path);
+}
+
+char *dosvc_server_get(const WCHAR *path, DWORD *size)
+{
+    HINTERNET session, request;
+    DWORD capacity = 1 << 16, got;
+    char *body = malloc(capacity + 1);
+
+    assert_non_null(body);
+    *size = 0;
+    assert_non_null(session = InternetOpenW(L"dosvc-test", INTERNET_OPEN_TYPE_DIRECT, NULL, NULL, 0));
+    request = InternetOpenUrlW(session, dosvc_server_url(FALSE, path), NULL, 0,
+                               INTERNET_FLAG_RELOAD | INTERNET_FLAG_NO_CACHE_WRITE, 0);
+    assert_non_null(request);
+    for (;;)
+    {
+        if (*size == capacity) assert_non_null(body = realloc(body, (capacity *= 2) + 1));
+        assert_true(InternetReadFile(request, body + *size, capacity - *size, &got));
+        if (!got) break;
+        *size += got;
+    }
+    body[*size] = 0;
+    InternetCloseHandle(request);
+    InternetCloseHandle(session);
+    return body;
+}
+
+char *dosvc_server_log(const WCHAR *mark)
+{
+    WCHAR path[128];
+    DWORD size;
+
+    wsprintfW(path, L"/_control/log?contains=%s", mark);
+    return dosvc_server_get(path, &size);
+}
+
+const char *dosvc_log_field(const char *log, const char *name, int n)
+{
+    char pattern[64];
+    const char *at = log;
+
+    snprintf(pattern, sizeof(pattern), "\"%s\": ", name);
+    for (; (at = strstr(at, pattern)); at += strlen(pattern))
+        if (n-- == 0) return at + strlen(pattern);
+    return NULL;
+}
+
+int dosvc_log_count(const char *log)
+{
+    int n = 0;
+    while (dosvc_log_field(log, "id", n)) n++;
+    return n;
+}
+
+long long dosvc_log_range_start(const char *log, int n)
+{
+    const char *value = dosvc_log_field(log, "range", n);
+    assert_non_null(value);
+    if (strncmp(value, "\"bytes=", 7)) return -1;
+    return strtoll(value + 7, NULL, 10);
+}
+
+int dosvc_log_status(const char *log, int n)
+{
+    const char *value = dosvc_log_field(log, "status", n);
+    assert_non_null(value);
+    return atoi(value);
+}
+
+/* ---- jobs ------------------------------------------------------------------------ */
+
+BG_JOB_STATE dosvc_state_of(IBackgroundCopyJob *job)
+{
+    BG_JOB_STATE state;
+    assert_hr(S_OK, IBackgroundCopyJob_GetState(job, &state));
+    return state;
+}
+
+BG_JOB_PROGRESS dosvc_progress_of(IBackgroundCopyJob *job)
+{
+    BG_JOB_PROGRESS progress;
+    assert_hr(S_OK, IBackgroundCopyJob_GetProgress(job, &progress));
+    return progress;
+}
+
+UINT64 dosvc_wait_for_bytes(IBackgroundCopyJob *job, UINT64 bytes, DWORD timeout_ms)
+{
+    ULONGLONG start = GetTickCount64();
+    UINT64 got;
+
+    while ((got = dosvc_progress_of(job).BytesTransferred) < bytes && GetTickCount64() - start < timeout_ms) Sleep(10);
+    return got;
+}
+
+HRESULT dosvc_error_of(IBackgroundCopyJob *job, BG_ERROR_CONTEXT *context)
+{
+    IBackgroundCopyError *error = NULL;
+    BG_ERROR_CONTEXT ignored;
+    HRESULT code = S_OK;
+
+    assert_hr(S_OK, IBackgroundCopyJob_GetError(job, &error));
+    assert_hr(S_OK, IBackgroundCopyError_GetError(error, context ? context : &ignored, &code));
+    IBackgroundCopyError_Release(error);
+    return code;
+}
+
+IBackgroundCopyFile *dosvc_file_at(IBackgroundCopyJob *job, ULONG index)
+{
+    IEnumBackgroundCopyFiles *files = NULL;
+    IBackgroundCopyFile *file = NULL;
+
+    assert_hr(S_OK, IBackgroundCopyJob_EnumFiles(job, &files));
+    if (index) assert_hr(S_OK, IEnumBackgroundCopyFiles_Skip(files, index));
+    assert_hr(S_OK, IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL));
+    IEnumBackgroundCopyFiles_Release(files);
+    assert_non_null(file);
+    return file;
+}
+
+BG_FILE_PROGRESS dosvc_file_progress_at(IBackgroundCopyJob *job, ULONG index)
+{
+    IBackgroundCopyFile *file = dosvc_file_at(job, index);
+    BG_FILE_PROGRESS progress;
+
+    assert_hr(S_OK, IBackgroundCopyFile_GetProgress(file, &progress));
+    IBackgroundCopyFile_Release(file);
+    return progress;
+}
+
+/* ---- files ----------------------------------------------------------------------- */
+
+BOOL dosvc_file_exists(const WCHAR *path)
+{
+    return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
+}
+
+void dosvc_write_file(const WCHAR *path, const void *data, DWORD size)
+{
+    HANDLE file = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    DWORD written;
+
+    assert_true(file != INVALID_HANDLE_VALUE);
+    assert_true(WriteFile(file, data, size, &written, NULL));
+    assert_int_equal(written, size);
+    CloseHandle(file);
+}
+
+void dosvc_assert_file_is(const WCHAR *local, const WCHAR *server_path)
+{
+    char expected[65], actual[65];
+    assert_true(dosvc_server_hash(server_path, expected));
+    assert_true(sha256_file_hex(local, actual));
+    assert_string_equal(actual, expected);
+}
+
+unsigned dosvc_temp_files_left(void)
+{
+    WIN32_FIND_DATAW data;
+    WCHAR pattern[MAX_PATH];
+    unsigned count = 0;
+    HANDLE find;
+
+    wsprintfW(pattern, L"%s\\.dosvc-*", dosvc_test_dir());
+    if ((find = FindFirstFileW(pattern, &data)) == INVALID_HANDLE_VALUE) return 0;
+    do count++; while (FindNextFileW(find, &data));
+    FindClose(find);
+    return count;
 }

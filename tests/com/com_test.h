@@ -7,8 +7,9 @@
  * same entry point inside their own image.
  *
  * Also the helpers more than one test uses: small ones inline here, the rest
- * (wide string assertions, a client callback) in com_test.c, which every COM
- * test compiles with its own source.
+ * (wide string assertions, a client callback, the test server and its request
+ * log, reading jobs, files) in com_test.c, which every COM test compiles with
+ * its own source.
  */
 #ifndef DOSVC_TESTS_COM_TEST_H
 #define DOSVC_TESTS_COM_TEST_H
@@ -211,5 +212,46 @@ BOOL dosvc_server_hash(const WCHAR *path, char hex[65]);
 /* Polls GetState until the state is one of states (bits 1 << BG_JOB_STATE) or the timeout passes. */
 #define DOSVC_STATE(s) (1u << (s))
 BG_JOB_STATE dosvc_wait_for_state(IBackgroundCopyJob *job, unsigned states, DWORD timeout_ms);
+
+
+/* ---- the server's bodies and its request log (a test finds its requests by a mark in their URLs) ---- */
+
+/* The HTTP server URL of a printf-formatted path (wsprintf: %s is a wide string), as dosvc_server_url. */
+const WCHAR *dosvc_url(const WCHAR *format, ...);
+/* The body the server sends for path, read with WinINet; *size its length. Free with free(). */
+char *dosvc_server_get(const WCHAR *path, DWORD *size);
+/* The server's log of the requests whose target contains mark, oldest first (JSON). Free with free(). */
+char *dosvc_server_log(const WCHAR *mark);
+/* Where the value of the n-th (0-based) top-level field name of the log's entries begins, or NULL.
+ * The log's field names are lower case; the request headers the client sent are not. */
+const char *dosvc_log_field(const char *log, const char *name, int n);
+/* The number of requests in the log. */
+int dosvc_log_count(const char *log);
+/* The first byte the n-th request asked for with "Range: bytes=N-...", or -1 if it had no Range. */
+long long dosvc_log_range_start(const char *log, int n);
+/* The status the server answered the n-th request with. */
+int dosvc_log_status(const char *log, int n);
+
+/* ---- jobs and their files, each call asserted to succeed ---------------------------------- */
+
+BG_JOB_STATE dosvc_state_of(IBackgroundCopyJob *job);
+BG_JOB_PROGRESS dosvc_progress_of(IBackgroundCopyJob *job);
+/* Polls until at least bytes have been transferred; the count reached. */
+UINT64 dosvc_wait_for_bytes(IBackgroundCopyJob *job, UINT64 bytes, DWORD timeout_ms);
+/* The job's error code (the job must have one), its context in *context (may be NULL). */
+HRESULT dosvc_error_of(IBackgroundCopyJob *job, BG_ERROR_CONTEXT *context);
+/* The job's file at index, through a file enumerator; the caller releases it. */
+IBackgroundCopyFile *dosvc_file_at(IBackgroundCopyJob *job, ULONG index);
+BG_FILE_PROGRESS dosvc_file_progress_at(IBackgroundCopyJob *job, ULONG index);
+
+/* ---- files ------------------------------------------------------------------------------- */
+
+BOOL dosvc_file_exists(const WCHAR *path);
+/* Creates or replaces path with size bytes of data. */
+void dosvc_write_file(const WCHAR *path, const void *data, DWORD size);
+/* The file at local is what the server serves for server_path (by its SHA-256). */
+void dosvc_assert_file_is(const WCHAR *local, const WCHAR *server_path);
+/* Counts the files of the test folder that start with ".dosvc-": dosvc's temporary files, now. */
+unsigned dosvc_temp_files_left(void);
 
 #endif

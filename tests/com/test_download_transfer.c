@@ -109,19 +109,6 @@ static IDODownload *download_to(const WCHAR *path, const WCHAR *name)
     return download;
 }
 
-static void assert_file_is(const WCHAR *local, const WCHAR *server_path)
-{
-    char expected[65], actual[65];
-    assert_true(dosvc_server_hash(server_path, expected));
-    assert_true(sha256_file_hex(local, actual));
-    assert_string_equal(actual, expected);
-}
-
-static BOOL file_exists(const WCHAR *path)
-{
-    return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
-}
-
 /* dosvc's temporary files (".dosvc-*") left in folder. */
 static unsigned temp_files_in(const WCHAR *folder)
 {
@@ -343,10 +330,10 @@ static void test_do_sdk_sequence_downloads_and_the_file_appears_on_finalize(void
     status = wait_for(download, STATE(DODownloadState_Transferred) | STATE(DODownloadState_Paused), 30000);
     assert_int_equal(status.State, DODownloadState_Transferred);
     assert_true(status.BytesTotal == 3 << 20 && status.BytesTransferred == 3 << 20);
-    assert_false(file_exists(local));
+    assert_false(dosvc_file_exists(local));
     assert_hr(S_OK, IDODownload_Finalize(download));
     assert_int_equal(status_of(download).State, DODownloadState_Finalized);
-    assert_file_is(local, L"/gen/3m?seed=sdk");
+    dosvc_assert_file_is(local, L"/gen/3m?seed=sdk");
     assert_int_equal(temp_files_in(dosvc_test_dir()), 0);
     /* Finalize is final (clients.md 1.4). */
     assert_hr(DO_E_INVALID_STATE, IDODownload_Start(download, NULL));
@@ -372,7 +359,7 @@ static void test_not_found_is_a_fatal_error_and_leaves_no_file(void **state)
     assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_HttpStatusCode, &v));
     assert_int_equal(V_UI4(&v), 404);
     assert_hr(S_OK, IDODownload_Abort(download));
-    assert_false(file_exists(dosvc_test_path(L"missing.bin")));
+    assert_false(dosvc_file_exists(dosvc_test_path(L"missing.bin")));
     assert_int_equal(temp_files_in(dosvc_test_dir()), 0);
     IDODownload_Release(download);
 }
@@ -396,7 +383,7 @@ static void test_transient_error_is_paused_with_extended_error_then_completes(vo
     assert_hr(S_OK, status.ExtendedError);
     assert_hr(S_OK, r.failed_error);                 /* never told as a failure */
     assert_hr(S_OK, IDODownload_Finalize(download));
-    assert_file_is(dosvc_test_path(L"transient.bin"), L"/gen/64k?seed=transient");
+    dosvc_assert_file_is(dosvc_test_path(L"transient.bin"), L"/gen/64k?seed=transient");
     IDODownload_Release(download);
 }
 
@@ -428,7 +415,7 @@ static void test_resume_after_pause_asks_for_the_rest_with_a_range(void **state)
     assert_non_null(strstr(log, range));
     free(log);
     assert_hr(S_OK, IDODownload_Finalize(download));
-    assert_file_is(dosvc_test_path(L"resume.bin"), L"/gen/1m?seed=resume&marker=ido-resume");
+    dosvc_assert_file_is(dosvc_test_path(L"resume.bin"), L"/gen/1m?seed=resume&marker=ido-resume");
     IDODownload_Release(download);
 }
 
@@ -449,7 +436,7 @@ static void test_second_download_to_the_path_of_a_paused_one_aborts_the_first(vo
     assert_int_equal(status.State, DODownloadState_Aborted);
     assert_int_equal(wait_for(second, STATE(DODownloadState_Transferred), 10000).State, DODownloadState_Transferred);
     assert_hr(S_OK, IDODownload_Finalize(second));
-    assert_file_is(dosvc_test_path(L"same-path.bin"), L"/gen/64k?seed=second");
+    dosvc_assert_file_is(dosvc_test_path(L"same-path.bin"), L"/gen/64k?seed=second");
     assert_int_equal(temp_files_in(dosvc_test_dir()), 0);
     assert_hr(DO_E_INVALID_STATE, IDODownload_Start(first, NULL));
     IDODownload_Release(first);
@@ -482,7 +469,7 @@ static void test_winget_sequence_is_driven_by_callbacks_alone(void **state)
     assert_true(r.last.BytesTransferred == 2 << 20 && r.last.BytesTotal == 2 << 20);
     assert_true(r.seen & STATE(DODownloadState_Transferring));
     assert_hr(S_OK, IDODownload_Finalize(download));
-    assert_file_is(local, L"/gen/2m?seed=winget");
+    dosvc_assert_file_is(local, L"/gen/2m?seed=winget");
     IDODownload_Release(download);
 }
 
@@ -526,7 +513,7 @@ static void test_system_informer_sequence_starts_with_null_ranges(void **state)
         assert_true(GetTickCount64() != 0);
     assert_int_equal(r.last.State, DODownloadState_Transferred);
     assert_hr(S_OK, IDODownload_Finalize(download));
-    assert_file_is(local, L"/gen/1m?seed=informer");
+    dosvc_assert_file_is(local, L"/gen/1m?seed=informer");
     IDODownload_Release(download);
 }
 
@@ -563,7 +550,7 @@ static void test_getstoreapp_sequence_finalizes_from_inside_the_callback(void **
     assert_hr(S_OK, IDODownload_Start(download, NULL));
     assert_true(wait_seen(&r, STATE(DODownloadState_Finalized), 30000));
     assert_hr(S_OK, r.inside_result);
-    assert_file_is(local, L"/gen/2m?seed=storeapp");
+    dosvc_assert_file_is(local, L"/gen/2m?seed=storeapp");
     /* The key it kept no longer finds a finalized download. */
     by_id.Value = V_BSTR(&id);
     assert_hr(DO_E_NO_DOWNLOADS, IDOManager_EnumDownloads(domanager, &by_id, &found));
@@ -605,7 +592,7 @@ static void test_abort_from_inside_the_callback(void **state)
     assert_true(wait_seen(&r, STATE(DODownloadState_Aborted), 10000));
     assert_hr(S_OK, r.inside_result);
     assert_int_equal(status_of(download).State, DODownloadState_Aborted);
-    assert_false(file_exists(dosvc_test_path(L"abort-inside.bin")));
+    assert_false(dosvc_file_exists(dosvc_test_path(L"abort-inside.bin")));
     IDODownload_Release(download);
 }
 
@@ -739,7 +726,7 @@ static void test_total_size_bytes_is_the_total_of_a_file_download_before_it_star
     assert_int_equal(status_of(download).State, DODownloadState_Transferred);
     assert_true(status_of(download).BytesTransferred == 65536);
     assert_hr(S_OK, IDODownload_Finalize(download));
-    assert_file_is(dosvc_test_path(L"total.bin"), L"/gen/64k?seed=total");
+    dosvc_assert_file_is(dosvc_test_path(L"total.bin"), L"/gen/64k?seed=total");
     IDODownload_Release(download);
     DeleteFileW(dosvc_test_path(L"total.bin"));
 }
@@ -754,7 +741,7 @@ static void test_blocking_start_returns_when_the_download_ends(void **state)
     assert_hr(S_OK, IDODownload_Start(download, NULL));
     assert_int_equal(status_of(download).State, DODownloadState_Transferred);
     assert_hr(S_OK, IDODownload_Finalize(download));
-    assert_file_is(dosvc_test_path(L"blocking.bin"), L"/gen/2m?seed=blocking");
+    dosvc_assert_file_is(dosvc_test_path(L"blocking.bin"), L"/gen/2m?seed=blocking");
     IDODownload_Release(download);
 }
 
@@ -994,7 +981,7 @@ static void test_failed_finalize_keeps_the_download_to_finalize_again(void **sta
     CloseHandle(holder);
     assert_hr(S_OK, IDODownload_Finalize(download));
     assert_int_equal(status_of(download).State, DODownloadState_Finalized);
-    assert_file_is(local, L"/gen/16k?seed=locked");
+    dosvc_assert_file_is(local, L"/gen/16k?seed=locked");
     IDODownload_Release(download);
     DeleteFileW(local);
 }
@@ -1023,7 +1010,7 @@ static void test_temporary_file_deleted_while_paused_is_an_error_on_start(void *
     assert_hr(HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND), status.Error);
     assert_int_equal(temp_files_in(dosvc_test_dir()), 0);
     assert_hr(S_OK, IDODownload_Abort(download));
-    assert_false(file_exists(dosvc_test_path(L"deleted.bin")));
+    assert_false(dosvc_file_exists(dosvc_test_path(L"deleted.bin")));
     IDODownload_Release(download);
 }
 
@@ -1054,7 +1041,7 @@ static void test_missing_folders_of_the_local_path_are_created(void **state)
     set_bool(download, DODownloadProperty_BlockingMode, TRUE);
     assert_hr(S_OK, IDODownload_Start(download, NULL));
     assert_hr(S_OK, IDODownload_Finalize(download));
-    assert_file_is(local, L"/gen/4k?seed=folders");
+    dosvc_assert_file_is(local, L"/gen/4k?seed=folders");
     IDODownload_Release(download);
     DeleteFileW(local);
     wsprintfW(local, L"%s\\made\\deeper", dosvc_test_dir());
@@ -1083,9 +1070,9 @@ static void test_abort_removes_the_folders_start_made(void **state)
     WCHAR top[MAX_PATH], local[MAX_PATH];
     IDODownload *download = started_into_new_folders(L"abort-made", top, local);
 
-    assert_true(file_exists(top));
+    assert_true(dosvc_file_exists(top));
     assert_hr(S_OK, IDODownload_Abort(download));
-    assert_false(file_exists(top));
+    assert_false(dosvc_file_exists(top));
     IDODownload_Release(download);
 }
 
@@ -1100,12 +1087,12 @@ static void test_abort_keeps_a_made_folder_another_download_needs(void **state)
     set_bstr(other, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/16k?seed=shared-folder"));
     set_bstr(other, DODownloadProperty_LocalPath, other_path);
     assert_hr(S_OK, IDODownload_Abort(download));
-    assert_true(file_exists(top));
+    assert_true(dosvc_file_exists(top));
     set_bool(other, DODownloadProperty_BlockingMode, TRUE);
     assert_hr(S_OK, IDODownload_Start(other, NULL));
     assert_int_equal(status_of(other).State, DODownloadState_Transferred);
     assert_hr(S_OK, IDODownload_Finalize(other));
-    assert_file_is(other_path, L"/gen/16k?seed=shared-folder");
+    dosvc_assert_file_is(other_path, L"/gen/16k?seed=shared-folder");
     IDODownload_Release(download);
     IDODownload_Release(other);
     DeleteFileW(other_path);
@@ -1127,8 +1114,8 @@ static void test_abort_keeps_a_made_folder_holding_a_file_of_the_client(void **s
     assert_true(file != INVALID_HANDLE_VALUE);
     CloseHandle(file);
     assert_hr(S_OK, IDODownload_Abort(download));
-    assert_false(file_exists(deeper));
-    assert_true(file_exists(mine));
+    assert_false(dosvc_file_exists(deeper));
+    assert_true(dosvc_file_exists(mine));
     IDODownload_Release(download);
     DeleteFileW(mine);
     RemoveDirectoryW(top);

@@ -44,48 +44,11 @@ static IBackgroundCopyJob *do_ranged_job(const WCHAR *remote, const WCHAR *local
     return job;
 }
 
-static BG_JOB_STATE state_of(IBackgroundCopyJob *job)
-{
-    BG_JOB_STATE state;
-    assert_hr(S_OK, IBackgroundCopyJob_GetState(job, &state));
-    return state;
-}
-
-static BG_JOB_PROGRESS progress_of(IBackgroundCopyJob *job)
-{
-    BG_JOB_PROGRESS progress;
-    assert_hr(S_OK, IBackgroundCopyJob_GetProgress(job, &progress));
-    return progress;
-}
-
-static IBackgroundCopyFile *file_at(IBackgroundCopyJob *job, ULONG index)
-{
-    IEnumBackgroundCopyFiles *files = NULL;
-    IBackgroundCopyFile *file = NULL;
-
-    assert_hr(S_OK, IBackgroundCopyJob_EnumFiles(job, &files));
-    if (index) assert_hr(S_OK, IEnumBackgroundCopyFiles_Skip(files, index));
-    assert_hr(S_OK, IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL));
-    IEnumBackgroundCopyFiles_Release(files);
-    assert_non_null(file);
-    return file;
-}
-
-static BG_FILE_PROGRESS file_progress_at(IBackgroundCopyJob *job, ULONG index)
-{
-    IBackgroundCopyFile *file = file_at(job, index);
-    BG_FILE_PROGRESS progress;
-
-    assert_hr(S_OK, IBackgroundCopyFile_GetProgress(file, &progress));
-    IBackgroundCopyFile_Release(file);
-    return progress;
-}
-
 /* The job's and its only file's BytesTotal and BytesTransferred are total and transferred. */
 static void assert_progress(IBackgroundCopyJob *job, UINT64 total, UINT64 transferred)
 {
-    BG_JOB_PROGRESS progress = progress_of(job);
-    BG_FILE_PROGRESS file = file_progress_at(job, 0);
+    BG_JOB_PROGRESS progress = dosvc_progress_of(job);
+    BG_FILE_PROGRESS file = dosvc_file_progress_at(job, 0);
 
     if (progress.BytesTotal != total || progress.BytesTransferred != transferred
         || file.BytesTotal != total || file.BytesTransferred != transferred)
@@ -93,19 +56,9 @@ static void assert_progress(IBackgroundCopyJob *job, UINT64 total, UINT64 transf
                  progress.BytesTotal, file.BytesTransferred, file.BytesTotal, transferred, total);
 }
 
-/* Polls until at least bytes have been transferred; the count reached. */
-static UINT64 wait_for_bytes(IBackgroundCopyJob *job, UINT64 bytes, DWORD timeout_ms)
-{
-    ULONGLONG start = GetTickCount64();
-    UINT64 got;
-
-    while ((got = progress_of(job).BytesTransferred) < bytes && GetTickCount64() - start < timeout_ms) Sleep(10);
-    return got;
-}
-
 static HRESULT set_remote_name(IBackgroundCopyJob *job, ULONG index, const WCHAR *remote)
 {
-    IBackgroundCopyFile *file = file_at(job, index);
+    IBackgroundCopyFile *file = dosvc_file_at(job, index);
     IBackgroundCopyFile2 *file2 = dosvc_query(file, &IID_IBackgroundCopyFile2);
     HRESULT hr = IBackgroundCopyFile2_SetRemoteName(file2, remote);
 
@@ -116,7 +69,7 @@ static HRESULT set_remote_name(IBackgroundCopyJob *job, ULONG index, const WCHAR
 
 static void assert_remote_name(IBackgroundCopyJob *job, ULONG index, const WCHAR *expected)
 {
-    IBackgroundCopyFile *file = file_at(job, index);
+    IBackgroundCopyFile *file = dosvc_file_at(job, index);
     WCHAR *name = NULL;
 
     assert_hr(S_OK, IBackgroundCopyFile_GetRemoteName(file, &name));
@@ -127,7 +80,7 @@ static void assert_remote_name(IBackgroundCopyJob *job, ULONG index, const WCHAR
 /* Waits until the worker of a suspended run has let the file's temporary file go. */
 static void wait_for_temp_released(IBackgroundCopyJob *job, ULONG index)
 {
-    IBackgroundCopyFile *file = file_at(job, index);
+    IBackgroundCopyFile *file = dosvc_file_at(job, index);
     IBackgroundCopyFile3 *file3 = dosvc_query(file, &IID_IBackgroundCopyFile3);
     ULONGLONG start = GetTickCount64();
     WCHAR *temp = NULL;
@@ -174,78 +127,11 @@ static void new_mark(WCHAR mark[32])
     wsprintfW(mark, L"r%lux%ld", GetCurrentProcessId(), InterlockedIncrement(&next));
 }
 
-/* The server URL of a printf-formatted path (wsprintf: %s is a wide string). */
-static const WCHAR *url(const WCHAR *format, ...)
-{
-    WCHAR path[1024];
-    va_list args;
-
-    va_start(args, format);
-    wvsprintfW(path, format, args);
-    va_end(args);
-    return dosvc_server_url(FALSE, path);
-}
-
-/* The body the server sends for path, read with WinINet; *size its length. Free with free(). */
-static char *server_get(const WCHAR *path, DWORD *size)
-{
-    HINTERNET session, request;
-    DWORD capacity = 1 << 16, got;
-    char *body = malloc(capacity + 1);
-
-    assert_non_null(body);
-    *size = 0;
-    assert_non_null(session = InternetOpenW(L"dosvc-test", INTERNET_OPEN_TYPE_DIRECT, NULL, NULL, 0));
-    request = InternetOpenUrlW(session, dosvc_server_url(FALSE, path), NULL, 0,
-                               INTERNET_FLAG_RELOAD | INTERNET_FLAG_NO_CACHE_WRITE, 0);
-    assert_non_null(request);
-    for (;;)
-    {
-        if (*size == capacity) assert_non_null(body = realloc(body, (capacity *= 2) + 1));
-        assert_true(InternetReadFile(request, body + *size, capacity - *size, &got));
-        if (!got) break;
-        *size += got;
-    }
-    body[*size] = 0;
-    InternetCloseHandle(request);
-    InternetCloseHandle(session);
-    return body;
-}
-
-/* The server's log of the requests whose target contains mark, oldest first (JSON). Free with free(). */
-static char *server_log(const WCHAR *mark)
-{
-    WCHAR path[128];
-    DWORD size;
-
-    wsprintfW(path, L"/_control/log?contains=%s", mark);
-    return server_get(path, &size);
-}
-
-/* Where the value of the n-th (0-based) top-level field name of the log's entries begins, or NULL. */
-static const char *log_field(const char *log, const char *name, int n)
-{
-    char pattern[64];
-    const char *at = log;
-
-    snprintf(pattern, sizeof(pattern), "\"%s\": ", name);
-    for (; (at = strstr(at, pattern)); at += strlen(pattern))
-        if (n-- == 0) return at + strlen(pattern);
-    return NULL;
-}
-
-static int log_count(const char *log)
-{
-    int n = 0;
-    while (log_field(log, "id", n)) n++;
-    return n;
-}
-
 /* The n-th request's Range, "first-last" ("first-" when open), or "" when it had none. */
 static const char *log_range(const char *log, int n)
 {
     static char text[64];
-    const char *value = log_field(log, "range", n);
+    const char *value = dosvc_log_field(log, "range", n);
     size_t len;
 
     assert_non_null(value);
@@ -258,17 +144,10 @@ static const char *log_range(const char *log, int n)
     return text;
 }
 
-static int log_status(const char *log, int n)
-{
-    const char *value = log_field(log, "status", n);
-    assert_non_null(value);
-    return atoi(value);
-}
-
 /* The n-th request's target contains text. */
 static BOOL log_target_has(const char *log, int n, const char *text)
 {
-    const char *value = log_field(log, "target", n), *end;
+    const char *value = dosvc_log_field(log, "target", n), *end;
 
     assert_non_null(value);
     end = strchr(value + 1, '"');
@@ -281,10 +160,10 @@ static BOOL log_target_has(const char *log, int n, const char *text)
 /* Asserts the requests the server saw for mark: their number and each one's Range ("" for none). */
 static void assert_requests(const WCHAR *mark, int count, const char *const *ranges)
 {
-    char *log = server_log(mark);
+    char *log = dosvc_server_log(mark);
     int i;
 
-    if (log_count(log) != count) fail_msg("%d requests, expected %d: %s", log_count(log), count, log);
+    if (dosvc_log_count(log) != count) fail_msg("%d requests, expected %d: %s", dosvc_log_count(log), count, log);
     for (i = 0; i < count; i++)
         if (strcmp(log_range(log, i), ranges[i]))
             fail_msg("request %d asked for \"%s\", expected \"%s\"", i, log_range(log, i), ranges[i]);
@@ -292,37 +171,6 @@ static void assert_requests(const WCHAR *mark, int count, const char *const *ran
 }
 
 /* ---- helpers: files ------------------------------------------------------------- */
-
-static BOOL file_exists(const WCHAR *path)
-{
-    return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
-}
-
-/* Counts the files of the test folder that start with ".dosvc-": dosvc's temporary files. */
-static unsigned temp_files_left(void)
-{
-    WIN32_FIND_DATAW data;
-    WCHAR pattern[MAX_PATH];
-    unsigned count = 0;
-    HANDLE find;
-
-    wsprintfW(pattern, L"%s\\.dosvc-*", dosvc_test_dir());
-    if ((find = FindFirstFileW(pattern, &data)) == INVALID_HANDLE_VALUE) return 0;
-    do count++; while (FindNextFileW(find, &data));
-    FindClose(find);
-    return count;
-}
-
-static void write_file(const WCHAR *path, const void *data, DWORD size)
-{
-    HANDLE file = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
-    DWORD written;
-
-    assert_true(file != INVALID_HANDLE_VALUE);
-    assert_true(WriteFile(file, data, size, &written, NULL));
-    assert_int_equal(written, size);
-    CloseHandle(file);
-}
 
 /* The file at path is exactly size bytes whose SHA-256 is that of expected. */
 static void assert_file_hash(const WCHAR *path, const void *expected, DWORD size)
@@ -334,20 +182,11 @@ static void assert_file_hash(const WCHAR *path, const void *expected, DWORD size
     assert_true(GetFileAttributesExW(path, GetFileExInfoStandard, &attributes));
     assert_int_equal(attributes.nFileSizeLow, size);
     assert_int_equal(attributes.nFileSizeHigh, 0);
-    write_file(reference, expected, size);
+    dosvc_write_file(reference, expected, size);
     assert_true(sha256_file_hex(reference, want));
     DeleteFileW(reference);
     assert_true(sha256_file_hex(path, got));
     assert_string_equal(got, want);
-}
-
-/* The file at path is what the server serves for server_path (by its hash). */
-static void assert_file_is(const WCHAR *path, const WCHAR *server_path)
-{
-    char expected[65], actual[65];
-    assert_true(dosvc_server_hash(server_path, expected));
-    assert_true(sha256_file_hex(path, actual));
-    assert_string_equal(actual, expected);
 }
 
 /* The bytes the ranges of whole make, one after another in the order given; *size their count. */
@@ -372,7 +211,7 @@ static BYTE *ranges_of(const BYTE *whole, DWORD whole_size, const BG_FILE_RANGE 
 static BYTE *server_ranges(const WCHAR *path, const BG_FILE_RANGE *ranges, DWORD count, DWORD *size)
 {
     DWORD whole_size;
-    char *whole = server_get(path, &whole_size);
+    char *whole = dosvc_server_get(path, &whole_size);
     BYTE *out = ranges_of((const BYTE *)whole, whole_size, ranges, count, size);
 
     free(whole);
@@ -383,9 +222,9 @@ static BYTE *server_ranges(const WCHAR *path, const BG_FILE_RANGE *ranges, DWORD
 static void complete_and_check(IBackgroundCopyJob *job, const WCHAR *local, const BYTE *expected, DWORD size)
 {
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_int_equal(state_of(job), BG_JOB_STATE_ACKNOWLEDGED);
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_ACKNOWLEDGED);
     assert_file_hash(local, expected, size);
-    assert_int_equal(temp_files_left(), 0);
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -431,7 +270,7 @@ static void test_do_ranges_are_saved_one_after_another_in_the_order_given(void *
 {
     BG_FILE_RANGE ranges[] = { { 700000, 200000 }, { 65530, 20 }, { 300000, 70000 } };
     const WCHAR *path = L"/gen/1m?seed=do-order", *local = dosvc_test_path(L"do-order.bin");
-    IBackgroundCopyJob *job = do_ranged_job(url(L"%s", path), local, 3, ranges, DO_UNKNOWN_FILE_SIZE);
+    IBackgroundCopyJob *job = do_ranged_job(dosvc_url(L"%s", path), local, 3, ranges, DO_UNKNOWN_FILE_SIZE);
     DWORD size;
     BYTE *expected = server_ranges(path, ranges, 3, &size);
 
@@ -448,7 +287,7 @@ static void test_do_ranges_progress_counts_only_the_requested_bytes(void **state
 {
     BG_FILE_RANGE ranges[] = { { 200000, 1000 }, { 5, 3000 } };
     const WCHAR *path = L"/gen/256k?seed=do-progress", *local = dosvc_test_path(L"do-progress.bin");
-    IBackgroundCopyJob *job = do_ranged_job(url(L"%s", path), local, 2, ranges, DO_UNKNOWN_FILE_SIZE);
+    IBackgroundCopyJob *job = do_ranged_job(dosvc_url(L"%s", path), local, 2, ranges, DO_UNKNOWN_FILE_SIZE);
     DWORD size;
     BYTE *expected = server_ranges(path, ranges, 2, &size);
 
@@ -456,7 +295,7 @@ static void test_do_ranges_progress_counts_only_the_requested_bytes(void **state
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_transferred(job, 10000);
     assert_progress(job, 4000, 4000);
-    assert_int_equal(progress_of(job).FilesTransferred, 1);
+    assert_int_equal(dosvc_progress_of(job).FilesTransferred, 1);
     complete_and_check(job, local, expected, size);
     free(expected);
 }
@@ -466,12 +305,12 @@ static void test_do_range_from_an_offset_to_eof_downloads_the_rest_of_the_file(v
 {
     BG_FILE_RANGE range = { 100000, BG_LENGTH_TO_EOF };
     const WCHAR *path = L"/gen/256k?seed=do-eof", *local = dosvc_test_path(L"do-eof.bin");
-    IBackgroundCopyJob *job = do_ranged_job(url(L"%s", path), local, 1, &range, DO_UNKNOWN_FILE_SIZE);
+    IBackgroundCopyJob *job = do_ranged_job(dosvc_url(L"%s", path), local, 1, &range, DO_UNKNOWN_FILE_SIZE);
     DWORD size;
     BYTE *expected = server_ranges(path, &range, 1, &size);
 
     assert_int_equal(size, 256 * 1024 - 100000);
-    assert_true(progress_of(job).BytesTotal == BG_SIZE_UNKNOWN);
+    assert_true(dosvc_progress_of(job).BytesTotal == BG_SIZE_UNKNOWN);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_transferred(job, 10000);
     assert_progress(job, size, size);
@@ -484,7 +323,7 @@ static void test_do_range_to_eof_of_a_file_of_given_size_is_known_before_the_tra
 {
     BG_FILE_RANGE ranges[] = { { 200000, BG_LENGTH_TO_EOF }, { 1000, 500 } };
     const WCHAR *path = L"/gen/256k?seed=do-eof-sized", *local = dosvc_test_path(L"do-eof-sized.bin");
-    IBackgroundCopyJob *job = do_ranged_job(url(L"%s", path), local, 2, ranges, 256 * 1024);
+    IBackgroundCopyJob *job = do_ranged_job(dosvc_url(L"%s", path), local, 2, ranges, 256 * 1024);
     DWORD size;
     BYTE *expected = server_ranges(path, ranges, 2, &size);
 
@@ -513,7 +352,7 @@ static void test_ranged_file_cut_in_its_second_range_asks_only_for_the_rest(void
 
     new_mark(mark);
     wsprintfW(path, L"/gen/256k?seed=cut-ranges&fault=truncate&after=5000&times=2&key=%s", mark);
-    job = do_ranged_job(url(L"%s", path), local, 3, ranges, DO_UNKNOWN_FILE_SIZE);
+    job = do_ranged_job(dosvc_url(L"%s", path), local, 3, ranges, DO_UNKNOWN_FILE_SIZE);
     expected = server_ranges(L"/gen/256k?seed=cut-ranges", ranges, 3, &size);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_transferred(job, 10000);
@@ -537,24 +376,24 @@ static void test_ranged_file_suspended_in_its_second_range_resumes_where_it_stop
 
     new_mark(mark);
     wsprintfW(path, L"/gen/3m?seed=suspended-ranges&fault=drip&rate=2097152&times=2&key=%s", mark);
-    job = do_ranged_job(url(L"%s", path), local, 2, ranges, DO_UNKNOWN_FILE_SIZE);
+    job = do_ranged_job(dosvc_url(L"%s", path), local, 2, ranges, DO_UNKNOWN_FILE_SIZE);
     expected = server_ranges(L"/gen/3m?seed=suspended-ranges", ranges, 2, &size);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_true(wait_for_bytes(job, 3000 + 1, 10000) > 3000);
+    assert_true(dosvc_wait_for_bytes(job, 3000 + 1, 10000) > 3000);
     assert_hr(S_OK, IBackgroundCopyJob_Suspend(job));
     wait_for_temp_released(job, 0);
-    at_suspend = progress_of(job).BytesTransferred;
+    at_suspend = dosvc_progress_of(job).BytesTransferred;
     assert_true(at_suspend > 3000 && at_suspend < size);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_transferred(job, 10000);
 
-    log = server_log(mark);
-    assert_int_equal(log_count(log), 3);
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), 3);
     assert_string_equal(log_range(log, 0), "7-3006");
     assert_string_equal(log_range(log, 1), "131079-2631078");
     snprintf(resumed, sizeof(resumed), "%llu-2631078", 131079 + at_suspend - 3000);
     assert_string_equal(log_range(log, 2), resumed);
-    assert_int_equal(log_status(log, 2), 206);
+    assert_int_equal(dosvc_log_status(log, 2), 206);
     free(log);
     assert_progress(job, size, size);
     complete_and_check(job, local, expected, size);
@@ -580,7 +419,7 @@ static BYTE *make_source(const WCHAR *path)
 
     assert_non_null(data);
     for (i = 0; i < SOURCE_SIZE; i++) data[i] = (BYTE)(i * 7 + (i >> 9));
-    write_file(path, data, SOURCE_SIZE);
+    dosvc_write_file(path, data, SOURCE_SIZE);
     return data;
 }
 
@@ -593,7 +432,7 @@ static void assert_ranges_copied(const WCHAR *remote, const BYTE *data)
     BYTE *expected = ranges_of(data, SOURCE_SIZE, source_ranges, 3, &size);
 
     assert_int_equal(size, 56000);
-    assert_true(progress_of(job).BytesTotal == BG_SIZE_UNKNOWN);    /* a range to the end, size unknown */
+    assert_true(dosvc_progress_of(job).BytesTotal == BG_SIZE_UNKNOWN);    /* a range to the end, size unknown */
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_transferred(job, 10000);
     assert_progress(job, size, size);
@@ -678,7 +517,7 @@ static void test_ranges_of_a_unc_source_are_copied_exactly(void **state)
     wsprintfW(source, L"%s\\source-unc.bin", folder);
     wsprintfW(remote, L"%s\\source-unc.bin", share);
     data = make_source(source);
-    assert_true(file_exists(remote));     /* the share works for the test itself */
+    assert_true(dosvc_file_exists(remote));     /* the share works for the test itself */
     assert_ranges_copied(remote, data);
     free(data);
     remove_unc_share();
@@ -709,34 +548,34 @@ static void test_transferred_file_is_not_fetched_again_after_set_remote_name(voi
     new_mark(mark);
     wsprintfW(first, L"/gen/64k?seed=kept&m=%s", mark);
     wsprintfW(second, L"/gen/3m?seed=second&fault=drip&rate=2097152&m=%s", mark);
-    job = two_file_job(url(L"%s", first), url(L"%s", second));
+    job = two_file_job(dosvc_url(L"%s", first), dosvc_url(L"%s", second));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_true(wait_for_bytes(job, 64 * 1024 + 1, 10000) > 64 * 1024);
+    assert_true(dosvc_wait_for_bytes(job, 64 * 1024 + 1, 10000) > 64 * 1024);
     assert_hr(S_OK, IBackgroundCopyJob_Suspend(job));
-    done = file_progress_at(job, 0);
+    done = dosvc_file_progress_at(job, 0);
     assert_true(done.BytesTotal == 64 * 1024 && done.BytesTransferred == 64 * 1024);
 
     /* Another file's new name, and the transferred file's own: neither fetches it again. */
     wsprintfW(renamed, L"/gen/3m?seed=second&m=%s", mark);
-    assert_hr(S_OK, set_remote_name(job, 1, url(L"%s", renamed)));
-    assert_hr(S_OK, set_remote_name(job, 0, url(L"/gen/64k?seed=other&m=%s", mark)));
+    assert_hr(S_OK, set_remote_name(job, 1, dosvc_url(L"%s", renamed)));
+    assert_hr(S_OK, set_remote_name(job, 0, dosvc_url(L"/gen/64k?seed=other&m=%s", mark)));
     wait_for_temp_released(job, 1);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_transferred(job, 10000);
 
-    log = server_log(mark);
-    for (i = 0; i < log_count(log); i++) if (log_target_has(log, i, "/gen/64k")) firsts++;
+    log = dosvc_server_log(mark);
+    for (i = 0; i < dosvc_log_count(log); i++) if (log_target_has(log, i, "/gen/64k")) firsts++;
     assert_int_equal(firsts, 1);
     assert_true(log_target_has(log, 0, "seed=kept"));
     free(log);
-    done = file_progress_at(job, 0);
+    done = dosvc_file_progress_at(job, 0);
     assert_true(done.BytesTotal == 64 * 1024 && done.BytesTransferred == 64 * 1024);
-    assert_true(progress_of(job).BytesTotal == 64 * 1024 + (3u << 20));
-    assert_true(progress_of(job).BytesTransferred == 64 * 1024 + (3u << 20));
+    assert_true(dosvc_progress_of(job).BytesTotal == 64 * 1024 + (3u << 20));
+    assert_true(dosvc_progress_of(job).BytesTransferred == 64 * 1024 + (3u << 20));
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(dosvc_test_path(L"first.bin"), L"/gen/64k?seed=kept");
-    assert_file_is(dosvc_test_path(L"second.bin"), L"/gen/3m?seed=second");
-    assert_int_equal(temp_files_left(), 0);
+    dosvc_assert_file_is(dosvc_test_path(L"first.bin"), L"/gen/64k?seed=kept");
+    dosvc_assert_file_is(dosvc_test_path(L"second.bin"), L"/gen/3m?seed=second");
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
 
@@ -757,35 +596,36 @@ static void test_set_remote_name_while_transferring_takes_effect_at_the_next_res
 
     new_mark(mark);
     job = dosvc_create_job(manager, L"remote name test", NULL);
-    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, url(L"/gen/3m?seed=live&fault=drip&rate=2097152&old=%s", mark),
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job,
+                                               dosvc_url(L"/gen/3m?seed=live&fault=drip&rate=2097152&old=%s", mark),
                                                local));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_true(wait_for_bytes(job, 1, 10000) > 0);
-    assert_int_equal(state_of(job), BG_JOB_STATE_TRANSFERRING);
+    assert_true(dosvc_wait_for_bytes(job, 1, 10000) > 0);
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_TRANSFERRING);
 
     wsprintfW(renamed, L"/gen/3m?seed=live&new=%s", mark);
-    assert_hr(S_OK, set_remote_name(job, 0, url(L"%s", renamed)));
-    assert_remote_name(job, 0, url(L"%s", renamed));
-    assert_int_equal(state_of(job), BG_JOB_STATE_TRANSFERRING);
+    assert_hr(S_OK, set_remote_name(job, 0, dosvc_url(L"%s", renamed)));
+    assert_remote_name(job, 0, dosvc_url(L"%s", renamed));
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_TRANSFERRING);
 
     assert_hr(S_OK, IBackgroundCopyJob_Suspend(job));
     wait_for_temp_released(job, 0);
-    at_suspend = progress_of(job).BytesTransferred;
+    at_suspend = dosvc_progress_of(job).BytesTransferred;
     assert_true(at_suspend > 0 && at_suspend < (3u << 20));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_transferred(job, 10000);
 
     wsprintfW(renamed, L"new=%s", mark);
-    log = server_log(renamed);
-    assert_int_equal(log_count(log), 1);
+    log = dosvc_server_log(renamed);
+    assert_int_equal(dosvc_log_count(log), 1);
     start = strtoll(log_range(log, 0), NULL, 10);
     assert_true(start == (long long)at_suspend);
-    assert_int_equal(log_status(log, 0), 206);
+    assert_int_equal(dosvc_log_status(log, 0), 206);
     free(log);
     assert_progress(job, 3u << 20, 3u << 20);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, L"/gen/3m?seed=live");
-    assert_int_equal(temp_files_left(), 0);
+    dosvc_assert_file_is(local, L"/gen/3m?seed=live");
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -804,28 +644,29 @@ static void test_new_name_of_another_file_of_the_same_size_is_not_spliced(void *
 
     new_mark(mark);
     job = dosvc_create_job(manager, L"remote name test", NULL);
-    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, url(L"/gen/3m?seed=old-bytes&fault=drip&rate=2097152&m=%s", mark),
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job,
+                                               dosvc_url(L"/gen/3m?seed=old-bytes&fault=drip&rate=2097152&m=%s", mark),
                                                local));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_true(wait_for_bytes(job, 1, 10000) > 0);
+    assert_true(dosvc_wait_for_bytes(job, 1, 10000) > 0);
     assert_hr(S_OK, IBackgroundCopyJob_Suspend(job));
     wait_for_temp_released(job, 0);
-    assert_true(progress_of(job).BytesTransferred < (3u << 20));
+    assert_true(dosvc_progress_of(job).BytesTransferred < (3u << 20));
     wsprintfW(renamed, L"/gen/3m?seed=new-bytes&new=%s", mark);
-    assert_hr(S_OK, set_remote_name(job, 0, url(L"%s", renamed)));
+    assert_hr(S_OK, set_remote_name(job, 0, dosvc_url(L"%s", renamed)));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_transferred(job, 10000);
 
     wsprintfW(renamed, L"new=%s", mark);
-    log = server_log(renamed);
-    assert_int_equal(log_count(log), 1);
+    log = dosvc_server_log(renamed);
+    assert_int_equal(dosvc_log_count(log), 1);
     assert_true(strtoll(log_range(log, 0), NULL, 10) > 0);     /* it asked for the rest, If-Range... */
-    assert_int_equal(log_status(log, 0), 200);                  /* ...and got the whole new file */
+    assert_int_equal(dosvc_log_status(log, 0), 200);                  /* ...and got the whole new file */
     free(log);
     assert_progress(job, 3u << 20, 3u << 20);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, L"/gen/3m?seed=new-bytes");
-    assert_int_equal(temp_files_left(), 0);
+    dosvc_assert_file_is(local, L"/gen/3m?seed=new-bytes");
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -844,17 +685,17 @@ static void test_new_name_of_another_file_restarts_every_range(void **state)
     DWORD size;
 
     new_mark(mark);
-    job = do_ranged_job(url(L"/gen/3m?seed=old-ranges&fault=drip&rate=2097152&m=%s", mark), local, 2, ranges,
+    job = do_ranged_job(dosvc_url(L"/gen/3m?seed=old-ranges&fault=drip&rate=2097152&m=%s", mark), local, 2, ranges,
                         DO_UNKNOWN_FILE_SIZE);
     expected = server_ranges(L"/gen/3m?seed=new-ranges", ranges, 2, &size);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_true(wait_for_bytes(job, 3000 + 1, 10000) > 3000);
+    assert_true(dosvc_wait_for_bytes(job, 3000 + 1, 10000) > 3000);
     assert_hr(S_OK, IBackgroundCopyJob_Suspend(job));
     wait_for_temp_released(job, 0);
-    at_suspend = progress_of(job).BytesTransferred;
+    at_suspend = dosvc_progress_of(job).BytesTransferred;
     assert_true(at_suspend > 3000 && at_suspend < size);
     wsprintfW(renamed, L"/gen/3m?seed=new-ranges&new=%s", mark);
-    assert_hr(S_OK, set_remote_name(job, 0, url(L"%s", renamed)));
+    assert_hr(S_OK, set_remote_name(job, 0, dosvc_url(L"%s", renamed)));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_transferred(job, 10000);
 
@@ -865,10 +706,10 @@ static void test_new_name_of_another_file_restarts_every_range(void **state)
     requests[2] = "131079-2631078";
     wsprintfW(renamed, L"new=%s", mark);
     assert_requests(renamed, 3, requests);
-    log = server_log(renamed);
-    assert_int_equal(log_status(log, 0), 200);
-    assert_int_equal(log_status(log, 1), 206);
-    assert_int_equal(log_status(log, 2), 206);
+    log = dosvc_server_log(renamed);
+    assert_int_equal(dosvc_log_status(log, 0), 200);
+    assert_int_equal(dosvc_log_status(log, 1), 206);
+    assert_int_equal(dosvc_log_status(log, 2), 206);
     free(log);
     assert_progress(job, size, size);
     complete_and_check(job, local, expected, size);

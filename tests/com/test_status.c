@@ -37,25 +37,6 @@ static IBackgroundCopyJob *job_for(const WCHAR *url, const WCHAR *local)
     return job;
 }
 
-static BG_JOB_PROGRESS progress_of(IBackgroundCopyJob *job)
-{
-    BG_JOB_PROGRESS progress;
-    assert_hr(S_OK, IBackgroundCopyJob_GetProgress(job, &progress));
-    return progress;
-}
-
-/* The job's error code, its context in *context. */
-static HRESULT error_of(IBackgroundCopyJob *job, BG_ERROR_CONTEXT *context)
-{
-    IBackgroundCopyError *error = NULL;
-    HRESULT code = S_OK;
-
-    assert_hr(S_OK, IBackgroundCopyJob_GetError(job, &error));
-    assert_hr(S_OK, IBackgroundCopyError_GetError(error, context, &code));
-    IBackgroundCopyError_Release(error);
-    return code;
-}
-
 static ULONG error_count_of(IBackgroundCopyJob *job)
 {
     ULONG count = 0xdeadbeef;
@@ -94,94 +75,7 @@ static void new_mark(WCHAR mark[32])
     wsprintfW(mark, L"s%lux%ld", GetCurrentProcessId(), InterlockedIncrement(&next));
 }
 
-/* The server URL of a printf-formatted path (wsprintf: %s is a wide string). */
-static const WCHAR *url(const WCHAR *format, ...)
-{
-    WCHAR path[1024];
-    va_list args;
-
-    va_start(args, format);
-    wvsprintfW(path, format, args);
-    va_end(args);
-    return dosvc_server_url(FALSE, path);
-}
-
-/* The server's log of the requests whose target contains mark, oldest first (JSON). Free with free(). */
-static char *server_log(const WCHAR *mark)
-{
-    DWORD capacity = 1 << 16, size = 0, got;
-    char *body = malloc(capacity + 1);
-    HINTERNET session, request;
-    WCHAR path[128];
-
-    assert_non_null(body);
-    wsprintfW(path, L"/_control/log?contains=%s", mark);
-    assert_non_null(session = InternetOpenW(L"dosvc-test", INTERNET_OPEN_TYPE_DIRECT, NULL, NULL, 0));
-    request = InternetOpenUrlW(session, dosvc_server_url(FALSE, path), NULL, 0,
-                               INTERNET_FLAG_RELOAD | INTERNET_FLAG_NO_CACHE_WRITE, 0);
-    assert_non_null(request);
-    for (;;)
-    {
-        if (size == capacity) assert_non_null(body = realloc(body, (capacity *= 2) + 1));
-        assert_true(InternetReadFile(request, body + size, capacity - size, &got));
-        if (!got) break;
-        size += got;
-    }
-    body[size] = 0;
-    InternetCloseHandle(request);
-    InternetCloseHandle(session);
-    return body;
-}
-
-/* Where the value of the n-th (0-based) top-level field name of the log's entries begins, or NULL. */
-static const char *log_field(const char *log, const char *name, int n)
-{
-    char pattern[64];
-    const char *at = log;
-
-    snprintf(pattern, sizeof(pattern), "\"%s\": ", name);
-    for (; (at = strstr(at, pattern)); at += strlen(pattern))
-        if (n-- == 0) return at + strlen(pattern);
-    return NULL;
-}
-
-static int log_count(const char *log)
-{
-    int n = 0;
-    while (log_field(log, "id", n)) n++;
-    return n;
-}
-
-/* The first byte the n-th request asked for with "Range: bytes=N-...", or -1 if it had no Range. */
-static long long log_range_start(const char *log, int n)
-{
-    const char *value = log_field(log, "range", n);
-    assert_non_null(value);
-    if (strncmp(value, "\"bytes=", 7)) return -1;
-    return strtoll(value + 7, NULL, 10);
-}
-
-static int log_status(const char *log, int n)
-{
-    const char *value = log_field(log, "status", n);
-    assert_non_null(value);
-    return atoi(value);
-}
-
 /* ---- helpers: files ------------------------------------------------------------- */
-
-static void assert_file_is(const WCHAR *local, const WCHAR *server_path)
-{
-    char expected[65], actual[65];
-    assert_true(dosvc_server_hash(server_path, expected));
-    assert_true(sha256_file_hex(local, actual));
-    assert_string_equal(actual, expected);
-}
-
-static BOOL file_exists(const WCHAR *path)
-{
-    return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
-}
 
 /* dosvc's temporary files (".dosvc-*") in the test folder, once stopped workers let go of
  * theirs (a file deleted while open goes when it is closed; docs/engine.md). */
@@ -248,26 +142,26 @@ static int cleanup(void **state)
 static void assert_fatal(const WCHAR *path, const WCHAR *mark, HRESULT code, int requests)
 {
     const WCHAR *local = dosvc_test_path(L"fatal.bin");
-    IBackgroundCopyJob *job = job_for(url(L"%s", path), local);
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"%s", path), local);
     BG_ERROR_CONTEXT context;
     BG_JOB_STATE settled;
     char *log;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     settled = dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000);
-    if (settled == BG_JOB_STATE_TRANSIENT_ERROR) print_message("error 0x%08lx\n", error_of(job, &context));
+    if (settled == BG_JOB_STATE_TRANSIENT_ERROR) print_message("error 0x%08lx\n", dosvc_error_of(job, &context));
     assert_int_equal(settled, BG_JOB_STATE_ERROR);
-    assert_hr(code, error_of(job, &context));
+    assert_hr(code, dosvc_error_of(job, &context));
     assert_int_equal(context, BG_ERROR_CONTEXT_REMOTE_FILE);
     assert_int_equal(error_count_of(job), 1);
     /* DESIGN rule 7: an error page is never saved as the download. */
-    assert_true(progress_of(job).BytesTransferred == 0);
+    assert_true(dosvc_progress_of(job).BytesTransferred == 0);
     assert_int_equal(temp_size_of(job), 0);
-    log = server_log(mark);
-    assert_int_equal(log_count(log), requests);
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), requests);
     free(log);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_false(file_exists(local));
+    assert_false(dosvc_file_exists(local));
     assert_int_equal(temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
@@ -286,19 +180,19 @@ static void assert_transient_then_transferred(const WCHAR *path_format, HRESULT 
 
     new_mark(mark);
     wsprintfW(path, path_format, mark);
-    job = job_for(url(L"%s", path), local);
+    job = job_for(dosvc_url(L"%s", path), local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_TRANSIENT_ERROR);
-    assert_hr(code, error_of(job, &context));
+    assert_hr(code, dosvc_error_of(job, &context));
     assert_int_equal(context, BG_ERROR_CONTEXT_REMOTE_FILE);
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     assert_int_equal(error_count_of(job), 1);
-    log = server_log(mark);
-    assert_int_equal(log_count(log), 2);
-    assert_int_equal(log_status(log, 1), 200);
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), 2);
+    assert_int_equal(dosvc_log_status(log, 1), 200);
     free(log);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, path);
+    dosvc_assert_file_is(local, path);
     assert_int_equal(temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
@@ -330,23 +224,23 @@ static void test_416_to_a_resumed_file_starts_it_over_from_the_first_byte(void *
     /* 1st request (whole): cut after 100000 bytes; 2nd (Range: bytes=100000-): 416; 3rd: served. */
     new_mark(mark);
     wsprintfW(path, L"/gen/256k?seed=o416&fault=unsatisfiable,truncate&after=100000&times=2&key=%s", mark);
-    job = job_for(url(L"%s", path), local);
+    job = job_for(dosvc_url(L"%s", path), local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     settled = dosvc_wait_for_state(job, SETTLED, 10000);
-    if (settled == BG_JOB_STATE_ERROR) print_message("error 0x%08lx\n", error_of(job, &context));
+    if (settled == BG_JOB_STATE_ERROR) print_message("error 0x%08lx\n", dosvc_error_of(job, &context));
     assert_int_equal(settled, BG_JOB_STATE_TRANSFERRED);
-    log = server_log(mark);
-    assert_int_equal(log_count(log), 3);
-    assert_int_equal(log_range_start(log, 0), -1);
-    assert_int_equal(log_status(log, 0), 200);
-    assert_int_equal(log_range_start(log, 1), 100000);
-    assert_int_equal(log_status(log, 1), 416);
-    assert_int_equal(log_range_start(log, 2), -1);
-    assert_int_equal(log_status(log, 2), 200);
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), 3);
+    assert_int_equal(dosvc_log_range_start(log, 0), -1);
+    assert_int_equal(dosvc_log_status(log, 0), 200);
+    assert_int_equal(dosvc_log_range_start(log, 1), 100000);
+    assert_int_equal(dosvc_log_status(log, 1), 416);
+    assert_int_equal(dosvc_log_range_start(log, 2), -1);
+    assert_int_equal(dosvc_log_status(log, 2), 200);
     free(log);
-    assert_true(progress_of(job).BytesTransferred == 256 * 1024);
+    assert_true(dosvc_progress_of(job).BytesTransferred == 256 * 1024);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, path);
+    dosvc_assert_file_is(local, path);
     assert_int_equal(temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);

@@ -40,58 +40,10 @@ static IBackgroundCopyJob *job_for(const WCHAR *url, const WCHAR *local)
     return job;
 }
 
-static BG_JOB_STATE state_of(IBackgroundCopyJob *job)
-{
-    BG_JOB_STATE state;
-    assert_hr(S_OK, IBackgroundCopyJob_GetState(job, &state));
-    return state;
-}
-
-static BG_JOB_PROGRESS progress_of(IBackgroundCopyJob *job)
-{
-    BG_JOB_PROGRESS progress;
-    assert_hr(S_OK, IBackgroundCopyJob_GetProgress(job, &progress));
-    return progress;
-}
-
-/* Polls until at least bytes have been transferred; the count reached. */
-static UINT64 wait_for_bytes(IBackgroundCopyJob *job, UINT64 bytes, DWORD timeout_ms)
-{
-    ULONGLONG start = GetTickCount64();
-    UINT64 got;
-
-    while ((got = progress_of(job).BytesTransferred) < bytes && GetTickCount64() - start < timeout_ms) Sleep(10);
-    return got;
-}
-
-/* The job's file at index, through a file enumerator. */
-static IBackgroundCopyFile *file_at(IBackgroundCopyJob *job, ULONG index)
-{
-    IEnumBackgroundCopyFiles *files = NULL;
-    IBackgroundCopyFile *file = NULL;
-
-    assert_hr(S_OK, IBackgroundCopyJob_EnumFiles(job, &files));
-    if (index) assert_hr(S_OK, IEnumBackgroundCopyFiles_Skip(files, index));
-    assert_hr(S_OK, IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL));
-    IEnumBackgroundCopyFiles_Release(files);
-    assert_non_null(file);
-    return file;
-}
-
-static BG_FILE_PROGRESS file_progress_at(IBackgroundCopyJob *job, ULONG index)
-{
-    IBackgroundCopyFile *file = file_at(job, index);
-    BG_FILE_PROGRESS progress;
-
-    assert_hr(S_OK, IBackgroundCopyFile_GetProgress(file, &progress));
-    IBackgroundCopyFile_Release(file);
-    return progress;
-}
-
 /* IBackgroundCopyFile3::GetTemporaryName of the file at index, into temp. */
 static void temp_name_at(IBackgroundCopyJob *job, ULONG index, WCHAR temp[MAX_PATH])
 {
-    IBackgroundCopyFile *file = file_at(job, index);
+    IBackgroundCopyFile *file = dosvc_file_at(job, index);
     IBackgroundCopyFile3 *file3 = dosvc_query(file, &IID_IBackgroundCopyFile3);
     WCHAR *name = NULL;
 
@@ -122,19 +74,6 @@ static BOOL wait_for_temp_released(const WCHAR *temp, DWORD timeout_ms)
     return FALSE;
 }
 
-/* The job's error code, its context in *context (may be NULL). */
-static HRESULT error_of(IBackgroundCopyJob *job, BG_ERROR_CONTEXT *context)
-{
-    IBackgroundCopyError *error = NULL;
-    BG_ERROR_CONTEXT ignored;
-    HRESULT code = S_OK;
-
-    assert_hr(S_OK, IBackgroundCopyJob_GetError(job, &error));
-    assert_hr(S_OK, IBackgroundCopyError_GetError(error, context ? context : &ignored, &code));
-    IBackgroundCopyError_Release(error);
-    return code;
-}
-
 static ULONGLONG filetime_value(FILETIME ft)
 {
     return ((ULONGLONG)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
@@ -163,90 +102,6 @@ static void new_mark(WCHAR mark[32])
     wsprintfW(mark, L"t%lux%ld", GetCurrentProcessId(), InterlockedIncrement(&next));
 }
 
-/* The server URL of a printf-formatted path (wsprintf: %s is a wide string). */
-static const WCHAR *url(const WCHAR *format, ...)
-{
-    WCHAR path[1024];
-    va_list args;
-
-    va_start(args, format);
-    wvsprintfW(path, format, args);
-    va_end(args);
-    return dosvc_server_url(FALSE, path);
-}
-
-/* The body the server sends for path, read with WinINet; *size its length. Free with free(). */
-static char *server_get(const WCHAR *path, DWORD *size)
-{
-    HINTERNET session, request;
-    DWORD capacity = 1 << 16, got;
-    char *body = malloc(capacity + 1);
-
-    assert_non_null(body);
-    *size = 0;
-    assert_non_null(session = InternetOpenW(L"dosvc-test", INTERNET_OPEN_TYPE_DIRECT, NULL, NULL, 0));
-    request = InternetOpenUrlW(session, dosvc_server_url(FALSE, path), NULL, 0,
-                               INTERNET_FLAG_RELOAD | INTERNET_FLAG_NO_CACHE_WRITE, 0);
-    assert_non_null(request);
-    for (;;)
-    {
-        if (*size == capacity) assert_non_null(body = realloc(body, (capacity *= 2) + 1));
-        assert_true(InternetReadFile(request, body + *size, capacity - *size, &got));
-        if (!got) break;
-        *size += got;
-    }
-    body[*size] = 0;
-    InternetCloseHandle(request);
-    InternetCloseHandle(session);
-    return body;
-}
-
-/* The server's log of the requests whose target contains mark, oldest first (JSON). Free with free(). */
-static char *server_log(const WCHAR *mark)
-{
-    WCHAR path[128];
-    DWORD size;
-
-    wsprintfW(path, L"/_control/log?contains=%s", mark);
-    return server_get(path, &size);
-}
-
-/* Where the n-th (0-based) top-level field name of the log's entries begins, or NULL.
- * The log's field names are lower case; the request headers the client sent are not. */
-static const char *log_field(const char *log, const char *name, int n)
-{
-    char pattern[64];
-    const char *at = log;
-
-    snprintf(pattern, sizeof(pattern), "\"%s\": ", name);
-    for (; (at = strstr(at, pattern)); at += strlen(pattern))
-        if (n-- == 0) return at + strlen(pattern);
-    return NULL;
-}
-
-static int log_count(const char *log)
-{
-    int n = 0;
-    while (log_field(log, "id", n)) n++;
-    return n;
-}
-
-/* The first byte the n-th request asked for with "Range: bytes=N-...", or -1 if it had no Range. */
-static long long log_range_start(const char *log, int n)
-{
-    const char *value = log_field(log, "range", n);
-    assert_non_null(value);
-    if (strncmp(value, "\"bytes=", 7)) return -1;
-    return strtoll(value + 7, NULL, 10);
-}
-
-static int log_status(const char *log, int n)
-{
-    const char *value = log_field(log, "status", n);
-    assert_non_null(value);
-    return atoi(value);
-}
-
 /* The job lets these certificate errors (BG_SSL_IGNORE_*) pass: the test server's are self-signed. */
 static void allow_certificate_errors(IBackgroundCopyJob *job, DWORD flags)
 {
@@ -256,34 +111,6 @@ static void allow_certificate_errors(IBackgroundCopyJob *job, DWORD flags)
 }
 
 /* ---- helpers: files ------------------------------------------------------------- */
-
-static void assert_file_is(const WCHAR *local, const WCHAR *server_path)
-{
-    char expected[65], actual[65];
-    assert_true(dosvc_server_hash(server_path, expected));
-    assert_true(sha256_file_hex(local, actual));
-    assert_string_equal(actual, expected);
-}
-
-static BOOL file_exists(const WCHAR *path)
-{
-    return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
-}
-
-/* Counts the files of the test folder that start with ".dosvc-": dosvc's temporary files. */
-static unsigned temp_files_left(void)
-{
-    WIN32_FIND_DATAW data;
-    WCHAR pattern[MAX_PATH];
-    unsigned count = 0;
-    HANDLE find;
-
-    wsprintfW(pattern, L"%s\\.dosvc-*", dosvc_test_dir());
-    if ((find = FindFirstFileW(pattern, &data)) == INVALID_HANDLE_VALUE) return 0;
-    do count++; while (FindNextFileW(find, &data));
-    FindClose(find);
-    return count;
-}
 
 /*
  * The temporary files still there once a stopped worker has let go of its file. Cancel does
@@ -295,19 +122,8 @@ static unsigned temp_files_left_after_workers_stop(void)
     ULONGLONG start = GetTickCount64();
     unsigned left;
 
-    while ((left = temp_files_left()) && GetTickCount64() - start < 10000) Sleep(50);
+    while ((left = dosvc_temp_files_left()) && GetTickCount64() - start < 10000) Sleep(50);
     return left;
-}
-
-static void write_file(const WCHAR *path, const void *data, DWORD size)
-{
-    HANDLE file = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
-    DWORD written;
-
-    assert_true(file != INVALID_HANDLE_VALUE);
-    assert_true(WriteFile(file, data, size, &written, NULL));
-    assert_int_equal(written, size);
-    CloseHandle(file);
 }
 
 /* The whole file, or NULL if it cannot be read; *size its length. Free with free(). */
@@ -381,14 +197,14 @@ static void test_resume_downloads_the_file_and_complete_puts_it_in_place(void **
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 30000), BG_JOB_STATE_TRANSFERRED);
     /* spec 5.2: nothing under the final name before Complete */
-    assert_false(file_exists(local));
-    progress = progress_of(job);
+    assert_false(dosvc_file_exists(local));
+    progress = dosvc_progress_of(job);
     assert_true(progress.BytesTotal == 3 << 20 && progress.BytesTransferred == 3 << 20);
     assert_int_equal(progress.FilesTotal, 1);
     assert_int_equal(progress.FilesTransferred, 1);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, L"/gen/3m?seed=1");
-    assert_int_equal(temp_files_left(), 0);
+    dosvc_assert_file_is(local, L"/gen/3m?seed=1");
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -397,7 +213,7 @@ static void test_resume_downloads_the_file_and_complete_puts_it_in_place(void **
 static void test_transferred_file_waits_in_a_hidden_temporary_file_until_complete(void **state)
 {
     const WCHAR *local = dosvc_test_path(L"temp-until-complete.bin");
-    IBackgroundCopyJob *job = job_for(url(L"/gen/100k?seed=temp"), local);
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/100k?seed=temp"), local);
     WCHAR temp[MAX_PATH];
     DWORD attributes;
     DWORD size;
@@ -412,14 +228,14 @@ static void test_transferred_file_waits_in_a_hidden_temporary_file_until_complet
     assert_non_null(data = read_file(temp, &size));
     free(data);
     assert_int_equal(size, 100 * 1024);
-    assert_false(file_exists(local));
+    assert_false(dosvc_file_exists(local));
 
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_false(file_exists(temp));
+    assert_false(dosvc_file_exists(temp));
     attributes = GetFileAttributesW(local);
     assert_int_not_equal(attributes, INVALID_FILE_ATTRIBUTES);
     assert_false(attributes & FILE_ATTRIBUTE_HIDDEN);
-    assert_file_is(local, L"/gen/100k?seed=temp");
+    dosvc_assert_file_is(local, L"/gen/100k?seed=temp");
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -428,15 +244,15 @@ static void test_transferred_file_waits_in_a_hidden_temporary_file_until_complet
 static void test_file_progress_after_complete_is_completed_with_every_byte(void **state)
 {
     const WCHAR *local = dosvc_test_path(L"completed.bin");
-    IBackgroundCopyJob *job = job_for(url(L"/gen/64k?seed=done"), local);
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/64k?seed=done"), local);
     BG_FILE_PROGRESS before, after;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
-    before = file_progress_at(job, 0);
+    before = dosvc_file_progress_at(job, 0);
     assert_false(before.Completed);      /* spec 5.2: only once the file is available */
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    after = file_progress_at(job, 0);
+    after = dosvc_file_progress_at(job, 0);
     assert_true(after.Completed);
     assert_true(after.BytesTotal == 64 * 1024);
     assert_true(after.BytesTransferred == after.BytesTotal);
@@ -451,14 +267,14 @@ static void test_complete_replaces_a_file_already_at_the_local_name(void **state
     const WCHAR *local = dosvc_test_path(L"replaced.bin");
     IBackgroundCopyJob *job;
 
-    write_file(local, old, sizeof(old));
-    job = job_for(url(L"/gen/64k?seed=replace"), local);
+    dosvc_write_file(local, old, sizeof(old));
+    job = job_for(dosvc_url(L"/gen/64k?seed=replace"), local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     assert_file_holds(local, old, sizeof(old));     /* untouched until Complete */
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, L"/gen/64k?seed=replace");
-    assert_int_equal(temp_files_left(), 0);
+    dosvc_assert_file_is(local, L"/gen/64k?seed=replace");
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -471,8 +287,8 @@ static IBackgroundCopyJob *job_completed_with_a_blocked_name(const WCHAR *moved,
 {
     IBackgroundCopyJob *job = dosvc_create_job(manager, L"transfer test", NULL);
 
-    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, url(L"/gen/64k?seed=moved"), moved));
-    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, url(L"/gen/32k?seed=blocked"), blocked));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_url(L"/gen/64k?seed=moved"), moved));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_url(L"/gen/32k?seed=blocked"), blocked));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     assert_true(CreateDirectoryW(blocked, NULL));
@@ -492,12 +308,12 @@ static void test_complete_that_cannot_move_a_file_keeps_it_and_the_job(void **st
     lstrcpyW(blocked, dosvc_test_path(L"complete-blocked.bin"));
     job = job_completed_with_a_blocked_name(moved, blocked, &hr);
     assert_hr(HRESULT_FROM_WIN32(ERROR_ACCESS_DENIED), hr);
-    assert_int_equal(state_of(job), BG_JOB_STATE_TRANSFERRED);
-    assert_file_is(moved, L"/gen/64k?seed=moved");
-    assert_true(file_progress_at(job, 0).Completed);
-    assert_false(file_progress_at(job, 1).Completed);
-    assert_true(file_progress_at(job, 1).BytesTransferred == 32 * 1024);
-    assert_int_equal(temp_files_left(), 1);
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_TRANSFERRED);
+    dosvc_assert_file_is(moved, L"/gen/64k?seed=moved");
+    assert_true(dosvc_file_progress_at(job, 0).Completed);
+    assert_false(dosvc_file_progress_at(job, 1).Completed);
+    assert_true(dosvc_file_progress_at(job, 1).BytesTransferred == 32 * 1024);
+    assert_int_equal(dosvc_temp_files_left(), 1);
     IBackgroundCopyJob_Cancel(job);
     IBackgroundCopyJob_Release(job);
     RemoveDirectoryW(blocked);
@@ -517,12 +333,12 @@ static void test_complete_again_after_a_failed_move_moves_the_rest(void **state)
     assert_true(FAILED(hr));
     assert_true(RemoveDirectoryW(blocked));
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_int_equal(state_of(job), BG_JOB_STATE_ACKNOWLEDGED);
-    assert_file_is(moved, L"/gen/64k?seed=moved");
-    assert_file_is(blocked, L"/gen/32k?seed=blocked");
-    assert_true(file_progress_at(job, 0).Completed);
-    assert_true(file_progress_at(job, 1).Completed);
-    assert_int_equal(temp_files_left(), 0);
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_ACKNOWLEDGED);
+    dosvc_assert_file_is(moved, L"/gen/64k?seed=moved");
+    dosvc_assert_file_is(blocked, L"/gen/32k?seed=blocked");
+    assert_true(dosvc_file_progress_at(job, 0).Completed);
+    assert_true(dosvc_file_progress_at(job, 1).Completed);
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(moved);
     DeleteFileW(blocked);
@@ -540,10 +356,10 @@ static void test_cancel_after_a_failed_move_keeps_the_file_already_moved(void **
     job = job_completed_with_a_blocked_name(moved, blocked, &hr);
     assert_true(FAILED(hr));
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_int_equal(state_of(job), BG_JOB_STATE_CANCELLED);
-    assert_file_is(moved, L"/gen/64k?seed=moved");
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_CANCELLED);
+    dosvc_assert_file_is(moved, L"/gen/64k?seed=moved");
     assert_true(GetFileAttributesW(blocked) & FILE_ATTRIBUTE_DIRECTORY);
-    assert_int_equal(temp_files_left(), 0);
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
     RemoveDirectoryW(blocked);
     DeleteFileW(moved);
@@ -568,33 +384,33 @@ static void test_several_files_transfer_in_order_and_the_job_progress_sums_them(
     for (i = 0; i < 3; i++)
     {
         wsprintfW(paths[i], L"/gen/%luk?seed=order%d&m=%s-%d%s", sizes[i], i, mark, i, faults[i]);
-        assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, url(L"%s", paths[i]), dosvc_test_path(names[i])));
+        assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_url(L"%s", paths[i]), dosvc_test_path(names[i])));
     }
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
-    progress = progress_of(job);
+    progress = dosvc_progress_of(job);
     assert_true(progress.BytesTotal == 82 * 1024);
     assert_true(progress.BytesTransferred == 82 * 1024);
     assert_int_equal(progress.FilesTotal, 3);
     assert_int_equal(progress.FilesTransferred, 3);
-    for (i = 0; i < 3; i++) assert_true(file_progress_at(job, i).BytesTotal == sizes[i] * 1024);
+    for (i = 0; i < 3; i++) assert_true(dosvc_file_progress_at(job, i).BytesTotal == sizes[i] * 1024);
 
     /* The server was asked for the files in the order they were added, one after another. */
-    log = server_log(mark);
-    assert_int_equal(log_count(log), 3);
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), 3);
     for (i = 0; i < 3; i++)
     {
         snprintf(text, sizeof(text), "%s-%d", dosvc_utf8(mark), i);
         assert_non_null(at[i] = strstr(log, text));
     }
     assert_true(at[0] < at[1] && at[1] < at[2]);
-    assert_true(strtod(log_field(log, "time", 1), NULL) - strtod(log_field(log, "time", 0), NULL) >= 0.4);
+    assert_true(strtod(dosvc_log_field(log, "time", 1), NULL) - strtod(dosvc_log_field(log, "time", 0), NULL) >= 0.4);
     free(log);
 
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
     for (i = 0; i < 3; i++)
     {
-        assert_file_is(dosvc_test_path(names[i]), paths[i]);
+        dosvc_assert_file_is(dosvc_test_path(names[i]), paths[i]);
         DeleteFileW(dosvc_test_path(names[i]));
     }
     IBackgroundCopyJob_Release(job);
@@ -609,22 +425,22 @@ static void test_complete_after_an_error_keeps_only_the_transferred_file(void **
 
     lstrcpyW(first, dosvc_test_path(L"partial-1.bin"));
     lstrcpyW(second, dosvc_test_path(L"partial-2.bin"));
-    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, url(L"/gen/32k?seed=partial"), first));
-    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, url(L"/gen/32k?fault=404"), second));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_url(L"/gen/32k?seed=partial"), first));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_url(L"/gen/32k?fault=404"), second));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_ERROR);
     temp_name_at(job, 1, temp);
 
     assert_hr(BG_S_PARTIAL_COMPLETE, IBackgroundCopyJob_Complete(job));
-    assert_file_is(first, L"/gen/32k?seed=partial");
-    progress = file_progress_at(job, 0);
+    dosvc_assert_file_is(first, L"/gen/32k?seed=partial");
+    progress = dosvc_file_progress_at(job, 0);
     assert_true(progress.Completed);
     assert_true(progress.BytesTotal == 32 * 1024 && progress.BytesTransferred == progress.BytesTotal);
-    progress = file_progress_at(job, 1);
+    progress = dosvc_file_progress_at(job, 1);
     assert_false(progress.Completed);
-    assert_false(file_exists(second));
-    assert_false(file_exists(temp));
-    assert_int_equal(temp_files_left(), 0);
+    assert_false(dosvc_file_exists(second));
+    assert_false(dosvc_file_exists(temp));
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(first);
 }
@@ -634,21 +450,21 @@ static void test_complete_after_an_error_keeps_only_the_transferred_file(void **
 static void test_cancel_during_a_transfer_deletes_the_temporary_file(void **state)
 {
     const WCHAR *local = dosvc_test_path(L"cancelled.bin");
-    IBackgroundCopyJob *job = job_for(url(L"/gen/64k?seed=cancel&fault=drip&rate=65536"), local);
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/64k?seed=cancel&fault=drip&rate=65536"), local);
     WCHAR temp[MAX_PATH];
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
     Sleep(300);     /* into the body */
     temp_name_at(job, 0, temp);
-    assert_true(file_exists(temp));
-    assert_int_equal(state_of(job), BG_JOB_STATE_TRANSFERRING);
+    assert_true(dosvc_file_exists(temp));
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_TRANSFERRING);
 
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_int_equal(state_of(job), BG_JOB_STATE_CANCELLED);
-    assert_false(file_exists(temp));
-    assert_false(file_exists(local));
-    assert_int_equal(temp_files_left(), 0);
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_CANCELLED);
+    assert_false(dosvc_file_exists(temp));
+    assert_false(dosvc_file_exists(local));
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
 
@@ -658,15 +474,15 @@ static void test_cancel_leaves_a_file_dosvc_did_not_create_untouched(void **stat
     const WCHAR *local = dosvc_test_path(L"not-ours.bin");
     IBackgroundCopyJob *job;
 
-    write_file(local, mine, sizeof(mine));
-    job = job_for(url(L"/gen/64k?seed=notours&fault=drip&rate=65536"), local);
+    dosvc_write_file(local, mine, sizeof(mine));
+    job = job_for(dosvc_url(L"/gen/64k?seed=notours&fault=drip&rate=65536"), local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
     Sleep(300);
-    assert_int_equal(state_of(job), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_TRANSFERRING);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     assert_file_holds(local, mine, sizeof(mine));
-    assert_int_equal(temp_files_left(), 0);
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -676,7 +492,7 @@ static void test_cancel_leaves_a_file_dosvc_did_not_create_untouched(void **stat
  * nothing, and the temporary file is gone when it returns. */
 static void test_cancel_returns_at_once_while_the_server_sends_nothing(void **state)
 {
-    IBackgroundCopyJob *job = job_for(url(L"/gen/64k?seed=stall&fault=stall&after=1000&seconds=4"),
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/64k?seed=stall&fault=stall&after=1000&seconds=4"),
                                       dosvc_test_path(L"stalled.bin"));
     ULONGLONG start;
     DWORD ms;
@@ -689,7 +505,7 @@ static void test_cancel_returns_at_once_while_the_server_sends_nothing(void **st
     ms = (DWORD)(GetTickCount64() - start);
     print_message("Cancel took %lu ms\n", ms);
     assert_true(ms < 500);
-    assert_int_equal(temp_files_left(), 0);
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
 
@@ -710,7 +526,7 @@ static void test_cancel_of_a_stalled_https_download_returns_at_once(void **state
     ms = (DWORD)(GetTickCount64() - start);
     print_message("Cancel took %lu ms\n", ms);
     assert_true(ms < 500);
-    assert_int_equal(temp_files_left(), 0);
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
 
@@ -727,20 +543,21 @@ static void test_cancel_of_a_stalled_https_download_returns_at_once(void **state
 /* A client polling GetProgress sees the bytes arrive, not one jump at the end. */
 static void test_progress_grows_while_a_slow_download_runs(void **state)
 {
-    IBackgroundCopyJob *job = job_for(url(L"/gen/128k?seed=grow&fault=drip&rate=65536"), dosvc_test_path(L"grow.bin"));
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/128k?seed=grow&fault=drip&rate=65536"),
+                                      dosvc_test_path(L"grow.bin"));
     UINT64 last = 0, now;
     unsigned steps = 0;
     ULONGLONG start = GetTickCount64();
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    while (state_of(job) != BG_JOB_STATE_TRANSFERRED && GetTickCount64() - start < 5000)
+    while (dosvc_state_of(job) != BG_JOB_STATE_TRANSFERRED && GetTickCount64() - start < 5000)
     {
-        now = progress_of(job).BytesTransferred;
+        now = dosvc_progress_of(job).BytesTransferred;
         if (now != last && now < 128 * 1024) steps++;
         last = now;
         Sleep(10);
     }
-    assert_int_equal(state_of(job), BG_JOB_STATE_TRANSFERRED);
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_TRANSFERRED);
     print_message("BytesTransferred took %u values between 0 and the size\n", steps);
     assert_true(steps >= 2);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
@@ -749,20 +566,20 @@ static void test_progress_grows_while_a_slow_download_runs(void **state)
 
 static void test_suspend_during_a_transfer_stops_the_progress(void **state)
 {
-    IBackgroundCopyJob *job = job_for(url(BIG_DRIP, L"suspend"), dosvc_test_path(L"suspended.bin"));
+    IBackgroundCopyJob *job = job_for(dosvc_url(BIG_DRIP, L"suspend"), dosvc_test_path(L"suspended.bin"));
     UINT64 at_suspend;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_true(wait_for_bytes(job, 1, 10000) > 0);
+    assert_true(dosvc_wait_for_bytes(job, 1, 10000) > 0);
     assert_hr(S_OK, IBackgroundCopyJob_Suspend(job));
-    assert_int_equal(state_of(job), BG_JOB_STATE_SUSPENDED);
-    at_suspend = progress_of(job).BytesTransferred;
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_SUSPENDED);
+    at_suspend = dosvc_progress_of(job).BytesTransferred;
     assert_true(at_suspend > 0 && at_suspend < BIG);
     Sleep(700);     /* long enough for the drip to have sent another MiB */
-    assert_true(progress_of(job).BytesTransferred == at_suspend);
-    assert_int_equal(state_of(job), BG_JOB_STATE_SUSPENDED);
+    assert_true(dosvc_progress_of(job).BytesTransferred == at_suspend);
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_SUSPENDED);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_int_equal(temp_files_left(), 0);
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
 
@@ -778,11 +595,11 @@ static void test_resume_after_suspend_asks_for_the_rest_with_a_range_request(voi
 
     new_mark(mark);
     wsprintfW(path, L"/gen/3m?seed=resume&fault=drip&rate=2097152&times=1&key=%s", mark);
-    job = job_for(url(L"%s", path), local);
+    job = job_for(dosvc_url(L"%s", path), local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_true(wait_for_bytes(job, 1, 10000) > 0);
+    assert_true(dosvc_wait_for_bytes(job, 1, 10000) > 0);
     assert_hr(S_OK, IBackgroundCopyJob_Suspend(job));
-    at_suspend = progress_of(job).BytesTransferred;
+    at_suspend = dosvc_progress_of(job).BytesTransferred;
     assert_true(at_suspend > 0 && at_suspend < BIG);
     temp_name_at(job, 0, temp);
     /* Not this test's matter: test_resume_right_after_suspend_carries_on_with_the_transfer. */
@@ -790,17 +607,17 @@ static void test_resume_after_suspend_asks_for_the_rest_with_a_range_request(voi
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
 
-    log = server_log(mark);
-    assert_int_equal(log_count(log), 2);
-    assert_true(log_range_start(log, 0) == -1);
-    start = log_range_start(log, 1);
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), 2);
+    assert_true(dosvc_log_range_start(log, 0) == -1);
+    start = dosvc_log_range_start(log, 1);
     print_message("suspended at %llu bytes, resumed with Range: bytes=%lld-\n", (unsigned long long)at_suspend, start);
     assert_true(start > 0 && start <= (long long)at_suspend);
-    assert_int_equal(log_status(log, 1), 206);
+    assert_int_equal(dosvc_log_status(log, 1), 206);
     free(log);
-    assert_true(progress_of(job).BytesTransferred == BIG);
+    assert_true(dosvc_progress_of(job).BytesTransferred == BIG);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, path);
+    dosvc_assert_file_is(local, path);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -816,17 +633,17 @@ static void test_resume_right_after_suspend_carries_on_with_the_transfer(void **
     /* The first answer stalls, so the suspended run's worker is still in its read when Resume comes. */
     new_mark(mark);
     wsprintfW(path, L"/gen/64k?seed=again&fault=stall&after=1000&seconds=3&times=1&key=%s", mark);
-    job = job_for(url(L"%s", path), local);
+    job = job_for(dosvc_url(L"%s", path), local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
     Sleep(200);
     assert_hr(S_OK, IBackgroundCopyJob_Suspend(job));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     settled = dosvc_wait_for_state(job, SETTLED, 10000);
-    if (settled == BG_JOB_STATE_ERROR) print_message("error 0x%08lx\n", error_of(job, NULL));
+    if (settled == BG_JOB_STATE_ERROR) print_message("error 0x%08lx\n", dosvc_error_of(job, NULL));
     assert_int_equal(settled, BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, path);
+    dosvc_assert_file_is(local, path);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -842,29 +659,30 @@ static void test_resume_from_a_server_that_ignores_the_range_starts_the_file_ove
     char *log;
 
     new_mark(mark);
-    job = job_for(url(L"/gen/3m?seed=over&fault=drip&rate=2097152&m=%s", mark), local);
+    job = job_for(dosvc_url(L"/gen/3m?seed=over&fault=drip&rate=2097152&m=%s", mark), local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_true(wait_for_bytes(job, 1, 10000) > 0);
+    assert_true(dosvc_wait_for_bytes(job, 1, 10000) > 0);
     assert_hr(S_OK, IBackgroundCopyJob_Suspend(job));
-    assert_true(progress_of(job).BytesTransferred < BIG);
+    assert_true(dosvc_progress_of(job).BytesTransferred < BIG);
     temp_name_at(job, 0, temp);
     assert_true(wait_for_temp_released(temp, 5000));
-    file = file_at(job, 0);
+    file = dosvc_file_at(job, 0);
     file2 = dosvc_query(file, &IID_IBackgroundCopyFile2);
-    assert_hr(S_OK, IBackgroundCopyFile2_SetRemoteName(file2, url(L"/gen/3m?seed=over&fault=norange&m=%s", mark)));
+    assert_hr(S_OK, IBackgroundCopyFile2_SetRemoteName(file2,
+                                                       dosvc_url(L"/gen/3m?seed=over&fault=norange&m=%s", mark)));
     IBackgroundCopyFile2_Release(file2);
     IBackgroundCopyFile_Release(file);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
 
-    log = server_log(mark);
-    assert_int_equal(log_count(log), 2);
-    assert_true(log_range_start(log, 1) > 0);     /* it asked for the rest... */
-    assert_int_equal(log_status(log, 1), 200);      /* ...and got the whole file */
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), 2);
+    assert_true(dosvc_log_range_start(log, 1) > 0);     /* it asked for the rest... */
+    assert_int_equal(dosvc_log_status(log, 1), 200);      /* ...and got the whole file */
     free(log);
-    assert_true(progress_of(job).BytesTransferred == BIG);
+    assert_true(dosvc_progress_of(job).BytesTransferred == BIG);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, L"/gen/3m?seed=over");
+    dosvc_assert_file_is(local, L"/gen/3m?seed=over");
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -873,31 +691,31 @@ static void test_resume_from_a_server_that_ignores_the_range_starts_the_file_ove
 static void test_new_url_of_another_size_restarts_the_file(void **state)
 {
     const WCHAR *local = dosvc_test_path(L"new-size.bin");
-    IBackgroundCopyJob *job = job_for(url(BIG_DRIP, L"old-size"), local);
+    IBackgroundCopyJob *job = job_for(dosvc_url(BIG_DRIP, L"old-size"), local);
     IBackgroundCopyFile *file;
     IBackgroundCopyFile2 *file2;
     WCHAR temp[MAX_PATH];
     BG_JOB_STATE settled;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_true(wait_for_bytes(job, 1, 10000) > 0);
+    assert_true(dosvc_wait_for_bytes(job, 1, 10000) > 0);
     assert_hr(S_OK, IBackgroundCopyJob_Suspend(job));
-    assert_true(progress_of(job).BytesTransferred < BIG);
+    assert_true(dosvc_progress_of(job).BytesTransferred < BIG);
     temp_name_at(job, 0, temp);
     assert_true(wait_for_temp_released(temp, 5000));
-    file = file_at(job, 0);
+    file = dosvc_file_at(job, 0);
     file2 = dosvc_query(file, &IID_IBackgroundCopyFile2);
-    assert_hr(S_OK, IBackgroundCopyFile2_SetRemoteName(file2, url(L"/gen/4m?seed=new-size")));
+    assert_hr(S_OK, IBackgroundCopyFile2_SetRemoteName(file2, dosvc_url(L"/gen/4m?seed=new-size")));
     IBackgroundCopyFile2_Release(file2);
     IBackgroundCopyFile_Release(file);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     settled = dosvc_wait_for_state(job, SETTLED, 5000);
-    if (settled == BG_JOB_STATE_ERROR) print_message("error 0x%08lx\n", error_of(job, NULL));
+    if (settled == BG_JOB_STATE_ERROR) print_message("error 0x%08lx\n", dosvc_error_of(job, NULL));
     assert_int_equal(settled, BG_JOB_STATE_TRANSFERRED);
-    assert_true(progress_of(job).BytesTotal == 4u << 20);
-    assert_true(progress_of(job).BytesTransferred == 4u << 20);
+    assert_true(dosvc_progress_of(job).BytesTotal == 4u << 20);
+    assert_true(dosvc_progress_of(job).BytesTransferred == 4u << 20);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, L"/gen/4m?seed=new-size");
+    dosvc_assert_file_is(local, L"/gen/4m?seed=new-size");
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -921,11 +739,11 @@ static void test_ranges_are_saved_one_after_another_in_the_order_given(void **st
 {
     BG_FILE_RANGE ranges[] = { { 100, 100 }, { 900, 100 }, { 400, 100 } };
     const WCHAR *local = dosvc_test_path(L"ranges.bin");
-    IBackgroundCopyJob *job = ranged_job(url(L"/gen/2k?seed=ranges"), local, 3, ranges);
+    IBackgroundCopyJob *job = ranged_job(dosvc_url(L"/gen/2k?seed=ranges"), local, 3, ranges);
     char *whole, expected[300];
     DWORD size;
 
-    assert_non_null(whole = server_get(L"/gen/2k?seed=ranges", &size));
+    assert_non_null(whole = dosvc_server_get(L"/gen/2k?seed=ranges", &size));
     assert_int_equal(size, 2048);
     memcpy(expected, whole + 100, 100);
     memcpy(expected + 100, whole + 900, 100);
@@ -944,16 +762,16 @@ static void test_progress_of_ranges_counts_only_the_requested_bytes(void **state
 {
     BG_FILE_RANGE ranges[] = { { 1000, 5000 }, { 60000, 3000 } };
     const WCHAR *local = dosvc_test_path(L"range-progress.bin");
-    IBackgroundCopyJob *job = ranged_job(url(L"/gen/64k?seed=rp"), local, 2, ranges);
+    IBackgroundCopyJob *job = ranged_job(dosvc_url(L"/gen/64k?seed=rp"), local, 2, ranges);
     BG_FILE_PROGRESS file;
     BG_JOB_PROGRESS progress;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 5000), BG_JOB_STATE_TRANSFERRED);
-    progress = progress_of(job);
+    progress = dosvc_progress_of(job);
     assert_true(progress.BytesTotal == 8000);
     assert_true(progress.BytesTransferred == 8000);
-    file = file_progress_at(job, 0);
+    file = dosvc_file_progress_at(job, 0);
     assert_true(file.BytesTotal == 8000 && file.BytesTransferred == 8000);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
     IBackgroundCopyJob_Release(job);
@@ -965,14 +783,14 @@ static void assert_ranged_download_fails(const WCHAR *path, const WCHAR *name, D
                                          HRESULT code)
 {
     const WCHAR *local = dosvc_test_path(name);
-    IBackgroundCopyJob *job = ranged_job(url(path), local, count, ranges);
+    IBackgroundCopyJob *job = ranged_job(dosvc_url(path), local, count, ranges);
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 5000), BG_JOB_STATE_ERROR);
-    assert_hr(code, error_of(job, NULL));
+    assert_hr(code, dosvc_error_of(job, NULL));
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_false(file_exists(local));
-    assert_int_equal(temp_files_left(), 0);
+    assert_false(dosvc_file_exists(local));
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
 
@@ -1005,19 +823,20 @@ static void test_file_size_given_when_adding_is_the_total_before_the_transfer(vo
     IDeliveryOptimizationJob *dojob = dosvc_query(job, &IID_IDeliveryOptimizationJob);
     BG_JOB_PROGRESS progress;
 
-    assert_hr(S_OK, IDeliveryOptimizationJob_AddFileWithRanges(dojob, L"sized", url(L"/gen/48k?seed=sized"), local,
+    assert_hr(S_OK, IDeliveryOptimizationJob_AddFileWithRanges(dojob, L"sized",
+                                                               dosvc_url(L"/gen/48k?seed=sized"), local,
                                                                0, NULL, 48 * 1024));
     IDeliveryOptimizationJob_Release(dojob);
-    progress = progress_of(job);
+    progress = dosvc_progress_of(job);
     assert_true(progress.BytesTotal == 48 * 1024);
     assert_true(progress.BytesTransferred == 0);
-    assert_true(file_progress_at(job, 0).BytesTotal == 48 * 1024);
+    assert_true(dosvc_file_progress_at(job, 0).BytesTotal == 48 * 1024);
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
-    assert_true(progress_of(job).BytesTransferred == 48 * 1024);
+    assert_true(dosvc_progress_of(job).BytesTransferred == 48 * 1024);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, L"/gen/48k?seed=sized");
+    dosvc_assert_file_is(local, L"/gen/48k?seed=sized");
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -1034,7 +853,7 @@ static void test_file_size_given_when_adding_that_the_server_contradicts_settles
     IDeliveryOptimizationJob *dojob = dosvc_query(job, &IID_IDeliveryOptimizationJob);
     BG_JOB_STATE settled;
 
-    assert_hr(S_OK, IDeliveryOptimizationJob_AddFileWithRanges(dojob, L"missized", url(L"/gen/64k?seed=missized"), local,
+    assert_hr(S_OK, IDeliveryOptimizationJob_AddFileWithRanges(dojob, L"missized", dosvc_url(L"/gen/64k?seed=missized"), local,
                                                                0, NULL, 48 * 1024));
     IDeliveryOptimizationJob_Release(dojob);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
@@ -1043,14 +862,14 @@ static void test_file_size_given_when_adding_that_the_server_contradicts_settles
     assert_true(settled == BG_JOB_STATE_ERROR || settled == BG_JOB_STATE_TRANSFERRED);
     if (settled == BG_JOB_STATE_TRANSFERRED)
     {
-        assert_true(progress_of(job).BytesTotal == 64 * 1024);
+        assert_true(dosvc_progress_of(job).BytesTotal == 64 * 1024);
         assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-        assert_file_is(local, L"/gen/64k?seed=missized");
+        dosvc_assert_file_is(local, L"/gen/64k?seed=missized");
     }
     else
     {
         assert_hr(BG_S_PARTIAL_COMPLETE, IBackgroundCopyJob_Complete(job));
-        assert_false(file_exists(local));
+        assert_false(dosvc_file_exists(local));
     }
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
@@ -1066,7 +885,7 @@ static void make_source(const WCHAR *path, BYTE **data)
     DWORD i;
     assert_non_null(*data = malloc(SOURCE_SIZE));
     for (i = 0; i < SOURCE_SIZE; i++) (*data)[i] = (BYTE)(i * 7 + (i >> 9));
-    write_file(path, *data, SOURCE_SIZE);
+    dosvc_write_file(path, *data, SOURCE_SIZE);
 }
 
 static void assert_copies(const WCHAR *remote, const WCHAR *local, const BYTE *data)
@@ -1075,7 +894,7 @@ static void assert_copies(const WCHAR *remote, const WCHAR *local, const BYTE *d
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
-    assert_true(progress_of(job).BytesTotal == SOURCE_SIZE);
+    assert_true(dosvc_progress_of(job).BytesTotal == SOURCE_SIZE);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
     assert_file_holds(local, data, SOURCE_SIZE);
     IBackgroundCopyJob_Release(job);
@@ -1170,7 +989,7 @@ static void test_unc_source_is_copied(void **state)
     wsprintfW(remote, L"%s\\source-unc.bin", share);
     lstrcpyW(local, dosvc_test_path(L"copied-unc.bin"));
     make_source(source, &data);
-    assert_true(file_exists(remote));     /* the share works for the test itself */
+    assert_true(dosvc_file_exists(remote));     /* the share works for the test itself */
     assert_copies(remote, local, data);
     free(data);
     DeleteFileW(local);
@@ -1189,12 +1008,12 @@ static void test_missing_local_source_is_an_error(void **state)
     job = job_for(source, local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
-    code = error_of(job, &context);
+    code = dosvc_error_of(job, &context);
     assert_true(code == HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND) || code == HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND));
     assert_int_equal(context, BG_ERROR_CONTEXT_REMOTE_FILE);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_false(file_exists(local));
-    assert_int_equal(temp_files_left(), 0);
+    assert_false(dosvc_file_exists(local));
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
 
@@ -1212,7 +1031,7 @@ static void test_at_most_two_background_jobs_transfer_at_once(void **state)
     for (i = 0; i < 4; i++)
     {
         wsprintfW(name, L"background-%d.bin", i);
-        jobs[i] = job_for(url(L"/gen/48k?seed=bg%d&fault=drip&rate=16384", i), dosvc_test_path(name));
+        jobs[i] = job_for(dosvc_url(L"/gen/48k?seed=bg%d&fault=drip&rate=16384", i), dosvc_test_path(name));
         assert_hr(S_OK, IBackgroundCopyJob_Resume(jobs[i]));
     }
     for (start = GetTickCount64(); GetTickCount64() - start < 1000; Sleep(20))
@@ -1220,7 +1039,7 @@ static void test_at_most_two_background_jobs_transfer_at_once(void **state)
         unsigned transferring = 0, queued = 0;
         for (i = 0; i < 4; i++)
         {
-            BG_JOB_STATE s = state_of(jobs[i]);
+            BG_JOB_STATE s = dosvc_state_of(jobs[i]);
             transferring += s == BG_JOB_STATE_TRANSFERRING;
             queued += s == BG_JOB_STATE_QUEUED;
         }
@@ -1246,7 +1065,7 @@ static void start_two_busy_background_jobs(IBackgroundCopyJob *background[2], co
     for (i = 0; i < 2; i++)
     {
         wsprintfW(name, L"%s-%d.bin", seed, i);
-        background[i] = job_for(url(L"/gen/32k?seed=%s%d&fault=drip&rate=16384", seed, i), dosvc_test_path(name));
+        background[i] = job_for(dosvc_url(L"/gen/32k?seed=%s%d&fault=drip&rate=16384", seed, i), dosvc_test_path(name));
         assert_hr(S_OK, IBackgroundCopyJob_Resume(background[i]));
     }
     for (i = 0; i < 2; i++)
@@ -1267,10 +1086,11 @@ static void cancel_jobs(IBackgroundCopyJob **jobs, int count)
 /* A background job resumed while two others transfer waits for a slot (QUEUED). */
 static IBackgroundCopyJob *waiting_background_job(const WCHAR *seed)
 {
-    IBackgroundCopyJob *job = job_for(url(L"/gen/32k?seed=%s&fault=drip&rate=32768", seed), dosvc_test_path(seed));
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/32k?seed=%s&fault=drip&rate=32768", seed),
+                                      dosvc_test_path(seed));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     Sleep(200);
-    assert_int_equal(state_of(job), BG_JOB_STATE_QUEUED);
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_QUEUED);
     return job;
 }
 
@@ -1280,12 +1100,12 @@ static void test_foreground_job_starts_while_two_background_jobs_transfer(void *
     IBackgroundCopyJob *jobs[3];
 
     start_two_busy_background_jobs(jobs, L"busy");
-    jobs[2] = job_for(url(L"/gen/32k?seed=fg&fault=drip&rate=32768"), dosvc_test_path(L"foreground.bin"));
+    jobs[2] = job_for(dosvc_url(L"/gen/32k?seed=fg&fault=drip&rate=32768"), dosvc_test_path(L"foreground.bin"));
     assert_hr(S_OK, IBackgroundCopyJob_SetPriority(jobs[2], BG_JOB_PRIORITY_FOREGROUND));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(jobs[2]));
     assert_int_equal(dosvc_wait_for_state(jobs[2], STATE(TRANSFERRING) | SETTLED, 1000), BG_JOB_STATE_TRANSFERRING);
-    assert_int_equal(state_of(jobs[0]), BG_JOB_STATE_TRANSFERRING);
-    assert_int_equal(state_of(jobs[1]), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(dosvc_state_of(jobs[0]), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(dosvc_state_of(jobs[1]), BG_JOB_STATE_TRANSFERRING);
     cancel_jobs(jobs, 3);
 }
 
@@ -1298,8 +1118,8 @@ static void test_waiting_job_made_foreground_starts_at_once(void **state)
     jobs[2] = waiting_background_job(L"promoted");
     assert_hr(S_OK, IBackgroundCopyJob_SetPriority(jobs[2], BG_JOB_PRIORITY_FOREGROUND));
     assert_int_equal(dosvc_wait_for_state(jobs[2], STATE(TRANSFERRING) | SETTLED, 1000), BG_JOB_STATE_TRANSFERRING);
-    assert_int_equal(state_of(jobs[0]), BG_JOB_STATE_TRANSFERRING);
-    assert_int_equal(state_of(jobs[1]), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(dosvc_state_of(jobs[0]), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(dosvc_state_of(jobs[1]), BG_JOB_STATE_TRANSFERRING);
     cancel_jobs(jobs, 3);
 }
 
@@ -1312,14 +1132,15 @@ static void test_running_job_made_foreground_frees_its_background_slot(void **st
     jobs[2] = waiting_background_job(L"next");
     assert_hr(S_OK, IBackgroundCopyJob_SetPriority(jobs[0], BG_JOB_PRIORITY_FOREGROUND));
     assert_int_equal(dosvc_wait_for_state(jobs[2], STATE(TRANSFERRING) | SETTLED, 1000), BG_JOB_STATE_TRANSFERRING);
-    assert_int_equal(state_of(jobs[0]), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(dosvc_state_of(jobs[0]), BG_JOB_STATE_TRANSFERRING);
     cancel_jobs(jobs, 3);
 }
 
 /* DESIGN rule 2: progress reads never wait behind the network. */
 static void test_get_progress_does_not_wait_for_the_network(void **state)
 {
-    IBackgroundCopyJob *job = job_for(url(L"/gen/32k?seed=poll&fault=drip&rate=32768"), dosvc_test_path(L"poll.bin"));
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/32k?seed=poll&fault=drip&rate=32768"),
+                                      dosvc_test_path(L"poll.bin"));
     LARGE_INTEGER frequency, begin, end;
     double ms;
     int i;
@@ -1329,10 +1150,10 @@ static void test_get_progress_does_not_wait_for_the_network(void **state)
     Sleep(200);     /* the worker is now waiting for the drip */
     QueryPerformanceFrequency(&frequency);
     QueryPerformanceCounter(&begin);
-    for (i = 0; i < 100; i++) progress_of(job);
+    for (i = 0; i < 100; i++) dosvc_progress_of(job);
     QueryPerformanceCounter(&end);
     ms = (double)(end.QuadPart - begin.QuadPart) * 1000.0 / (double)frequency.QuadPart;
-    assert_int_equal(state_of(job), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_TRANSFERRING);
     print_message("100 GetProgress calls during a drip download: %.2f ms\n", ms);
     assert_true(ms < 250.0);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
@@ -1343,7 +1164,7 @@ static void test_get_progress_does_not_wait_for_the_network(void **state)
 
 static void test_transferred_sets_the_transfer_completion_time(void **state)
 {
-    IBackgroundCopyJob *job = job_for(url(L"/gen/16k?seed=times"), dosvc_test_path(L"times.bin"));
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/16k?seed=times"), dosvc_test_path(L"times.bin"));
     ULONGLONG before, after, completed;
 
     assert_true(filetime_value(times_of(job).TransferCompletionTime) == 0);
@@ -1360,17 +1181,17 @@ static void test_transferred_sets_the_transfer_completion_time(void **state)
 
 static void test_modification_time_advances_as_bytes_arrive(void **state)
 {
-    IBackgroundCopyJob *job = job_for(url(BIG_DRIP, L"mtime"), dosvc_test_path(L"mtime.bin"));
+    IBackgroundCopyJob *job = job_for(dosvc_url(BIG_DRIP, L"mtime"), dosvc_test_path(L"mtime.bin"));
     ULONGLONG first, second;
     UINT64 bytes;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    bytes = wait_for_bytes(job, 1, 10000);
+    bytes = dosvc_wait_for_bytes(job, 1, 10000);
     assert_true(bytes > 0);
     first = filetime_value(times_of(job).ModificationTime);
-    assert_true(wait_for_bytes(job, bytes + 1, 5000) > bytes);
+    assert_true(dosvc_wait_for_bytes(job, bytes + 1, 5000) > bytes);
     second = filetime_value(times_of(job).ModificationTime);
-    assert_int_equal(state_of(job), BG_JOB_STATE_TRANSFERRING);    /* no state change moved it */
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_TRANSFERRING);    /* no state change moved it */
     assert_true(second > first);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     IBackgroundCopyJob_Release(job);
@@ -1384,16 +1205,16 @@ static void test_modification_time_advances_as_bytes_arrive(void **state)
 static void assert_http_error(const WCHAR *path, const WCHAR *name, HRESULT code)
 {
     const WCHAR *local = dosvc_test_path(name);
-    IBackgroundCopyJob *job = job_for(url(L"%s", path), local);
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"%s", path), local);
     BG_ERROR_CONTEXT context;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
-    assert_hr(code, error_of(job, &context));
+    assert_hr(code, dosvc_error_of(job, &context));
     assert_int_equal(context, BG_ERROR_CONTEXT_REMOTE_FILE);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_false(file_exists(local));
-    assert_int_equal(temp_files_left(), 0);
+    assert_false(dosvc_file_exists(local));
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
 
@@ -1418,11 +1239,11 @@ static void test_destination_folder_gone_is_an_error_with_context_none(void **st
     lstrcpyW(folder, dosvc_test_path(L"gone-folder"));
     assert_true(CreateDirectoryW(folder, NULL));
     wsprintfW(local, L"%s\\file.bin", folder);
-    job = job_for(url(L"/gen/1k?seed=gone"), local);
+    job = job_for(dosvc_url(L"/gen/1k?seed=gone"), local);
     assert_true(RemoveDirectoryW(folder));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
-    assert_hr(HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND), error_of(job, &context));
+    assert_hr(HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND), dosvc_error_of(job, &context));
     assert_int_equal(context, BG_ERROR_CONTEXT_NONE);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     assert_int_equal(GetFileAttributesW(folder), INVALID_FILE_ATTRIBUTES);
@@ -1439,7 +1260,7 @@ static void test_http_error_names_the_file_and_the_protocol_and_counts_once(void
     WCHAR *text;
     ULONG count;
 
-    lstrcpyW(remote, url(L"/gen/1k?fault=404&seed=named"));
+    lstrcpyW(remote, dosvc_url(L"/gen/1k?fault=404&seed=named"));
     lstrcpyW(local, dosvc_test_path(L"named.bin"));
     job = job_for(remote, local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
@@ -1465,15 +1286,15 @@ static void test_http_error_names_the_file_and_the_protocol_and_counts_once(void
 /* A 5xx is transient, and GetError reports it while the job waits to retry. */
 static void test_http_500_is_a_transient_error_that_get_error_reports(void **state)
 {
-    IBackgroundCopyJob *job = job_for(url(L"/gen/1k?fault=500&seed=t500"), dosvc_test_path(L"t500.bin"));
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/1k?fault=500&seed=t500"), dosvc_test_path(L"t500.bin"));
     BG_ERROR_CONTEXT context;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_TRANSIENT_ERROR);
-    assert_hr(0x801901F4, error_of(job, &context));
+    assert_hr(0x801901F4, dosvc_error_of(job, &context));
     assert_int_equal(context, BG_ERROR_CONTEXT_REMOTE_FILE);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_int_equal(temp_files_left(), 0);
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
 
@@ -1487,18 +1308,18 @@ static void assert_retried_after(const WCHAR *status, const WCHAR *extra, HRESUL
 
     new_mark(mark);
     wsprintfW(path, L"/gen/20k?seed=retry&fault=%s%s&times=1&key=%s", status, extra, mark);
-    job = job_for(url(L"%s", path), local);
+    job = job_for(dosvc_url(L"%s", path), local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_TRANSIENT_ERROR);
-    assert_hr(code, error_of(job, NULL));
+    assert_hr(code, dosvc_error_of(job, NULL));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_GetErrorCount(job, &count));
     assert_int_equal(count, 1);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, path);
+    dosvc_assert_file_is(local, path);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
-    if (log_out) *log_out = server_log(mark);
+    if (log_out) *log_out = dosvc_server_log(mark);
 }
 
 static void test_http_500_is_retried_until_it_succeeds(void **state)
@@ -1519,9 +1340,9 @@ static void test_http_503_retry_after_is_waited_before_the_retry(void **state)
     char *log;
 
     assert_retried_after(L"503", L"&retry_after=2", 0x801901F7, &log);
-    assert_int_equal(log_count(log), 2);
-    assert_non_null(first = log_field(log, "time", 0));
-    assert_non_null(second = log_field(log, "time", 1));
+    assert_int_equal(dosvc_log_count(log), 2);
+    assert_non_null(first = dosvc_log_field(log, "time", 0));
+    assert_non_null(second = dosvc_log_field(log, "time", 1));
     waited = strtod(second, NULL) - strtod(first, NULL);
     print_message("retried after %.2f s\n", waited);
     assert_true(waited >= 1.9);
@@ -1536,14 +1357,14 @@ static void test_no_progress_timeout_of_zero_makes_a_500_an_error_at_once(void *
     char *log;
 
     new_mark(mark);
-    job = job_for(url(L"/gen/1k?fault=500&m=%s", mark), dosvc_test_path(L"zero-timeout.bin"));
+    job = job_for(dosvc_url(L"/gen/1k?fault=500&m=%s", mark), dosvc_test_path(L"zero-timeout.bin"));
     assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, 0));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
-    assert_hr(0x801901F4, error_of(job, NULL));
+    assert_hr(0x801901F4, dosvc_error_of(job, NULL));
     Sleep(1500);    /* past the retry delay: no retry follows */
-    log = server_log(mark);
-    assert_int_equal(log_count(log), 1);
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), 1);
     free(log);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     IBackgroundCopyJob_Release(job);
@@ -1552,7 +1373,7 @@ static void test_no_progress_timeout_of_zero_makes_a_500_an_error_at_once(void *
 /* spec 5.1: TRANSIENT_ERROR --no progress for NoProgressTimeout--> ERROR. */
 static void test_no_progress_timeout_turns_a_lasting_500_into_an_error(void **state)
 {
-    IBackgroundCopyJob *job = job_for(url(L"/gen/1k?fault=500&seed=lasting"), dosvc_test_path(L"lasting.bin"));
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/1k?fault=500&seed=lasting"), dosvc_test_path(L"lasting.bin"));
     ULONGLONG start;
     DWORD ms;
 
@@ -1564,7 +1385,7 @@ static void test_no_progress_timeout_turns_a_lasting_500_into_an_error(void **st
     ms = (DWORD)(GetTickCount64() - start);
     print_message("ERROR after %lu ms\n", ms);
     assert_true(ms >= 1500 && ms < 8000);
-    assert_hr(0x801901F4, error_of(job, NULL));
+    assert_hr(0x801901F4, dosvc_error_of(job, NULL));
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     IBackgroundCopyJob_Release(job);
 }
@@ -1573,7 +1394,7 @@ static void test_no_progress_timeout_turns_a_lasting_500_into_an_error(void **st
  * timeout timeout_s, and a mark in its URL. Resumed, it is asserted in TRANSIENT_ERROR. */
 static IBackgroundCopyJob *retrying_job(const WCHAR *mark, ULONG timeout_s)
 {
-    IBackgroundCopyJob *job = job_for(url(L"/gen/1k?fault=500&m=%s", mark), dosvc_test_path(mark));
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/1k?fault=500&m=%s", mark), dosvc_test_path(mark));
 
     assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(job, 60));
     assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, timeout_s));
@@ -1584,8 +1405,8 @@ static IBackgroundCopyJob *retrying_job(const WCHAR *mark, ULONG timeout_s)
 
 static int requests_with(const WCHAR *mark)
 {
-    char *log = server_log(mark);
-    int count = log_count(log);
+    char *log = dosvc_server_log(mark);
+    int count = dosvc_log_count(log);
     free(log);
     return count;
 }
@@ -1604,7 +1425,7 @@ static void test_no_progress_timeout_makes_an_error_during_a_longer_retry_delay(
     ms = (DWORD)(GetTickCount64() - start);
     print_message("ERROR after %lu ms\n", ms);
     assert_true(ms >= 1500);
-    assert_hr(0x801901F4, error_of(job, NULL));
+    assert_hr(0x801901F4, dosvc_error_of(job, NULL));
     assert_int_equal(requests_with(mark), 1);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     IBackgroundCopyJob_Release(job);
@@ -1671,7 +1492,7 @@ static const IBackgroundCopyCallbackVtbl counter_vtbl =
 /* spec 5.1: "(JobError fires if requested)"; WiX waits for it and does not poll (clients.md 2.6). */
 static void test_no_progress_timeout_during_a_retry_delay_calls_job_error(void **state)
 {
-    IBackgroundCopyJob *job = job_for(url(L"/gen/1k?fault=500&seed=joberror"), dosvc_test_path(L"job-error.bin"));
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/1k?fault=500&seed=joberror"), dosvc_test_path(L"job-error.bin"));
 
     error_counter.IBackgroundCopyCallback_iface.lpVtbl = &counter_vtbl;
     error_counter.errors = 0;
@@ -1683,7 +1504,7 @@ static void test_no_progress_timeout_during_a_retry_delay_calls_job_error(void *
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(WaitForSingleObject(error_counter.event, 8000), WAIT_OBJECT_0);
     assert_int_equal(error_counter.errors, 1);
-    assert_int_equal(state_of(job), BG_JOB_STATE_ERROR);
+    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_ERROR);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     IBackgroundCopyJob_Release(job);
     CloseHandle(error_counter.event);
@@ -1699,7 +1520,7 @@ static void test_no_progress_timeout_set_to_zero_while_waiting_to_retry_is_an_er
     job = retrying_job(mark, 3600);
     assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, 0));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 1000), BG_JOB_STATE_ERROR);
-    assert_hr(0x801901F4, error_of(job, NULL));
+    assert_hr(0x801901F4, dosvc_error_of(job, NULL));
     assert_int_equal(requests_with(mark), 1);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     IBackgroundCopyJob_Release(job);
@@ -1716,7 +1537,7 @@ static void test_retry_comes_no_sooner_than_the_minimum_retry_delay(void **state
 
     new_mark(mark);
     wsprintfW(path, L"/gen/20k?seed=delayed&fault=500&times=1&key=%s", mark);
-    job = job_for(url(L"%s", path), local);
+    job = job_for(dosvc_url(L"%s", path), local);
     assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(job, 2));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_TRANSIENT_ERROR);
@@ -1724,14 +1545,14 @@ static void test_retry_comes_no_sooner_than_the_minimum_retry_delay(void **state
     assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, 3600));
     assert_hr(S_OK, IBackgroundCopyJob_SetDescription(job, L"still waiting"));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
-    log = server_log(mark);
-    assert_int_equal(log_count(log), 2);
-    waited = strtod(log_field(log, "time", 1), NULL) - strtod(log_field(log, "time", 0), NULL);
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), 2);
+    waited = strtod(dosvc_log_field(log, "time", 1), NULL) - strtod(dosvc_log_field(log, "time", 0), NULL);
     print_message("retried after %.2f s\n", waited);
     assert_true(waited >= 1.95);
     free(log);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, path);
+    dosvc_assert_file_is(local, path);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -1750,11 +1571,11 @@ static void test_background_job_waiting_to_retry_does_not_hold_back_another(void
         new_mark(mark);
         jobs[i] = retrying_job(mark, 3600);
     }
-    jobs[2] = job_for(url(L"/gen/32k?seed=unblocked"), local);
+    jobs[2] = job_for(dosvc_url(L"/gen/32k?seed=unblocked"), local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(jobs[2]));
     assert_int_equal(dosvc_wait_for_state(jobs[2], SETTLED, 5000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(jobs[2]));
-    assert_file_is(local, L"/gen/32k?seed=unblocked");
+    dosvc_assert_file_is(local, L"/gen/32k?seed=unblocked");
     IBackgroundCopyJob_Release(jobs[2]);
     DeleteFileW(local);
     cancel_jobs(jobs, 2);
@@ -1774,7 +1595,7 @@ static void test_background_job_retries_only_in_a_free_slot(void **state)
     {
         new_mark(mark);
         wsprintfW(name, L"%s.bin", mark);
-        jobs[i] = job_for(url(L"/gen/1k?seed=%s&fault=500&times=1&key=%s", mark, mark), dosvc_test_path(name));
+        jobs[i] = job_for(dosvc_url(L"/gen/1k?seed=%s&fault=500&times=1&key=%s", mark, mark), dosvc_test_path(name));
         assert_hr(S_OK, IBackgroundCopyJob_Resume(jobs[i]));
         assert_int_equal(dosvc_wait_for_state(jobs[i], SETTLED | STATE(TRANSIENT_ERROR), 5000),
                          BG_JOB_STATE_TRANSIENT_ERROR);
@@ -1782,19 +1603,19 @@ static void test_background_job_retries_only_in_a_free_slot(void **state)
     for (i = 2; i < 4; i++)
     {
         wsprintfW(name, L"busyretry-%d.bin", i);
-        jobs[i] = job_for(url(L"/gen/64k?seed=busyretry%d&fault=drip&rate=16384", i), dosvc_test_path(name));
+        jobs[i] = job_for(dosvc_url(L"/gen/64k?seed=busyretry%d&fault=drip&rate=16384", i), dosvc_test_path(name));
         assert_hr(S_OK, IBackgroundCopyJob_Resume(jobs[i]));
         assert_int_equal(dosvc_wait_for_state(jobs[i], STATE(TRANSFERRING) | SETTLED, 5000), BG_JOB_STATE_TRANSFERRING);
     }
     for (start = GetTickCount64(); GetTickCount64() - start < 1500; Sleep(20))
     {
         unsigned transferring = 0;
-        for (i = 0; i < 4; i++) transferring += state_of(jobs[i]) == BG_JOB_STATE_TRANSFERRING;
+        for (i = 0; i < 4; i++) transferring += dosvc_state_of(jobs[i]) == BG_JOB_STATE_TRANSFERRING;
         if (transferring > most) most = transferring;
     }
     assert_int_equal(most, 2);
-    assert_int_equal(state_of(jobs[0]), BG_JOB_STATE_TRANSIENT_ERROR);
-    assert_int_equal(state_of(jobs[1]), BG_JOB_STATE_TRANSIENT_ERROR);
+    assert_int_equal(dosvc_state_of(jobs[0]), BG_JOB_STATE_TRANSIENT_ERROR);
+    assert_int_equal(dosvc_state_of(jobs[1]), BG_JOB_STATE_TRANSIENT_ERROR);
     for (i = 0; i < 4; i++)
         assert_int_equal(dosvc_wait_for_state(jobs[i], SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     cancel_jobs(jobs, 4);
@@ -1809,13 +1630,13 @@ static void test_resume_after_a_fatal_error_transfers_the_file(void **state)
 
     new_mark(mark);
     wsprintfW(path, L"/gen/20k?seed=fixed&fault=404&times=1&key=%s", mark);
-    job = job_for(url(L"%s", path), local);
+    job = job_for(dosvc_url(L"%s", path), local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, path);
+    dosvc_assert_file_is(local, path);
     assert_int_equal(requests_with(mark), 2);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
@@ -1831,19 +1652,19 @@ static void test_resume_after_a_no_progress_error_asks_for_the_rest_with_a_range
 
     new_mark(mark);
     wsprintfW(path, L"/gen/256k?seed=gaveup&fault=truncate&after=100000&times=1&key=%s", mark);
-    job = job_for(url(L"%s", path), local);
+    job = job_for(dosvc_url(L"%s", path), local);
     assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, 0));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
-    assert_int_equal(progress_of(job).BytesTransferred, 100000);
+    assert_int_equal(dosvc_progress_of(job).BytesTransferred, 100000);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, path);
-    log = server_log(mark);
-    assert_int_equal(log_count(log), 2);
-    assert_true(log_range_start(log, 1) == 100000);
-    assert_int_equal(log_status(log, 1), 206);
+    dosvc_assert_file_is(local, path);
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), 2);
+    assert_true(dosvc_log_range_start(log, 1) == 100000);
+    assert_int_equal(dosvc_log_status(log, 1), 206);
     free(log);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
@@ -1864,10 +1685,10 @@ static void test_connection_refused_is_a_transient_error(void **state)
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_TRANSIENT_ERROR);
-    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_CANNOT_CONNECT), error_of(job, &context));
+    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_CANNOT_CONNECT), dosvc_error_of(job, &context));
     assert_int_equal(context, BG_ERROR_CONTEXT_REMOTE_FILE);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_int_equal(temp_files_left(), 0);
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
 
@@ -1878,7 +1699,7 @@ static void test_connection_refused_with_no_progress_timeout_zero_is_an_error(vo
     assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, 0));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
-    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_CANNOT_CONNECT), error_of(job, NULL));
+    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_CANNOT_CONNECT), dosvc_error_of(job, NULL));
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     IBackgroundCopyJob_Release(job);
 }
@@ -1889,15 +1710,15 @@ static void test_connection_refused_with_no_progress_timeout_zero_is_an_error(vo
 static void download_cut(const WCHAR *path, const WCHAR *name)
 {
     const WCHAR *local = dosvc_test_path(name);
-    IBackgroundCopyJob *job = job_for(url(L"%s", path), local);
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"%s", path), local);
     BG_JOB_STATE settled;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     settled = dosvc_wait_for_state(job, SETTLED, 10000);
-    if (settled == BG_JOB_STATE_ERROR) print_message("error 0x%08lx\n", error_of(job, NULL));
+    if (settled == BG_JOB_STATE_ERROR) print_message("error 0x%08lx\n", dosvc_error_of(job, NULL));
     assert_int_equal(settled, BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, path);
+    dosvc_assert_file_is(local, path);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -1912,9 +1733,9 @@ static void test_reset_connection_is_resumed_from_the_bytes_received(void **stat
     new_mark(mark);
     wsprintfW(path, L"/gen/2m?seed=reset&fault=reset&after=1572864&times=1&key=%s", mark);
     download_cut(path, L"reset.bin");
-    log = server_log(mark);
-    assert_int_equal(log_count(log), 2);
-    start = log_range_start(log, 1);
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), 2);
+    start = dosvc_log_range_start(log, 1);
     print_message("retried with Range: bytes=%lld-\n", start);
     assert_true(start > 0 && start <= 1572864);
     free(log);
@@ -1930,10 +1751,10 @@ static void assert_cut_download_resumes_at(const WCHAR *path_format, const WCHAR
     new_mark(mark);
     wsprintfW(path, path_format, mark);
     download_cut(path, name);
-    log = server_log(mark);
-    assert_int_equal(log_count(log), 2);
-    assert_true(log_range_start(log, 1) == start);
-    assert_int_equal(log_status(log, 1), 206);
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), 2);
+    assert_true(dosvc_log_range_start(log, 1) == start);
+    assert_int_equal(dosvc_log_status(log, 1), 206);
     free(log);
 }
 
@@ -1948,15 +1769,15 @@ static void test_truncated_body_is_resumed_from_the_bytes_received(void **state)
 static void test_chunked_body_is_saved_whole(void **state)
 {
     const WCHAR *local = dosvc_test_path(L"chunked.bin");
-    IBackgroundCopyJob *job = job_for(url(L"/gen/3m?seed=chunked&fault=chunked"), local);
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/3m?seed=chunked&fault=chunked"), local);
     BG_JOB_PROGRESS progress;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
-    progress = progress_of(job);
+    progress = dosvc_progress_of(job);
     assert_true(progress.BytesTotal == 3 << 20 && progress.BytesTransferred == 3 << 20);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, L"/gen/3m?seed=chunked");
+    dosvc_assert_file_is(local, L"/gen/3m?seed=chunked");
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -1972,17 +1793,17 @@ static void test_chunked_body_cut_short_is_resumed_from_the_bytes_received(void 
 static void test_body_longer_than_its_content_length_is_an_error_and_nothing_is_saved(void **state)
 {
     const WCHAR *local = dosvc_test_path(L"long.bin");
-    IBackgroundCopyJob *job = job_for(url(L"/gen/20k?seed=long&fault=long&extra=100"), local);
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/20k?seed=long&fault=long&extra=100"), local);
     BG_ERROR_CONTEXT context;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
-    assert_hr(DO_E_HTTP_BLOCKSIZE_MISMATCH, error_of(job, &context));
+    assert_hr(DO_E_HTTP_BLOCKSIZE_MISMATCH, dosvc_error_of(job, &context));
     assert_int_equal(context, BG_ERROR_CONTEXT_REMOTE_FILE);
-    assert_true(progress_of(job).BytesTransferred < 20 << 10);
+    assert_true(dosvc_progress_of(job).BytesTransferred < 20 << 10);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_false(file_exists(local));
-    assert_int_equal(temp_files_left(), 0);
+    assert_false(dosvc_file_exists(local));
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
 
@@ -1991,7 +1812,7 @@ static void test_body_longer_than_its_content_length_is_an_error_and_nothing_is_
 static void test_stalled_server_past_the_no_progress_timeout_is_an_error(void **state)
 {
     const WCHAR *local = dosvc_test_path(L"stall-error.bin");
-    IBackgroundCopyJob *job = job_for(url(L"/gen/64k?seed=stallerror&fault=stall&after=1000&seconds=30"), local);
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/64k?seed=stallerror&fault=stall&after=1000&seconds=30"), local);
     ULONGLONG start;
     DWORD ms;
 
@@ -2002,10 +1823,10 @@ static void test_stalled_server_past_the_no_progress_timeout_is_an_error(void **
     ms = (DWORD)(GetTickCount64() - start);
     print_message("ERROR after %lu ms\n", ms);
     assert_true(ms >= 2000 && ms < 10000);
-    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_TIMEOUT), error_of(job, NULL));
-    assert_int_equal(progress_of(job).BytesTransferred, 1000);
+    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_TIMEOUT), dosvc_error_of(job, NULL));
+    assert_int_equal(dosvc_progress_of(job).BytesTransferred, 1000);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_int_equal(temp_files_left(), 0);
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
 
@@ -2033,14 +1854,14 @@ static void test_files_from_one_server_share_a_connection(void **state)
     for (i = 0; i < 3; i++)
     {
         wsprintfW(name, L"keepalive-%d.bin", i);
-        assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, url(L"/gen/10k?seed=keep%d&m=%s", i, mark), dosvc_test_path(name)));
+        assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_url(L"/gen/10k?seed=keep%d&m=%s", i, mark), dosvc_test_path(name)));
     }
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
-    log = server_log(mark);
-    assert_int_equal(log_count(log), 3);
-    assert_non_null(port = log_field(log, "client_port", 0));
-    for (i = 1; i < 3; i++) assert_int_equal(atoi(log_field(log, "client_port", i)), atoi(port));
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), 3);
+    assert_non_null(port = dosvc_log_field(log, "client_port", 0));
+    for (i = 1; i < 3; i++) assert_int_equal(atoi(dosvc_log_field(log, "client_port", i)), atoi(port));
     free(log);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     IBackgroundCopyJob_Release(job);
@@ -2058,13 +1879,13 @@ static BG_JOB_STATE resume_into_bad_content_range(const WCHAR *what, const WCHAR
     BG_JOB_STATE settled;
 
     new_mark(mark);
-    *job = job_for(url(L"/gen/256k?seed=badrange&fault=truncate,badrange&after=100000&what=%s&times=2&key=%s",
+    *job = job_for(dosvc_url(L"/gen/256k?seed=badrange&fault=truncate,badrange&after=100000&what=%s&times=2&key=%s",
                        what, mark), local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(*job));
     settled = dosvc_wait_for_state(*job, SETTLED, 10000);
-    *log = server_log(mark);
-    assert_true(log_count(*log) >= 2);
-    assert_true(log_range_start(*log, 1) == 100000);
+    *log = dosvc_server_log(mark);
+    assert_true(dosvc_log_count(*log) >= 2);
+    assert_true(dosvc_log_range_start(*log, 1) == 100000);
     return settled;
 }
 
@@ -2076,12 +1897,12 @@ static void test_content_range_of_other_bytes_is_an_error_and_nothing_is_saved(v
     char *log;
 
     assert_int_equal(resume_into_bad_content_range(L"start", local, &job, &log), BG_JOB_STATE_ERROR);
-    assert_int_equal(log_count(log), 2);
+    assert_int_equal(dosvc_log_count(log), 2);
     free(log);
-    assert_hr(DO_E_HTTP_BLOCKSIZE_MISMATCH, error_of(job, NULL));
+    assert_hr(DO_E_HTTP_BLOCKSIZE_MISMATCH, dosvc_error_of(job, NULL));
     assert_hr(BG_S_PARTIAL_COMPLETE, IBackgroundCopyJob_Complete(job));
-    assert_false(file_exists(local));
-    assert_int_equal(temp_files_left(), 0);
+    assert_false(dosvc_file_exists(local));
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
 
@@ -2094,11 +1915,11 @@ static void test_content_range_of_another_file_size_starts_the_file_over(void **
     char *log;
 
     assert_int_equal(resume_into_bad_content_range(L"total", local, &job, &log), BG_JOB_STATE_TRANSFERRED);
-    assert_int_equal(log_count(log), 3);
-    assert_true(log_range_start(log, 2) <= 0);      /* from the first byte */
+    assert_int_equal(dosvc_log_count(log), 3);
+    assert_true(dosvc_log_range_start(log, 2) <= 0);      /* from the first byte */
     free(log);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, L"/gen/256k?seed=badrange");
+    dosvc_assert_file_is(local, L"/gen/256k?seed=badrange");
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -2109,16 +1930,16 @@ static void test_content_range_of_another_file_size_starts_the_file_over(void **
 static void assert_redirect_followed(const WCHAR *path, const WCHAR *expected, const WCHAR *mark, int requests)
 {
     const WCHAR *local = dosvc_test_path(L"redirected.bin");
-    IBackgroundCopyJob *job = job_for(url(L"%s", path), local);
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"%s", path), local);
     char *log;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, expected);
-    log = server_log(mark);
-    assert_int_equal(log_count(log), requests);
-    assert_int_equal(log_status(log, requests - 1), 200);
+    dosvc_assert_file_is(local, expected);
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), requests);
+    assert_int_equal(dosvc_log_status(log, requests - 1), 200);
     free(log);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
@@ -2171,7 +1992,7 @@ static void test_untrusted_certificate_is_an_error_and_nothing_is_saved(void **s
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
-    code = error_of(job, &context);
+    code = dosvc_error_of(job, &context);
     print_message("certificate error 0x%08lx\n", code);
     assert_true(code == HRESULT_FROM_WIN32(ERROR_INTERNET_INVALID_CA)
                 || code == HRESULT_FROM_WIN32(ERROR_INTERNET_SEC_CERT_CN_INVALID)
@@ -2180,8 +2001,8 @@ static void test_untrusted_certificate_is_an_error_and_nothing_is_saved(void **s
                 || code == HRESULT_FROM_WIN32(ERROR_INTERNET_SEC_INVALID_CERT));
     assert_int_equal(context, BG_ERROR_CONTEXT_REMOTE_FILE);
     assert_hr(BG_S_PARTIAL_COMPLETE, IBackgroundCopyJob_Complete(job));
-    assert_false(file_exists(local));
-    assert_int_equal(temp_files_left(), 0);
+    assert_false(dosvc_file_exists(local));
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
 
@@ -2201,10 +2022,10 @@ static void test_https_body_cut_short_is_resumed_from_the_bytes_received(void **
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 15000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, L"/gen/256k?seed=tlscut");
-    log = server_log(mark);
-    assert_int_equal(log_count(log), 2);
-    assert_true(log_range_start(log, 1) == 100000);
+    dosvc_assert_file_is(local, L"/gen/256k?seed=tlscut");
+    log = dosvc_server_log(mark);
+    assert_int_equal(dosvc_log_count(log), 2);
+    assert_true(dosvc_log_range_start(log, 1) == 100000);
     free(log);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
@@ -2222,7 +2043,7 @@ static void test_certificate_naming_the_address_needs_no_name_error_allowed(void
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, L"/gen/8k?seed=ipname");
+    dosvc_assert_file_is(local, L"/gen/8k?seed=ipname");
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
 }
@@ -2239,9 +2060,9 @@ static void test_certificate_from_an_issuer_not_sent_is_untrusted(void **state)
     job = job_for(address, local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
-    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_INVALID_CA), error_of(job, NULL));
+    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_INVALID_CA), dosvc_error_of(job, NULL));
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_false(file_exists(local));
+    assert_false(dosvc_file_exists(local));
     IBackgroundCopyJob_Release(job);
 }
 
@@ -2256,9 +2077,9 @@ static void test_https_body_ended_without_close_notify_is_not_taken_as_whole(voi
     allow_certificate_errors(job, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_CN_INVALID);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_TRANSIENT_ERROR);
-    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_CONNECTION_RESET), error_of(job, NULL));
+    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_CONNECTION_RESET), dosvc_error_of(job, NULL));
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_false(file_exists(local));
+    assert_false(dosvc_file_exists(local));
     IBackgroundCopyJob_Release(job);
 }
 
@@ -2276,15 +2097,15 @@ static void test_ignoring_certificate_errors_in_one_job_does_not_relax_another(v
     assert_int_equal(dosvc_wait_for_state(lenient, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(strict));
     assert_int_equal(dosvc_wait_for_state(strict, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
-    code = error_of(strict, NULL);
+    code = dosvc_error_of(strict, NULL);
     print_message("certificate error 0x%08lx\n", code);
     assert_true(code == HRESULT_FROM_WIN32(ERROR_INTERNET_INVALID_CA)
                 || code == HRESULT_FROM_WIN32(ERROR_INTERNET_SEC_CERT_CN_INVALID));
     assert_hr(S_OK, IBackgroundCopyJob_Complete(lenient));
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(strict));
-    assert_true(file_exists(lenient_local));
-    assert_false(file_exists(strict_local));
-    assert_int_equal(temp_files_left(), 0);
+    assert_true(dosvc_file_exists(lenient_local));
+    assert_false(dosvc_file_exists(strict_local));
+    assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(lenient);
     IBackgroundCopyJob_Release(strict);
     DeleteFileW(lenient_local);
@@ -2309,9 +2130,9 @@ static void test_redirect_from_https_to_http_is_refused(void **state)
     allow_certificate_errors(job, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_CN_INVALID | BG_SSL_IGNORE_CERT_DATE_INVALID);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
-    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_HTTPS_TO_HTTP_ON_REDIR), error_of(job, NULL));
+    assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_HTTPS_TO_HTTP_ON_REDIR), dosvc_error_of(job, NULL));
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_false(file_exists(local));
+    assert_false(dosvc_file_exists(local));
     IBackgroundCopyJob_Release(job);
 }
 
@@ -2341,13 +2162,13 @@ static void test_basic_credentials_answer_a_server_challenge(void **state)
     char *log;
 
     new_mark(mark);
-    job = job_for(url(AUTH_PATH, mark), local);
+    job = job_for(dosvc_url(AUTH_PATH, mark), local);
     set_basic_credentials(job, BG_AUTH_TARGET_SERVER, (WCHAR *)L"alice", (WCHAR *)L"s3cret");
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, L"/gen/8k?seed=auth");
-    log = server_log(mark);
+    dosvc_assert_file_is(local, L"/gen/8k?seed=auth");
+    log = dosvc_server_log(mark);
     assert_non_null(strstr(log, "\"Authorization\": \"Basic YWxpY2U6czNjcmV0\""));
     free(log);
     IBackgroundCopyJob_Release(job);
@@ -2361,13 +2182,13 @@ static void assert_server_refuses(WCHAR *user, WCHAR *password, const WCHAR *nam
     WCHAR mark[32];
 
     new_mark(mark);
-    job = job_for(url(AUTH_PATH, mark), local);
+    job = job_for(dosvc_url(AUTH_PATH, mark), local);
     if (user) set_basic_credentials(job, BG_AUTH_TARGET_SERVER, user, password);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
-    assert_hr(0x80190191, error_of(job, NULL));
+    assert_hr(0x80190191, dosvc_error_of(job, NULL));
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_false(file_exists(local));
+    assert_false(dosvc_file_exists(local));
     IBackgroundCopyJob_Release(job);
 }
 
@@ -2384,7 +2205,7 @@ static void test_server_challenge_with_a_wrong_password_is_error_401(void **stat
 /* A job whose requests go through the test server's proxy mode. */
 static IBackgroundCopyJob *proxied_job(const WCHAR *path, const WCHAR *local)
 {
-    IBackgroundCopyJob *job = job_for(url(L"%s", path), local);
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"%s", path), local);
     WCHAR proxy[32];
 
     wsprintfW(proxy, L"127.0.0.1:%d", dosvc_server_port(FALSE));
@@ -2405,8 +2226,8 @@ static void test_proxy_override_sends_the_requests_through_the_proxy(void **stat
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, path);
-    log = server_log(mark);
+    dosvc_assert_file_is(local, path);
+    log = dosvc_server_log(mark);
     assert_non_null(strstr(log, "\"via_proxy\": true"));
     free(log);
     IBackgroundCopyJob_Release(job);
@@ -2430,8 +2251,8 @@ static void test_proxy_credentials_answer_a_proxy_challenge(void **state)
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
-    assert_file_is(local, L"/gen/8k?seed=proxyauth");
-    log = server_log(mark);
+    dosvc_assert_file_is(local, L"/gen/8k?seed=proxyauth");
+    log = dosvc_server_log(mark);
     assert_non_null(strstr(log, "\"Proxy-Authorization\": \"Basic cHJveHl1c2VyOnByMHh5\""));
     free(log);
     IBackgroundCopyJob_Release(job);
@@ -2450,9 +2271,9 @@ static void test_proxy_challenge_without_credentials_is_error_407(void **state)
     job = proxied_job(path, local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
-    assert_hr(0x80190197, error_of(job, NULL));
+    assert_hr(0x80190197, dosvc_error_of(job, NULL));
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
-    assert_false(file_exists(local));
+    assert_false(dosvc_file_exists(local));
     IBackgroundCopyJob_Release(job);
 }
 
