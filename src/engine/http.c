@@ -152,28 +152,23 @@ static BOOL system_is_direct(void)
  * many small files do not pay for asking each time, and a run started after the
  * configuration changed sees the change. A failed file asks again before the retry.
  */
-static BOOL job_is_direct(struct transfer *t)
+static BOOL job_is_direct(struct transfer *t, const struct dos_job_info *info)
 {
-    struct dos_job_info info;
-
-    dos_job_get_info(t->job, &info);
-    if (info.proxy_usage == DOS_PROXY_NO_PROXY) return TRUE;
-    if (info.proxy_usage == DOS_PROXY_OVERRIDE) return FALSE;
+    if (info->proxy_usage == DOS_PROXY_NO_PROXY) return TRUE;
+    if (info->proxy_usage == DOS_PROXY_OVERRIDE) return FALSE;
     if (!t->system_direct) return system_is_direct();
     if (*t->system_direct < 0) *t->system_direct = system_is_direct();
     return *t->system_direct;
 }
 
 /* WinINet's session for a job whose requests go through a proxy. */
-static HINTERNET open_session(struct transfer *t)
+static HINTERNET open_session(struct transfer *t, const struct dos_job_info *info)
 {
-    struct dos_job_info info;
     WCHAR *list = NULL, *bypass = NULL;
     HINTERNET session;
     DWORD access = INTERNET_OPEN_TYPE_PRECONFIG;
 
-    dos_job_get_info(t->job, &info);
-    if (info.proxy_usage == DOS_PROXY_OVERRIDE)
+    if (info->proxy_usage == DOS_PROXY_OVERRIDE)
     {
         access = INTERNET_OPEN_TYPE_PROXY;
         dos_job_copy_text(t->job, DOS_JOB_PROXY_LIST, malloc, (dos_char **)&list);
@@ -610,26 +605,24 @@ BOOL transport_http_fetch(struct transfer *t)
 {
     struct dos_transfer_file *f = t->file;
     struct http h = { .t = t };
+    struct dos_job_info info;
     BOOL ok;
 
     t->protocol = L"http";
     lstrcpynW(h.url, (const WCHAR *)f->remote_name, ARRAYSIZE(h.url));
     if (!(h.buffer = malloc(CHUNK))) return transfer_fail(t, E_OUTOFMEMORY, DOS_CONTEXT_NONE, TRUE);
-    h.direct = job_is_direct(t);
-    if (!h.direct && !(h.session = open_session(t)))
+    dos_job_get_info(t->job, &info);
+    h.direct = job_is_direct(t, &info);
+    if (!h.direct && !(h.session = open_session(t, &info)))
     {
         free(h.buffer);
         return transfer_fail(t, HRESULT_FROM_WIN32(GetLastError()), DOS_CONTEXT_REMOTE_FILE, FALSE);
     }
-    {
-        struct dos_job_info info;
-        dos_job_get_info(t->job, &info);
-        h.security = info.u32[DOS_JOB_SECURITY_FLAGS];
-        h.receive_timeout_ms = receive_timeout_ms(&info);
-        dos_job_copy_text(t->job, DOS_JOB_CUSTOM_HEADERS, malloc, (dos_char **)&h.headers);
-        dos_job_copy_text(t->job, DOS_JOB_CUSTOM_AUTH_HEADERS, malloc, (dos_char **)&h.auth_headers);
-        h.cert = load_client_cert(t->job);
-    }
+    h.security = info.u32[DOS_JOB_SECURITY_FLAGS];
+    h.receive_timeout_ms = receive_timeout_ms(&info);
+    dos_job_copy_text(t->job, DOS_JOB_CUSTOM_HEADERS, malloc, (dos_char **)&h.headers);
+    dos_job_copy_text(t->job, DOS_JOB_CUSTOM_AUTH_HEADERS, malloc, (dos_char **)&h.auth_headers);
+    h.cert = load_client_cert(t->job);
     t->transferred_from_before = f->transferred != 0;
     ok = fetch_all(&h);
     if (!ok && h.restart)

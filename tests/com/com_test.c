@@ -372,3 +372,81 @@ unsigned dosvc_temp_files_left(void)
     FindClose(find);
     return count;
 }
+
+/* Under Wine, the folder that holds the servers of UNC names, this process's server in it and
+ * its share's folder; FALSE on Windows, with the administrative share's names. */
+static BOOL unc_share(WCHAR unc[MAX_PATH], WCHAR server[MAX_PATH], WCHAR share[MAX_PATH], WCHAR folder[MAX_PATH])
+{
+    WCHAR prefix[MAX_PATH], *p;
+    const WCHAR *dir = dosvc_test_dir();
+
+    if (!GetEnvironmentVariableW(L"WINEPREFIX", prefix, MAX_PATH))
+    {
+        wsprintfW(share, L"\\\\localhost\\%c$%s", dir[0], dir + 2);
+        lstrcpyW(folder, dir);
+        return FALSE;
+    }
+    for (p = prefix; *p; p++) if (*p == '/') *p = '\\';
+    wsprintfW(unc, L"Z:%s\\dosdevices\\unc", prefix);
+    wsprintfW(server, L"%s\\dosvc-test-%lu", unc, GetCurrentProcessId());
+    wsprintfW(folder, L"%s\\share", server);
+    wsprintfW(share, L"\\\\dosvc-test-%lu\\share", GetCurrentProcessId());
+    return TRUE;
+}
+
+void dosvc_make_unc_share(WCHAR share[MAX_PATH], WCHAR folder[MAX_PATH])
+{
+    WCHAR unc[MAX_PATH], server[MAX_PATH];
+
+    if (!unc_share(unc, server, share, folder)) return;
+    CreateDirectoryW(unc, NULL);
+    CreateDirectoryW(server, NULL);
+    CreateDirectoryW(folder, NULL);
+}
+
+/* Deletes the files of folder (not its subfolders). */
+static void empty_folder(const WCHAR *folder)
+{
+    WIN32_FIND_DATAW data;
+    WCHAR path[MAX_PATH];
+    HANDLE find;
+
+    wsprintfW(path, L"%s\\*", folder);
+    if ((find = FindFirstFileW(path, &data)) == INVALID_HANDLE_VALUE) return;
+    do
+    {
+        if (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) continue;
+        wsprintfW(path, L"%s\\%s", folder, data.cFileName);
+        SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
+        DeleteFileW(path);
+    } while (FindNextFileW(find, &data));
+    FindClose(find);
+}
+
+void dosvc_remove_unc_share(void)
+{
+    WCHAR unc[MAX_PATH], server[MAX_PATH], share[MAX_PATH], folder[MAX_PATH];
+
+    if (!unc_share(unc, server, share, folder)) return;
+    empty_folder(folder);
+    RemoveDirectoryW(folder);
+    RemoveDirectoryW(server);
+}
+
+void dosvc_cleanup(IBackgroundCopyManager *manager)
+{
+    IEnumBackgroundCopyJobs *jobs;
+    IBackgroundCopyJob *job;
+
+    if (SUCCEEDED(IBackgroundCopyManager_EnumJobs(manager, 0, &jobs)))
+    {
+        while (IEnumBackgroundCopyJobs_Next(jobs, 1, &job, NULL) == S_OK)
+        {
+            IBackgroundCopyJob_Cancel(job);
+            IBackgroundCopyJob_Release(job);
+        }
+        IEnumBackgroundCopyJobs_Release(jobs);
+    }
+    dosvc_remove_unc_share();
+    empty_folder(dosvc_test_dir());
+}

@@ -254,4 +254,17 @@ void dosvc_assert_file_is(const WCHAR *local, const WCHAR *server_path);
 /* Counts the files of the test folder that start with ".dosvc-": dosvc's temporary files, now. */
 unsigned dosvc_temp_files_left(void);
 
+/*
+ * A UNC share of this process's own. Under Wine, "\\server\share\..." is
+ * <prefix>\dosdevices\unc\server\share\..., so the share is made there, "\\dosvc-test-<pid>\share";
+ * on Windows it is the drive's administrative share of the test folder. share is its UNC name,
+ * folder the same folder as a local path.
+ */
+void dosvc_make_unc_share(WCHAR share[MAX_PATH], WCHAR folder[MAX_PATH]);
+/* Deletes the share's files and folders (nothing on Windows); for a teardown too. */
+void dosvc_remove_unc_share(void);
+/* A teardown's safety net: cancels every job the manager lists, removes the share and empties
+ * the test folder, for a test that failed half-way. */
+void dosvc_cleanup(IBackgroundCopyManager *manager);
+
 #endif

@@ -230,35 +230,9 @@ static void complete_and_check(IBackgroundCopyJob *job, const WCHAR *local, cons
 }
 
 /* The safety net after each test: cancel what it left and empty the test folder. */
-static void remove_unc_share(void);
 static int cleanup(void **state)
 {
-    WIN32_FIND_DATAW data;
-    IEnumBackgroundCopyJobs *jobs;
-    IBackgroundCopyJob *job;
-    WCHAR path[MAX_PATH];
-    HANDLE find;
-
-    if (SUCCEEDED(IBackgroundCopyManager_EnumJobs(manager, 0, &jobs)))
-    {
-        while (IEnumBackgroundCopyJobs_Next(jobs, 1, &job, NULL) == S_OK)
-        {
-            IBackgroundCopyJob_Cancel(job);
-            IBackgroundCopyJob_Release(job);
-        }
-        IEnumBackgroundCopyJobs_Release(jobs);
-    }
-    remove_unc_share();
-    wsprintfW(path, L"%s\\*", dosvc_test_dir());
-    if ((find = FindFirstFileW(path, &data)) == INVALID_HANDLE_VALUE) return 0;
-    do
-    {
-        if (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) continue;
-        wsprintfW(path, L"%s\\%s", dosvc_test_dir(), data.cFileName);
-        SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
-        DeleteFileW(path);
-    } while (FindNextFileW(find, &data));
-    FindClose(find);
+    dosvc_cleanup(manager);
     return 0;
 }
 
@@ -466,61 +440,19 @@ static void test_ranges_of_a_file_url_source_are_copied_exactly(void **state)
     DeleteFileW(source);
 }
 
-/*
- * A UNC name. Under Wine, "\\server\share\..." is <prefix>\dosdevices\unc\server\share\...,
- * so the test makes a share of its own there; on Windows it uses the drive's administrative
- * share. unc is the folder that holds this process's server, share the UNC name of the
- * folder, folder the same folder as a local path; FALSE on Windows (nothing to make).
- */
-static BOOL unc_share(WCHAR unc[MAX_PATH], WCHAR share[MAX_PATH], WCHAR folder[MAX_PATH])
-{
-    WCHAR prefix[MAX_PATH], *p;
-    const WCHAR *dir = dosvc_test_dir();
-
-    if (!GetEnvironmentVariableW(L"WINEPREFIX", prefix, MAX_PATH))
-    {
-        wsprintfW(share, L"\\\\localhost\\%c$%s", dir[0], dir + 2);
-        lstrcpyW(folder, dir);
-        return FALSE;
-    }
-    for (p = prefix; *p; p++) if (*p == '/') *p = '\\';
-    wsprintfW(unc, L"Z:%s\\dosdevices\\unc", prefix);
-    wsprintfW(folder, L"%s\\dosvc-ranges-%lu\\share", unc, GetCurrentProcessId());
-    wsprintfW(share, L"\\\\dosvc-ranges-%lu\\share", GetCurrentProcessId());
-    return TRUE;
-}
-
-static void remove_unc_share(void)
-{
-    WCHAR unc[MAX_PATH], share[MAX_PATH], folder[MAX_PATH], path[MAX_PATH];
-
-    if (!unc_share(unc, share, folder)) return;
-    wsprintfW(path, L"%s\\source-unc.bin", folder);
-    DeleteFileW(path);
-    RemoveDirectoryW(folder);
-    wsprintfW(path, L"%s\\dosvc-ranges-%lu", unc, GetCurrentProcessId());
-    RemoveDirectoryW(path);
-}
-
 static void test_ranges_of_a_unc_source_are_copied_exactly(void **state)
 {
-    WCHAR unc[MAX_PATH], share[MAX_PATH], folder[MAX_PATH], path[MAX_PATH], source[MAX_PATH], remote[MAX_PATH];
+    WCHAR share[MAX_PATH], folder[MAX_PATH], source[MAX_PATH], remote[MAX_PATH];
     BYTE *data;
 
-    if (unc_share(unc, share, folder))
-    {
-        wsprintfW(path, L"%s\\dosvc-ranges-%lu", unc, GetCurrentProcessId());
-        CreateDirectoryW(unc, NULL);
-        CreateDirectoryW(path, NULL);
-        CreateDirectoryW(folder, NULL);
-    }
+    dosvc_make_unc_share(share, folder);
     wsprintfW(source, L"%s\\source-unc.bin", folder);
     wsprintfW(remote, L"%s\\source-unc.bin", share);
     data = make_source(source);
     assert_true(dosvc_file_exists(remote));     /* the share works for the test itself */
     assert_ranges_copied(remote, data);
     free(data);
-    remove_unc_share();
+    dosvc_remove_unc_share();
 }
 
 /* ==== SetRemoteName (spec 5.8) ======================================================= */

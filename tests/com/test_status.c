@@ -104,31 +104,7 @@ static unsigned temp_files_left(void)
 /* The safety net after each test: cancel what it left and empty the test folder. */
 static int cleanup(void **state)
 {
-    WIN32_FIND_DATAW data;
-    IEnumBackgroundCopyJobs *jobs;
-    IBackgroundCopyJob *job;
-    WCHAR path[MAX_PATH];
-    HANDLE find;
-
-    if (SUCCEEDED(IBackgroundCopyManager_EnumJobs(manager, 0, &jobs)))
-    {
-        while (IEnumBackgroundCopyJobs_Next(jobs, 1, &job, NULL) == S_OK)
-        {
-            IBackgroundCopyJob_Cancel(job);
-            IBackgroundCopyJob_Release(job);
-        }
-        IEnumBackgroundCopyJobs_Release(jobs);
-    }
-    wsprintfW(path, L"%s\\*", dosvc_test_dir());
-    if ((find = FindFirstFileW(path, &data)) == INVALID_HANDLE_VALUE) return 0;
-    do
-    {
-        if (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) continue;
-        wsprintfW(path, L"%s\\%s", dosvc_test_dir(), data.cFileName);
-        SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
-        DeleteFileW(path);
-    } while (FindNextFileW(find, &data));
-    FindClose(find);
+    dosvc_cleanup(manager);
     return 0;
 }
 

@@ -152,37 +152,11 @@ static void assert_file_holds(const WCHAR *path, const void *expected, DWORD siz
     free(data);
 }
 
-static void remove_unc_share(void);
 
 /* The safety net after each test: cancel what it left and empty the test folder. */
 static int cleanup(void **state)
 {
-    WIN32_FIND_DATAW data;
-    IEnumBackgroundCopyJobs *jobs;
-    IBackgroundCopyJob *job;
-    WCHAR path[MAX_PATH];
-    HANDLE find;
-
-    if (SUCCEEDED(IBackgroundCopyManager_EnumJobs(manager, 0, &jobs)))
-    {
-        while (IEnumBackgroundCopyJobs_Next(jobs, 1, &job, NULL) == S_OK)
-        {
-            IBackgroundCopyJob_Cancel(job);
-            IBackgroundCopyJob_Release(job);
-        }
-        IEnumBackgroundCopyJobs_Release(jobs);
-    }
-    remove_unc_share();
-    wsprintfW(path, L"%s\\*", dosvc_test_dir());
-    if ((find = FindFirstFileW(path, &data)) == INVALID_HANDLE_VALUE) return 0;
-    do
-    {
-        if (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) continue;
-        wsprintfW(path, L"%s\\%s", dosvc_test_dir(), data.cFileName);
-        SetFileAttributesW(path, FILE_ATTRIBUTE_NORMAL);
-        DeleteFileW(path);
-    } while (FindNextFileW(find, &data));
-    FindClose(find);
+    dosvc_cleanup(manager);
     return 0;
 }
 
@@ -930,61 +904,12 @@ static void test_file_url_source_is_copied(void **state)
     DeleteFileW(local);
 }
 
-/*
- * A UNC name. Under Wine, "\\server\share\..." is <prefix>\dosdevices\unc\server\share\...,
- * so the test makes a share of its own there, "\\dosvc-test-<pid>\share"; on
- * Windows it uses the drive's administrative share. *unc is the folder that
- * holds this process's server (NULL on Windows), share its UNC name, folder
- * the same folder as a local path.
- */
-static BOOL unc_share(WCHAR unc[MAX_PATH], WCHAR share[MAX_PATH], WCHAR folder[MAX_PATH])
-{
-    WCHAR prefix[MAX_PATH], *p;
-    const WCHAR *dir = dosvc_test_dir();
-
-    if (!GetEnvironmentVariableW(L"WINEPREFIX", prefix, MAX_PATH))
-    {
-        wsprintfW(share, L"\\\\localhost\\%c$%s", dir[0], dir + 2);
-        lstrcpyW(folder, dir);
-        return FALSE;
-    }
-    for (p = prefix; *p; p++) if (*p == '/') *p = '\\';
-    wsprintfW(unc, L"Z:%s\\dosdevices\\unc", prefix);
-    wsprintfW(folder, L"%s\\dosvc-test-%lu\\share", unc, GetCurrentProcessId());
-    wsprintfW(share, L"\\\\dosvc-test-%lu\\share", GetCurrentProcessId());
-    return TRUE;
-}
-
-static void make_unc_share(WCHAR share[MAX_PATH], WCHAR folder[MAX_PATH])
-{
-    WCHAR unc[MAX_PATH], server[MAX_PATH];
-
-    if (!unc_share(unc, share, folder)) return;
-    wsprintfW(server, L"%s\\dosvc-test-%lu", unc, GetCurrentProcessId());
-    CreateDirectoryW(unc, NULL);
-    CreateDirectoryW(server, NULL);
-    CreateDirectoryW(folder, NULL);
-}
-
-/* Deletes the share's folders and the source in it; for the teardown too. */
-static void remove_unc_share(void)
-{
-    WCHAR unc[MAX_PATH], share[MAX_PATH], folder[MAX_PATH], path[MAX_PATH];
-
-    if (!unc_share(unc, share, folder)) return;
-    wsprintfW(path, L"%s\\source-unc.bin", folder);
-    DeleteFileW(path);
-    RemoveDirectoryW(folder);
-    wsprintfW(path, L"%s\\dosvc-test-%lu", unc, GetCurrentProcessId());
-    RemoveDirectoryW(path);
-}
-
 static void test_unc_source_is_copied(void **state)
 {
     WCHAR share[MAX_PATH], folder[MAX_PATH], source[MAX_PATH], remote[MAX_PATH], local[MAX_PATH];
     BYTE *data;
 
-    make_unc_share(share, folder);
+    dosvc_make_unc_share(share, folder);
     wsprintfW(source, L"%s\\source-unc.bin", folder);
     wsprintfW(remote, L"%s\\source-unc.bin", share);
     lstrcpyW(local, dosvc_test_path(L"copied-unc.bin"));
@@ -993,7 +918,7 @@ static void test_unc_source_is_copied(void **state)
     assert_copies(remote, local, data);
     free(data);
     DeleteFileW(local);
-    remove_unc_share();
+    dosvc_remove_unc_share();
 }
 
 static void test_missing_local_source_is_an_error(void **state)
