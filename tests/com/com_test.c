@@ -13,6 +13,45 @@
 
 #include <wchar.h>
 
+/* ---- waiting ------------------------------------------------------------------- */
+
+DWORD dosvc_scaled_ms(DWORD ms)
+{
+    static double scale;
+    double scaled;
+
+    if (!scale)
+    {
+        char text[32];
+        double value = 0;
+        if (GetEnvironmentVariableA("DOSVC_TEST_TIME_SCALE", text, sizeof(text)) && text[0]) value = atof(text);
+        scale = value > 0 ? value : 1;
+    }
+    if (ms == INFINITE) return INFINITE;
+    scaled = ms * scale;
+    return scaled >= (double)(INFINITE - 1) ? INFINITE - 1 : (DWORD)scaled;
+}
+
+BOOL dosvc_wait(dosvc_condition_fn done, void *context, DWORD timeout_ms)
+{
+    ULONGLONG start = GetTickCount64(), limit = dosvc_scaled_ms(timeout_ms);
+    DWORD pause = 1;
+
+    for (;;)
+    {
+        BOOL over = GetTickCount64() - start >= limit;
+        if (done(context)) return TRUE;
+        if (over) return FALSE;
+        Sleep(pause);
+        if (pause < 16) pause *= 2;   /* prompt for what comes at once, cheap for what takes long */
+    }
+}
+
+BOOL dosvc_wait_handle(HANDLE handle, DWORD timeout_ms)
+{
+    return WaitForSingleObject(handle, dosvc_scaled_ms(timeout_ms)) == WAIT_OBJECT_0;
+}
+
 /* ---- wide strings ------------------------------------------------------------ */
 
 const char *dosvc_utf8(const WCHAR *text)
@@ -180,17 +219,20 @@ BOOL dosvc_server_hash(const WCHAR *path, char hex[65])
     return ok;
 }
 
+struct state_wait { IBackgroundCopyJob *job; unsigned states; BG_JOB_STATE state; };
+
+static BOOL job_in_states(void *context)
+{
+    struct state_wait *w = context;
+    assert_hr(S_OK, IBackgroundCopyJob_GetState(w->job, &w->state));
+    return (w->states & (1u << w->state)) != 0;
+}
+
 BG_JOB_STATE dosvc_wait_for_state(IBackgroundCopyJob *job, unsigned states, DWORD timeout_ms)
 {
-    ULONGLONG start = GetTickCount64();
-    BG_JOB_STATE state;
-
-    for (;;)
-    {
-        assert_hr(S_OK, IBackgroundCopyJob_GetState(job, &state));
-        if ((states & (1u << state)) || GetTickCount64() - start > timeout_ms) return state;
-        Sleep(10);
-    }
+    struct state_wait w = { .job = job, .states = states };
+    dosvc_wait(job_in_states, &w, timeout_ms);
+    return w.state;
 }
 
 /* ---- the server's bodies and its request log ---------------------------------------- */
@@ -258,6 +300,24 @@ int dosvc_log_count(const char *log)
     return n;
 }
 
+struct requests_wait { const WCHAR *mark; int count, seen; };
+
+static BOOL log_has_requests(void *context)
+{
+    struct requests_wait *w = context;
+    char *log = dosvc_server_log(w->mark);
+    w->seen = log ? dosvc_log_count(log) : 0;
+    free(log);
+    return w->seen >= w->count;
+}
+
+int dosvc_wait_for_requests(const WCHAR *mark, int count, DWORD timeout_ms)
+{
+    struct requests_wait w = { .mark = mark, .count = count };
+    dosvc_wait(log_has_requests, &w, timeout_ms);
+    return w.seen;
+}
+
 long long dosvc_log_range_start(const char *log, int n)
 {
     const char *value = dosvc_log_field(log, "range", n);
@@ -289,13 +349,19 @@ BG_JOB_PROGRESS dosvc_progress_of(IBackgroundCopyJob *job)
     return progress;
 }
 
+struct bytes_wait { IBackgroundCopyJob *job; UINT64 bytes, got; };
+
+static BOOL job_has_bytes(void *context)
+{
+    struct bytes_wait *w = context;
+    return (w->got = dosvc_progress_of(w->job).BytesTransferred) >= w->bytes;
+}
+
 UINT64 dosvc_wait_for_bytes(IBackgroundCopyJob *job, UINT64 bytes, DWORD timeout_ms)
 {
-    ULONGLONG start = GetTickCount64();
-    UINT64 got;
-
-    while ((got = dosvc_progress_of(job).BytesTransferred) < bytes && GetTickCount64() - start < timeout_ms) Sleep(10);
-    return got;
+    struct bytes_wait w = { .job = job, .bytes = bytes };
+    dosvc_wait(job_has_bytes, &w, timeout_ms);
+    return w.got;
 }
 
 HRESULT dosvc_error_of(IBackgroundCopyJob *job, BG_ERROR_CONTEXT *context)

@@ -172,6 +172,20 @@ static inline ULONG dosvc_refcount(void *unknown)
 
 /* ---- com_test.c ------------------------------------------------------------------ */
 
+/*
+ * Waiting. Every wait of the COM tests goes through dosvc_wait, and every deadline through
+ * dosvc_scaled_ms: ms times DOSVC_TEST_TIME_SCALE (a positive number, default 1), so that a
+ * slow machine raises one variable instead of failing. A deadline is a bound on a wait for
+ * something that must happen, never the thing a test measures.
+ */
+DWORD dosvc_scaled_ms(DWORD ms);
+typedef BOOL (*dosvc_condition_fn)(void *context);
+/* Checks done(context) until it is TRUE (then TRUE) or dosvc_scaled_ms(timeout_ms) has passed
+ * (then FALSE, after one last check). */
+BOOL dosvc_wait(dosvc_condition_fn done, void *context, DWORD timeout_ms);
+/* WaitForSingleObject with a scaled deadline: TRUE when the handle was signalled. */
+BOOL dosvc_wait_handle(HANDLE handle, DWORD timeout_ms);
+
 /* UTF-8 copy of a wide string for messages, "(null)" for NULL (one of four static buffers). */
 const char *dosvc_utf8(const WCHAR *text);
 
@@ -227,6 +241,9 @@ char *dosvc_server_log(const WCHAR *mark);
 const char *dosvc_log_field(const char *log, const char *name, int n);
 /* The number of requests in the log. */
 int dosvc_log_count(const char *log);
+/* Waits until the server's log holds at least count requests whose target contains mark;
+ * the number it holds then. */
+int dosvc_wait_for_requests(const WCHAR *mark, int count, DWORD timeout_ms);
 /* The first byte the n-th request asked for with "Range: bytes=N-...", or -1 if it had no Range. */
 long long dosvc_log_range_start(const char *log, int n);
 /* The status the server answered the n-th request with. */
