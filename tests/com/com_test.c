@@ -13,6 +13,14 @@
 
 #include <wchar.h>
 
+/* DOSVC_TEST_FILTER="test_a*" runs only the tests whose names match (CMocka's pattern). */
+__attribute__((constructor)) static void apply_test_filter(void)
+{
+    static char pattern[256];
+    if (GetEnvironmentVariableA("DOSVC_TEST_FILTER", pattern, sizeof(pattern)) && pattern[0])
+        cmocka_set_test_filter(pattern);
+}
+
 /* ---- waiting ------------------------------------------------------------------- */
 
 DWORD dosvc_scaled_ms(DWORD ms)
