@@ -1,11 +1,13 @@
 /*
  * What the portable core needs from the platform, and nothing more: a mutex,
- * the wall clock and random bytes. src/port/ holds one implementation for
- * Win32 and one for POSIX (native tests); core never includes windows.h.
+ * the wall clock, random bytes, and what the trace facility (trace.h) writes
+ * with. src/port/ holds one implementation for Win32 and one for POSIX (native
+ * tests); core never includes windows.h.
  */
 #ifndef DOSVC_CORE_PORT_H
 #define DOSVC_CORE_PORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,5 +23,12 @@ uint64_t port_now_filetime(void);
 
 /* Fills buf with unpredictable bytes; returns 0 on success. */
 int port_random_bytes(void *buf, size_t len);
+
+/* The environment variable name into buf (NUL-terminated); false if unset or longer than buf. */
+bool port_getenv(const char *name, char *buf, size_t size);
+uint32_t port_process_id(void);
+uint32_t port_thread_id(void);
+/* One line of text to the debugger (OutputDebugString on Windows, stderr elsewhere). */
+void port_debug_output(const char *text);
 
 #endif

@@ -1,10 +1,14 @@
-/* The core's platform port on POSIX: pthread mutexes, clock_gettime, getrandom. Native builds only. */
+/* The core's platform port on POSIX: pthread mutexes, clock_gettime, getrandom, and the
+ * environment, ids and stderr for the trace facility. Native builds only. */
 #define _GNU_SOURCE
 #include "../core/port.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 #include <time.h>
 
 struct port_mutex
@@ -52,3 +56,17 @@ int port_random_bytes(void *buf, size_t len)
     }
     return 0;
 }
+
+bool port_getenv(const char *name, char *buf, size_t size)
+{
+    const char *value = getenv(name);
+    size_t n = value ? strlen(value) : 0;
+
+    if (!value || n >= size) return false;
+    memcpy(buf, value, n + 1);
+    return true;
+}
+
+uint32_t port_process_id(void) { return (uint32_t)getpid(); }
+uint32_t port_thread_id(void) { return (uint32_t)gettid(); }
+void port_debug_output(const char *text) { fputs(text, stderr); }

@@ -1,4 +1,5 @@
-/* The core's platform port on Windows: SRW locks, the system clock, the system RNG. */
+/* The core's platform port on Windows: SRW locks, the system clock, the system RNG, and the
+ * environment, ids and debugger output the trace facility uses. */
 #include <windows.h>
 #include <bcrypt.h>
 
@@ -35,3 +36,13 @@ int port_random_bytes(void *buf, size_t len)
 {
     return BCRYPT_SUCCESS(BCryptGenRandom(NULL, buf, (ULONG)len, BCRYPT_USE_SYSTEM_PREFERRED_RNG)) ? 0 : -1;
 }
+
+bool port_getenv(const char *name, char *buf, size_t size)
+{
+    DWORD n = GetEnvironmentVariableA(name, buf, size > MAXDWORD ? MAXDWORD : (DWORD)size);
+    return n && n < size;
+}
+
+uint32_t port_process_id(void) { return GetCurrentProcessId(); }
+uint32_t port_thread_id(void) { return GetCurrentThreadId(); }
+void port_debug_output(const char *text) { OutputDebugStringA(text); }
