@@ -744,6 +744,23 @@ static void test_enum_downloads_next_skip_reset_clone(void **state)
     done_with(c);
 }
 
+/* Issue 9 defect 4: a Uri that is a file URL naming a device, a pipe or a path from no drive is
+ * refused, and the Uri set before stays. */
+static void test_uri_rejects_file_urls_naming_devices(void **state)
+{
+    IDODownload *download = new_download();
+    VARIANT v;
+    size_t i;
+
+    assert_hr(S_OK, set_bstr(download, DODownloadProperty_Uri, L"file:///C:/windows/win.ini"));
+    for (i = 0; dosvc_device_file_urls[i]; i++)
+        assert_hr(E_INVALIDARG, set_bstr(download, DODownloadProperty_Uri, dosvc_device_file_urls[i]));
+    assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_Uri, &v));
+    assert_wstr_equal(L"file:///C:/windows/win.ini", V_BSTR(&v));
+    VariantClear(&v);
+    done_with(download);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -780,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_enum_downloads_no_longer_shows_an_aborted_download),
         cmocka_unit_test(test_enum_downloads_refuses_other_categories),
         cmocka_unit_test(test_enum_downloads_next_skip_reset_clone),
+        cmocka_unit_test(test_uri_rejects_file_urls_naming_devices),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }

@@ -1060,6 +1060,20 @@ static void test_do_file_property_with_null_variant_fails_with_invalidarg(void *
     IDeliveryOptimizationFile2_Release(file);
 }
 
+/* Issue 9 defect 4: the path rules hold for the path a file URL decodes to. */
+static void test_set_remote_name_rejects_file_urls_naming_devices(void **state)
+{
+    IBackgroundCopyFile5 *file = add_file(URL, L"devurl.bin");
+    size_t i;
+
+    for (i = 0; dosvc_device_file_urls[i]; i++)
+    {
+        assert_hr(E_INVALIDARG, IBackgroundCopyFile5_SetRemoteName(file, dosvc_device_file_urls[i]));
+        assert_remote_name(file, URL);
+    }
+    IBackgroundCopyFile5_Release(file);
+}
+
 #define JOB_TEST(f) cmocka_unit_test_setup_teardown(f, job_setup, job_teardown)
 
 int main(void)
@@ -1091,6 +1105,7 @@ int main(void)
         JOB_TEST(test_set_remote_name_rejects_invalid_names),
         JOB_TEST(test_set_remote_name_after_cancel_is_invalid_state),
         JOB_TEST(test_set_remote_name_after_complete_is_invalid_state),
+        JOB_TEST(test_set_remote_name_rejects_file_urls_naming_devices),
     };
     const struct CMUnitTest file3_4[] = {
         JOB_TEST(test_temporary_name_is_beside_the_local_name_and_names_job_and_index),
