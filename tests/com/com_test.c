@@ -440,7 +440,7 @@ unsigned dosvc_temp_files_left(void)
     unsigned count = 0;
     HANDLE find;
 
-    wsprintfW(pattern, L"%s\\.dosvc-*", dosvc_test_dir());
+    wsprintfW(pattern, L"%s\\" DOSVC_TEMP_PATTERN, dosvc_test_dir());
     if ((find = FindFirstFileW(pattern, &data)) == INVALID_HANDLE_VALUE) return 0;
     do count++; while (FindNextFileW(find, &data));
     FindClose(find);

@@ -268,7 +268,10 @@ BOOL dosvc_file_exists(const WCHAR *path);
 void dosvc_write_file(const WCHAR *path, const void *data, DWORD size);
 /* The file at local is what the server serves for server_path (by its SHA-256). */
 void dosvc_assert_file_is(const WCHAR *local, const WCHAR *server_path);
-/* Counts the files of the test folder that start with ".dosvc-": dosvc's temporary files, now. */
+/* dosvc's temporary files, named as DoSvc names its own ("DO<unique>.tmp"; the DO SDK's cleanup
+ * rule), as a FindFirstFile pattern. */
+#define DOSVC_TEMP_PATTERN L"DO*.tmp"
+/* Counts the files of the test folder that match DOSVC_TEMP_PATTERN: dosvc's temporary files, now. */
 unsigned dosvc_temp_files_left(void);
 
 /*
