@@ -187,6 +187,12 @@ static void wait_until_done(struct dos_job *job)
 
 /* ---- local paths ---------------------------------------------------------------------- */
 
+/* A name the path rules refuse is, as DoSvc answers it, no valid name (clients.md 1.4). */
+static HRESULT local_path_error(const struct error_map *errors, dos_status s)
+{
+    return s == DOS_E_INVALID_ARG ? HRESULT_FROM_WIN32(ERROR_INVALID_NAME) : hr_from(errors, s);
+}
+
 HRESULT download_local_path(const struct error_map *errors, const WCHAR *name, WCHAR **out)
 {
     WCHAR full[DOS_MAX_LOCAL_NAME + 2];
@@ -194,10 +200,10 @@ HRESULT download_local_path(const struct error_map *errors, const WCHAR *name, W
     dos_status s;
 
     *out = NULL;
-    if ((s = dos_check_local_name(dchars(name))) != DOS_OK) return hr_from(errors, s);
+    if ((s = dos_check_local_name(dchars(name))) != DOS_OK) return local_path_error(errors, s);
     len = GetFullPathNameW(name, ARRAY_SIZE(full), full, NULL);
     if (!len || len >= ARRAY_SIZE(full)) return hr_from(errors, DOS_E_STRING_TOO_LONG);
-    if ((s = dos_check_local_name(dchars(full))) != DOS_OK) return hr_from(errors, s);
+    if ((s = dos_check_local_name(dchars(full))) != DOS_OK) return local_path_error(errors, s);
     /* A name that is an existing folder can never become the file. */
     attrs = GetFileAttributesW(full);
     if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY)) return E_INVALIDARG;

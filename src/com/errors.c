@@ -1,9 +1,12 @@
 /*
- * The two error maps (core status to HRESULT) and the English descriptions
- * behind GetErrorDescription. DO's map is what dosvc's DeliveryOptimization
+ * The two error maps (core status to HRESULT) and the descriptions behind
+ * GetErrorDescription: dosvc's English ones, then the system's and those of
+ * WinINet and WinHTTP. DO's map is what dosvc's DeliveryOptimization
  * class answers with (spec 6); the classic BITS map is ready for a BITS class.
  */
 #include "com_private.h"
+
+#include <wininet.h>
 
 /* Entries both maps share; the per-map ones differ only where DO renamed a BITS code. */
 #define COMMON_CODES \
@@ -17,7 +20,6 @@
     [DOS_E_SINK_UNSPECIFIED] = DO_E_FILE_DOWNLOADSINK_UNSPECIFIED, \
     [DOS_E_WRITE_ONLY_PROPERTY] = DO_E_WRITE_ONLY_PROPERTY, \
     [DOS_E_NOT_SET] = E_NOT_SET, \
-    [DOS_E_NOT_SUPPORTED] = E_NOTIMPL, \
     [DOS_E_MEMORY_STREAM_UNSUPPORTED] = DO_E_MEMORYSTREAM_DOWNLOAD_NOT_SUPPORTED, \
     [DOS_E_ACCESS_DENIED] = E_ACCESSDENIED, \
     [DOS_E_SINK_ALREADY_SET] = DO_E_FILE_DOWNLOADSINK_ALREADY_SET, \
@@ -131,9 +133,33 @@ static HRESULT dup_cotaskmem(const WCHAR *text, LPWSTR *out)
     return S_OK;
 }
 
+/*
+ * The system's text for hr in language or, for the codes of WinINet and WinHTTP (12000-12999, a
+ * range they share), their own message tables', which the system's does not hold. LocalFree *text.
+ */
+static DWORD message_in(HRESULT hr, DWORD language, WCHAR **text)
+{
+    static const WCHAR *const owners[] = { L"wininet.dll", L"winhttp.dll" };
+    const DWORD flags = FORMAT_MESSAGE_IGNORE_INSERTS | FORMAT_MESSAGE_ALLOCATE_BUFFER;
+    const DWORD code = HRESULT_CODE(hr);
+    DWORD len = FormatMessageW(flags | FORMAT_MESSAGE_FROM_SYSTEM, NULL, (DWORD)hr, language, (WCHAR *)text, 0, NULL);
+    size_t i;
+
+    if (len || !FAILED(hr) || HRESULT_FACILITY(hr) != FACILITY_WIN32 || code < INTERNET_ERROR_BASE
+        || code >= INTERNET_ERROR_BASE + 1000)
+        return len;
+    for (i = 0; !len && i < ARRAY_SIZE(owners); i++)
+    {
+        HMODULE module = LoadLibraryExW(owners[i], NULL, LOAD_LIBRARY_AS_DATAFILE | LOAD_LIBRARY_SEARCH_SYSTEM32);
+        if (!module) continue;
+        len = FormatMessageW(flags | FORMAT_MESSAGE_FROM_HMODULE, module, code, language, (WCHAR *)text, 0, NULL);
+        FreeLibrary(module);
+    }
+    return len;
+}
+
 HRESULT describe_hresult_alloc(HRESULT hr, DWORD language, LPWSTR *out)
 {
-    const DWORD flags = FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS | FORMAT_MESSAGE_ALLOCATE_BUFFER;
     const WCHAR *ours = describe_hresult(hr);
     WCHAR *system = NULL, http[64];
     HRESULT result;
@@ -147,8 +173,8 @@ HRESULT describe_hresult_alloc(HRESULT hr, DWORD language, LPWSTR *out)
         return dup_cotaskmem(http, out);
     }
     /* Only English text is ours; the system may know other languages. */
-    len = FormatMessageW(flags, NULL, (DWORD)hr, language, (WCHAR *)&system, 0, NULL);
-    if (!len && language) len = FormatMessageW(flags, NULL, (DWORD)hr, 0, (WCHAR *)&system, 0, NULL);
+    len = message_in(hr, language, &system);
+    if (!len && language) len = message_in(hr, 0, &system);   /* another language is better than none */
     if (!len) return HRESULT_FROM_WIN32(ERROR_MR_MID_NOT_FOUND);
     while (len && (system[len - 1] == '\n' || system[len - 1] == '\r')) system[--len] = 0;
     result = dup_cotaskmem(system, out);

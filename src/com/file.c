@@ -319,9 +319,6 @@ static HRESULT WINAPI dofile2_GetProperty(IDeliveryOptimizationFile2 *iface, DOF
     VariantInit(value);
     switch (id)
     {
-    case DOFilePropertyId_DecryptionInfo:
-    case DOFilePropertyId_IntegrityCheckInfo:
-        return map(view, DOS_E_WRITE_ONLY_PROPERTY);
     case DOFilePropertyId_IntegrityCheckMandatory:
         dos_file_get_info(view->file, &info);
         V_VT(value) = VT_BOOL;
@@ -340,10 +337,10 @@ static HRESULT WINAPI dofile2_GetProperty(IDeliveryOptimizationFile2 *iface, DOF
         V_VT(value) = VT_UI8;
         V_UI8(value) = info.file_size;
         return S_OK;
-    case DOFilePropertyId_DownloadSinkInterface:
     case DOFilePropertyId_DownloadSinkMemoryStream:
         return map(view, DOS_E_NOT_SET);
     default:
+        /* DecryptionInfo, IntegrityCheckInfo and DownloadSinkInterface too (see SetProperty). */
         return map(view, DOS_E_UNKNOWN_PROPERTY);
     }
 }
@@ -374,9 +371,10 @@ static HRESULT WINAPI dofile2_SetProperty(IDeliveryOptimizationFile2 *iface, DOF
         /* Deprecated by the docs ("do not use"); DO has a code for exactly this. */
         return map(view, DOS_E_MEMORY_STREAM_UNSUPPORTED);
     default:
-        /* Decryption, piece-hash integrity checks and stream sinks need the transfer
-         * engine to act on them; until it can, accepting them would pretend. */
-        return map(view, DOS_E_NOT_SUPPORTED);
+        /* Decryption, piece-hash integrity checks and stream sinks need the transfer engine to
+         * act on them; until it can, their ids read as unknown both ways, the answer of a DO
+         * without these features and the one the DO SDK accepts. */
+        return map(view, DOS_E_UNKNOWN_PROPERTY);
     }
 }
 

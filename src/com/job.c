@@ -896,13 +896,14 @@ static HRESULT WINAPI http_GetClientCertificate(IBackgroundCopyJobHttpOptions *i
     uint32_t where;
     dos_status s;
 
-    /* Classic contract: RPC_X_NULL_REF_POINTER for a NULL out, RPC_X_BAD_STUB_DATA when none is set. */
-    if (!location || !store_name || !hash || !subject) return RPC_X_NULL_REF_POINTER;
+    /* Classic contract: RPC_X_NULL_REF_POINTER for a NULL out, RPC_X_BAD_STUB_DATA when none is set,
+     * as the HRESULTs a caller's SUCCEEDED() sees failed. */
+    if (!location || !store_name || !hash || !subject) return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
     *store_name = *subject = NULL;
     *hash = NULL;
     s = dos_job_get_client_cert(view->job, &where, thumbprint, cotaskmem_alloc, (dos_char **)store_name,
                                 (dos_char **)subject);
-    if (s == DOS_E_NOT_SET) return RPC_X_BAD_STUB_DATA;
+    if (s == DOS_E_NOT_SET) return HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA);
     if (s == DOS_OK && !(*hash = CoTaskMemAlloc(DOS_CERT_HASH_SIZE))) s = DOS_E_OUT_OF_MEMORY;
     if (s != DOS_OK)
     {
@@ -927,7 +928,7 @@ static HRESULT WINAPI http_GetCustomHeaders(IBackgroundCopyJobHttpOptions *iface
     struct job_view *view = impl_from_IBackgroundCopyJobHttpOptions(iface);
     dos_status s;
 
-    if (!headers) return RPC_X_NULL_REF_POINTER;
+    if (!headers) return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
     s = dos_job_copy_text(view->job, DOS_JOB_CUSTOM_HEADERS, cotaskmem_alloc, (dos_char **)headers);
     if (s == DOS_E_NOT_SET) return S_FALSE;   /* classic: no custom headers */
     return map(view, s);
@@ -944,7 +945,7 @@ static HRESULT WINAPI http_GetSecurityFlags(IBackgroundCopyJobHttpOptions *iface
     struct job_view *view = impl_from_IBackgroundCopyJobHttpOptions(iface);
     struct dos_job_info info;
 
-    if (!flags) return RPC_X_NULL_REF_POINTER;
+    if (!flags) return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
     job_info(view, &info);
     *flags = info.u32[DOS_JOB_SECURITY_FLAGS];
     return S_OK;

@@ -45,7 +45,6 @@ typedef enum dos_status
     DOS_E_READ_ONLY_PROPERTY,
     DOS_E_WRITE_ONLY_PROPERTY,
     DOS_E_NOT_SET,
-    DOS_E_NOT_SUPPORTED,        /* a documented "not implemented" answer */
     DOS_E_MEMORY_STREAM_UNSUPPORTED,
     DOS_E_ACCESS_DENIED,
     DOS_E_SINK_ALREADY_SET,     /* a download has the other kind of sink (file or stream) */

@@ -32,7 +32,9 @@
 #define WINHTTP_ALLOWED (WINHTTP_REVOCATION | WINHTTP_IGNORE_UNKNOWN_CA | WINHTTP_IGNORE_WRONG_USAGE \
                          | WINHTTP_IGNORE_CN_INVALID | WINHTTP_IGNORE_DATE_INVALID)
 
-enum access { RW, RO, WO };
+/* ABSENT: a feature dosvc lacks (decryption, piece-hash integrity checks): the id reads as unknown
+ * both ways, which is what a DO without the feature answers and what the DO SDK accepts. */
+enum access { RW, RO, WO, ABSENT };
 enum when { ANY, CREATED, CREATED_OR_PAUSED };   /* states that take a change; ANY: not final */
 
 static const struct
@@ -59,9 +61,9 @@ static const struct
     [DOS_DL_SECURITY_CONTEXT]          = { DOS_VALUE_BYTES, WO, ANY },
     [DOS_DL_NETWORK_TOKEN]             = { DOS_VALUE_BOOL, WO, ANY },
     [DOS_DL_CORRELATION_VECTOR]        = { DOS_VALUE_TEXT, RW, ANY },
-    [DOS_DL_DECRYPTION_INFO]           = { DOS_VALUE_TEXT, WO, CREATED },
-    [DOS_DL_INTEGRITY_CHECK_INFO]      = { DOS_VALUE_TEXT, WO, CREATED },
-    [DOS_DL_INTEGRITY_CHECK_MANDATORY] = { DOS_VALUE_BOOL, RW, CREATED },
+    [DOS_DL_DECRYPTION_INFO]           = { DOS_VALUE_TEXT, ABSENT, CREATED },
+    [DOS_DL_INTEGRITY_CHECK_INFO]      = { DOS_VALUE_TEXT, ABSENT, CREATED },
+    [DOS_DL_INTEGRITY_CHECK_MANDATORY] = { DOS_VALUE_BOOL, ABSENT, CREATED },
     [DOS_DL_TOTAL_SIZE_BYTES]          = { DOS_VALUE_U64, RW, CREATED },
     [DOS_DL_DISALLOW_ON_CELLULAR]      = { DOS_VALUE_BOOL, RW, ANY },
     [DOS_DL_HTTP_CUSTOM_AUTH_HEADERS]  = { DOS_VALUE_TEXT, RW, ANY },
@@ -229,18 +231,66 @@ static bool settable(const struct dos_job *job, uint32_t id)
 
 dos_status dos_download_property_type(uint32_t id, bool write, enum dos_value_type *type)
 {
-    if (id >= DOS_DL_PROPERTY_COUNT) return DOS_E_UNKNOWN_PROPERTY;
+    if (id >= DOS_DL_PROPERTY_COUNT || properties[id].access == ABSENT) return DOS_E_UNKNOWN_PROPERTY;
     if (write && properties[id].access == RO) return DOS_E_READ_ONLY_PROPERTY;
     if (!write && properties[id].access == WO) return DOS_E_WRITE_ONLY_PROPERTY;
     *type = properties[id].type;
     return DOS_OK;
 }
 
+/*
+ * HttpCustomHeaders and HttpCustomAuthHeaders take what DoSvc takes: lines ended by CRLF or LF,
+ * the last one by nothing, of any text but other control characters than a tab (a CR not
+ * before an LF among them).
+ */
 static dos_status check_headers(const dos_char *headers)
 {
     dos_status s = store_check_text(headers, DOS_MAX_CUSTOM_HEADERS, false);
-    if (s == DOS_OK && !store_headers_valid(headers)) s = DOS_E_INVALID_ARG;
+    const dos_char *p;
+
+    for (p = headers; s == DOS_OK && *p; p++)
+        if ((*p < 0x20 && *p != '\t' && *p != '\n' && (*p != '\r' || p[1] != '\n')) || *p == 0x7f)
+            s = DOS_E_INVALID_ARG;
     return s;
+}
+
+/* RFC 9110 5.6.2: the characters of a token, which a field name is. */
+static bool is_token_char(dos_char c)
+{
+    static const char others[] = "!#$%&'*+-.^_`|~";
+    size_t i;
+
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+    for (i = 0; others[i]; i++)
+        if (c == (dos_char)others[i]) return true;
+    return false;
+}
+
+/*
+ * What goes on the wire for a checked header text (docs/ido.md): each line that is
+ * "name: value", the name a token, ended by CRLF; a line with no colon, or with no token
+ * before it (an empty line, a continuation, "XCustom1=someData"), is no header field and is
+ * left out. "" when no line is left. NULL without memory.
+ */
+static dos_char *wire_headers(const dos_char *text)
+{
+    size_t len = wstr_len(text), n = 0, line, end, name, i;
+    dos_char *out = malloc((2 * len + 3) * sizeof(dos_char));   /* a line of two may grow by two */
+
+    if (!out) return NULL;
+    for (line = 0; line < len; line = end + 1)
+    {
+        for (end = line; end < len && text[end] != '\n'; end++) {}
+        i = end > line && text[end - 1] == '\r' ? end - 1 : end;     /* the line without its end */
+        for (name = line; name < i && is_token_char(text[name]); name++) {}
+        if (name == line || name >= i || text[name] != ':') continue;
+        memcpy(out + n, text + line, (i - line) * sizeof(dos_char));
+        n += i - line;
+        out[n++] = '\r';
+        out[n++] = '\n';
+    }
+    out[n] = 0;
+    return out;
 }
 
 /* The value rules of each property, before any lock: a value that fails changes nothing. */
@@ -268,10 +318,6 @@ static dos_status check_value(uint32_t id, const struct dos_value *v)
     case DOS_DL_CORRELATION_VECTOR:
         if (!v->u.text || !*v->u.text) return DOS_E_INVALID_ARG;
         return store_check_text(v->u.text, MAX_CORRELATION_VECTOR, false);
-    /* Nothing here verifies pieces or decrypts: accepting these would promise what is not done. */
-    case DOS_DL_DECRYPTION_INFO:
-    case DOS_DL_INTEGRITY_CHECK_INFO: return DOS_E_NOT_SUPPORTED;
-    case DOS_DL_INTEGRITY_CHECK_MANDATORY: return v->u.b ? DOS_E_NOT_SUPPORTED : DOS_OK;
     case DOS_DL_TOTAL_SIZE_BYTES: return v->u.u64 && v->u.u64 != DOS_SIZE_UNKNOWN ? DOS_OK : DOS_E_INVALID_ARG;
     default: return DOS_OK;
     }
@@ -394,8 +440,12 @@ dos_status dos_download_set_property(struct dos_job *job, uint32_t id, const str
     else if (value->type != type) s = DOS_E_INVALID_ARG;
     else if ((s = check_value(id, value)) != DOS_OK) {}
     else if ((s = copy_value(value, &copy)) != DOS_OK) {}
-    /* The job keeps its own copy of the texts it reads (remote name, display name, headers). */
-    else if (type == DOS_VALUE_TEXT && !(text = wstr_dup(value->u.text))) s = DOS_E_OUT_OF_MEMORY;
+    /* The job keeps its own copy of the texts it reads (remote name, display name, headers); of
+     * headers, only the lines that go on the wire. */
+    else if (type == DOS_VALUE_TEXT
+             && !(text = id == DOS_DL_HTTP_CUSTOM_HEADERS || id == DOS_DL_HTTP_CUSTOM_AUTH_HEADERS
+                             ? wire_headers(value->u.text) : wstr_dup(value->u.text)))
+        s = DOS_E_OUT_OF_MEMORY;
     else
     {
         lock(job);
@@ -464,6 +514,16 @@ dos_status dos_download_get_property(struct dos_job *job, uint32_t id, dos_alloc
         break;
     case DOS_DL_HTTP_RESPONSE_HEADERS: s = dup_text(alloc, f ? f->text[DOS_FILE_RESPONSE_HEADERS] : NULL, out); break;
     case DOS_DL_HTTP_SERVER_IP_ADDRESS: s = dup_text(alloc, f ? f->text[DOS_FILE_SERVER_ADDRESS] : NULL, out); break;
+    case DOS_DL_TOTAL_SIZE_BYTES:
+        /* The whole file's size once known (given, or learnt from the server), else what was set. */
+        if (f && f->file_size != DOS_SIZE_UNKNOWN)
+        {
+            out->type = DOS_VALUE_U64;
+            out->u.u64 = f->file_size;
+        }
+        else if (!is_set(d, id)) s = DOS_E_NOT_SET;
+        else *out = d->values[id];
+        break;
     case DOS_DL_HTTP_STATUS_CODE:
         if (!f || !f->http_status) s = DOS_E_NOT_SET;
         else

@@ -3,11 +3,16 @@
  * (spec 5.9): remote names are http(s) URLs, file:// URLs, UNC paths or
  * absolute paths; local names are absolute paths of at most MAX_PATH - 1
  * characters with no wildcards, no NTFS streams, no device names and no
- * \\?\ or \\.\ prefix.
+ * \\?\ or \\.\ prefix. A file:// URL is held to the rules of the path it
+ * decodes to, which is also the path the transport opens.
  */
 #include "names.h"
 
+#include <string.h>
+
 #include "wstr.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static bool is_sep(dos_char c) { return c == '\\' || c == '/'; }
 static bool is_ascii_alpha(dos_char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -26,7 +31,8 @@ static bool is_bad_url_char(dos_char c)
         || c == '{' || c == '}' || c == '|' || c == '^' || c == '`';
 }
 
-/* CON, PRN, AUX, NUL, COM1-9, LPT1-9, alone or before an extension, in any case. */
+/* CON, PRN, AUX, NUL, COM1-9, LPT1-9 (and COM or LPT with a superscript 1, 2 or 3, which
+ * Windows also takes for devices), alone or before an extension, in any case. */
 static bool is_device_component(const dos_char *c, size_t len)
 {
     static const char *const three[] = { "con", "prn", "aux", "nul" };
@@ -38,7 +44,7 @@ static bool is_device_component(const dos_char *c, size_t len)
         for (i = 0; i < 4; i++)
             if (wstr_eq_ascii_ci_n(c, 3, three[i])) return true;
     }
-    if (stem == 4 && c[3] >= '1' && c[3] <= '9')
+    if (stem == 4 && ((c[3] >= '1' && c[3] <= '9') || c[3] == 0xB9 || c[3] == 0xB2 || c[3] == 0xB3))
         return wstr_eq_ascii_ci_n(c, 3, "com") || wstr_eq_ascii_ci_n(c, 3, "lpt");
     return false;
 }
@@ -130,8 +136,118 @@ static dos_status check_http_rest(const dos_char *p)
     return DOS_OK;
 }
 
+static int hex_value(dos_char c)
+{
+    if (is_digit(c)) return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* The byte of the escape "%XX" at p, or -1. */
+static int escaped_byte(const dos_char *p)
+{
+    int hi, lo;
+    if (p[0] != '%' || (hi = hex_value(p[1])) < 0 || (lo = hex_value(p[2])) < 0) return -1;
+    return hi << 4 | lo;
+}
+
+/*
+ * Decodes the character at *p, an escaped UTF-8 sequence (RFC 3986 2.1, 2.5) or a UTF-16 code
+ * unit as it stands, into UTF-16 at out (one or two units); 0 for a malformed escape, an
+ * overlong or surrogate sequence, or a NUL.
+ */
+static size_t decode_char(const dos_char **p, dos_char out[2])
+{
+    static const uint32_t least[] = { 0, 0, 0x80, 0x800, 0x10000 };
+    uint32_t cp;
+    int b, len, i;
+
+    if (**p != '%')
+    {
+        out[0] = *(*p)++;
+        return 1;
+    }
+    if ((b = escaped_byte(*p)) <= 0) return 0;
+    if (b < 0x80) len = 1, cp = (uint32_t)b;
+    else if (b >= 0xC2 && b <= 0xDF) len = 2, cp = (uint32_t)b & 0x1F;
+    else if (b >= 0xE0 && b <= 0xEF) len = 3, cp = (uint32_t)b & 0x0F;
+    else if (b >= 0xF0 && b <= 0xF4) len = 4, cp = (uint32_t)b & 0x07;
+    else return 0;
+    for (i = 1; i < len; i++)
+    {
+        if ((b = escaped_byte(*p + 3 * i)) < 0 || (b & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | ((uint32_t)b & 0x3F);
+    }
+    if (cp < least[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    *p += 3 * len;
+    if (cp < 0x10000)
+    {
+        out[0] = (dos_char)cp;
+        return 1;
+    }
+    cp -= 0x10000;
+    out[0] = (dos_char)(0xD800 | cp >> 10);
+    out[1] = (dos_char)(0xDC00 | (cp & 0x3FF));
+    return 2;
+}
+
+/*
+ * The path a file URL names, after "file://": "file:///C:/dir/f" and "file://localhost/C:/dir/f"
+ * are "C:\dir\f" ("C|" too), "file://server/share/f" and "file:////server/share/f" are
+ * "\\server\share\f". Escapes are decoded and '/' is '\' before the form is read, so the
+ * path checked is the path opened, however it was spelled. What is left is a path of no
+ * other form (relative, or from the current drive's root), which check_absolute_path refuses.
+ */
+static dos_status file_url_path(const dos_char *p, dos_char *out, size_t size)
+{
+    dos_char text[DOS_MAX_URL + 3], *d = text + 2, *path;     /* room for the "\\" of a host form */
+    size_t n = 0, got, len;
+
+    while (*p)
+    {
+        if (n + 2 >= ARRAY_LEN(text) - 2) return DOS_E_STRING_TOO_LONG;
+        if (!(got = decode_char(&p, d + n))) return DOS_E_INVALID_ARG;
+        for (; got; got--, n++)
+            if (d[n] == '/') d[n] = '\\';
+    }
+    d[n] = 0;
+    if (n >= 10 && wstr_eq_ascii_ci_n(d, 9, "localhost") && d[9] == '\\') d += 9;
+    if (is_ascii_alpha(d[0]) && (d[1] == ':' || d[1] == '|')) path = d;
+    else if (d[0] == '\\' && is_ascii_alpha(d[1]) && (d[2] == ':' || d[2] == '|')) path = d + 1;
+    else if (d[0] == '\\') path = d;                  /* "\\server\share..." already, or no form */
+    else
+    {
+        path = d - 2;                                  /* "server\share\f" */
+        path[0] = path[1] = '\\';
+    }
+    if (path[1] == '|') path[1] = ':';
+    if ((len = wstr_len(path)) >= size) return DOS_E_STRING_TOO_LONG;
+    memcpy(out, path, (len + 1) * sizeof(dos_char));
+    return DOS_OK;
+}
+
+dos_status dos_remote_file_path(const dos_char *name, dos_char *out, size_t size)
+{
+    dos_status s;
+    size_t len;
+
+    if (!name || !*name) return DOS_E_INVALID_ARG;
+    if (wstr_starts_with_ascii_ci(name, "file://"))
+    {
+        if ((s = file_url_path(name + 7, out, size)) != DOS_OK) return s;
+    }
+    else
+    {
+        if ((len = wstr_len_max(name, size)) >= size) return DOS_E_STRING_TOO_LONG;
+        memcpy(out, name, (len + 1) * sizeof(dos_char));
+    }
+    return check_absolute_path(out);
+}
+
 dos_status dos_check_remote_name(const dos_char *name, dos_remote_kind *kind)
 {
+    dos_char path[DOS_MAX_URL + 3];
     dos_remote_kind k;
     dos_status s;
     size_t len;
@@ -144,18 +260,13 @@ dos_status dos_check_remote_name(const dos_char *name, dos_remote_kind *kind)
         k = DOS_REMOTE_HTTP, s = check_http_rest(name + 7);
     else if (wstr_starts_with_ascii_ci(name, "https://"))
         k = DOS_REMOTE_HTTPS, s = check_http_rest(name + 8);
-    else if (wstr_starts_with_ascii_ci(name, "file://"))
-    {
-        const dos_char *p = name + 7;
-        k = DOS_REMOTE_FILE_URL;
-        s = *p ? DOS_OK : DOS_E_INVALID_ARG;
-        for (; *p && s == DOS_OK; p++)
-            if (*p < 0x20 || *p == '*' || *p == '?' || *p == '"' || *p == '<' || *p == '>') s = DOS_E_INVALID_ARG;
-    }
-    else if (is_sep(name[0]) && is_sep(name[1]))
-        k = DOS_REMOTE_UNC, s = check_unc(name);
     else
-        k = DOS_REMOTE_LOCAL_PATH, s = check_absolute_path(name);
+    {
+        k = wstr_starts_with_ascii_ci(name, "file://") ? DOS_REMOTE_FILE_URL
+            : is_sep(name[0]) && is_sep(name[1])      ? DOS_REMOTE_UNC
+                                                       : DOS_REMOTE_LOCAL_PATH;
+        s = dos_remote_file_path(name, path, ARRAY_LEN(path));   /* room for any name of DOS_MAX_URL */
+    }
 
     if (s == DOS_OK && kind) *kind = k;
     return s;

@@ -71,10 +71,13 @@ bool store_file_transferred(const struct dos_file *f)
     return total != DOS_SIZE_UNKNOWN && f->transferred == total;
 }
 
-/* "<folder of local>\.dosvc-<index>-<job guid>.tmp": hidden, beside the destination. */
+/*
+ * "<folder of local>\DO<job guid>-<index>.tmp": DoSvc's "DO<unique>.tmp" beside the destination,
+ * which the DO SDK's tests and cleanup tools look for; the job and the index make it this file's
+ * alone. The engine makes it hidden, and only a file the store recorded as made is ever deleted.
+ */
 dos_char *store_make_temp_name(const struct dos_job *job, uint32_t index, const dos_char *local)
 {
-    static const char prefix[] = ".dosvc-";
     dos_char guid[39], digits[11];
     size_t dir_len = 0, i, n = 0, pos, nd = 0;
     dos_char *out;
@@ -84,14 +87,14 @@ dos_char *store_make_temp_name(const struct dos_job *job, uint32_t index, const 
     wstr_from_guid(&job->id, guid);
     do digits[nd++] = (dos_char)('0' + index % 10); while ((index /= 10));
 
-    n = dir_len + (sizeof(prefix) - 1) + nd + 1 + 36 + 4;
+    n = dir_len + 2 + 36 + 1 + nd + 4;
     if (!(out = malloc((n + 1) * sizeof(dos_char)))) return NULL;
     memcpy(out, local, dir_len * sizeof(dos_char));
     pos = dir_len;
-    for (i = 0; prefix[i]; i++) out[pos++] = (dos_char)prefix[i];
-    while (nd) out[pos++] = digits[--nd];
-    out[pos++] = '-';
+    out[pos++] = 'D'; out[pos++] = 'O';
     for (i = 1; i < 37; i++) out[pos++] = guid[i];
+    out[pos++] = '-';
+    while (nd) out[pos++] = digits[--nd];
     out[pos++] = '.'; out[pos++] = 't'; out[pos++] = 'm'; out[pos++] = 'p';
     out[pos] = 0;
     return out;

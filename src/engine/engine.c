@@ -74,7 +74,7 @@ struct engine *engine_create(struct dos_store *store)
 /*
  * Opens the temporary file, hidden, positioned where the bytes on disk end. The store
  * records the file as dosvc's before it is made, so a run stopped in between can never
- * leave a file that Cancel would not delete; its name (".dosvc-<index>-<job id>.tmp")
+ * leave a file that Cancel would not delete; its name ("DO<job id>-<index>.tmp")
  * belongs to this job alone.
  */
 static HRESULT open_temp(struct transfer *t)

@@ -241,17 +241,13 @@ BOOL transfer_each_span(struct transfer *t, uint64_t size, transfer_span_fn fetc
 
 static BOOL open_source(struct transfer *t, HANDLE *source)
 {
-    WCHAR path[MAX_PATH * 2];
-    const WCHAR *name = (const WCHAR *)t->file->remote_name;
-    DWORD len = ARRAYSIZE(path), err;
+    WCHAR path[DOS_MAX_URL + 3];
+    DWORD err;
 
-    if (!StrCmpNIW(name, L"file:", 5))
-    {
-        HRESULT hr = PathCreateFromUrlW(name, path, &len, 0);
-        if (FAILED(hr)) return transfer_fail(t, hr, DOS_CONTEXT_REMOTE_FILE, FALSE);
-        name = path;
-    }
-    *source = CreateFileW(name, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+    /* The very path the door checked: a file URL decoded by the same rules, none other. */
+    if (dos_remote_file_path(t->file->remote_name, (dos_char *)path, ARRAYSIZE(path)) != DOS_OK)
+        return transfer_fail(t, E_INVALIDARG, DOS_CONTEXT_REMOTE_FILE, FALSE);
+    *source = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
                           OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN, NULL);
     if (*source != INVALID_HANDLE_VALUE) return TRUE;
     err = GetLastError();

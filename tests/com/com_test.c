@@ -440,7 +440,7 @@ unsigned dosvc_temp_files_left(void)
     unsigned count = 0;
     HANDLE find;
 
-    wsprintfW(pattern, L"%s\\.dosvc-*", dosvc_test_dir());
+    wsprintfW(pattern, L"%s\\" DOSVC_TEMP_PATTERN, dosvc_test_dir());
     if ((find = FindFirstFileW(pattern, &data)) == INVALID_HANDLE_VALUE) return 0;
     do count++; while (FindNextFileW(find, &data));
     FindClose(find);
@@ -524,3 +524,9 @@ void dosvc_cleanup(IBackgroundCopyManager *manager)
     dosvc_remove_unc_share();
     empty_folder(dosvc_test_dir());
 }
+
+const WCHAR *const dosvc_device_file_urls[] = {
+    L"file:///C:/windows/NUL", L"file://\\\\.\\NUL", L"file:///C:/windows/CON", L"file:////./pipe/x",
+    L"file://./COM1", L"file:///C:/x/%4EUL", L"file:////?/C:/windows/win.ini", L"file:///windows/win.ini",
+    NULL,
+};

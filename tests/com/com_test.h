@@ -268,7 +268,10 @@ BOOL dosvc_file_exists(const WCHAR *path);
 void dosvc_write_file(const WCHAR *path, const void *data, DWORD size);
 /* The file at local is what the server serves for server_path (by its SHA-256). */
 void dosvc_assert_file_is(const WCHAR *local, const WCHAR *server_path);
-/* Counts the files of the test folder that start with ".dosvc-": dosvc's temporary files, now. */
+/* dosvc's temporary files, named as DoSvc names its own ("DO<unique>.tmp"; the DO SDK's cleanup
+ * rule), as a FindFirstFile pattern. */
+#define DOSVC_TEMP_PATTERN L"DO*.tmp"
+/* Counts the files of the test folder that match DOSVC_TEMP_PATTERN: dosvc's temporary files, now. */
 unsigned dosvc_temp_files_left(void);
 
 /*
@@ -283,5 +286,9 @@ void dosvc_remove_unc_share(void);
 /* A teardown's safety net: cancels every job the manager lists, removes the share and empties
  * the test folder, for a test that failed half-way. */
 void dosvc_cleanup(IBackgroundCopyManager *manager);
+
+/* File URLs that decode to a device, a pipe, a \\?\ path or a path from no drive, which every
+ * door that takes a remote name refuses (issue 9); NULL-terminated. */
+extern const WCHAR *const dosvc_device_file_urls[];
 
 #endif

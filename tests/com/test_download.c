@@ -236,11 +236,12 @@ static void test_read_only_properties_refuse_set(void **state)
     done_with(download);
 }
 
-/* spec 5.10: SecurityFlags, SecurityContext, NetworkToken, DecryptionInfo and IntegrityCheckInfo. */
+/* spec 5.10: SecurityFlags, SecurityContext and NetworkToken (DecryptionInfo and IntegrityCheckInfo
+ * read as unknown: see test_decryption_and_integrity_properties_are_unknown_both_ways). */
 static void test_write_only_properties_refuse_get(void **state)
 {
     static const DODownloadProperty ids[] = { DODownloadProperty_SecurityFlags, DODownloadProperty_SecurityContext,
-        DODownloadProperty_NetworkToken, DODownloadProperty_DecryptionInfo, DODownloadProperty_IntegrityCheckInfo };
+        DODownloadProperty_NetworkToken };
     IDODownload *download = new_download();
     VARIANT v;
     size_t i;
@@ -263,6 +264,7 @@ static void test_properties_never_set_are_not_set(void **state)
         VARIANT v;
         HRESULT hr = IDODownload_GetProperty(download, (DODownloadProperty)id, &v);
         if (hr == DO_E_WRITE_ONLY_PROPERTY) continue;
+        if (id >= DODownloadProperty_DecryptionInfo && id <= DODownloadProperty_IntegrityCheckMandatory) continue;   /* unknown */
         if (hr != E_NOT_SET) fail_msg("property %d: 0x%08lx", id, (unsigned long)hr);
     }
     done_with(download);
@@ -298,7 +300,6 @@ static const struct sample samples[] = {
     { DODownloadProperty_ForegroundPriority, VT_BOOL, NULL, 1 },
     { DODownloadProperty_BlockingMode, VT_BOOL, NULL, 0 },
     TEXT_SAMPLE(DODownloadProperty_CorrelationVector, L"vOPPyK7ZKEeEdMbS.1"),
-    { DODownloadProperty_IntegrityCheckMandatory, VT_BOOL, NULL, 0 },
     { DODownloadProperty_TotalSizeBytes, VT_UI8, NULL, 5000000000ull },
     { DODownloadProperty_DisallowOnCellular, VT_BOOL, NULL, 1 },
     TEXT_SAMPLE(DODownloadProperty_HttpCustomAuthHeaders, L"Authorization: Basic dXNlcjpwYXNzd29yZA==\r\n"),
@@ -375,10 +376,10 @@ static void test_bad_values_are_invalid_arg_and_change_nothing(void **state)
 
     assert_hr(E_INVALIDARG, set_bstr(download, DODownloadProperty_Uri, L"not a url"));
     assert_hr(E_INVALIDARG, set_bstr(download, DODownloadProperty_Uri, L""));
-    assert_hr(E_INVALIDARG, set_bstr(download, DODownloadProperty_LocalPath, L"relative\\file.bin"));
+    assert_hr(HRESULT_FROM_WIN32(ERROR_INVALID_NAME), set_bstr(download, DODownloadProperty_LocalPath, L"relative\\file.bin"));
     assert_hr(E_INVALIDARG, set_bstr(download, DODownloadProperty_LocalPath, dosvc_test_dir()));   /* a folder */
     assert_hr(E_INVALIDARG, set_bstr(download, DODownloadProperty_ContentId, L""));
-    assert_hr(E_INVALIDARG, set_bstr(download, DODownloadProperty_HttpCustomHeaders, L"no colon\r\n"));
+    assert_hr(E_INVALIDARG, set_bstr(download, DODownloadProperty_HttpCustomHeaders, L"X: a\x01" L"b\r\n"));
     assert_hr(E_INVALIDARG, set_bstr(download, DODownloadProperty_HttpCustomAuthHeaders, L"X: a\rb"));
     assert_hr(E_INVALIDARG, set_bstr(download, DODownloadProperty_CorrelationVector, L""));
     assert_hr(E_INVALIDARG, set_ui4(download, DODownloadProperty_CostPolicy, 6));
@@ -420,22 +421,6 @@ static void test_local_path_reads_back_absolute(void **state)
     assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_LocalPath, &v));
     assert_wstr_equal(expected, V_BSTR(&v));
     VariantClear(&v);
-    done_with(download);
-}
-
-/* Nothing verifies or decrypts: these answer E_NOTIMPL rather than pretend (docs/ido.md). */
-static void test_decryption_and_integrity_info_are_not_implemented(void **state)
-{
-    IDODownload *download = new_download();
-    VARIANT v;
-
-    assert_hr(E_NOTIMPL, set_bstr(download, DODownloadProperty_DecryptionInfo, L"{\"KeyData\":\"AAAA\"}"));
-    assert_hr(E_NOTIMPL, set_bstr(download, DODownloadProperty_IntegrityCheckInfo, L"{\"PiecesHashFileUrl\":\"http://x/\"}"));
-    assert_hr(E_NOTIMPL, set_bool(download, DODownloadProperty_IntegrityCheckMandatory, VARIANT_TRUE));
-    assert_hr(E_NOT_SET, IDODownload_GetProperty(download, DODownloadProperty_IntegrityCheckMandatory, &v));
-    assert_hr(S_OK, set_bool(download, DODownloadProperty_IntegrityCheckMandatory, VARIANT_FALSE));
-    assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_IntegrityCheckMandatory, &v));
-    assert_int_equal(V_BOOL(&v), VARIANT_FALSE);
     done_with(download);
 }
 
@@ -744,6 +729,82 @@ static void test_enum_downloads_next_skip_reset_clone(void **state)
     done_with(c);
 }
 
+/* Issue 9 defect 4: a Uri that is a file URL naming a device, a pipe or a path from no drive is
+ * refused, and the Uri set before stays. */
+static void test_uri_rejects_file_urls_naming_devices(void **state)
+{
+    IDODownload *download = new_download();
+    VARIANT v;
+    size_t i;
+
+    assert_hr(S_OK, set_bstr(download, DODownloadProperty_Uri, L"file:///C:/windows/win.ini"));
+    for (i = 0; dosvc_device_file_urls[i]; i++)
+        assert_hr(E_INVALIDARG, set_bstr(download, DODownloadProperty_Uri, dosvc_device_file_urls[i]));
+    assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_Uri, &v));
+    assert_wstr_equal(L"file:///C:/windows/win.ini", V_BSTR(&v));
+    VariantClear(&v);
+    done_with(download);
+}
+
+/* Issue 9 defect 6, clients.md 1.4: a LocalPath that is no valid path (the DO SDK's own test uses
+ * this one) is HRESULT_FROM_WIN32(ERROR_INVALID_NAME), as DoSvc answers, and sets nothing. */
+static void test_local_path_that_is_no_valid_path_is_invalid_name_and_sets_nothing(void **state)
+{
+    static const WCHAR *const bad[] = {
+        L"?f309adfasdf///dfasdfj39fjasldfjasdf///           ///.1", L"relative\\file.bin", L"C:\\dir\\NUL",
+        L"C:\\dir\\file.bin:stream", L"\\\\?\\C:\\dir\\file.bin",
+    };
+    IDODownload *download = new_download();
+    VARIANT v;
+    size_t i;
+
+    for (i = 0; i < ARRAYSIZE(bad); i++)
+        assert_hr(HRESULT_FROM_WIN32(ERROR_INVALID_NAME), set_bstr(download, DODownloadProperty_LocalPath, bad[i]));
+    assert_hr(E_NOT_SET, IDODownload_GetProperty(download, DODownloadProperty_LocalPath, &v));
+    done_with(download);
+}
+
+/* Issue 9 defect 6: DoSvc takes LF line ends and a last line without one, as the DO SDK's test
+ * sets them; the text reads back as it was given (docs/ido.md says what goes on the wire). */
+static void test_custom_headers_take_lf_line_ends_and_a_last_line_without_one(void **state)
+{
+    static const WCHAR *const texts[] = {
+        L"XCustom1=someData\nXCustom2=moreData", L"X-One: 1\nX-Two: 2", L"X-One: 1\r\nX-Two: 2", L"X-One: 1",
+    };
+    IDODownload *download = new_download();
+    VARIANT v;
+    size_t i;
+
+    for (i = 0; i < ARRAYSIZE(texts); i++)
+    {
+        assert_hr(S_OK, set_bstr(download, DODownloadProperty_HttpCustomHeaders, texts[i]));
+        assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_HttpCustomHeaders, &v));
+        assert_wstr_equal(texts[i], V_BSTR(&v));
+        VariantClear(&v);
+        assert_hr(S_OK, set_bstr(download, DODownloadProperty_HttpCustomAuthHeaders, texts[i]));
+    }
+    done_with(download);
+}
+
+/* Issue 9 defect 6: nothing verifies pieces or decrypts, so these ids answer as on a DO without
+ * those features, DO_E_UNKNOWN_PROPERTY_ID both ways (the only answer the DO SDK accepts), and
+ * change nothing. */
+static void test_decryption_and_integrity_properties_are_unknown_both_ways(void **state)
+{
+    IDODownload *download = new_download();
+    VARIANT v;
+
+    assert_hr(DO_E_UNKNOWN_PROPERTY_ID, set_bstr(download, DODownloadProperty_DecryptionInfo, L"{\"KeyData\":\"AAAA\"}"));
+    assert_hr(DO_E_UNKNOWN_PROPERTY_ID,
+              set_bstr(download, DODownloadProperty_IntegrityCheckInfo, L"{\"PiecesHashFileUrl\":\"http://x/\"}"));
+    assert_hr(DO_E_UNKNOWN_PROPERTY_ID, set_bool(download, DODownloadProperty_IntegrityCheckMandatory, VARIANT_TRUE));
+    assert_hr(DO_E_UNKNOWN_PROPERTY_ID, set_bool(download, DODownloadProperty_IntegrityCheckMandatory, VARIANT_FALSE));
+    assert_hr(DO_E_UNKNOWN_PROPERTY_ID, IDODownload_GetProperty(download, DODownloadProperty_DecryptionInfo, &v));
+    assert_hr(DO_E_UNKNOWN_PROPERTY_ID, IDODownload_GetProperty(download, DODownloadProperty_IntegrityCheckInfo, &v));
+    assert_hr(DO_E_UNKNOWN_PROPERTY_ID, IDODownload_GetProperty(download, DODownloadProperty_IntegrityCheckMandatory, &v));
+    done_with(download);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -762,7 +823,6 @@ int main(void)
         cmocka_unit_test(test_bad_values_are_invalid_arg_and_change_nothing),
         cmocka_unit_test(test_no_progress_timeout_zero_asks_for_the_default),
         cmocka_unit_test(test_local_path_reads_back_absolute),
-        cmocka_unit_test(test_decryption_and_integrity_info_are_not_implemented),
         cmocka_unit_test(test_security_context_takes_only_a_serialized_certificate),
         cmocka_unit_test(test_callback_reads_back_and_a_second_replaces_the_first),
         cmocka_unit_test(test_stream_reads_back_as_given),
@@ -780,6 +840,10 @@ int main(void)
         cmocka_unit_test(test_enum_downloads_no_longer_shows_an_aborted_download),
         cmocka_unit_test(test_enum_downloads_refuses_other_categories),
         cmocka_unit_test(test_enum_downloads_next_skip_reset_clone),
+        cmocka_unit_test(test_uri_rejects_file_urls_naming_devices),
+        cmocka_unit_test(test_local_path_that_is_no_valid_path_is_invalid_name_and_sets_nothing),
+        cmocka_unit_test(test_custom_headers_take_lf_line_ends_and_a_last_line_without_one),
+        cmocka_unit_test(test_decryption_and_integrity_properties_are_unknown_both_ways),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }

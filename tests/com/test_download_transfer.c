@@ -109,7 +109,7 @@ static IDODownload *download_to(const WCHAR *path, const WCHAR *name)
     return download;
 }
 
-/* dosvc's temporary files (".dosvc-*") left in folder. */
+/* dosvc's temporary files (DOSVC_TEMP_PATTERN) left in folder. */
 static unsigned temp_files_in(const WCHAR *folder)
 {
     WIN32_FIND_DATAW data;
@@ -117,7 +117,7 @@ static unsigned temp_files_in(const WCHAR *folder)
     unsigned count = 0;
     HANDLE find;
 
-    wsprintfW(pattern, L"%s\\.dosvc-*", folder);
+    wsprintfW(pattern, L"%s\\" DOSVC_TEMP_PATTERN, folder);
     if ((find = FindFirstFileW(pattern, &data)) == INVALID_HANDLE_VALUE) return 0;
     do count++; while (FindNextFileW(find, &data));
     FindClose(find);
@@ -999,7 +999,7 @@ static void test_temporary_file_deleted_while_paused_is_an_error_on_start(void *
     assert_hr(S_OK, IDODownload_Start(download, NULL));
     while (status_of(download).BytesTransferred < 65536) Sleep(10);
     assert_hr(S_OK, IDODownload_Pause(download));
-    wsprintfW(pattern, L"%s\\.dosvc-*", dosvc_test_dir());
+    wsprintfW(pattern, L"%s\\" DOSVC_TEMP_PATTERN, dosvc_test_dir());
     assert_true((find = FindFirstFileW(pattern, &data)) != INVALID_HANDLE_VALUE);
     FindClose(find);
     wsprintfW(temp, L"%s\\%s", dosvc_test_dir(), data.cFileName);
@@ -1237,6 +1237,48 @@ static void test_https_to_http_redirect_needs_permission(void **state)
     IDODownload_Release(allowed);
 }
 
+/* Issue 9 defect 6: once the server gave the size, TotalSizeBytes reads it (it was E_NOT_SET). */
+static void test_total_size_bytes_reads_the_size_the_server_gave(void **state)
+{
+    IDODownload *download = download_to(L"/gen/3000?seed=server-size", L"server-size.bin");
+    VARIANT v;
+
+    assert_hr(E_NOT_SET, IDODownload_GetProperty(download, DODownloadProperty_TotalSizeBytes, &v));
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(status_of(download).State, DODownloadState_Transferred);
+    assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_TotalSizeBytes, &v));
+    assert_int_equal(V_VT(&v), VT_UI8);
+    assert_true(V_UI8(&v) == 3000);
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    IDODownload_Release(download);
+    DeleteFileW(dosvc_test_path(L"server-size.bin"));
+}
+
+/* Issue 9 defect 6 (docs/ido.md): header text with LF line ends and a last line without one
+ * reaches the server as its "name: value" lines, each whole; a line that is no header field
+ * ("XCustom1=someData", a continuation) is not sent, so it cannot spoil the request's head. */
+static void test_custom_headers_with_lf_line_ends_reach_the_server_as_their_header_lines(void **state)
+{
+    IDODownload *download = download_to(L"/gen/1k?seed=lf-headers&marker=ido-lf-headers", L"lf-headers.bin");
+    char *log;
+
+    set_bstr(download, DODownloadProperty_HttpCustomHeaders,
+             L"XCustom1=someData\nX-Ido-Lf: lf-value\n  folded-line\r\nX-Ido-Last: last-value");
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(status_of(download).State, DODownloadState_Transferred);
+    log = server_log(L"ido-lf-headers");
+    assert_int_equal(dosvc_log_count(log), 1);
+    if (!strstr(log, "\"X-Ido-Lf\": \"lf-value\"") || !strstr(log, "\"X-Ido-Last\": \"last-value\"")
+        || strstr(log, "someData") || strstr(log, "folded-line"))
+        fail_msg("the request's headers are not the header lines given: %s", log);
+    free(log);
+    IDODownload_Finalize(download);
+    IDODownload_Release(download);
+    DeleteFileW(dosvc_test_path(L"lf-headers.bin"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1279,6 +1321,8 @@ int main(void)
         cmocka_unit_test(test_custom_auth_headers_are_sent_when_challenged),
         cmocka_unit_test(test_security_flags_let_a_self_signed_certificate_through),
         cmocka_unit_test(test_https_to_http_redirect_needs_permission),
+        cmocka_unit_test(test_total_size_bytes_reads_the_size_the_server_gave),
+        cmocka_unit_test(test_custom_headers_with_lf_line_ends_reach_the_server_as_their_header_lines),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }

@@ -14,6 +14,7 @@
 
 #include <bitsmsg.h>
 #include <stdlib.h>
+#include <wininet.h>
 
 #include "com_private.h"
 #include "deliveryoptimizationerrors.h"
@@ -643,6 +644,35 @@ static void test_stats_after_transfer_count_the_bytes_from_http_and_are_complete
     IBackgroundCopyFile5_Release(file);
 }
 
+/* Issue 9 defect 7: a WinINet code is described from WinINet's message table, in the words the
+ * manager uses for it. */
+static void assert_described_from_wininet(HRESULT code, const WCHAR *part)
+{
+    IBackgroundCopyError *error;
+    WCHAR *ours = NULL, *managers = NULL;
+
+    resume_and_run();
+    report_error(TRUE, code, BG_ERROR_CONTEXT_REMOTE_FILE, store_file(0), L"http");
+    error = get_error();
+    assert_hr(S_OK, IBackgroundCopyError_GetErrorDescription(error, ENGLISH, &ours));
+    if (!wcsstr(ours, part)) fail_msg("description of 0x%08lx is \"%s\"", (unsigned long)code, dosvc_utf8(ours));
+    assert_hr(S_OK, IBackgroundCopyManager_GetErrorDescription(manager, code, ENGLISH, &managers));
+    assert_wstr_equal(managers, ours);
+    CoTaskMemFree(managers);
+    CoTaskMemFree(ours);
+    IBackgroundCopyError_Release(error);
+}
+
+static void test_error_description_of_a_name_not_resolved_comes_from_wininet(void **state)
+{
+    assert_described_from_wininet(HRESULT_FROM_WIN32(ERROR_INTERNET_NAME_NOT_RESOLVED), L"resolved");   /* 0x80072EE7 */
+}
+
+static void test_error_description_of_a_server_not_reached_comes_from_wininet(void **state)
+{
+    assert_described_from_wininet(HRESULT_FROM_WIN32(ERROR_INTERNET_CANNOT_CONNECT), L"server");        /* 0x80072EFD */
+}
+
 #define JOB_TEST(f) cmocka_unit_test_setup_teardown(f, job_setup, job_teardown)
 
 int main(void)
@@ -671,6 +701,8 @@ int main(void)
         JOB_TEST(test_resume_from_a_transient_error_clears_the_error),
         JOB_TEST(test_a_new_report_does_not_change_an_obtained_error_object),
         JOB_TEST(test_error_object_outlives_the_job_object),
+        JOB_TEST(test_error_description_of_a_name_not_resolved_comes_from_wininet),
+        JOB_TEST(test_error_description_of_a_server_not_reached_comes_from_wininet),
     };
     const struct CMUnitTest complete[] = {
         JOB_TEST(test_transferred_file_is_not_completed_before_complete),

@@ -478,7 +478,7 @@ static void test_set_remote_name_after_complete_is_invalid_state(void **state)
 
 /* ---- IBackgroundCopyFile3 and File4 (spec 3.7) -------------------------------- */
 
-/* "<folder of the local name>\.dosvc-<index>-<job guid without braces>.tmp" */
+/* "<folder of the local name>\DO<job guid without braces>-<index>.tmp" */
 static void test_temporary_name_is_beside_the_local_name_and_names_job_and_index(void **state)
 {
     WCHAR guid[40], expected[MAX_PATH], *name = NULL;
@@ -493,13 +493,13 @@ static void test_temporary_name_is_beside_the_local_name_and_names_job_and_index
 
     file = file_at(0, &IID_IBackgroundCopyFile5);
     assert_hr(S_OK, IBackgroundCopyFile5_GetTemporaryName(file, &name));
-    wsprintfW(expected, L"%s\\.dosvc-0-%s.tmp", dosvc_test_dir(), guid + 1);
+    wsprintfW(expected, L"%s\\DO%s-0.tmp", dosvc_test_dir(), guid + 1);
     assert_owned_wstr_equal(expected, name);
     IBackgroundCopyFile5_Release(file);
 
     file = file_at(1, &IID_IBackgroundCopyFile5);
     assert_hr(S_OK, IBackgroundCopyFile5_GetTemporaryName(file, &name));
-    wsprintfW(expected, L"%s\\.dosvc-1-%s.tmp", dosvc_test_dir(), guid + 1);
+    wsprintfW(expected, L"%s\\DO%s-1.tmp", dosvc_test_dir(), guid + 1);
     assert_owned_wstr_equal(expected, name);
     IBackgroundCopyFile5_Release(file);
 }
@@ -519,7 +519,7 @@ static void test_temporary_name_follows_the_sink_file_path(void **state)
     assert_hr(S_OK, IBackgroundCopyJob_GetId(job, &id));
     StringFromGUID2(&id, guid, ARRAYSIZE(guid));
     guid[37] = 0;
-    wsprintfW(expected, L"%s\\.dosvc-0-%s.tmp", sub, guid + 1);
+    wsprintfW(expected, L"%s\\DO%s-0.tmp", sub, guid + 1);
     assert_hr(S_OK, IBackgroundCopyFile3_GetTemporaryName(file3, &name));
     assert_owned_wstr_equal(expected, name);
     IBackgroundCopyFile3_Release(file3);
@@ -996,34 +996,6 @@ static void test_integrity_check_mandatory_rejects_other_variant_types(void **st
     IDeliveryOptimizationFile2_Release(file);
 }
 
-/* Write-only by the docs; the transfer engine cannot act on them yet, so Set says so. */
-static void test_decryption_and_integrity_info_are_write_only_and_not_implemented(void **state)
-{
-    IDeliveryOptimizationFile2 *file = add_sinkless_file();
-    VARIANT value;
-
-    assert_hr(DO_E_WRITE_ONLY_PROPERTY, IDeliveryOptimizationFile2_GetProperty(file, DOFilePropertyId_DecryptionInfo, &value));
-    assert_hr(DO_E_WRITE_ONLY_PROPERTY,
-              IDeliveryOptimizationFile2_GetProperty(file, DOFilePropertyId_IntegrityCheckInfo, &value));
-    assert_hr(E_NOTIMPL, set_property(file, DOFilePropertyId_DecryptionInfo, bstr_variant(L"{\"KeyData\":\"AA==\"}")));
-    assert_hr(E_NOTIMPL, set_property(file, DOFilePropertyId_IntegrityCheckInfo,
-                                      bstr_variant(L"{\"PiecesHashFileUrl\":\"http://127.0.0.1:1/h\"}")));
-    IDeliveryOptimizationFile2_Release(file);
-}
-
-static void test_download_sink_interface_is_not_set_and_not_implemented(void **state)
-{
-    IDeliveryOptimizationFile2 *file = add_sinkless_file();
-    VARIANT value;
-
-    assert_hr(E_NOT_SET, IDeliveryOptimizationFile2_GetProperty(file, DOFilePropertyId_DownloadSinkInterface, &value));
-    VariantInit(&value);
-    V_VT(&value) = VT_UNKNOWN;
-    V_UNKNOWN(&value) = (IUnknown *)file;
-    assert_hr(E_NOTIMPL, IDeliveryOptimizationFile2_SetProperty(file, DOFilePropertyId_DownloadSinkInterface, &value));
-    IDeliveryOptimizationFile2_Release(file);
-}
-
 static void test_download_sink_memory_stream_is_not_supported(void **state)
 {
     IDeliveryOptimizationFile2 *file = add_sinkless_file();
@@ -1060,6 +1032,74 @@ static void test_do_file_property_with_null_variant_fails_with_invalidarg(void *
     IDeliveryOptimizationFile2_Release(file);
 }
 
+/* Issue 9 defect 4: the path rules hold for the path a file URL decodes to. */
+static void test_set_remote_name_rejects_file_urls_naming_devices(void **state)
+{
+    IBackgroundCopyFile5 *file = add_file(URL, L"devurl.bin");
+    size_t i;
+
+    for (i = 0; dosvc_device_file_urls[i]; i++)
+    {
+        assert_hr(E_INVALIDARG, IBackgroundCopyFile5_SetRemoteName(file, dosvc_device_file_urls[i]));
+        assert_remote_name(file, URL);
+    }
+    IBackgroundCopyFile5_Release(file);
+}
+
+/* Issue 9 defect 6: nothing verifies pieces, decrypts or writes to a sink object, so these ids
+ * answer as on a DO without those features, DO_E_UNKNOWN_PROPERTY_ID both ways (spec 3.15 lists
+ * it for both), never E_NOTIMPL, and change nothing. */
+static void test_decryption_integrity_info_and_sink_interface_are_unknown_both_ways(void **state)
+{
+    IDeliveryOptimizationFile2 *file = add_sinkless_file();
+    VARIANT value;
+
+    assert_hr(DO_E_UNKNOWN_PROPERTY_ID, IDeliveryOptimizationFile2_GetProperty(file, DOFilePropertyId_DecryptionInfo, &value));
+    assert_hr(DO_E_UNKNOWN_PROPERTY_ID,
+              IDeliveryOptimizationFile2_GetProperty(file, DOFilePropertyId_IntegrityCheckInfo, &value));
+    assert_hr(DO_E_UNKNOWN_PROPERTY_ID,
+              IDeliveryOptimizationFile2_GetProperty(file, DOFilePropertyId_DownloadSinkInterface, &value));
+    assert_hr(DO_E_UNKNOWN_PROPERTY_ID, set_property(file, DOFilePropertyId_DecryptionInfo, bstr_variant(L"{\"KeyData\":\"AA==\"}")));
+    assert_hr(DO_E_UNKNOWN_PROPERTY_ID, set_property(file, DOFilePropertyId_IntegrityCheckInfo,
+                                                     bstr_variant(L"{\"PiecesHashFileUrl\":\"http://127.0.0.1:1/h\"}")));
+    VariantInit(&value);
+    V_VT(&value) = VT_UNKNOWN;
+    V_UNKNOWN(&value) = (IUnknown *)file;
+    assert_hr(DO_E_UNKNOWN_PROPERTY_ID, IDeliveryOptimizationFile2_SetProperty(file, DOFilePropertyId_DownloadSinkInterface, &value));
+    IDeliveryOptimizationFile2_Release(file);
+}
+
+/* Issue 9 defect 6: "DO<unique>.tmp" beside the destination, DoSvc's name for its temporary files,
+ * which the DO SDK's tests and cleanup tools look for; two jobs' files never share one. */
+static void test_temporary_names_are_dosvc_style_and_differ_between_jobs(void **state)
+{
+    IBackgroundCopyJob *other;
+    IBackgroundCopyFile *file;
+    IBackgroundCopyFile3 *mine, *theirs;
+    WCHAR *name = NULL, *other_name = NULL, *base;
+    GUID id;
+
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, URL, dosvc_test_path(L"same.bin")));
+    assert_hr(S_OK, IBackgroundCopyManager_CreateJob(manager, L"other job", BG_JOB_TYPE_DOWNLOAD, &id, &other));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(other, URL, dosvc_test_path(L"same.bin")));
+    mine = file_at(0, &IID_IBackgroundCopyFile3);
+    file = dosvc_file_at(other, 0);
+    theirs = dosvc_query(file, &IID_IBackgroundCopyFile3);
+    IBackgroundCopyFile_Release(file);
+    assert_hr(S_OK, IBackgroundCopyFile3_GetTemporaryName(mine, &name));
+    assert_hr(S_OK, IBackgroundCopyFile3_GetTemporaryName(theirs, &other_name));
+    base = wcsrchr(name, '\\') + 1;
+    assert_true(base[0] == 'D' && base[1] == 'O');
+    assert_int_equal(_wcsicmp(base + wcslen(base) - 4, L".tmp"), 0);
+    assert_true(wcscmp(name, other_name) != 0);
+    CoTaskMemFree(name);
+    CoTaskMemFree(other_name);
+    IBackgroundCopyFile3_Release(mine);
+    IBackgroundCopyFile3_Release(theirs);
+    IBackgroundCopyJob_Cancel(other);
+    IBackgroundCopyJob_Release(other);
+}
+
 #define JOB_TEST(f) cmocka_unit_test_setup_teardown(f, job_setup, job_teardown)
 
 int main(void)
@@ -1091,6 +1131,7 @@ int main(void)
         JOB_TEST(test_set_remote_name_rejects_invalid_names),
         JOB_TEST(test_set_remote_name_after_cancel_is_invalid_state),
         JOB_TEST(test_set_remote_name_after_complete_is_invalid_state),
+        JOB_TEST(test_set_remote_name_rejects_file_urls_naming_devices),
     };
     const struct CMUnitTest file3_4[] = {
         JOB_TEST(test_temporary_name_is_beside_the_local_name_and_names_job_and_index),
@@ -1100,6 +1141,7 @@ int main(void)
         JOB_TEST(test_validation_state_is_false_before_transfer),
         JOB_TEST(test_file_is_never_downloaded_from_a_peer),
         JOB_TEST(test_peer_download_stats_are_zero_before_transfer),
+        JOB_TEST(test_temporary_names_are_dosvc_style_and_differ_between_jobs),
     };
     const struct CMUnitTest file5[] = {
         JOB_TEST(test_response_headers_property_is_read_only),
@@ -1131,11 +1173,10 @@ int main(void)
         JOB_TEST(test_total_size_rejects_zero_and_other_variant_types),
         JOB_TEST(test_integrity_check_mandatory_round_trips),
         JOB_TEST(test_integrity_check_mandatory_rejects_other_variant_types),
-        JOB_TEST(test_decryption_and_integrity_info_are_write_only_and_not_implemented),
-        JOB_TEST(test_download_sink_interface_is_not_set_and_not_implemented),
         JOB_TEST(test_download_sink_memory_stream_is_not_supported),
         JOB_TEST(test_unknown_do_file_property_ids_are_refused),
         JOB_TEST(test_do_file_property_with_null_variant_fails_with_invalidarg),
+        JOB_TEST(test_decryption_integrity_info_and_sink_interface_are_unknown_both_ways),
     };
     int failed = 0;
 

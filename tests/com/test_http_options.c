@@ -127,7 +127,7 @@ static void test_custom_headers_null_removes_them(void **state)
 static void test_get_custom_headers_with_null_fails_with_null_ref_pointer(void **state)
 {
     struct fixture *fx = *state;
-    assert_hr(RPC_X_NULL_REF_POINTER, IBackgroundCopyJobHttpOptions_GetCustomHeaders(fx->http, NULL));
+    assert_hr(HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER), IBackgroundCopyJobHttpOptions_GetCustomHeaders(fx->http, NULL));
 }
 
 /* classic: at most 16,384 characters with the terminating NUL */
@@ -241,7 +241,7 @@ static void test_unknown_security_flags_are_refused(void **state)
 static void test_get_security_flags_with_null_fails_with_null_ref_pointer(void **state)
 {
     struct fixture *fx = *state;
-    assert_hr(RPC_X_NULL_REF_POINTER, IBackgroundCopyJobHttpOptions_GetSecurityFlags(fx->http, NULL));
+    assert_hr(HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER), IBackgroundCopyJobHttpOptions_GetSecurityFlags(fx->http, NULL));
 }
 
 /* "https://127.0.0.1:<port><path>" for one of the server's HTTPS listeners (one of four buffers). */
@@ -718,8 +718,8 @@ static void test_client_certificate_is_unset_at_first(void **state)
     WCHAR *store, *subject;
     BYTE *hash;
 
-    assert_hr(RPC_X_BAD_STUB_DATA, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, &hash, &subject));
-    assert_hr(RPC_X_NULL_REF_POINTER, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, NULL, &store, &hash, &subject));
+    assert_hr(HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA), IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, &hash, &subject));
+    assert_hr(HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER), IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, NULL, &store, &hash, &subject));
 }
 
 static void test_client_certificate_that_is_not_in_the_store_is_refused(void **state)
@@ -769,7 +769,7 @@ static void test_client_certificate_in_the_store_is_kept_by_id_and_by_name(void 
     CoTaskMemFree(hash);
 
     assert_hr(S_OK, IBackgroundCopyJobHttpOptions_RemoveClientCertificate(fx->http));
-    assert_hr(RPC_X_BAD_STUB_DATA, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, &hash, &subject));
+    assert_hr(HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA), IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, &hash, &subject));
     assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetClientCertificateByName(fx->http, BG_CERT_STORE_LOCATION_CURRENT_USER, L"MY",
                                                                              subject_name));
     assert_hr(S_OK, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, &hash, &subject));
@@ -783,6 +783,41 @@ static void test_client_certificate_in_the_store_is_kept_by_id_and_by_name(void 
         CertDeleteCertificateFromStore(added);
     CertCloseStore(my, 0);
     CertFreeCertificateContext(cert);
+}
+
+/* Issue 9 defect 5: a NULL out is a failed HRESULT (HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER)),
+ * never the bare Win32 code, which SUCCEEDED() takes for success. */
+static void test_getters_with_a_null_out_fail_with_a_failed_hresult(void **state)
+{
+    const HRESULT null_ref = HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
+    struct fixture *fx = *state;
+    BG_CERT_STORE_LOCATION location;
+    WCHAR *store, *subject;
+    BYTE *hash;
+
+    assert_true(FAILED(null_ref));
+    assert_hr(null_ref, IBackgroundCopyJobHttpOptions_GetSecurityFlags(fx->http, NULL));
+    assert_hr(null_ref, IBackgroundCopyJobHttpOptions_GetCustomHeaders(fx->http, NULL));
+    assert_hr(null_ref, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, NULL, &store, &hash, &subject));
+    assert_hr(null_ref, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, NULL, &hash, &subject));
+    assert_hr(null_ref, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, NULL, &subject));
+    assert_hr(null_ref, IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, &hash, NULL));
+}
+
+/* No client certificate: HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA), a failure, with NULL outs. */
+static void test_client_certificate_never_set_fails_with_a_failed_hresult_and_null_outs(void **state)
+{
+    struct fixture *fx = *state;
+    BG_CERT_STORE_LOCATION location;
+    WCHAR *store = (WCHAR *)0xdeadbeef, *subject = (WCHAR *)0xdeadbeef;
+    BYTE *hash = (BYTE *)0xdeadbeef;
+    HRESULT hr = IBackgroundCopyJobHttpOptions_GetClientCertificate(fx->http, &location, &store, &hash, &subject);
+
+    assert_true(FAILED(hr));
+    assert_hr(HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA), hr);
+    assert_null(store);
+    assert_null(hash);
+    assert_null(subject);
 }
 
 #define JOB_TEST(f) cmocka_unit_test_setup_teardown(f, setup_job, teardown_job)
@@ -828,6 +863,8 @@ int main(void)
         JOB_TEST(test_client_certificate_is_unset_at_first),
         JOB_TEST(test_client_certificate_that_is_not_in_the_store_is_refused),
         JOB_TEST(test_client_certificate_in_the_store_is_kept_by_id_and_by_name),
+        JOB_TEST(test_getters_with_a_null_out_fail_with_a_failed_hresult),
+        JOB_TEST(test_client_certificate_never_set_fails_with_a_failed_hresult_and_null_outs),
     };
     return cmocka_run_group_tests_name("http_options", tests, setup_group, teardown_group);
 }

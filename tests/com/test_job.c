@@ -2338,6 +2338,88 @@ static void test_other_do_job_properties_fail_with_unknown_property_id(void **st
     IDeliveryOptimizationJob2_Release(dojob2);
 }
 
+/* ==== file URLs that decode to devices (issue 9 defect 4) ======================================= */
+
+static void test_add_file_rejects_file_urls_naming_devices(void **state)
+{
+    IBackgroundCopyJob5 *job = *state;
+    size_t i;
+
+    for (i = 0; dosvc_device_file_urls[i]; i++)
+        assert_add_file_fails(job, E_INVALIDARG, dosvc_device_file_urls[i], local_path(L"device.bin"));
+    assert_int_equal(files_total(job), 0);
+}
+
+static void test_add_file_set_with_a_file_url_naming_a_device_adds_nothing(void **state)
+{
+    IBackgroundCopyJob5 *job = *state;
+    BG_FILE_INFO set[2] = { { (WCHAR *)URL, (WCHAR *)local_path(L"a.bin") }, { NULL, (WCHAR *)local_path(L"b.bin") } };
+    size_t i;
+
+    for (i = 0; dosvc_device_file_urls[i]; i++)
+    {
+        set[1].RemoteName = (WCHAR *)dosvc_device_file_urls[i];
+        assert_hr(E_INVALIDARG, IBackgroundCopyJob5_AddFileSet(job, 2, set));
+    }
+    assert_int_equal(files_total(job), 0);
+}
+
+static void test_add_file_with_ranges_rejects_file_urls_naming_devices(void **state)
+{
+    IBackgroundCopyJob5 *job = *state;
+    BG_FILE_RANGE range = { 0, 10 };
+    size_t i;
+
+    for (i = 0; dosvc_device_file_urls[i]; i++)
+        assert_hr(E_INVALIDARG, IBackgroundCopyJob5_AddFileWithRanges(job, dosvc_device_file_urls[i],
+                                                                       local_path(L"device.bin"), 1, &range));
+    assert_int_equal(files_total(job), 0);
+}
+
+static void test_do_add_file_with_ranges_rejects_file_urls_naming_devices(void **state)
+{
+    IBackgroundCopyJob5 *job = *state;
+    IDeliveryOptimizationJob *dojob = do_job(job);
+    size_t i;
+
+    for (i = 0; dosvc_device_file_urls[i]; i++)
+        assert_hr(E_INVALIDARG, IDeliveryOptimizationJob_AddFileWithRanges(dojob, NULL, dosvc_device_file_urls[i],
+                                                                            local_path(L"device.bin"), 0, NULL,
+                                                                            DO_UNKNOWN_FILE_SIZE));
+    IDeliveryOptimizationJob_Release(dojob);
+    assert_int_equal(files_total(job), 0);
+}
+
+/* "file:///C:/dir/NULL" becoming "file:///C:/dir/NUL": a renaming that makes a device renames nothing. */
+static void test_replace_remote_prefix_making_a_file_url_name_a_device_changes_nothing(void **state)
+{
+    IBackgroundCopyJob5 *job = *state;
+
+    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"file:///C:/dir/NULL", local_path(L"a.bin")));
+    assert_hr(S_OK, IBackgroundCopyJob5_AddFile(job, L"file:///C:/dir/NULL.bin", local_path(L"b.bin")));
+    assert_hr(E_INVALIDARG, IBackgroundCopyJob5_ReplaceRemotePrefix(job, L"file:///C:/dir/NULL", L"file:///C:/dir/NUL"));
+    assert_hr(E_INVALIDARG, IBackgroundCopyJob5_ReplaceRemotePrefix(job, L"file:///C:/dir/", L"file:////./pipe/"));
+    assert_remote_name(job, 0, L"file:///C:/dir/NULL");
+    assert_remote_name(job, 1, L"file:///C:/dir/NULL.bin");
+}
+
+static void test_do_add_file_rejects_file_urls_naming_devices(void **state)
+{
+    IBackgroundCopyJob5 *job = *state;
+    IDeliveryOptimizationJob2 *dojob2 = do_job2(job);
+    size_t i;
+
+    for (i = 0; dosvc_device_file_urls[i]; i++)
+    {
+        IUnknown *file = (IUnknown *)0xdeadbeef;
+        assert_hr(E_INVALIDARG, IDeliveryOptimizationJob2_AddFile(dojob2, NULL, dosvc_device_file_urls[i], 0, NULL,
+                                                                  &IID_IDeliveryOptimizationFile, (void **)&file));
+        assert_null(file);
+    }
+    IDeliveryOptimizationJob2_Release(dojob2);
+    assert_int_equal(files_total(job), 0);
+}
+
 /* ==== groups ===================================================================================== */
 
 int main(void)
@@ -2414,12 +2496,14 @@ int main(void)
         job_test(test_add_file_rejects_unc_path_without_share_and_file),
         job_test(test_add_file_accepts_2200_character_url),
         job_test(test_add_file_rejects_2201_character_url),
+        job_test(test_add_file_rejects_file_urls_naming_devices),
     };
     const struct CMUnitTest file_sets[] = {
         job_test(test_add_file_set_adds_every_file_in_order),
         job_test(test_add_file_set_with_a_bad_entry_adds_nothing),
         job_test(test_add_file_set_with_a_missing_folder_adds_nothing),
         job_test(test_add_file_set_rejects_empty_set),
+        job_test(test_add_file_set_with_a_file_url_naming_a_device_adds_nothing),
     };
     const struct CMUnitTest ranges[] = {
         job_test(test_add_file_with_ranges_counts_only_requested_bytes),
@@ -2430,6 +2514,7 @@ int main(void)
         job_test(test_add_file_with_ranges_rejects_overlaps_with_overlapping_ranges),
         job_test(test_add_file_with_ranges_accepts_adjacent_ranges),
         job_test(test_add_file_with_ranges_validates_names_like_add_file),
+        job_test(test_add_file_with_ranges_rejects_file_urls_naming_devices),
     };
     const struct CMUnitTest do_job_tests[] = {
         job_test(test_do_add_file_with_ranges_adds_whole_file_of_unknown_size),
@@ -2442,6 +2527,7 @@ int main(void)
         job_test(test_do_add_file_with_ranges_rejects_empty_file_id),
         job_test(test_do_add_file_with_ranges_rejects_duplicate_file_id),
         job_test(test_do_add_file_with_ranges_allows_null_file_ids),
+        job_test(test_do_add_file_with_ranges_rejects_file_urls_naming_devices),
     };
     const struct CMUnitTest notify_interface[] = {
         job_test(test_set_notify_interface_rejects_object_without_callback_interface),
@@ -2495,6 +2581,7 @@ int main(void)
         job_test(test_replace_remote_prefix_making_an_invalid_url_changes_nothing),
         job_test(test_set_file_acl_flags_round_trips),
         job_test(test_set_file_acl_flags_rejects_undefined_bits),
+        job_test(test_replace_remote_prefix_making_a_file_url_name_a_device_changes_nothing),
     };
     const struct CMUnitTest job4[] = {
         job_test(test_set_peer_caching_flags_round_trips),
@@ -2521,6 +2608,7 @@ int main(void)
         job_test(test_extended_error_info_is_empty_without_an_error),
         job_test(test_extended_error_info_is_read_only),
         job_test(test_other_do_job_properties_fail_with_unknown_property_id),
+        job_test(test_do_add_file_rejects_file_urls_naming_devices),
     };
     int failed = 0;
 

@@ -6,6 +6,8 @@
  */
 #include "com_test.h"
 
+#include <wininet.h>
+
 #include <stdlib.h>
 #include <wchar.h>
 
@@ -574,6 +576,15 @@ static void test_error_description_with_null_out_fails_with_invalid_arg(void **s
     assert_hr(E_INVALIDARG, IBackgroundCopyManager_GetErrorDescription(manager, DO_E_INVALID_STATE, ENGLISH, NULL));
 }
 
+/* Issue 9 defect 7: WinINet's codes, which dosvc's transport reports, are described from
+ * WinINet's own message table: 0x80072EE7 (ERROR_INTERNET_NAME_NOT_RESOLVED) and 0x80072EFD
+ * (ERROR_INTERNET_CANNOT_CONNECT). */
+static void test_error_description_of_wininet_codes_comes_from_wininet(void **state)
+{
+    assert_description_contains(HRESULT_FROM_WIN32(ERROR_INTERNET_NAME_NOT_RESOLVED), L"resolved");
+    assert_description_contains(HRESULT_FROM_WIN32(ERROR_INTERNET_CANNOT_CONNECT), L"server");
+}
+
 /* ---- groups ------------------------------------------------------------------------------ */
 
 static int setup_manager(void **state)
@@ -643,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_error_description_of_system_code_comes_from_the_system),
         cmocka_unit_test(test_error_description_of_unknown_code_fails_with_mr_mid_not_found),
         cmocka_unit_test(test_error_description_with_null_out_fails_with_invalid_arg),
+        cmocka_unit_test(test_error_description_of_wininet_codes_comes_from_wininet),
     };
     int failed = 0;
 

@@ -77,7 +77,7 @@ static void new_mark(WCHAR mark[32])
 
 /* ---- helpers: files ------------------------------------------------------------- */
 
-/* dosvc's temporary files (".dosvc-*") in the test folder, once stopped workers let go of
+/* dosvc's temporary files (DOSVC_TEMP_PATTERN) in the test folder, once stopped workers let go of
  * theirs (a file deleted while open goes when it is closed; docs/engine.md). */
 static unsigned temp_files_left(void)
 {
@@ -87,7 +87,7 @@ static unsigned temp_files_left(void)
     unsigned count;
     HANDLE find;
 
-    wsprintfW(pattern, L"%s\\.dosvc-*", dosvc_test_dir());
+    wsprintfW(pattern, L"%s\\" DOSVC_TEMP_PATTERN, dosvc_test_dir());
     for (;;)
     {
         count = 0;

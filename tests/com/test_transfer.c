@@ -2202,6 +2202,31 @@ static void test_proxy_challenge_without_credentials_is_error_407(void **state)
     IBackgroundCopyJob_Release(job);
 }
 
+/* A file URL is read from the path it decodes to (names.h): its escapes (UTF-8) decoded, its
+ * "localhost" form a drive path. */
+static void test_file_url_with_escapes_is_copied_from_the_path_it_decodes_to(void **state)
+{
+    WCHAR source[MAX_PATH], local[MAX_PATH], remote[3 * MAX_PATH + 32], *r;
+    const WCHAR *p;
+    BYTE *data;
+
+    lstrcpyW(source, dosvc_test_path(L"source url \u00e9.bin"));
+    lstrcpyW(local, dosvc_test_path(L"copied-escaped.bin"));
+    make_source(source, &data);
+    lstrcpyW(remote, L"file://localhost/");
+    for (r = remote + lstrlenW(remote), p = source; *p; p++)
+    {
+        if (*p == ' ') r += wsprintfW(r, L"%%20");
+        else if (*p == 0xe9) r += wsprintfW(r, L"%%C3%%A9");
+        else *r++ = *p == '\\' ? '/' : *p;
+    }
+    *r = 0;
+    assert_copies(remote, local, data);
+    free(data);
+    DeleteFileW(source);
+    DeleteFileW(local);
+}
+
 #define TEST(f) cmocka_unit_test_teardown(f, cleanup)
 
 int main(void)
@@ -2244,6 +2269,7 @@ int main(void)
         TEST(test_get_progress_does_not_wait_for_the_network),
         TEST(test_transferred_sets_the_transfer_completion_time),
         TEST(test_modification_time_advances_as_bytes_arrive),
+        TEST(test_file_url_with_escapes_is_copied_from_the_path_it_decodes_to),
     };
     const struct CMUnitTest http_tests[] = {
         TEST(test_http_404_puts_the_job_in_error_with_the_http_code),

@@ -222,6 +222,94 @@ static void test_start_after_abort_fails_with_invalid_state(void **state)
     assert_int_equal(dos_download_start(fx->job, NULL, 0, false), DOS_E_INVALID_STATE);
 }
 
+/* ---- what reaches the wire, and the size once known (issue 9 defect 6) ------------------------- */
+
+static void assert_wire_headers(struct dos_job *job, enum dos_job_text which, const dos_char *expected)
+{
+    dos_char *text = NULL;
+    dos_status s = dos_job_copy_text(job, which, malloc, &text);
+
+    if (!expected) assert_int_equal(s, DOS_E_NOT_SET);
+    else
+    {
+        assert_int_equal(s, DOS_OK);
+        assert_wstr_equal(text, expected);
+    }
+    free(text);
+}
+
+/* DoSvc takes LF line ends and a last line without one (the DO SDK's test sets such text); the
+ * engine gets only "name: value" lines, each ended by CRLF, and no line that is no header. */
+static void test_custom_headers_reach_the_engine_as_crlf_lines_of_name_and_value(void **state)
+{
+    struct fixture *fx = *state;
+
+    set_text(fx->job, DOS_DL_HTTP_CUSTOM_HEADERS, W(u"XCustom1=someData\nX-Lf: lf value\n\n  folded\r\nX-Last:last"));
+    assert_wire_headers(fx->job, DOS_JOB_CUSTOM_HEADERS, W(u"X-Lf: lf value\r\nX-Last:last\r\n"));
+    set_text(fx->job, DOS_DL_HTTP_CUSTOM_AUTH_HEADERS, W(u"Authorization: Basic eDp5\n"));
+    assert_wire_headers(fx->job, DOS_JOB_CUSTOM_AUTH_HEADERS, W(u"Authorization: Basic eDp5\r\n"));
+}
+
+/* "XCustom1=someData\nXCustom2=moreData" is taken, and sends nothing: neither line is a header. */
+static void test_custom_headers_of_no_header_line_are_taken_and_send_none(void **state)
+{
+    struct fixture *fx = *state;
+
+    set_text(fx->job, DOS_DL_HTTP_CUSTOM_HEADERS, W(u"XCustom1=someData\nXCustom2=moreData"));
+    assert_wire_headers(fx->job, DOS_JOB_CUSTOM_HEADERS, NULL);
+}
+
+static void test_custom_headers_with_a_bare_cr_or_a_control_character_are_refused(void **state)
+{
+    struct fixture *fx = *state;
+    const dos_char *bad[] = { W(u"X: a\rb"), W(u"X: a\r"), W(u"X: a\x01" u"b"), W(u"X: a\x7f") };
+    struct dos_ref *old = NULL;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    {
+        struct dos_value value = { .type = DOS_VALUE_TEXT, .u.text = (dos_char *)bad[i] };
+        assert_int_equal(dos_download_set_property(fx->job, DOS_DL_HTTP_CUSTOM_HEADERS, &value, &old), DOS_E_INVALID_ARG);
+    }
+    assert_wire_headers(fx->job, DOS_JOB_CUSTOM_HEADERS, NULL);
+}
+
+/* TotalSizeBytes reads the file's size once the server gave it. */
+static void test_total_size_reads_the_size_the_server_gave(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_file **files;
+    struct dos_value value;
+    size_t count;
+    dos_run run;
+
+    assert_int_equal(dos_download_get_property(fx->job, DOS_DL_TOTAL_SIZE_BYTES, malloc, &value), DOS_E_NOT_SET);
+    run = start_and_run(fx->job);
+    assert_int_equal(dos_download_get_property(fx->job, DOS_DL_TOTAL_SIZE_BYTES, malloc, &value), DOS_E_NOT_SET);
+    assert_int_equal(dos_job_list_files(fx->job, &files, &count), DOS_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(dos_file_record_progress(files[0], run, 1837, 100), DOS_OK);
+    free(files);
+    assert_int_equal(dos_download_get_property(fx->job, DOS_DL_TOTAL_SIZE_BYTES, malloc, &value), DOS_OK);
+    assert_int_equal(value.type, DOS_VALUE_U64);
+    assert_true(value.u.u64 == 1837);
+}
+
+/* Nothing verifies pieces or decrypts: these ids read as unknown both ways, as on a DO without them. */
+static void test_decryption_and_integrity_properties_are_unknown(void **state)
+{
+    static const uint32_t ids[] = { DOS_DL_DECRYPTION_INFO, DOS_DL_INTEGRITY_CHECK_INFO, DOS_DL_INTEGRITY_CHECK_MANDATORY };
+    enum dos_value_type type;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+    {
+        assert_int_equal(dos_download_property_type(ids[i], true, &type), DOS_E_UNKNOWN_PROPERTY);
+        assert_int_equal(dos_download_property_type(ids[i], false, &type), DOS_E_UNKNOWN_PROPERTY);
+    }
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -241,6 +329,11 @@ int main(void)
         TEST(test_pause_of_a_transferring_download_pauses_it),
         TEST(test_finalize_before_transferred_fails_with_invalid_state),
         TEST(test_start_after_abort_fails_with_invalid_state),
+        TEST(test_custom_headers_reach_the_engine_as_crlf_lines_of_name_and_value),
+        TEST(test_custom_headers_of_no_header_line_are_taken_and_send_none),
+        TEST(test_custom_headers_with_a_bare_cr_or_a_control_character_are_refused),
+        TEST(test_total_size_reads_the_size_the_server_gave),
+        TEST(test_decryption_and_integrity_properties_are_unknown),
     };
     return cmocka_run_group_tests_name("download", tests, NULL, NULL);
 }

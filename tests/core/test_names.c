@@ -474,6 +474,136 @@ static void test_local_name_of_260_characters_is_too_long(void **state)
     free(path);
 }
 
+/* ---- file URLs: the path they decode to (names.h dos_remote_file_path) ------------ */
+
+static void check_file_path(const dos_char *name, const dos_char *want, int line)
+{
+    dos_char path[DOS_MAX_URL + 3];
+    char nbuf[256], pbuf[256], wbuf[256];
+    dos_status got = dos_remote_file_path(name, path, sizeof(path) / sizeof(path[0]));
+
+    if (got != DOS_OK || !test_wstr_equal(path, want))
+        fail_msg("line %d: \"%s\": status %d, path \"%s\", expected \"%s\"", line, test_narrow(name, nbuf, sizeof(nbuf)),
+                 (int)got, got == DOS_OK ? test_narrow(path, pbuf, sizeof(pbuf)) : "", test_narrow(want, wbuf, sizeof(wbuf)));
+}
+
+#define assert_file_path(name, want) check_file_path(W(name), W(want), __LINE__)
+
+/* Issue 9 defect 4: the device rules hold for the path a file URL names. */
+static void test_remote_file_url_naming_a_device_is_rejected(void **state)
+{
+    (void)state;
+    assert_remote(u"file:///C:/windows/NUL", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/windows/CON", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/windows/nul.txt", DOS_E_INVALID_ARG);
+    assert_remote(u"file://server/share/COM1", DOS_E_INVALID_ARG);
+    assert_remote(u"file://localhost/C:/dir/LPT1.bin", DOS_E_INVALID_ARG);
+}
+
+/* \\.\ names devices and pipes, \\?\ skips the path rules: neither through a file URL. */
+static void test_remote_file_url_with_device_path_prefix_is_rejected(void **state)
+{
+    (void)state;
+    assert_remote(u"file://\\\\.\\NUL", DOS_E_INVALID_ARG);
+    assert_remote(u"file:////./pipe/x", DOS_E_INVALID_ARG);
+    assert_remote(u"file://./COM1", DOS_E_INVALID_ARG);
+    assert_remote(u"file://./C:/dir/file.bin", DOS_E_INVALID_ARG);
+    assert_remote(u"file:////?/C:/dir/file.bin", DOS_E_INVALID_ARG);
+    assert_remote(u"file://?/C:/dir/file.bin", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///\\\\?\\C:\\dir\\file.bin", DOS_E_INVALID_ARG);
+}
+
+/* The escapes are decoded before the rules are applied: spelling a name differently changes nothing. */
+static void test_remote_file_url_whose_escapes_decode_to_a_refused_path_is_rejected(void **state)
+{
+    (void)state;
+    assert_remote(u"file:///C:/x/%4EUL", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/x/%43%4F%4E.txt", DOS_E_INVALID_ARG);
+    assert_remote(u"file://%5C%5C.%5CNUL", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///%2F%2F.%2Fpipe%2Fx", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/x/file.bin%3Astream", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/x/%2A.bin", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/x/file%3F.bin", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/x/a%7Cb", DOS_E_INVALID_ARG);
+}
+
+static void test_remote_file_url_with_relative_path_is_rejected(void **state)
+{
+    (void)state;
+    assert_remote(u"file:///file.bin", DOS_E_INVALID_ARG);             /* from the current drive's root */
+    assert_remote(u"file:///dir/file.bin", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:file.bin", DOS_E_INVALID_ARG);           /* drive-relative */
+    assert_remote(u"file:///./file.bin", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///../dir/file.bin", DOS_E_INVALID_ARG);
+    assert_remote(u"file://dir/file.bin", DOS_E_INVALID_ARG);          /* a server and a share, no file */
+    assert_remote(u"file://localhost/dir/file.bin", DOS_E_INVALID_ARG);
+}
+
+static void test_remote_file_url_with_malformed_escape_is_rejected(void **state)
+{
+    (void)state;
+    assert_remote(u"file:///C:/x/%zz.bin", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/x/a%4", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/x/a%00b", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/x/%80.bin", DOS_E_INVALID_ARG);         /* a continuation byte alone */
+    assert_remote(u"file:///C:/x/%C3.bin", DOS_E_INVALID_ARG);         /* a sequence cut short */
+    assert_remote(u"file:///C:/x/%C0%AF.bin", DOS_E_INVALID_ARG);      /* overlong "/" */
+    assert_remote(u"file:///C:/x/%ED%A0%80.bin", DOS_E_INVALID_ARG);   /* a surrogate */
+    assert_remote(u"file:///C:/x/%F4%90%80%80.bin", DOS_E_INVALID_ARG); /* beyond U+10FFFF */
+}
+
+static void test_file_url_path_is_the_drive_or_unc_path_it_names(void **state)
+{
+    (void)state;
+    assert_file_path(u"file:///C:/dir/file.bin", u"C:\\dir\\file.bin");
+    assert_file_path(u"FILE:///c:/dir/file.bin", u"c:\\dir\\file.bin");
+    assert_file_path(u"file:///C|/dir/file.bin", u"C:\\dir\\file.bin");
+    assert_file_path(u"file://C:/dir/file.bin", u"C:\\dir\\file.bin");
+    assert_file_path(u"file://localhost/C:/dir/file.bin", u"C:\\dir\\file.bin");
+    assert_file_path(u"file://server/share/dir/file.bin", u"\\\\server\\share\\dir\\file.bin");
+    assert_file_path(u"file:////server/share/file.bin", u"\\\\server\\share\\file.bin");
+}
+
+static void test_file_url_path_decodes_utf8_escapes(void **state)
+{
+    (void)state;
+    assert_file_path(u"file:///C:/dir/a%20b.bin", u"C:\\dir\\a b.bin");
+    assert_file_path(u"file:///C:/dir/%c3%a9t%C3%A9.bin", u"C:\\dir\\\u00e9t\u00e9.bin");
+    assert_file_path(u"file:///C:/dir/%E2%82%AC", u"C:\\dir\\\u20ac");
+    assert_file_path(u"file:///C:/dir/%F0%9F%98%80.bin", u"C:\\dir\\\U0001F600.bin");
+    assert_file_path(u"file:///C:/dir%2Ffile.bin", u"C:\\dir\\file.bin");
+    assert_file_path(u"file:///C:/100%25.bin", u"C:\\100%.bin");
+}
+
+static void test_remote_path_of_unc_or_drive_name_is_the_name_itself(void **state)
+{
+    (void)state;
+    assert_file_path(u"\\\\server\\share\\file.bin", u"\\\\server\\share\\file.bin");
+    assert_file_path(u"C:/dir/file.bin", u"C:/dir/file.bin");
+    assert_int_equal(dos_remote_file_path(W(u"C:\\dir\\NUL"), (dos_char[64]){ 0 }, 64), DOS_E_INVALID_ARG);
+    assert_int_equal(dos_remote_file_path(W(u"http://example.com/file.bin"), (dos_char[64]){ 0 }, 64), DOS_E_INVALID_ARG);
+}
+
+static void test_remote_file_path_that_does_not_fit_is_too_long(void **state)
+{
+    dos_char path[16];
+    (void)state;
+    assert_int_equal(dos_remote_file_path(W(u"file:///C:/dir/file.bin"), path, 15), DOS_E_STRING_TOO_LONG);
+    assert_int_equal(dos_remote_file_path(W(u"file:///C:/dir/file.bin"), path, 16), DOS_OK);
+    assert_int_equal(dos_remote_file_path(W(u"C:\\dir\\file.bin"), path, 15), DOS_E_STRING_TOO_LONG);
+}
+
+/* Windows takes COM and LPT with a superscript 1, 2 or 3 for devices too. */
+static void test_local_device_name_with_superscript_digit_is_rejected(void **state)
+{
+    (void)state;
+    assert_local(u"C:\\dir\\COM\u00b9", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\lpt\u00b2.txt", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\COM\u00b3", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/dir/COM%C2%B9", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\COM\u00b4", DOS_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +656,16 @@ int main(void)
         cmocka_unit_test(test_local_empty_or_null_name_is_rejected),
         cmocka_unit_test(test_local_name_of_259_characters_is_accepted),
         cmocka_unit_test(test_local_name_of_260_characters_is_too_long),
+        cmocka_unit_test(test_remote_file_url_naming_a_device_is_rejected),
+        cmocka_unit_test(test_remote_file_url_with_device_path_prefix_is_rejected),
+        cmocka_unit_test(test_remote_file_url_whose_escapes_decode_to_a_refused_path_is_rejected),
+        cmocka_unit_test(test_remote_file_url_with_relative_path_is_rejected),
+        cmocka_unit_test(test_remote_file_url_with_malformed_escape_is_rejected),
+        cmocka_unit_test(test_file_url_path_is_the_drive_or_unc_path_it_names),
+        cmocka_unit_test(test_file_url_path_decodes_utf8_escapes),
+        cmocka_unit_test(test_remote_path_of_unc_or_drive_name_is_the_name_itself),
+        cmocka_unit_test(test_remote_file_path_that_does_not_fit_is_too_long),
+        cmocka_unit_test(test_local_device_name_with_superscript_digit_is_rejected),
     };
     return cmocka_run_group_tests_name("names", tests, NULL, NULL);
 }

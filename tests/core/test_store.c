@@ -1902,9 +1902,9 @@ static void assert_temp_name_beside(struct dos_file *file, const dos_char *folde
 
     assert_int_equal(dos_file_copy_text(file, DOS_FILE_TEMP_NAME, malloc, &temp), DOS_OK);
     len = test_wlen(temp);
-    if (!starts_with(temp, folder) || !starts_with(temp + folder_len, W(u".dosvc-")) || len < folder_len + 11
+    if (!starts_with(temp, folder) || !starts_with(temp + folder_len, W(u"DO")) || len < folder_len + 7
         || !test_wstr_equal(temp + len - 4, W(u".tmp")))
-        fail_msg("temp name \"%s\" is not a .dosvc-*.tmp file in the folder", test_narrow(temp, buf, sizeof(buf)));
+        fail_msg("temp name \"%s\" is not a DO*.tmp file in the folder", test_narrow(temp, buf, sizeof(buf)));
     for (i = folder_len; i < len; i++)
         if (temp[i] == '\\' || temp[i] == '/') fail_msg("temp name has a separator after the folder");
     free(temp);
