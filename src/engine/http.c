@@ -484,15 +484,33 @@ static BOOL start_over(struct http *h)
     return FALSE;
 }
 
-/* Keeps the response's headers, and the validator later requests resume against: a strong
- * ETag, else Last-Modified. */
+/* The version a response names, which later requests resume against: a strong ETag, else
+ * Last-Modified. FALSE if it names none. */
+static BOOL response_validator(struct http_response *r, WCHAR validator[256])
+{
+    if (r->ops->field(r, HTTP_FIELD_ETAG, validator, 256) && _wcsnicmp(validator, L"W/", 2)) return TRUE;
+    return r->ops->field(r, HTTP_FIELD_LAST_MODIFIED, validator, 256);
+}
+
+/*
+ * Whether a 206 continues the bytes on disk: it names the version they came from, the one
+ * If-Range sent. A server that ignores If-Range answers 206 for its current version; and with
+ * no validator known (none came with the bytes on disk), a 206 that now names one names a
+ * version nothing ties those bytes to. Either way the bytes are not the rest of the file.
+ */
+static BOOL same_version(struct http_response *r, const WCHAR *sent)
+{
+    WCHAR validator[256];
+    BOOL have = response_validator(r, validator);
+    return sent ? have && !wcscmp(validator, sent) : !have;
+}
+
+/* Keeps the response's headers, and the validator later requests resume against. */
 static void record_response(struct http *h, struct http_response *r)
 {
     WCHAR *headers = r->ops->all_fields(r), validator[256];
-    BOOL have;
+    BOOL have = response_validator(r, validator);
 
-    have = r->ops->field(r, HTTP_FIELD_ETAG, validator, ARRAYSIZE(validator)) && _wcsnicmp(validator, L"W/", 2);
-    if (!have) have = r->ops->field(r, HTTP_FIELD_LAST_MODIFIED, validator, ARRAYSIZE(validator));
     dos_file_record_response(h->t->file->file, h->t->run, (const dos_char *)headers, have ? (const dos_char *)validator : NULL);
     if (have && !h->t->file->validator) h->t->file->validator = wstr_dup((const dos_char *)validator);
     free(headers);
@@ -511,6 +529,12 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
     BOOL conditional = t->file->validator != NULL;
 
     if (!send_request(h, first, last, !ranged && first == 0, &r)) return FALSE;
+    /* Bytes of another version than those on disk: never spliced on, the file starts over. */
+    if (r->status == 206 && t->file->transferred && !same_version(r, (const WCHAR *)t->file->validator))
+    {
+        r->ops->close(r);
+        return start_over(h);
+    }
     record_response(h, r);
     if (r->status == 206)
     {

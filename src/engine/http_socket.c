@@ -5,7 +5,8 @@
  * Cancel never waits behind a silent server), has its own receive timeout, and
  * sees every byte on the wire, so a body longer than announced is caught.
  * A few idle connections are kept per process for the next request
- * (keep-alive); one that the server closed meanwhile is replaced once.
+ * (keep-alive); one that the server closed meanwhile, or that carries bytes
+ * no request asked for, is replaced once.
  */
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -56,6 +57,7 @@ struct sock_response
     struct connection *c;
     HANDLE stop;
     DWORD timeout;
+    ULONGLONG head_deadline;        /* while the head is read: when all of it must have come; else 0 */
     char *buf;                      /* BUFFER_SIZE bytes: received, not yet consumed: [start, end) */
     size_t start, end;
     char *head;                     /* the response head, NUL-terminated, lines ending in CRLF */
@@ -326,33 +328,29 @@ static BOOL send_all(struct sock_response *r, const char *data, size_t size)
 }
 
 /*
- * Receives into dst: first what the read-ahead buffer holds, then from the socket, until
- * size bytes or the connection's end (*got 0 if nothing came). Once something came, it
- * goes on gathering for at most gather_ms: a few large writes to disk and progress
- * updates cost far less than one per network packet, and a slow server still shows
- * progress that often.
+ * Receives from the socket into dst, after the *n bytes already there, until size bytes or the
+ * connection's end (no more bytes then). Once something came, it goes on gathering for at most
+ * gather_ms (bytes already in dst came at once: it returns as soon as the socket has no more): a
+ * few large writes to disk and progress updates cost far less than one per network packet, and
+ * a slow server still shows progress that often. Nothing yet, it waits for the first byte until
+ * the receive timeout (or the head's deadline, if sooner) has passed since the call, and always
+ * on the stop event too, so no wake-up that brings no byte extends the wait. An error after
+ * some bytes waits for the next call: the bytes in hand are returned first.
  */
-static BOOL receive(struct sock_response *r, char *dst, size_t size, size_t *got, DWORD gather_ms)
+static BOOL receive_socket(struct sock_response *r, char *dst, size_t size, size_t *n, DWORD gather_ms)
 {
+    ULONGLONG now = GetTickCount64(), first = 0, deadline = now + r->timeout;
     WSANETWORKEVENTS events;
-    ULONGLONG first = 0;
-    size_t n = 0;
 
-    *got = 0;
-    if (r->deferred) return fail(r->deferred);
-    if (r->end > r->start)
+    if (r->deferred) return *n ? TRUE : fail(r->deferred);
+    if (r->head_deadline && r->head_deadline < deadline) deadline = r->head_deadline;
+    while (*n < size)
     {
-        n = min(size, r->end - r->start);
-        memcpy(dst, r->buf + r->start, n);
-        r->start += n;
-    }
-    while (n < size)
-    {
-        int k = conn_recv(r->c, dst + n, (int)min(size - n, (size_t)INT_MAX));
+        int k = conn_recv(r->c, dst + *n, (int)min(size - *n, (size_t)INT_MAX));
         if (k > 0)
         {
-            if (!n) first = GetTickCount64();
-            n += k;
+            if (!first) first = GetTickCount64();
+            *n += k;
             continue;
         }
         if (!k) break;
@@ -361,33 +359,44 @@ static BOOL receive(struct sock_response *r, char *dst, size_t size, size_t *got
             SetLastError(inet_error(WSAGetLastError()));
             goto failed;
         }
-        if (n)
+        now = GetTickCount64();
+        if (*n)
         {
-            ULONGLONG spent = first ? GetTickCount64() - first : gather_ms;
-            if (spent >= gather_ms) break;
-            if (!wait_socket(r->c, r->stop, (DWORD)(gather_ms - spent), &events))
+            if (!first || now - first >= gather_ms) break;
+            if (!wait_socket(r->c, r->stop, (DWORD)(first + gather_ms - now), &events))
             {
                 if (GetLastError() == ERROR_INTERNET_TIMEOUT) break;
                 goto failed;
             }
         }
-        else if (!wait_socket(r->c, r->stop, r->timeout, &events)) return FALSE;
+        else if (now >= deadline) return fail(ERROR_INTERNET_TIMEOUT);
+        else if (!wait_socket(r->c, r->stop, (DWORD)(deadline - now), &events)) return FALSE;
     }
-    *got = n;
     return TRUE;
 
 failed:
-    /* The bytes in hand are returned; the error waits for the next read. */
-    if (!n) return FALSE;
+    if (!*n) return FALSE;
     r->deferred = GetLastError();
-    *got = n;
     return TRUE;
+}
+
+/* Receives into dst: first what the read-ahead buffer holds, then from the socket (receive_socket). */
+static BOOL receive(struct sock_response *r, char *dst, size_t size, size_t *got, DWORD gather_ms)
+{
+    *got = 0;
+    if (r->end > r->start)
+    {
+        *got = min(size, r->end - r->start);
+        memcpy(dst, r->buf + r->start, *got);
+        r->start += *got;
+    }
+    return receive_socket(r, dst, size, got, gather_ms);
 }
 
 /* Receives more into the read-ahead buffer, after what it holds; FALSE at the connection's end too. */
 static BOOL receive_more(struct sock_response *r)
 {
-    size_t got;
+    size_t got = 0;
 
     if (r->start)
     {
@@ -396,7 +405,7 @@ static BOOL receive_more(struct sock_response *r)
         r->start = 0;
     }
     if (r->end == BUFFER_SIZE) return fail(ERROR_HTTP_INVALID_SERVER_RESPONSE);
-    if (!receive(r, r->buf + r->end, BUFFER_SIZE - r->end, &got, 0)) return FALSE;
+    if (!receive_socket(r, r->buf + r->end, BUFFER_SIZE - r->end, &got, 0)) return FALSE;
     if (!got) return fail(ERROR_INTERNET_CONNECTION_ABORTED);
     r->end += got;
     return TRUE;
@@ -643,7 +652,12 @@ static const char *find_blank_line(const char *data, size_t size)
     return NULL;
 }
 
-/* Reads a response head; FALSE at the connection's end before any byte too (*nothing TRUE). */
+/*
+ * Reads a response head; FALSE at the connection's end before any byte too (*nothing TRUE). A
+ * head cut off by the connection's end is ERROR_INTERNET_CONNECTION_ABORTED, one that does not
+ * begin as a status line answers nothing (ERROR_HTTP_INVALID_SERVER_RESPONSE), and one not
+ * whole by r->head_deadline ERROR_INTERNET_TIMEOUT.
+ */
 static BOOL receive_head(struct sock_response *r, BOOL *nothing)
 {
     const char *blank;
@@ -653,6 +667,7 @@ static BOOL receive_head(struct sock_response *r, BOOL *nothing)
     while (!(blank = find_blank_line(r->buf + r->start, r->end - r->start)))
     {
         size_t before = r->end - r->start;
+        if (before >= 5 && memcmp(r->buf + r->start, "HTTP/", 5)) return fail(ERROR_HTTP_INVALID_SERVER_RESPONSE);
         if (!receive_more(r))
         {
             *nothing = !before && GetLastError() == ERROR_INTERNET_CONNECTION_ABORTED;
@@ -814,7 +829,8 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
     r->base.ops = &sock_ops;
     r->stop = request->stop;
     r->timeout = request->receive_timeout_ms;
-    /* A kept connection the server has meanwhile closed gets one fresh try. */
+    /* A kept connection that fails before an answer comes gets one fresh try: the server may
+     * have closed it meanwhile, or what came on it were bytes left over from its last answer. */
     for (attempt = 0;; attempt++)
     {
         BOOL reused = FALSE, nothing = FALSE, ok;
@@ -838,8 +854,12 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
         else if (!secure) r->c->shared = TRUE;
         r->start = r->end = 0;
         ok = send_all(r, text, size);
+        /* The head, 100 Continue and other interim answers included, comes whole within the
+         * receive timeout, however slowly its bytes trickle in. */
+        r->head_deadline = GetTickCount64() + r->timeout;
         while (ok && (ok = receive_head(r, &nothing)) && (ok = parse_head(r)) && r->base.status < 200)
-            ;   /* 100 Continue and other interim answers */
+            ;
+        r->head_deadline = 0;
         if (ok)
         {
             SOCKADDR_STORAGE peer;
@@ -862,7 +882,8 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
             close_connection(r->c);
             r->c = NULL;
             SetLastError(error);
-            if (!reused || !(nothing || error == ERROR_INTERNET_CONNECTION_RESET || error == ERROR_INTERNET_CONNECTION_ABORTED))
+            if (!reused || !(nothing || error == ERROR_INTERNET_CONNECTION_RESET || error == ERROR_INTERNET_CONNECTION_ABORTED
+                             || error == ERROR_HTTP_INVALID_SERVER_RESPONSE))
                 break;
         }
     }

@@ -151,25 +151,33 @@ IUnknown *new_test_callback(struct test_callback *callback)
 
 /* ---- the loopback test server (tests/server), for the transfer tests ------------- */
 
-/* The start-up line the fixture saved, read once: {"http_port": N, "https_port": M, ...}. */
-static int server_port(const char *key)
+/* Where the value of key ("\"name\"") begins in the start-up line the fixture saved, read once:
+ * {"http_port": N, "https_port": M, ..., "root": "/tmp/...", ...}; NULL if it is not there. */
+static const char *server_info(const char *key)
 {
     static char info[1024];
-    char path[MAX_PATH], *at;
+    char path[MAX_PATH];
+    const char *at;
     DWORD got = 0;
     HANDLE file;
 
     if (!info[0])
     {
-        if (!GetEnvironmentVariableA("DOSVC_TEST_SERVER", path, sizeof(path))) return 0;
+        if (!GetEnvironmentVariableA("DOSVC_TEST_SERVER", path, sizeof(path))) return NULL;
         file = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
-        if (file == INVALID_HANDLE_VALUE) return 0;
+        if (file == INVALID_HANDLE_VALUE) return NULL;
         ReadFile(file, info, sizeof(info) - 1, &got, NULL);
         CloseHandle(file);
         info[got] = 0;
     }
-    if (!(at = strstr(info, key))) return 0;
-    return atoi(at + strlen(key) + 2);   /* past "key": */
+    if (!(at = strstr(info, key))) return NULL;
+    return at + strlen(key) + 2;   /* past "key": */
+}
+
+static int server_port(const char *key)
+{
+    const char *value = server_info(key);
+    return value ? atoi(value) : 0;
 }
 
 int dosvc_server_port(BOOL https)
@@ -207,6 +215,29 @@ const WCHAR *dosvc_server_url(BOOL https, const WCHAR *path)
     assert_int_not_equal(port, 0);
     wsprintfW(url, L"%s://127.0.0.1:%d%s", https ? L"https" : L"http", port, path);
     return url;
+}
+
+const WCHAR *dosvc_server_root_path(const WCHAR *name)
+{
+    static WCHAR paths[4][MAX_PATH];
+    static int next;
+    WCHAR *path = paths[next++ % 4], *p;
+    const char *root = server_info("\"root\""), *end;
+    int n;
+
+    /* The server's folder as Wine's Z: drive shows it (the server writes no escapes in a path). */
+    assert_non_null(root);
+    assert_int_equal(*root, '"');
+    assert_non_null(end = strchr(root + 1, '"'));
+    lstrcpyW(path, L"Z:");
+    n = MultiByteToWideChar(CP_UTF8, 0, root + 1, (int)(end - root - 1), path + 2, MAX_PATH - 3);
+    assert_true(n > 0);
+    path[2 + n] = 0;
+    for (p = path; *p; p++) if (*p == '/') *p = '\\';
+    assert_true(lstrlenW(path) + 1 + lstrlenW(name) < MAX_PATH);
+    lstrcatW(path, L"\\");
+    lstrcatW(path, name);
+    return path;
 }
 
 BOOL dosvc_server_hash(const WCHAR *path, char hex[65])

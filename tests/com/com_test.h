@@ -221,6 +221,9 @@ int dosvc_server_other_name_port(void);
 int dosvc_server_expired_port(void);
 /* "http(s)://127.0.0.1:<port><path>" in a static buffer (one of four). */
 const WCHAR *dosvc_server_url(BOOL https, const WCHAR *path);
+/* Where the server serves "/<name>" from (its root folder), as a path of this process, in a
+ * static buffer (one of four). Tests write files there and may change them. */
+const WCHAR *dosvc_server_root_path(const WCHAR *name);
 /* The SHA-256 the server says path serves (its /hash endpoint), as lowercase hex. */
 BOOL dosvc_server_hash(const WCHAR *path, char hex[65]);
 /* Polls GetState until the state is one of states (bits 1 << BG_JOB_STATE) or the timeout passes. */

@@ -218,6 +218,10 @@ class Plan:
     rate: int | None = None        # bytes per second (fault=drip)
     stall_at: int | None = None
     stall_seconds: float = 0.0
+    validators: bool = True        # False: no ETag and no Last-Modified (fault=novalidator)
+    head_rate: int | None = None   # the head's bytes per second (fault=driphead)
+    late_seconds: float = 0.0      # ending "late": the pause after the body...
+    late_extra: int = 0            # ...and the bytes then sent before the close
 
 
 class ErrorPage:
@@ -252,6 +256,31 @@ class Hang:
 
     def send(self, handler):
         handler.server.state.stop.wait(self.seconds)
+        handler.close_connection = True
+
+
+class CutHead:
+    """The head of the planned answer cut off inside a field (`X-Cut: he`), then the end of
+    the connection: a head that never ends. Over HTTPS the end is TLS's close_notify, the end
+    only the server can send."""
+
+    def __init__(self, plan):
+        self.plan = plan
+
+    def send(self, handler):
+        plan = self.plan
+        phrase = HTTPStatus(plan.status).phrase
+        head = (f"HTTP/1.1 {plan.status} {phrase}\r\nContent-Length: {plan.length}\r\n"
+                f"ETag: {plan.content.etag}\r\nX-Cut: he")
+        handler.record_status(plan.status)
+        handler.wfile.write(head.encode("latin-1"))
+        handler.wfile.flush()
+        if isinstance(handler.connection, ssl.SSLSocket):
+            handler.connection.settimeout(0)     # close_notify out; the client's is not awaited
+            try:
+                handler.connection.unwrap()
+            except (ssl.SSLError, OSError):
+                pass
         handler.close_connection = True
 
 
@@ -404,6 +433,24 @@ def fault_hang(ctx, plan):
     return Hang(ctx.seconds("seconds", 5.0))
 
 
+def fault_cuthead(ctx, plan):
+    return CutHead(plan)
+
+
+def fault_driphead(ctx, plan):
+    plan.head_rate = ctx.integer("rate", 10, 1, 1 << 20)
+
+
+def fault_late(ctx, plan):
+    plan.ending = "late"
+    plan.late_seconds = ctx.seconds("seconds", 0.4)
+    plan.late_extra = ctx.integer("extra", 777, 0, MAX_EXTRA_BYTES)
+
+
+def fault_novalidator(ctx, plan):
+    plan.validators = False
+
+
 def fault_redirect(ctx, plan):
     count = ctx.integer("count", 1, 0, 50)
     if count == 0:
@@ -469,6 +516,10 @@ FAULTS = {
     "drip": fault_drip,
     "stall": fault_stall,
     "hang": fault_hang,
+    "cuthead": fault_cuthead,
+    "driphead": fault_driphead,
+    "late": fault_late,
+    "novalidator": fault_novalidator,
     "redirect": fault_redirect,
     "auth": fault_auth,
     "proxyauth": fault_proxy_only,
@@ -501,7 +552,7 @@ class RequestLog:
     def begin(self, **fields):
         with self._lock:
             entry = {"id": self._next_id, "time": round(time.time(), 3), **fields,
-                     "status": None}
+                     "status": None, "closed": False}
             self._next_id += 1
             self._entries.append(entry)
             return entry
@@ -509,6 +560,10 @@ class RequestLog:
     def set_status(self, entry, status):
         with self._lock:
             entry["status"] = status
+
+    def set_closed(self, entry):
+        with self._lock:
+            entry["closed"] = True
 
     def snapshot(self, contains=None, last=None):
         with self._lock:
@@ -808,6 +863,19 @@ class Handler(BaseHTTPRequestHandler):
         if isinstance(self.connection, ssl.SSLSocket):
             self.connection.do_handshake()   # here, not in the listener's accept loop
 
+    def finish(self):
+        """The connection's end, then its last request's log entry says so: a client that
+        reads closed: true will find the end on its side (EOF) too."""
+        try:
+            super().finish()
+        finally:
+            try:
+                self.connection.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            if self.log_entry is not None:
+                self.server.state.log.set_closed(self.log_entry)
+
     def log_message(self, format, *args):
         if self.server.state.verbose:
             super().log_message(format, *args)
@@ -879,7 +947,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         try:
             plan = Plan(content, length=content.size)
-            self.apply_range(plan)
+            self.apply_range(ctx, plan)
             answer = self.apply_faults(ctx, plan)
             if answer is None and plan.unsatisfiable:
                 answer = ErrorPage(416, {"Content-Range": f"bytes */{content.size}"})
@@ -890,9 +958,13 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             content.close()
 
-    def apply_range(self, plan):
+    def apply_range(self, ctx, plan):
         value = self.headers.get("Range")
-        if value is None or not if_range_allows(self.headers.get("If-Range"), plan.content):
+        if_range = ctx.params.get("if_range")
+        if if_range not in (None, "ignore"):
+            raise BadRequest("if_range is ignore")
+        if value is None or (if_range != "ignore"
+                             and not if_range_allows(self.headers.get("If-Range"), plan.content)):
             return
         parsed = parse_byte_range(value, plan.content.size)
         if parsed == UNSATISFIABLE:
@@ -926,9 +998,13 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Accept-Ranges", "bytes")
         if plan.content_range:
             self.send_header("Content-Range", plan.content_range)
-        self.send_header("Last-Modified", plan.content.last_modified)
-        self.send_header("ETag", plan.content.etag)
-        self.end_headers()
+        if plan.validators:
+            self.send_header("Last-Modified", plan.content.last_modified)
+            self.send_header("ETag", plan.content.etag)
+        if plan.head_rate:
+            self.drip_head(plan.head_rate)
+        else:
+            self.end_headers()
         if self.command == "HEAD":
             return
         BodyStreamer(self, plan).run()
@@ -936,6 +1012,24 @@ class Handler(BaseHTTPRequestHandler):
             reset_connection(self)
         elif plan.ending == "close":
             self.close_connection = True
+        elif plan.ending == "late":
+            # The answer was whole and kept the connection open; what follows is no answer.
+            self.wfile.flush()
+            self.server.state.stop.wait(plan.late_seconds)
+            if plan.late_extra:
+                self.wfile.write(BodyStreamer.extra_bytes(plan.late_extra))
+            self.close_connection = True
+
+    def drip_head(self, rate):
+        """end_headers, with the head written a byte at a time at rate bytes per second."""
+        self._headers_buffer.append(b"\r\n")
+        head = b"".join(self._headers_buffer)
+        self._headers_buffer = []
+        began = time.monotonic()
+        for sent in range(len(head)):
+            if self.server.state.stop.wait(max(0.0, began + sent / rate - time.monotonic())):
+                raise ConnectionAbortedError("server stopping")
+            self.wfile.write(head[sent:sent + 1])
 
     # -- /hash/ and /_control/ -------------------------------------------------------------
 

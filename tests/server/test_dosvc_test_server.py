@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 SERVER = Path(__file__).with_name("dosvc_test_server.py")
 START_TIMEOUT = 20
+EXTRA_TEXT = b"dosvc-test-server: bytes beyond the promised length\n"   # what long and late send
 
 
 def start_server(*args):
@@ -363,9 +364,90 @@ class BodyFaultTest(unittest.TestCase):
         self.assertEqual((head, body), ("", b""))
         self.assertGreaterEqual(time.monotonic() - began, 0.3)
 
+    def test_late_sends_bytes_after_a_whole_answer_and_never_reads_the_next_request(self):
+        key = unique()
+        with socket.create_connection(("127.0.0.1", INFO["http_port"]), 10) as s:
+            s.sendall(f"GET /gen/100?fault=late&seconds=0.3&extra=77&k={key} HTTP/1.1\r\n"
+                      "Host: x\r\n\r\n".encode())
+            data = bytearray()
+            while not data.endswith(expected_gen(100)):
+                data += s.recv(65536)
+            head = data.partition(b"\r\n\r\n")[0].decode("latin-1")
+            self.assertNotIn("Connection: close", head)      # the answer keeps the connection
+            began = time.monotonic()
+            s.sendall(f"GET /gen/10?k={key} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            late = bytearray()
+            while chunk := s.recv(65536):
+                late += chunk
+        self.assertGreaterEqual(time.monotonic() - began, 0.2)
+        self.assertEqual(bytes(late), (EXTRA_TEXT * 2)[:77])
+        self.assertEqual(len(Client.log(key)), 1)             # the second request was never read
+
+    def test_late_with_no_extra_bytes_only_closes(self):
+        head, body, reset = raw_get("/gen/100?fault=late&seconds=0&extra=0")
+        self.assertIn("Content-Length: 100", head)
+        self.assertEqual((body, reset), (expected_gen(100), False))
+
+    def test_log_says_closed_once_the_server_ended_the_connection(self):
+        key = unique()
+        with socket.create_connection(("127.0.0.1", INFO["http_port"]), 10) as s:
+            s.sendall(f"GET /gen/10?fault=late&seconds=0&extra=0&k={key} HTTP/1.1\r\n"
+                      "Host: x\r\n\r\n".encode())
+            while s.recv(65536):
+                pass
+            deadline = time.monotonic() + 10
+            while not Client.log(key)[0]["closed"] and time.monotonic() < deadline:
+                time.sleep(0.01)
+        self.assertTrue(Client.log(key)[0]["closed"])
+        conn = Client.connection()
+        try:
+            conn.request("GET", f"/gen/10?open={key}")
+            conn.getresponse().read()
+            self.assertFalse(Client.log(f"open={key}")[0]["closed"])   # kept alive
+        finally:
+            conn.close()
+
+    def test_novalidator_sends_neither_etag_nor_last_modified(self):
+        status, headers, body = Client.request("/gen/1k?fault=novalidator", headers={"Range": "bytes=0-9"})
+        self.assertEqual((status, body), (206, expected_gen(1024)[:10]))
+        self.assertNotIn("ETag", headers)
+        self.assertNotIn("Last-Modified", headers)
+
     def test_head_is_not_affected_by_body_faults(self):
         status, headers, _ = Client.request("/gen/1k?fault=reset&after=1", "HEAD")
         self.assertEqual((status, headers["Content-Length"]), (200, "1024"))
+
+
+class HeadFaultTest(unittest.TestCase):
+    def test_cuthead_cuts_the_head_inside_a_field_then_closes(self):
+        head, body, reset = raw_get("/gen/20000?fault=cuthead")
+        self.assertTrue(head.startswith("HTTP/1.1 200 OK\r\nContent-Length: 20000\r\nETag: \""))
+        self.assertTrue(head.endswith("\r\nX-Cut: he"))
+        self.assertEqual((body, reset), (b"", False))
+
+    def test_cuthead_over_https_ends_with_close_notify(self):
+        context = Client.tls_context()
+        with socket.create_connection(("127.0.0.1", INFO["https_port"]), 10) as raw:
+            # A TCP end without close_notify would raise SSLEOFError here.
+            with context.wrap_socket(raw, server_hostname="127.0.0.1",
+                                     suppress_ragged_eofs=False) as tls:
+                tls.sendall(b"GET /gen/100?fault=cuthead HTTP/1.1\r\nHost: x\r\n\r\n")
+                data = bytearray()
+                while chunk := tls.recv(65536):
+                    data += chunk
+        self.assertTrue(data.endswith(b"\r\nX-Cut: he"))
+
+    def test_driphead_sends_the_head_slowly_then_the_body(self):
+        began = time.monotonic()
+        status, headers, body = Client.request("/gen/100?fault=driphead&rate=1000")
+        self.assertEqual((status, body), (200, expected_gen(100)))
+        self.assertGreaterEqual(time.monotonic() - began, 0.1)   # a head of over 150 bytes
+
+    def test_if_range_ignore_honours_a_range_whatever_if_range_says(self):
+        status, headers, body = Client.request("/gen/1k?if_range=ignore",
+                                               headers={"Range": "bytes=10-19", "If-Range": '"stale"'})
+        self.assertEqual((status, headers["Content-Range"], body), (206, "bytes 10-19/1024", expected_gen(1024)[10:20]))
+        self.assertEqual(Client.request("/gen/1k?if_range=sometimes")[0], 400)
 
 
 class RedirectTest(unittest.TestCase):
