@@ -107,6 +107,24 @@ static HRESULT notify_ref_query(struct dos_ref *ref, REFIID riid, void **out)
 
 /* ---- the queue and its thread ------------------------------------------------------- */
 
+/* How long a declined JobError waits to be asked again: JOB_ERROR_REPEAT_MS, or the
+ * milliseconds the environment variable DOSVC_JOBERROR_REPEAT_MS gives (tests shorten the
+ * wait), read once. Only the notifier thread asks, and one runs at a time. */
+static DWORD job_error_repeat_ms(void)
+{
+    static DWORD ms;
+    WCHAR text[16];
+
+    if (!ms)
+    {
+        DWORD value = 0;
+        if (GetEnvironmentVariableW(L"DOSVC_JOBERROR_REPEAT_MS", text, ARRAYSIZE(text)) - 1 < ARRAYSIZE(text) - 1)
+            value = wcstoul(text, NULL, 10);
+        ms = value ? value : JOB_ERROR_REPEAT_MS;
+    }
+    return ms;
+}
+
 /* Each notice counts as a live object (server_object_created), so the DLL stays loaded
  * until every notice has been delivered or dropped. */
 struct notice
@@ -393,7 +411,7 @@ static DWORD WINAPI notifier_thread(void *param)
         ReleaseSRWLockExclusive(&notifier.lock);
         if (!deliver(n))
         {
-            n->due = GetTickCount64() + JOB_ERROR_REPEAT_MS;    /* JobError again until S_OK */
+            n->due = GetTickCount64() + job_error_repeat_ms();    /* JobError again until S_OK */
             n->next = NULL;
             AcquireSRWLockExclusive(&notifier.lock);
             enqueue_locked(n);

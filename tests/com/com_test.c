@@ -60,6 +60,59 @@ BOOL dosvc_wait_handle(HANDLE handle, DWORD timeout_ms)
     return WaitForSingleObject(handle, dosvc_scaled_ms(timeout_ms)) == WAIT_OBJECT_0;
 }
 
+struct progress_wait { dosvc_condition_fn done; void *context; const volatile LONG *progress; LONG last; };
+
+static BOOL done_or_moved(void *context)
+{
+    struct progress_wait *w = context;
+    return w->done(w->context) || *w->progress != w->last;
+}
+
+BOOL dosvc_wait_while_progressing(dosvc_condition_fn done, void *context, const volatile LONG *progress,
+                                  DWORD stall_ms)
+{
+    struct progress_wait w = { .done = done, .context = context, .progress = progress };
+
+    for (;;)
+    {
+        w.last = *progress;
+        if (!dosvc_wait(done_or_moved, &w, stall_ms)) return FALSE;
+        if (done(context)) return TRUE;
+    }
+}
+
+struct count_wait { const volatile LONG *count; LONG value; BOOL exactly; };
+
+static BOOL count_reached(void *context)
+{
+    struct count_wait *w = context;
+    return w->exactly ? *w->count == w->value : *w->count >= w->value;
+}
+
+BOOL dosvc_wait_for_count(const volatile LONG *count, LONG at_least, DWORD timeout_ms)
+{
+    struct count_wait w = { .count = count, .value = at_least };
+    return dosvc_wait(count_reached, &w, timeout_ms);
+}
+
+BOOL dosvc_wait_for_refs(const volatile LONG *count, LONG refs, DWORD timeout_ms)
+{
+    struct count_wait w = { .count = count, .value = refs, .exactly = TRUE };
+    return dosvc_wait(count_reached, &w, timeout_ms);
+}
+
+static BOOL clock_past(void *context)
+{
+    FILETIME now;
+    GetSystemTimeAsFileTime(&now);
+    return (((ULONGLONG)now.dwHighDateTime << 32) | now.dwLowDateTime) > *(ULONGLONG *)context;
+}
+
+void dosvc_wait_for_clock_past(ULONGLONG filetime)
+{
+    assert_true(dosvc_wait(clock_past, &filetime, 10000));
+}
+
 /* ---- wide strings ------------------------------------------------------------ */
 
 const char *dosvc_utf8(const WCHAR *text)
@@ -129,6 +182,7 @@ static HRESULT WINAPI callback_JobError(IBackgroundCopyCallback *iface, IBackgro
 
 static HRESULT WINAPI callback_JobModification(IBackgroundCopyCallback *iface, IBackgroundCopyJob *job, DWORD reserved)
 {
+    InterlockedIncrement(&impl_from_IBackgroundCopyCallback(iface)->modifications);
     return S_OK;
 }
 
@@ -146,6 +200,7 @@ IUnknown *new_test_callback(struct test_callback *callback)
 {
     callback->IBackgroundCopyCallback_iface.lpVtbl = &callback_vtbl;
     callback->refs = 1;
+    callback->modifications = 0;
     return (IUnknown *)&callback->IBackgroundCopyCallback_iface;
 }
 
@@ -272,6 +327,22 @@ BG_JOB_STATE dosvc_wait_for_state(IBackgroundCopyJob *job, unsigned states, DWOR
     struct state_wait w = { .job = job, .states = states };
     dosvc_wait(job_in_states, &w, timeout_ms);
     return w.state;
+}
+
+BOOL dosvc_wait_for_notifier(IBackgroundCopyManager *manager, DWORD timeout_ms)
+{
+    static struct test_callback barrier;     /* the notifier may call it after the wait */
+    IBackgroundCopyJob *job = dosvc_create_job(manager, L"notifier barrier", NULL);
+    BOOL delivered;
+
+    new_test_callback(&barrier);
+    assert_hr(S_OK, IBackgroundCopyJob_SetNotifyFlags(job, BG_NOTIFY_JOB_MODIFICATION));
+    assert_hr(S_OK, IBackgroundCopyJob_SetNotifyInterface(job, (IUnknown *)&barrier.IBackgroundCopyCallback_iface));
+    assert_hr(S_OK, IBackgroundCopyJob_SetDescription(job, L"queued after what came before"));
+    delivered = dosvc_wait_for_count(&barrier.modifications, 1, timeout_ms);
+    IBackgroundCopyJob_Cancel(job);
+    IBackgroundCopyJob_Release(job);
+    return delivered;
 }
 
 /* ---- the server's bodies and its request log ---------------------------------------- */
@@ -445,6 +516,33 @@ BOOL dosvc_file_exists(const WCHAR *path)
     return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
 }
 
+struct file_wait { const WCHAR *path; BOOL exists; };
+
+static BOOL file_as_awaited(void *context)
+{
+    struct file_wait *w = context;
+    return dosvc_file_exists(w->path) == w->exists;
+}
+
+BOOL dosvc_wait_for_file(const WCHAR *path, BOOL exists, DWORD timeout_ms)
+{
+    struct file_wait w = { .path = path, .exists = exists };
+    return dosvc_wait(file_as_awaited, &w, timeout_ms);
+}
+
+static BOOL temp_released(void *context)
+{
+    HANDLE file = CreateFileW(context, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
+    if (file == INVALID_HANDLE_VALUE) return FALSE;
+    CloseHandle(file);
+    return TRUE;
+}
+
+BOOL dosvc_wait_for_temp_released(const WCHAR *temp, DWORD timeout_ms)
+{
+    return dosvc_wait(temp_released, (void *)temp, timeout_ms);
+}
+
 void dosvc_write_file(const WCHAR *path, const void *data, DWORD size)
 {
     HANDLE file = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
@@ -476,6 +574,18 @@ unsigned dosvc_temp_files_left(void)
     do count++; while (FindNextFileW(find, &data));
     FindClose(find);
     return count;
+}
+
+static BOOL no_temp_files_left(void *context)
+{
+    return !(*(unsigned *)context = dosvc_temp_files_left());
+}
+
+unsigned dosvc_wait_for_temp_files_gone(DWORD timeout_ms)
+{
+    unsigned left = 0;
+    dosvc_wait(no_temp_files_left, &left, timeout_ms);
+    return left;
 }
 
 /* Under Wine, the folder that holds the servers of UNC names, this process's server in it and

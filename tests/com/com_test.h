@@ -185,6 +185,17 @@ typedef BOOL (*dosvc_condition_fn)(void *context);
 BOOL dosvc_wait(dosvc_condition_fn done, void *context, DWORD timeout_ms);
 /* WaitForSingleObject with a scaled deadline: TRUE when the handle was signalled. */
 BOOL dosvc_wait_handle(HANDLE handle, DWORD timeout_ms);
+/* Waits until done(context), for as long as *progress (which the awaited threads bump as they
+ * go) keeps moving: FALSE once it has stood still for dosvc_scaled_ms(stall_ms). For work of a
+ * fixed size, whose total time is the machine's speed. */
+BOOL dosvc_wait_while_progressing(dosvc_condition_fn done, void *context, const volatile LONG *progress,
+                                  DWORD stall_ms);
+/* Waits until *count (a callback's, say) is at least at_least. */
+BOOL dosvc_wait_for_count(const volatile LONG *count, LONG at_least, DWORD timeout_ms);
+/* Waits until a reference count the test keeps is refs (when dosvc lets its references go). */
+BOOL dosvc_wait_for_refs(const volatile LONG *count, LONG refs, DWORD timeout_ms);
+/* Waits until the system clock has passed filetime (it may be coarse): a later change's time differs. */
+void dosvc_wait_for_clock_past(ULONGLONG filetime);
 
 /* UTF-8 copy of a wide string for messages, "(null)" for NULL (one of four static buffers). */
 const char *dosvc_utf8(const WCHAR *text);
@@ -197,13 +208,14 @@ void dosvc_wstr_equal(const WCHAR *expected, const WCHAR *actual, const char *fi
 void dosvc_owned_wstr_equal(const WCHAR *expected, WCHAR *actual, const char *file, int line);
 #define assert_owned_wstr_equal(expected, actual) dosvc_owned_wstr_equal(expected, actual, __FILE__, __LINE__)
 
-/* A client IBackgroundCopyCallback whose reference count the test reads in refs. It
- * only counts and never frees itself: keep it static, so that a job outliving a
- * failed test never calls into a dead stack frame. */
+/* A client IBackgroundCopyCallback whose reference count the test reads in refs, and its
+ * JobModification calls in modifications. It only counts and never frees itself: keep it
+ * static, so that a job outliving a failed test never calls into a dead stack frame. */
 struct test_callback
 {
     IBackgroundCopyCallback IBackgroundCopyCallback_iface;
     LONG refs;
+    LONG modifications;
 };
 
 /* Makes callback one holding only the test's own reference (refs 1), returned as IUnknown. */
@@ -229,6 +241,13 @@ BOOL dosvc_server_hash(const WCHAR *path, char hex[65]);
 /* Polls GetState until the state is one of states (bits 1 << BG_JOB_STATE) or the timeout passes. */
 #define DOSVC_STATE(s) (1u << (s))
 BG_JOB_STATE dosvc_wait_for_state(IBackgroundCopyJob *job, unsigned states, DWORD timeout_ms);
+/*
+ * Waits until the notifier has delivered every notice queued before the call: it delivers them
+ * one at a time in the order queued (docs/engine.md), so a JobModification queued now, for a
+ * job of manager's own, comes after them. For a test that checks that a callback does not
+ * come; a JobError that waits to be asked again is not due yet, and not covered.
+ */
+BOOL dosvc_wait_for_notifier(IBackgroundCopyManager *manager, DWORD timeout_ms);
 
 
 /* ---- the server's bodies and its request log (a test finds its requests by a mark in their URLs) ---- */
@@ -267,6 +286,10 @@ BG_FILE_PROGRESS dosvc_file_progress_at(IBackgroundCopyJob *job, ULONG index);
 /* ---- files ------------------------------------------------------------------------------- */
 
 BOOL dosvc_file_exists(const WCHAR *path);
+/* Waits until path exists (exists TRUE) or is gone (FALSE). */
+BOOL dosvc_wait_for_file(const WCHAR *path, BOOL exists, DWORD timeout_ms);
+/* Waits until nothing holds temp open for writing: the worker of a stopped run has let it go. */
+BOOL dosvc_wait_for_temp_released(const WCHAR *temp, DWORD timeout_ms);
 /* Creates or replaces path with size bytes of data. */
 void dosvc_write_file(const WCHAR *path, const void *data, DWORD size);
 /* The file at local is what the server serves for server_path (by its SHA-256). */
@@ -276,6 +299,9 @@ void dosvc_assert_file_is(const WCHAR *local, const WCHAR *server_path);
 #define DOSVC_TEMP_PATTERN L"DO*.tmp"
 /* Counts the files of the test folder that match DOSVC_TEMP_PATTERN: dosvc's temporary files, now. */
 unsigned dosvc_temp_files_left(void);
+/* Waits until dosvc_temp_files_left() is 0 (a file deleted while a stopped worker still holds
+ * it goes when the worker lets go: docs/engine.md); the count then. */
+unsigned dosvc_wait_for_temp_files_gone(DWORD timeout_ms);
 
 /*
  * A UNC share of this process's own. Under Wine, "\\server\share\..." is

@@ -30,6 +30,7 @@ struct recorder
     HANDLE event;                    /* set on JobTransferred and JobError, and once Cancel returned */
     enum cancel_in cancel_in;
     LONG cancels;                    /* Cancel calls made from inside */
+    LONG cancel_returned;            /* and returned */
     HRESULT cancel_result;
     WCHAR temp[MAX_PATH];            /* the file's temporary name, read just before that Cancel */
     BOOL temp_existed;               /* and whether it was on disk then */
@@ -91,6 +92,7 @@ static void cancel_inside(struct recorder *r, IBackgroundCopyJob *job)
         IEnumBackgroundCopyFiles_Release(files);
     }
     r->cancel_result = IBackgroundCopyJob_Cancel(job);
+    InterlockedIncrement(&r->cancel_returned);
     SetEvent(r->event);
 }
 
@@ -191,8 +193,8 @@ static void test_job_transferred_is_called_once_when_the_job_is_transferred(void
     recorder_init(&r);
     job = job_with(&r, BG_NOTIFY_JOB_TRANSFERRED, L"/gen/64k?seed=91", L"cb-transferred.bin");
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
-    Sleep(200);
+    assert_true(dosvc_wait_for_count(&r.transferred, 1, 30000));
+    assert_true(dosvc_wait_for_notifier(manager, 30000));     /* a second one would have come first */
     assert_int_equal(r.transferred, 1);
     assert_int_not_equal(r.thread, GetCurrentThreadId());
     finish(job, &r);
@@ -207,7 +209,7 @@ static void test_job_transferred_is_not_called_without_its_flag(void **state)
     job = job_with(&r, BG_NOTIFY_JOB_ERROR, L"/gen/64k?seed=92", L"cb-noflag.bin");
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, DOSVC_STATE(BG_JOB_STATE_TRANSFERRED), 30000), BG_JOB_STATE_TRANSFERRED);
-    Sleep(300);
+    assert_true(dosvc_wait_for_notifier(manager, 30000));
     assert_int_equal(r.transferred, 0);
     finish(job, &r);
 }
@@ -225,7 +227,7 @@ static void test_complete_from_inside_job_transferred_puts_the_file_in_place(voi
     r.complete_inside = TRUE;
     job = job_with(&r, BG_NOTIFY_JOB_TRANSFERRED, L"/gen/100k?seed=93", L"cb-complete.bin");
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    assert_true(dosvc_wait_handle(r.event, 30000));
     assert_hr(S_OK, r.complete_result);
     assert_hr(S_OK, IBackgroundCopyJob_GetState(job, &job_state));
     assert_int_equal(job_state, BG_JOB_STATE_ACKNOWLEDGED);
@@ -242,25 +244,43 @@ static void test_job_error_is_called_with_the_error_when_the_job_fails(void **st
     recorder_init(&r);
     job = job_with(&r, BG_NOTIFY_JOB_ERROR, L"/gen/1k?fault=404&seed=94", L"cb-error.bin");
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
+    assert_true(dosvc_wait_handle(r.event, 30000));
     assert_int_equal(r.errors, 1);
     assert_hr(0x80190194, r.last_error_code);
     finish(job, &r);
+}
+
+/* A job of path whose callback r declines the first JobError; resumed, and asked again. */
+static IBackgroundCopyJob *job_error_asked_twice(struct recorder *r, const WCHAR *path, const WCHAR *local)
+{
+    IBackgroundCopyJob *job;
+
+    recorder_init(r);
+    r->error_answers[0] = E_FAIL;
+    job = job_with(r, BG_NOTIFY_JOB_ERROR, path, local);
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_true(dosvc_wait_for_count(&r->errors, 2, 30000));
+    return job;
+}
+
+/*
+ * Waits until a JobError declined before the call would have been asked again: a job of its own
+ * declines its first JobError and waits for the second. The notifier asks again after the same
+ * delay for every job, and the earlier declined first (docs/engine.md: notices in order).
+ */
+static void wait_out_a_job_error_repeat(void)
+{
+    static struct recorder later;
+    finish(job_error_asked_twice(&later, L"/gen/1k?fault=404&seed=later-error", L"later-error.bin"), &later);
 }
 
 /* spec 3.11: "If it returns anything other than S_OK, DO calls it again". */
 static void test_job_error_is_called_again_until_it_returns_s_ok(void **state)
 {
     struct recorder r;
-    IBackgroundCopyJob *job;
+    IBackgroundCopyJob *job = job_error_asked_twice(&r, L"/gen/1k?fault=403&seed=95", L"cb-again.bin");
 
-    recorder_init(&r);
-    r.error_answers[0] = E_FAIL;
-    job = job_with(&r, BG_NOTIFY_JOB_ERROR, L"/gen/1k?fault=403&seed=95", L"cb-again.bin");
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
-    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
-    Sleep(6000);                              /* past the next repeat: S_OK stopped them */
+    wait_out_a_job_error_repeat();            /* past the next repeat: S_OK stopped them */
     assert_int_equal(r.errors, 2);
     finish(job, &r);
 }
@@ -270,14 +290,26 @@ static void test_job_error_is_not_called_for_a_transient_error(void **state)
 {
     struct recorder r;
     IBackgroundCopyJob *job;
+    WCHAR mark[40], path[80];
 
     recorder_init(&r);
-    job = job_with(&r, BG_NOTIFY_JOB_ERROR, L"/gen/1k?fault=503&seed=96", L"cb-transient.bin");
+    wsprintfW(mark, L"cb-transient-%lu", GetCurrentProcessId());
+    wsprintfW(path, L"/gen/1k?fault=503&seed=96&m=%s", mark);
+    job = job_with(&r, BG_NOTIFY_JOB_ERROR, path, L"cb-transient.bin");
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, DOSVC_STATE(BG_JOB_STATE_TRANSIENT_ERROR), 30000), BG_JOB_STATE_TRANSIENT_ERROR);
-    Sleep(300);
+    /* The retry comes after the worker has reported the first error, and the notifier's barrier
+     * after any JobError that report could have queued. */
+    assert_true(dosvc_wait_for_requests(mark, 2, 30000) >= 2);
+    assert_true(dosvc_wait_for_notifier(manager, 30000));
     assert_int_equal(r.errors, 0);
     finish(job, &r);
+}
+
+static BOOL modification_saw_transferred(void *context)
+{
+    struct recorder *r = context;
+    return (r->states_seen & DOSVC_STATE(BG_JOB_STATE_TRANSFERRED)) != 0;
 }
 
 /* Runs a job for path with JobModification asked for (and JobTransferred, which sets the event),
@@ -285,13 +317,11 @@ static void test_job_error_is_not_called_for_a_transient_error(void **state)
 static IBackgroundCopyJob *run_watching_modifications(struct recorder *r, const WCHAR *path, const WCHAR *local)
 {
     IBackgroundCopyJob *job = job_with(r, BG_NOTIFY_JOB_MODIFICATION | BG_NOTIFY_JOB_TRANSFERRED, path, local);
-    ULONGLONG start;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(WaitForSingleObject(r->event, 30000), WAIT_OBJECT_0);
+    assert_true(dosvc_wait_handle(r->event, 30000));
     /* The modification for the last state change may come after JobTransferred. */
-    start = GetTickCount64();
-    while (!(r->states_seen & DOSVC_STATE(BG_JOB_STATE_TRANSFERRED)) && GetTickCount64() - start < 5000) Sleep(10);
+    dosvc_wait(modification_saw_transferred, r, 10000);
     return job;
 }
 
@@ -340,8 +370,8 @@ static void test_job_modification_is_not_called_without_its_flag(void **state)
     recorder_init(&r);
     job = job_with(&r, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR, L"/gen/256k?seed=103", L"cb-nomod.bin");
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
-    Sleep(300);
+    assert_true(dosvc_wait_for_count(&r.transferred, 1, 30000));
+    assert_true(dosvc_wait_for_notifier(manager, 30000));
     assert_int_equal(r.transferred, 1);
     assert_int_equal(r.modifications, 0);
     finish(job, &r);
@@ -354,18 +384,14 @@ static void test_job_modification_is_not_called_without_its_flag(void **state)
 static void assert_cancelled_from_inside(struct recorder *r, IBackgroundCopyJob *job, const WCHAR *local)
 {
     BG_JOB_STATE job_state;
-    ULONGLONG start;
 
-    assert_int_equal(WaitForSingleObject(r->event, 10000), WAIT_OBJECT_0);
-    while (!r->cancels && WaitForSingleObject(r->event, 10000) == WAIT_OBJECT_0) {}
+    assert_true(dosvc_wait_for_count(&r->cancel_returned, 1, 30000));
     assert_int_equal(r->cancels, 1);
     assert_hr(S_OK, r->cancel_result);
     assert_hr(S_OK, IBackgroundCopyJob_GetState(job, &job_state));
     assert_int_equal(job_state, BG_JOB_STATE_CANCELLED);
     assert_true(r->temp[0]);
-    start = GetTickCount64();
-    while (GetFileAttributesW(r->temp) != INVALID_FILE_ATTRIBUTES && GetTickCount64() - start < 5000) Sleep(20);
-    assert_int_equal(GetFileAttributesW(r->temp), INVALID_FILE_ATTRIBUTES);
+    assert_true(dosvc_wait_for_file(r->temp, FALSE, 10000));
     assert_int_equal(GetFileAttributesW(dosvc_test_path(local)), INVALID_FILE_ATTRIBUTES);
 }
 
@@ -420,8 +446,8 @@ static void test_file_transferred_is_called_for_each_file(void **state)
     job = job_with(&r, BG_NOTIFY_FILE_TRANSFERRED | BG_NOTIFY_JOB_TRANSFERRED, L"/gen/10k?seed=98", L"cb-file1.bin");
     assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_server_url(FALSE, L"/gen/20k?seed=99"), dosvc_test_path(L"cb-file2.bin")));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
-    Sleep(200);
+    /* Each file is transferred before the job is, and notices come in order. */
+    assert_true(dosvc_wait_for_count(&r.transferred, 1, 30000));
     assert_int_equal(r.files, 2);
     finish(job, &r);
 }
@@ -437,40 +463,42 @@ static void test_notify_disable_silences_every_callback(void **state)
                    L"cb-disable.bin");
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, DOSVC_STATE(BG_JOB_STATE_TRANSFERRED), 30000), BG_JOB_STATE_TRANSFERRED);
-    Sleep(300);
+    assert_true(dosvc_wait_for_notifier(manager, 30000));
     assert_int_equal(r.transferred + r.modifications, 0);
     finish(job, &r);
 }
 
-/* DESIGN rule 6: a callback registered from a single-threaded apartment is called on its thread. */
-struct sta_args
+/* DESIGN rule 6: a callback registered from a single-threaded apartment is called on its thread.
+ * Static, like the recorder: the thread may outlive a test that failed. */
+static struct sta_args
 {
     struct recorder *r;
     IBackgroundCopyJob *job;
     DWORD thread;
     HRESULT hr;
-    ULONGLONG done_at;
-};
+    HANDLE stop;                     /* set once the notifier is done with the callback */
+} sta;
+
+static BOOL pump_until_stopped(void *context)
+{
+    struct sta_args *a = context;
+    MSG msg;
+
+    while (PeekMessageW(&msg, NULL, 0, 0, PM_REMOVE)) DispatchMessageW(&msg);
+    return WaitForSingleObject(a->stop, 0) == WAIT_OBJECT_0;
+}
 
 static DWORD WINAPI sta_thread(void *param)
 {
     struct sta_args *a = param;
-    ULONGLONG start = GetTickCount64();
-    MSG msg;
 
     a->thread = GetCurrentThreadId();
     CoInitializeEx(NULL, COINIT_APARTMENTTHREADED);
     a->hr = IBackgroundCopyJob_SetNotifyInterface(a->job, (IUnknown *)&a->r->IBackgroundCopyCallback2_iface);
     if (SUCCEEDED(a->hr)) a->hr = IBackgroundCopyJob_Resume(a->job);
-    /* An STA must pump messages for calls to reach it, and for a while after the last call,
-     * for the caller's release of its proxy: under Wine, a release sent to an apartment that
-     * has stopped pumping never returns. */
-    while (GetTickCount64() - start < 30000 && (!a->r->transferred || !a->done_at || GetTickCount64() < a->done_at))
-    {
-        if (a->r->transferred && !a->done_at) a->done_at = GetTickCount64() + 500;
-        MsgWaitForMultipleObjects(0, NULL, FALSE, 50, QS_ALLINPUT);
-        while (PeekMessageW(&msg, NULL, 0, 0, PM_REMOVE)) DispatchMessageW(&msg);
-    }
+    /* An STA must pump messages for calls to reach it, and go on until the notifier has released
+     * its proxy: under Wine, a release sent to an apartment that has stopped pumping never returns. */
+    dosvc_wait(pump_until_stopped, a, 60000);
     IBackgroundCopyJob_SetNotifyInterface(a->job, NULL);
     CoUninitialize();
     return 0;
@@ -478,22 +506,29 @@ static DWORD WINAPI sta_thread(void *param)
 
 static void test_callback_from_an_sta_is_called_on_its_own_thread(void **state)
 {
-    struct recorder r;
-    struct sta_args a = { 0 };
+    static struct recorder r;
     HANDLE thread;
+    BOOL told;
 
     recorder_init(&r);
-    a.r = &r;
-    a.job = dosvc_create_job(manager, L"sta callback test", NULL);
-    assert_hr(S_OK, IBackgroundCopyJob_AddFile(a.job, dosvc_server_url(FALSE, L"/gen/64k?seed=101"), dosvc_test_path(L"cb-sta.bin")));
-    assert_hr(S_OK, IBackgroundCopyJob_SetNotifyFlags(a.job, BG_NOTIFY_JOB_TRANSFERRED));
-    thread = CreateThread(NULL, 0, sta_thread, &a, 0, NULL);
-    assert_int_equal(WaitForSingleObject(thread, 60000), WAIT_OBJECT_0);
+    memset(&sta, 0, sizeof(sta));
+    sta.r = &r;
+    sta.job = dosvc_create_job(manager, L"sta callback test", NULL);
+    assert_non_null(sta.stop = CreateEventW(NULL, TRUE, FALSE, NULL));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(sta.job, dosvc_server_url(FALSE, L"/gen/64k?seed=101"), dosvc_test_path(L"cb-sta.bin")));
+    assert_hr(S_OK, IBackgroundCopyJob_SetNotifyFlags(sta.job, BG_NOTIFY_JOB_TRANSFERRED));
+    thread = CreateThread(NULL, 0, sta_thread, &sta, 0, NULL);
+    /* The notifier releases its proxy before it goes on to the barrier's notice. */
+    told = dosvc_wait_for_count(&r.transferred, 1, 30000) && dosvc_wait_for_notifier(manager, 30000);
+    SetEvent(sta.stop);
+    assert_true(dosvc_wait_handle(thread, 60000));
     CloseHandle(thread);
-    assert_hr(S_OK, a.hr);
+    CloseHandle(sta.stop);
+    assert_true(told);
+    assert_hr(S_OK, sta.hr);
     assert_int_equal(r.transferred, 1);
-    assert_int_equal(r.thread, a.thread);
-    finish(a.job, &r);
+    assert_int_equal(r.thread, sta.thread);
+    finish(sta.job, &r);
 }
 
 /* ---- no callback interface: the command line (IBackgroundCopyJob2::SetNotifyCmdLine) and the
@@ -522,11 +557,16 @@ static void notify_by_writing(IBackgroundCopyJob *job, const WCHAR *marker)
     IBackgroundCopyJob2_Release(job2);
 }
 
-static BOOL wait_for_file(const WCHAR *path, DWORD timeout_ms)
+static BOOL marker_deleted(void *context)
 {
-    ULONGLONG start = GetTickCount64();
-    while (GetFileAttributesW(path) == INVALID_FILE_ATTRIBUTES && GetTickCount64() - start < timeout_ms) Sleep(50);
-    return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
+    return DeleteFileW(context) || GetLastError() == ERROR_FILE_NOT_FOUND;
+}
+
+/* Deletes marker once the program that wrote it has let go of it. */
+static void delete_marker(const WCHAR *marker)
+{
+    assert_true(dosvc_wait(marker_deleted, (void *)marker, 10000));
+    assert_true(dosvc_wait_for_file(marker, FALSE, 10000));
 }
 
 /* A job of path with only a command line to notify for flags: the program runs. */
@@ -537,10 +577,19 @@ static void assert_command_line_runs(ULONG flags, const WCHAR *path, const WCHAR
 
     notify_by_writing(job, marker);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_true(wait_for_file(marker, 30000));
+    assert_true(dosvc_wait_for_file(marker, TRUE, 30000));
     IBackgroundCopyJob_Cancel(job);
     IBackgroundCopyJob_Release(job);
-    DeleteFileW(marker);
+    delete_marker(marker);
+}
+
+/* Waits until the command line of a job of its own, notified after the call, has written its
+ * marker: the notifier starts the programs in the order of their notices, so a program that an
+ * earlier notice started, to do the same, was started first. */
+static void run_a_later_command_line(void)
+{
+    assert_command_line_runs(BG_NOTIFY_JOB_ERROR, L"/gen/16k?seed=cmd-later&fault=404", L"cmd-later.bin",
+                             L"cmdline-later.txt");
 }
 
 static void test_command_line_runs_when_the_job_is_transferred_without_a_callback(void **state)
@@ -564,8 +613,9 @@ static void test_command_line_does_not_run_when_the_callback_takes_the_notice(vo
     job = job_with(&r, BG_NOTIFY_JOB_TRANSFERRED, L"/gen/16k?seed=cmd3", L"cmd3.bin");
     notify_by_writing(job, marker);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(WaitForSingleObject(r.event, 30000), WAIT_OBJECT_0);
-    assert_false(wait_for_file(marker, 1500));
+    assert_true(dosvc_wait_for_count(&r.transferred, 1, 30000));
+    run_a_later_command_line();
+    assert_false(dosvc_file_exists(marker));
     finish(job, &r);
 }
 
@@ -621,7 +671,7 @@ static void test_notification_clsid_server_is_told_the_job_is_transferred(void *
     recorder_init(&clsid_recorder);
     job = job_for_clsid(&clsid, &factory, BG_NOTIFY_JOB_TRANSFERRED, L"/gen/16k?seed=clsid", L"clsid.bin", &cookie);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(WaitForSingleObject(clsid_recorder.event, 30000), WAIT_OBJECT_0);
+    assert_true(dosvc_wait_handle(clsid_recorder.event, 30000));
     assert_int_equal(clsid_recorder.transferred, 1);
     CoRevokeClassObject(cookie);
     finish(job, &clsid_recorder);
@@ -640,12 +690,12 @@ static void test_declined_job_error_is_asked_again_and_runs_the_command_line_onc
     job = job_with(&r, BG_NOTIFY_JOB_ERROR, L"/gen/16k?seed=declined&fault=404", L"declined.bin");
     notify_by_writing(job, marker);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_true(wait_for_file(marker, 30000));
-    DeleteFileW(marker);
-    assert_int_equal(WaitForSingleObject(r.event, 10000), WAIT_OBJECT_0);
-    while (r.errors < 2 && WaitForSingleObject(r.event, 10000) == WAIT_OBJECT_0) {}
+    assert_true(dosvc_wait_for_file(marker, TRUE, 30000));
+    delete_marker(marker);
+    assert_true(dosvc_wait_for_count(&r.errors, 2, 30000));
+    run_a_later_command_line();
     assert_int_equal(r.errors, 2);
-    assert_false(wait_for_file(marker, 1000));
+    assert_false(dosvc_file_exists(marker));
     finish(job, &r);
 }
 
@@ -675,7 +725,8 @@ static void test_job_error_for_a_clsid_that_makes_no_callback_is_not_repeated(vo
     job = job_for_clsid(&clsid, &factory, BG_NOTIFY_JOB_ERROR, L"/gen/16k?seed=refused&fault=404", L"refused.bin", &cookie);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, DOSVC_STATE(BG_JOB_STATE_ERROR), 10000), BG_JOB_STATE_ERROR);
-    Sleep(7000);    /* longer than the 5 s after which a declined JobError is asked again */
+    assert_true(dosvc_wait_for_count(&refused_instances, 1, 30000));
+    wait_out_a_job_error_repeat();
     assert_int_equal(refused_instances, 1);
     CoRevokeClassObject(cookie);
     IBackgroundCopyJob_Cancel(job);

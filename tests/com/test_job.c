@@ -532,7 +532,7 @@ static void test_get_times_are_ordered_and_completion_is_set_on_transfer(void **
     assert_true(filetime_value(before.ModificationTime) <= now_filetime());
     assert_true(filetime_value(before.TransferCompletionTime) == 0);
 
-    Sleep(20);
+    dosvc_wait_for_clock_past(filetime_value(before.ModificationTime));
     resumed = now_filetime();
     assert_hr(S_OK, IBackgroundCopyJob5_Resume(job));
     assert_int_equal(dosvc_wait_for_state((IBackgroundCopyJob *)job, DOSVC_STATE(BG_JOB_STATE_TRANSFERRED)
@@ -929,7 +929,7 @@ static void assert_every_mutator_refused(IBackgroundCopyJob5 *job)
     lstrcpyW(more, local_path(L"more.bin"));
     assert_hr(S_OK, IBackgroundCopyFile_QueryInterface(file, &IID_IBackgroundCopyFile2, (void **)&file2));
     take_snapshot(job, &before);
-    Sleep(20);   /* so a change would also show in ModificationTime */
+    dosvc_wait_for_clock_past(modified_of(job));     /* so a change would also show in ModificationTime */
 
     EXPECT_REFUSED(IBackgroundCopyJob5_AddFile(job, URL, more));
     EXPECT_REFUSED(IBackgroundCopyJob5_AddFileSet(job, 1, set));
@@ -1852,7 +1852,7 @@ static void test_setter_advances_modification_time(void **state)
     IBackgroundCopyJob5 *job = *state;
     BG_JOB_TIMES before = times_of(job), after;
 
-    Sleep(20);
+    dosvc_wait_for_clock_past(filetime_value(before.ModificationTime));
     assert_hr(S_OK, IBackgroundCopyJob5_SetDisplayName(job, L"touched"));
     after = times_of(job);
     assert_true(filetime_value(after.ModificationTime) > filetime_value(before.ModificationTime));
@@ -1864,7 +1864,7 @@ static void test_add_file_advances_modification_time(void **state)
     IBackgroundCopyJob5 *job = *state;
     ULONGLONG before = modified_of(job);
 
-    Sleep(20);
+    dosvc_wait_for_clock_past(before);
     add_file(job);
     assert_true(modified_of(job) > before);
 }
@@ -1874,7 +1874,7 @@ static void test_failed_setter_leaves_modification_time(void **state)
     IBackgroundCopyJob5 *job = *state;
     ULONGLONG before = modified_of(job);
 
-    Sleep(20);
+    dosvc_wait_for_clock_past(before);
     assert_hr(E_INVALIDARG, IBackgroundCopyJob5_SetPriority(job, (BG_JOB_PRIORITY)4));
     assert_int_equal(modified_of(job), before);
 }

@@ -82,21 +82,12 @@ static void wait_for_temp_released(IBackgroundCopyJob *job, ULONG index)
 {
     IBackgroundCopyFile *file = dosvc_file_at(job, index);
     IBackgroundCopyFile3 *file3 = dosvc_query(file, &IID_IBackgroundCopyFile3);
-    ULONGLONG start = GetTickCount64();
     WCHAR *temp = NULL;
-    HANDLE handle;
 
     assert_hr(S_OK, IBackgroundCopyFile3_GetTemporaryName(file3, &temp));
     IBackgroundCopyFile3_Release(file3);
     IBackgroundCopyFile_Release(file);
-    for (;;)
-    {
-        handle = CreateFileW(temp, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
-        if (handle != INVALID_HANDLE_VALUE) break;
-        if (GetTickCount64() - start > 5000) fail_msg("the temporary file stays open");
-        Sleep(10);
-    }
-    CloseHandle(handle);
+    if (!dosvc_wait_for_temp_released(temp, 10000)) fail_msg("the temporary file stays open");
     CoTaskMemFree(temp);
 }
 

@@ -77,28 +77,11 @@ static void new_mark(WCHAR mark[32])
 
 /* ---- helpers: files ------------------------------------------------------------- */
 
-/* dosvc's temporary files (DOSVC_TEMP_PATTERN) in the test folder, once stopped workers let go of
- * theirs (a file deleted while open goes when it is closed; docs/engine.md). */
+/* dosvc's temporary files in the test folder, once stopped workers let go of theirs (a file
+ * deleted while open goes when it is closed; docs/engine.md). */
 static unsigned temp_files_left(void)
 {
-    ULONGLONG start = GetTickCount64();
-    WIN32_FIND_DATAW data;
-    WCHAR pattern[MAX_PATH];
-    unsigned count;
-    HANDLE find;
-
-    wsprintfW(pattern, L"%s\\" DOSVC_TEMP_PATTERN, dosvc_test_dir());
-    for (;;)
-    {
-        count = 0;
-        if ((find = FindFirstFileW(pattern, &data)) != INVALID_HANDLE_VALUE)
-        {
-            do count++; while (FindNextFileW(find, &data));
-            FindClose(find);
-        }
-        if (!count || GetTickCount64() - start > 5000) return count;
-        Sleep(50);
-    }
+    return dosvc_wait_for_temp_files_gone(10000);
 }
 
 /* The safety net after each test: cancel what it left and empty the test folder. */

@@ -5,8 +5,9 @@
  * number of rounds, half through the shared job object and half through views
  * of their own from GetJob. Then the job is cancelled and everything released.
  * The group setup runs that scenario once and records what it saw; each test
- * checks one consequence. A deadlock shows as workers that never finish, which
- * fails the tests instead of hanging them.
+ * checks one consequence. A deadlock shows as workers that stop making progress
+ * (no round done for STALL_MS), which fails the tests instead of hanging them; how
+ * long the whole scenario takes is the machine's speed and never fails them.
  *
  * The file is on loopback port 1, where nothing listens: each Resume lets the engine start a
  * run that fails to connect and waits out the retry delay (600 s) in TRANSIENT_ERROR, so the
@@ -19,7 +20,7 @@
 
 #define WORKERS 8
 #define ROUNDS 2000
-#define DEADLOCK_TIMEOUT_MS 30000
+#define STALL_MS 20000
 #define URL L"http://127.0.0.1:1/stress.bin"
 
 /* The client callback every worker sets; the scenario starts it at one reference. */
@@ -31,6 +32,7 @@ static struct
 {
     BOOL ran;                    /* the scenario got as far as starting the workers */
     BOOL workers_finished;
+    LONG rounds;                 /* rounds done, by all workers: their progress */
     LONG unexpected;             /* calls that returned something they must not */
     char first_unexpected[256];
     LONG files_added;            /* successful AddFile calls, the seed file included */
@@ -161,14 +163,16 @@ static DWORD WINAPI worker_main(void *param)
     int round;
 
     CoInitializeEx(NULL, COINIT_MULTITHREADED);
-    WaitForSingleObject(start, INFINITE);
-    for (round = 0; round < ROUNDS; round++)
+    /* The gate opens once every worker exists; a worker it never lets in does no round, which
+     * the file count shows. */
+    for (round = dosvc_wait_handle(start, 60000) ? 0 : ROUNDS; round < ROUNDS; round++)
     {
         add_one_file(w, round);
         read_some_files(w);
         read_job(w);
         suspend_and_resume(w, round);
         set_and_get_callback(w, round);
+        InterlockedIncrement(&seen.rounds);
     }
     CoUninitialize();
     return 0;
@@ -179,6 +183,11 @@ static DWORD WINAPI worker_main(void *param)
 /* Static: a worker stuck in a deadlock still points into them after the scenario gives up. */
 static struct worker workers[WORKERS];
 static HANDLE threads[WORKERS];
+
+static BOOL all_workers_ended(void *context)
+{
+    return WaitForMultipleObjects(WORKERS, threads, TRUE, 0) == WAIT_OBJECT_0;
+}
 
 static void run_scenario(void)
 {
@@ -215,7 +224,7 @@ static void run_scenario(void)
     }
     seen.ran = TRUE;
     SetEvent(start);
-    seen.workers_finished = WaitForMultipleObjects(WORKERS, threads, TRUE, DEADLOCK_TIMEOUT_MS) == WAIT_OBJECT_0;
+    seen.workers_finished = dosvc_wait_while_progressing(all_workers_ended, NULL, &seen.rounds, STALL_MS);
     if (!seen.workers_finished) return;     /* leave everything: a stuck thread may still use it */
     for (i = 0; i < WORKERS; i++) CloseHandle(threads[i]);
     CloseHandle(start);
@@ -250,7 +259,9 @@ static int group_teardown(void **state)
 
 static void assert_workers_finished(void)
 {
-    if (!seen.workers_finished) fail_msg("the workers did not finish within %d ms: deadlock", DEADLOCK_TIMEOUT_MS);
+    if (!seen.workers_finished)
+        fail_msg("the workers did no round for %lu ms (%ld of %d done): deadlock", dosvc_scaled_ms(STALL_MS),
+                 seen.rounds, WORKERS * ROUNDS);
 }
 
 /* ---- the tests ---------------------------------------------------------------------- */

@@ -55,25 +55,6 @@ static void temp_name_at(IBackgroundCopyJob *job, ULONG index, WCHAR temp[MAX_PA
     IBackgroundCopyFile_Release(file);
 }
 
-/* Waits until nothing holds temp open for writing: the worker of a suspended run has let it go. */
-static BOOL wait_for_temp_released(const WCHAR *temp, DWORD timeout_ms)
-{
-    ULONGLONG start = GetTickCount64();
-    HANDLE file;
-
-    do
-    {
-        file = CreateFileW(temp, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
-        if (file != INVALID_HANDLE_VALUE)
-        {
-            CloseHandle(file);
-            return TRUE;
-        }
-        Sleep(10);
-    } while (GetTickCount64() - start < timeout_ms);
-    return FALSE;
-}
-
 static ULONGLONG filetime_value(FILETIME ft)
 {
     return ((ULONGLONG)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
@@ -119,11 +100,7 @@ static void allow_certificate_errors(IBackgroundCopyJob *job, DWORD flags)
  */
 static unsigned temp_files_left_after_workers_stop(void)
 {
-    ULONGLONG start = GetTickCount64();
-    unsigned left;
-
-    while ((left = dosvc_temp_files_left()) && GetTickCount64() - start < 10000) Sleep(50);
-    return left;
+    return dosvc_wait_for_temp_files_gone(10000);
 }
 
 /* The whole file, or NULL if it cannot be read; *size its length. Free with free(). */
@@ -424,12 +401,11 @@ static void test_complete_after_an_error_keeps_only_the_transferred_file(void **
 static void test_cancel_during_a_transfer_deletes_the_temporary_file(void **state)
 {
     const WCHAR *local = dosvc_test_path(L"cancelled.bin");
-    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/64k?seed=cancel&fault=drip&rate=65536"), local);
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/1m?seed=cancel&fault=drip&rate=65536"), local);
     WCHAR temp[MAX_PATH];
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(dosvc_wait_for_state(job, STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
-    Sleep(300);     /* into the body */
+    assert_true(dosvc_wait_for_bytes(job, 1, 10000) > 0);       /* into the body, which lasts 16 s */
     temp_name_at(job, 0, temp);
     assert_true(dosvc_file_exists(temp));
     assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_TRANSFERRING);
@@ -449,10 +425,9 @@ static void test_cancel_leaves_a_file_dosvc_did_not_create_untouched(void **stat
     IBackgroundCopyJob *job;
 
     dosvc_write_file(local, mine, sizeof(mine));
-    job = job_for(dosvc_url(L"/gen/64k?seed=notours&fault=drip&rate=65536"), local);
+    job = job_for(dosvc_url(L"/gen/1m?seed=notours&fault=drip&rate=65536"), local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(dosvc_wait_for_state(job, STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
-    Sleep(300);
+    assert_true(dosvc_wait_for_bytes(job, 1, 10000) > 0);
     assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_TRANSFERRING);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     assert_file_holds(local, mine, sizeof(mine));
@@ -461,24 +436,28 @@ static void test_cancel_leaves_a_file_dosvc_did_not_create_untouched(void **stat
     DeleteFileW(local);
 }
 
-/* docs/engine.md "A run": plain http goes over dosvc's own sockets, whose waits end when the
+/*
+ * docs/engine.md "A run": plain http goes over dosvc's own sockets, whose waits end when the
  * run is revoked; Cancel, which waits for the worker, must not wait for a server that sends
- * nothing, and the temporary file is gone when it returns. */
+ * nothing, and the temporary file is gone when it returns. The server is silent for a minute:
+ * a worker that waited for it would still hold the file (Cancel gives up waiting for a worker
+ * after a second).
+ */
+#define SILENT_MINUTE 60000
 static void test_cancel_returns_at_once_while_the_server_sends_nothing(void **state)
 {
-    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/64k?seed=stall&fault=stall&after=1000&seconds=4"),
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/64k?seed=stall&fault=stall&after=1000&seconds=60"),
                                       dosvc_test_path(L"stalled.bin"));
     ULONGLONG start;
     DWORD ms;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(dosvc_wait_for_state(job, STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
-    Sleep(300);     /* the worker now waits in the body */
+    assert_true(dosvc_wait_for_bytes(job, 1000, 10000) == 1000);     /* the worker now waits in the body */
     start = GetTickCount64();
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     ms = (DWORD)(GetTickCount64() - start);
     print_message("Cancel took %lu ms\n", ms);
-    assert_true(ms < 500);
+    assert_true(ms < SILENT_MINUTE);
     assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
@@ -486,20 +465,19 @@ static void test_cancel_returns_at_once_while_the_server_sends_nothing(void **st
 /* HTTPS reached directly goes over dosvc's own client too (TLS on Schannel), so the same holds. */
 static void test_cancel_of_a_stalled_https_download_returns_at_once(void **state)
 {
-    IBackgroundCopyJob *job = job_for(dosvc_server_url(TRUE, L"/gen/64k?seed=stall&fault=stall&after=1000&seconds=4"),
+    IBackgroundCopyJob *job = job_for(dosvc_server_url(TRUE, L"/gen/64k?seed=stall&fault=stall&after=1000&seconds=60"),
                                       dosvc_test_path(L"stalled-tls.bin"));
     ULONGLONG start;
     DWORD ms;
 
     allow_certificate_errors(job, BG_SSL_IGNORE_UNKNOWN_CA | BG_SSL_IGNORE_CERT_CN_INVALID);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(dosvc_wait_for_state(job, STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
-    Sleep(500);
+    assert_true(dosvc_wait_for_bytes(job, 1000, 10000) == 1000);
     start = GetTickCount64();
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     ms = (DWORD)(GetTickCount64() - start);
     print_message("Cancel took %lu ms\n", ms);
-    assert_true(ms < 500);
+    assert_true(ms < SILENT_MINUTE);
     assert_int_equal(dosvc_temp_files_left(), 0);
     IBackgroundCopyJob_Release(job);
 }
@@ -514,23 +492,30 @@ static void test_cancel_of_a_stalled_https_download_returns_at_once(void **state
 #define BIG (3u << 20)
 #define BIG_DRIP L"/gen/3m?seed=%s&fault=drip&rate=2097152"
 
+struct growth { IBackgroundCopyJob *job; UINT64 last; unsigned steps; };
+
+/* Counts the values BytesTransferred takes between 0 and the size, until the job is transferred. */
+static BOOL grown_to_the_end(void *context)
+{
+    struct growth *g = context;
+    BOOL transferred = dosvc_state_of(g->job) == BG_JOB_STATE_TRANSFERRED;
+    UINT64 now = dosvc_progress_of(g->job).BytesTransferred;
+
+    if (now != g->last && now < 128 * 1024) g->steps++;
+    g->last = now;
+    return transferred;
+}
+
 /* A client polling GetProgress sees the bytes arrive, not one jump at the end. */
 static void test_progress_grows_while_a_slow_download_runs(void **state)
 {
-    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/128k?seed=grow&fault=drip&rate=65536"),
-                                      dosvc_test_path(L"grow.bin"));
-    UINT64 last = 0, now;
-    unsigned steps = 0;
-    ULONGLONG start = GetTickCount64();
+    struct growth g = { .job = job_for(dosvc_url(L"/gen/128k?seed=grow&fault=drip&rate=65536"), dosvc_test_path(L"grow.bin")) };
+    IBackgroundCopyJob *job = g.job;
+    unsigned steps;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    while (dosvc_state_of(job) != BG_JOB_STATE_TRANSFERRED && GetTickCount64() - start < 5000)
-    {
-        now = dosvc_progress_of(job).BytesTransferred;
-        if (now != last && now < 128 * 1024) steps++;
-        last = now;
-        Sleep(10);
-    }
+    dosvc_wait(grown_to_the_end, &g, 10000);
+    steps = g.steps;
     assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_TRANSFERRED);
     print_message("BytesTransferred took %u values between 0 and the size\n", steps);
     assert_true(steps >= 2);
@@ -541,6 +526,7 @@ static void test_progress_grows_while_a_slow_download_runs(void **state)
 static void test_suspend_during_a_transfer_stops_the_progress(void **state)
 {
     IBackgroundCopyJob *job = job_for(dosvc_url(BIG_DRIP, L"suspend"), dosvc_test_path(L"suspended.bin"));
+    WCHAR temp[MAX_PATH];
     UINT64 at_suspend;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
@@ -549,7 +535,9 @@ static void test_suspend_during_a_transfer_stops_the_progress(void **state)
     assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_SUSPENDED);
     at_suspend = dosvc_progress_of(job).BytesTransferred;
     assert_true(at_suspend > 0 && at_suspend < BIG);
-    Sleep(700);     /* long enough for the drip to have sent another MiB */
+    temp_name_at(job, 0, temp);
+    /* Once the worker has let go of the file, no later progress can come from it. */
+    assert_true(dosvc_wait_for_temp_released(temp, 10000));
     assert_true(dosvc_progress_of(job).BytesTransferred == at_suspend);
     assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_SUSPENDED);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
@@ -577,7 +565,7 @@ static void test_resume_after_suspend_asks_for_the_rest_with_a_range_request(voi
     assert_true(at_suspend > 0 && at_suspend < BIG);
     temp_name_at(job, 0, temp);
     /* Not this test's matter: test_resume_right_after_suspend_carries_on_with_the_transfer. */
-    assert_true(wait_for_temp_released(temp, 5000));
+    assert_true(dosvc_wait_for_temp_released(temp, 10000));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
 
@@ -609,8 +597,7 @@ static void test_resume_right_after_suspend_carries_on_with_the_transfer(void **
     wsprintfW(path, L"/gen/64k?seed=again&fault=stall&after=1000&seconds=3&times=1&key=%s", mark);
     job = job_for(dosvc_url(L"%s", path), local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(dosvc_wait_for_state(job, STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
-    Sleep(200);
+    assert_true(dosvc_wait_for_bytes(job, 1000, 10000) == 1000);     /* the worker now waits in the stall */
     assert_hr(S_OK, IBackgroundCopyJob_Suspend(job));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     settled = dosvc_wait_for_state(job, SETTLED, 10000);
@@ -639,7 +626,7 @@ static void test_resume_from_a_server_that_ignores_the_range_starts_the_file_ove
     assert_hr(S_OK, IBackgroundCopyJob_Suspend(job));
     assert_true(dosvc_progress_of(job).BytesTransferred < BIG);
     temp_name_at(job, 0, temp);
-    assert_true(wait_for_temp_released(temp, 5000));
+    assert_true(dosvc_wait_for_temp_released(temp, 10000));
     file = dosvc_file_at(job, 0);
     file2 = dosvc_query(file, &IID_IBackgroundCopyFile2);
     assert_hr(S_OK, IBackgroundCopyFile2_SetRemoteName(file2,
@@ -676,14 +663,14 @@ static void test_new_url_of_another_size_restarts_the_file(void **state)
     assert_hr(S_OK, IBackgroundCopyJob_Suspend(job));
     assert_true(dosvc_progress_of(job).BytesTransferred < BIG);
     temp_name_at(job, 0, temp);
-    assert_true(wait_for_temp_released(temp, 5000));
+    assert_true(dosvc_wait_for_temp_released(temp, 10000));
     file = dosvc_file_at(job, 0);
     file2 = dosvc_query(file, &IID_IBackgroundCopyFile2);
     assert_hr(S_OK, IBackgroundCopyFile2_SetRemoteName(file2, dosvc_url(L"/gen/4m?seed=new-size")));
     IBackgroundCopyFile2_Release(file2);
     IBackgroundCopyFile_Release(file);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    settled = dosvc_wait_for_state(job, SETTLED, 5000);
+    settled = dosvc_wait_for_state(job, SETTLED, 10000);
     if (settled == BG_JOB_STATE_ERROR) print_message("error 0x%08lx\n", dosvc_error_of(job, NULL));
     assert_int_equal(settled, BG_JOB_STATE_TRANSFERRED);
     assert_true(dosvc_progress_of(job).BytesTotal == 4u << 20);
@@ -725,7 +712,7 @@ static void test_ranges_are_saved_one_after_another_in_the_order_given(void **st
     free(whole);
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 5000), BG_JOB_STATE_TRANSFERRED);
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
     assert_file_holds(local, expected, sizeof(expected));
     IBackgroundCopyJob_Release(job);
@@ -741,7 +728,7 @@ static void test_progress_of_ranges_counts_only_the_requested_bytes(void **state
     BG_JOB_PROGRESS progress;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 5000), BG_JOB_STATE_TRANSFERRED);
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     progress = dosvc_progress_of(job);
     assert_true(progress.BytesTotal == 8000);
     assert_true(progress.BytesTransferred == 8000);
@@ -760,7 +747,7 @@ static void assert_ranged_download_fails(const WCHAR *path, const WCHAR *name, D
     IBackgroundCopyJob *job = ranged_job(dosvc_url(path), local, count, ranges);
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 5000), BG_JOB_STATE_ERROR);
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_ERROR);
     assert_hr(code, dosvc_error_of(job, NULL));
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     assert_false(dosvc_file_exists(local));
@@ -831,7 +818,7 @@ static void test_file_size_given_when_adding_that_the_server_contradicts_settles
                                                                0, NULL, 48 * 1024));
     IDeliveryOptimizationJob_Release(dojob);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    settled = dosvc_wait_for_state(job, SETTLED, 5000);
+    settled = dosvc_wait_for_state(job, SETTLED, 10000);
     print_message("settled in state %d\n", settled);
     assert_true(settled == BG_JOB_STATE_ERROR || settled == BG_JOB_STATE_TRANSFERRED);
     if (settled == BG_JOB_STATE_TRANSFERRED)
@@ -944,12 +931,34 @@ static void test_missing_local_source_is_an_error(void **state)
 
 /* ---- the scheduler (docs/engine.md; spec 4.2 priorities) ---------------------------- */
 
-/* Background jobs (HIGH, NORMAL, LOW alike) run two at a time; the others wait QUEUED. */
+/* What a watch over four jobs saw: the most TRANSFERRING at once, how often two were while the
+ * other two waited QUEUED, and how many were TRANSFERRED at the last look. */
+struct slot_watch { IBackgroundCopyJob **jobs; unsigned most, queued_seen, transferred; };
+
+static BOOL all_four_transferred(void *context)
+{
+    struct slot_watch *w = context;
+    unsigned transferring = 0, queued = 0, i;
+
+    w->transferred = 0;
+    for (i = 0; i < 4; i++)
+    {
+        BG_JOB_STATE s = dosvc_state_of(w->jobs[i]);
+        transferring += s == BG_JOB_STATE_TRANSFERRING;
+        queued += s == BG_JOB_STATE_QUEUED;
+        w->transferred += s == BG_JOB_STATE_TRANSFERRED;
+    }
+    if (transferring > w->most) w->most = transferring;
+    if (transferring == 2 && queued == 2) w->queued_seen++;
+    return w->transferred == 4;
+}
+
+/* Background jobs (HIGH, NORMAL, LOW alike) run two at a time; the others wait QUEUED. The jobs
+ * are watched until all four are transferred, however long that takes. */
 static void test_at_most_two_background_jobs_transfer_at_once(void **state)
 {
     IBackgroundCopyJob *jobs[4];
-    unsigned most = 0, queued_seen = 0;
-    ULONGLONG start;
+    struct slot_watch watch = { .jobs = jobs };
     WCHAR name[32];
     int i;
 
@@ -959,20 +968,10 @@ static void test_at_most_two_background_jobs_transfer_at_once(void **state)
         jobs[i] = job_for(dosvc_url(L"/gen/48k?seed=bg%d&fault=drip&rate=16384", i), dosvc_test_path(name));
         assert_hr(S_OK, IBackgroundCopyJob_Resume(jobs[i]));
     }
-    for (start = GetTickCount64(); GetTickCount64() - start < 1000; Sleep(20))
-    {
-        unsigned transferring = 0, queued = 0;
-        for (i = 0; i < 4; i++)
-        {
-            BG_JOB_STATE s = dosvc_state_of(jobs[i]);
-            transferring += s == BG_JOB_STATE_TRANSFERRING;
-            queued += s == BG_JOB_STATE_QUEUED;
-        }
-        if (transferring > most) most = transferring;
-        if (transferring == 2 && queued == 2) queued_seen++;
-    }
-    assert_int_equal(most, 2);
-    assert_true(queued_seen > 0);
+    dosvc_wait(all_four_transferred, &watch, 30000);
+    assert_int_equal(watch.transferred, 4);
+    assert_int_equal(watch.most, 2);
+    assert_true(watch.queued_seen > 0);
     for (i = 3; i >= 0; i--)
     {
         assert_hr(S_OK, IBackgroundCopyJob_Cancel(jobs[i]));
@@ -981,7 +980,8 @@ static void test_at_most_two_background_jobs_transfer_at_once(void **state)
     assert_int_equal(temp_files_left_after_workers_stop(), 0);
 }
 
-/* Two background jobs dripping slowly, both TRANSFERRING: every background slot is taken. */
+/* Two background jobs dripping slowly (a minute, longer than any wait of the tests that use
+ * them; they are cancelled), both TRANSFERRING: every background slot is taken. */
 static void start_two_busy_background_jobs(IBackgroundCopyJob *background[2], const WCHAR *seed)
 {
     WCHAR name[40];
@@ -990,11 +990,11 @@ static void start_two_busy_background_jobs(IBackgroundCopyJob *background[2], co
     for (i = 0; i < 2; i++)
     {
         wsprintfW(name, L"%s-%d.bin", seed, i);
-        background[i] = job_for(dosvc_url(L"/gen/32k?seed=%s%d&fault=drip&rate=16384", seed, i), dosvc_test_path(name));
+        background[i] = job_for(dosvc_url(L"/gen/960k?seed=%s%d&fault=drip&rate=16384", seed, i), dosvc_test_path(name));
         assert_hr(S_OK, IBackgroundCopyJob_Resume(background[i]));
     }
     for (i = 0; i < 2; i++)
-        assert_int_equal(dosvc_wait_for_state(background[i], STATE(TRANSFERRING) | SETTLED, 5000),
+        assert_int_equal(dosvc_wait_for_state(background[i], STATE(TRANSFERRING) | SETTLED, 10000),
                          BG_JOB_STATE_TRANSFERRING);
 }
 
@@ -1008,14 +1008,21 @@ static void cancel_jobs(IBackgroundCopyJob **jobs, int count)
     }
 }
 
-/* A background job resumed while two others transfer waits for a slot (QUEUED). */
+static BOOL left_the_queue(void *job)
+{
+    return dosvc_state_of(job) != BG_JOB_STATE_QUEUED;
+}
+
+/* A background job resumed while two others transfer waits for a slot (QUEUED). Only checked
+ * for a moment: no event says that a job will not start, and the busy jobs hold their slots
+ * far longer, so a slow machine cannot make this fail; that a third background job waits is
+ * test_at_most_two_background_jobs_transfer_at_once's matter. */
 static IBackgroundCopyJob *waiting_background_job(const WCHAR *seed)
 {
     IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/32k?seed=%s&fault=drip&rate=32768", seed),
                                       dosvc_test_path(seed));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    Sleep(200);
-    assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_QUEUED);
+    assert_false(dosvc_wait(left_the_queue, job, 200));
     return job;
 }
 
@@ -1028,7 +1035,7 @@ static void test_foreground_job_starts_while_two_background_jobs_transfer(void *
     jobs[2] = job_for(dosvc_url(L"/gen/32k?seed=fg&fault=drip&rate=32768"), dosvc_test_path(L"foreground.bin"));
     assert_hr(S_OK, IBackgroundCopyJob_SetPriority(jobs[2], BG_JOB_PRIORITY_FOREGROUND));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(jobs[2]));
-    assert_int_equal(dosvc_wait_for_state(jobs[2], STATE(TRANSFERRING) | SETTLED, 1000), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(dosvc_wait_for_state(jobs[2], STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
     assert_int_equal(dosvc_state_of(jobs[0]), BG_JOB_STATE_TRANSFERRING);
     assert_int_equal(dosvc_state_of(jobs[1]), BG_JOB_STATE_TRANSFERRING);
     cancel_jobs(jobs, 3);
@@ -1042,7 +1049,7 @@ static void test_waiting_job_made_foreground_starts_at_once(void **state)
     start_two_busy_background_jobs(jobs, L"slot");
     jobs[2] = waiting_background_job(L"promoted");
     assert_hr(S_OK, IBackgroundCopyJob_SetPriority(jobs[2], BG_JOB_PRIORITY_FOREGROUND));
-    assert_int_equal(dosvc_wait_for_state(jobs[2], STATE(TRANSFERRING) | SETTLED, 1000), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(dosvc_wait_for_state(jobs[2], STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
     assert_int_equal(dosvc_state_of(jobs[0]), BG_JOB_STATE_TRANSFERRING);
     assert_int_equal(dosvc_state_of(jobs[1]), BG_JOB_STATE_TRANSFERRING);
     cancel_jobs(jobs, 3);
@@ -1056,31 +1063,33 @@ static void test_running_job_made_foreground_frees_its_background_slot(void **st
     start_two_busy_background_jobs(jobs, L"freed");
     jobs[2] = waiting_background_job(L"next");
     assert_hr(S_OK, IBackgroundCopyJob_SetPriority(jobs[0], BG_JOB_PRIORITY_FOREGROUND));
-    assert_int_equal(dosvc_wait_for_state(jobs[2], STATE(TRANSFERRING) | SETTLED, 1000), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(dosvc_wait_for_state(jobs[2], STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
     assert_int_equal(dosvc_state_of(jobs[0]), BG_JOB_STATE_TRANSFERRING);
     cancel_jobs(jobs, 3);
 }
 
-/* DESIGN rule 2: progress reads never wait behind the network. */
+/* DESIGN rule 2: progress reads never wait behind the network. The server is silent for a
+ * minute while the worker waits in its read: reads that waited behind it would end only after
+ * that, and find the job further on. */
 static void test_get_progress_does_not_wait_for_the_network(void **state)
 {
-    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/32k?seed=poll&fault=drip&rate=32768"),
+    IBackgroundCopyJob *job = job_for(dosvc_url(L"/gen/32k?seed=poll&fault=stall&after=1000&seconds=60"),
                                       dosvc_test_path(L"poll.bin"));
     LARGE_INTEGER frequency, begin, end;
     double ms;
     int i;
 
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(dosvc_wait_for_state(job, STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
-    Sleep(200);     /* the worker is now waiting for the drip */
+    assert_true(dosvc_wait_for_bytes(job, 1000, 10000) == 1000);     /* the worker now waits in the stall */
     QueryPerformanceFrequency(&frequency);
     QueryPerformanceCounter(&begin);
     for (i = 0; i < 100; i++) dosvc_progress_of(job);
     QueryPerformanceCounter(&end);
     ms = (double)(end.QuadPart - begin.QuadPart) * 1000.0 / (double)frequency.QuadPart;
+    print_message("100 GetProgress calls while the server is silent: %.2f ms\n", ms);
     assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_TRANSFERRING);
-    print_message("100 GetProgress calls during a drip download: %.2f ms\n", ms);
-    assert_true(ms < 250.0);
+    assert_true(dosvc_progress_of(job).BytesTransferred == 1000);
+    assert_true(ms < SILENT_MINUTE);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     IBackgroundCopyJob_Release(job);
 }
@@ -1114,7 +1123,8 @@ static void test_modification_time_advances_as_bytes_arrive(void **state)
     bytes = dosvc_wait_for_bytes(job, 1, 10000);
     assert_true(bytes > 0);
     first = filetime_value(times_of(job).ModificationTime);
-    assert_true(dosvc_wait_for_bytes(job, bytes + 1, 5000) > bytes);
+    dosvc_wait_for_clock_past(first);
+    assert_true(dosvc_wait_for_bytes(job, bytes + 1, 10000) > bytes);
     second = filetime_value(times_of(job).ModificationTime);
     assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_TRANSFERRING);    /* no state change moved it */
     assert_true(second > first);
@@ -1274,6 +1284,26 @@ static void test_http_503_retry_after_is_waited_before_the_retry(void **state)
     free(log);
 }
 
+/*
+ * Waits until a retry delay of seconds, of a job that failed before the call, is surely over: a
+ * foreground job of its own fails once and is retried a second later than that, as its second
+ * request in the server's log shows. For tests that check that a retry does not come.
+ */
+static void wait_out_a_retry_delay(ULONG seconds)
+{
+    IBackgroundCopyJob *job;
+    WCHAR mark[32];
+
+    new_mark(mark);
+    job = job_for(dosvc_url(L"/gen/1k?seed=%s&fault=500&times=1&key=%s", mark, mark), dosvc_test_path(mark));
+    assert_hr(S_OK, IBackgroundCopyJob_SetPriority(job, BG_JOB_PRIORITY_FOREGROUND));
+    assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(job, seconds + 1));
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_true(dosvc_wait_for_requests(mark, 2, 30000) >= 2);
+    assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
+    IBackgroundCopyJob_Release(job);
+}
+
 /* clients.md 0.3, 2.5: Omaha sets a no-progress timeout of 0 and relies on ERROR at once. */
 static void test_no_progress_timeout_of_zero_makes_a_500_an_error_at_once(void **state)
 {
@@ -1287,7 +1317,7 @@ static void test_no_progress_timeout_of_zero_makes_a_500_an_error_at_once(void *
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 10000), BG_JOB_STATE_ERROR);
     assert_hr(0x801901F4, dosvc_error_of(job, NULL));
-    Sleep(1500);    /* past the retry delay: no retry follows */
+    wait_out_a_retry_delay(1);      /* no retry follows */
     log = dosvc_server_log(mark);
     assert_int_equal(dosvc_log_count(log), 1);
     free(log);
@@ -1309,7 +1339,7 @@ static void test_no_progress_timeout_turns_a_lasting_500_into_an_error(void **st
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_ERROR);
     ms = (DWORD)(GetTickCount64() - start);
     print_message("ERROR after %lu ms\n", ms);
-    assert_true(ms >= 1500 && ms < 8000);
+    assert_true(ms >= 1500);
     assert_hr(0x801901F4, dosvc_error_of(job, NULL));
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     IBackgroundCopyJob_Release(job);
@@ -1346,7 +1376,7 @@ static void test_no_progress_timeout_makes_an_error_during_a_longer_retry_delay(
 
     new_mark(mark);
     job = retrying_job(mark, 2);
-    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 8000), BG_JOB_STATE_ERROR);
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 15000), BG_JOB_STATE_ERROR);
     ms = (DWORD)(GetTickCount64() - start);
     print_message("ERROR after %lu ms\n", ms);
     assert_true(ms >= 1500);
@@ -1365,7 +1395,7 @@ static void test_no_progress_timeout_ending_a_retry_wait_counts_one_error(void *
 
     new_mark(mark);
     job = retrying_job(mark, 2);
-    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 8000), BG_JOB_STATE_ERROR);
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 15000), BG_JOB_STATE_ERROR);
     assert_int_equal(requests_with(mark), 1);
     assert_hr(S_OK, IBackgroundCopyJob_GetErrorCount(job, &count));
     assert_int_equal(count, 1);
@@ -1427,7 +1457,7 @@ static void test_no_progress_timeout_during_a_retry_delay_calls_job_error(void *
     assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(job, 60));
     assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, 2));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_int_equal(WaitForSingleObject(error_counter.event, 8000), WAIT_OBJECT_0);
+    assert_true(dosvc_wait_handle(error_counter.event, 15000));
     assert_int_equal(error_counter.errors, 1);
     assert_int_equal(dosvc_state_of(job), BG_JOB_STATE_ERROR);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
@@ -1444,7 +1474,7 @@ static void test_no_progress_timeout_set_to_zero_while_waiting_to_retry_is_an_er
     new_mark(mark);
     job = retrying_job(mark, 3600);
     assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, 0));
-    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 1000), BG_JOB_STATE_ERROR);
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 10000), BG_JOB_STATE_ERROR);
     assert_hr(0x801901F4, dosvc_error_of(job, NULL));
     assert_int_equal(requests_with(mark), 1);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
@@ -1498,7 +1528,7 @@ static void test_background_job_waiting_to_retry_does_not_hold_back_another(void
     }
     jobs[2] = job_for(dosvc_url(L"/gen/32k?seed=unblocked"), local);
     assert_hr(S_OK, IBackgroundCopyJob_Resume(jobs[2]));
-    assert_int_equal(dosvc_wait_for_state(jobs[2], SETTLED, 5000), BG_JOB_STATE_TRANSFERRED);
+    assert_int_equal(dosvc_wait_for_state(jobs[2], SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(jobs[2]));
     dosvc_assert_file_is(local, L"/gen/32k?seed=unblocked");
     IBackgroundCopyJob_Release(jobs[2]);
@@ -1506,44 +1536,39 @@ static void test_background_job_waiting_to_retry_does_not_hold_back_another(void
     cancel_jobs(jobs, 2);
 }
 
-/* A retrying background job takes a slot again to retry: two jobs dripping for 4 s hold both
- * slots, and two that failed once and whose 1 s delay ends meanwhile wait (still TRANSIENT_ERROR). */
+/* A retrying background job takes a slot again to retry: two jobs dripping for a minute hold
+ * both slots, and two that failed once wait (still TRANSIENT_ERROR) though their delay is over;
+ * once the slots are free they retry. Their delay of 3 s is longer than starting the others takes. */
 static void test_background_job_retries_only_in_a_free_slot(void **state)
 {
     IBackgroundCopyJob *jobs[4];
-    unsigned most = 0;
-    WCHAR mark[32], name[40];
-    ULONGLONG start;
+    WCHAR marks[2][32], name[40];
     int i;
 
     for (i = 0; i < 2; i++)
     {
-        new_mark(mark);
-        wsprintfW(name, L"%s.bin", mark);
-        jobs[i] = job_for(dosvc_url(L"/gen/1k?seed=%s&fault=500&times=1&key=%s", mark, mark), dosvc_test_path(name));
+        new_mark(marks[i]);
+        wsprintfW(name, L"%s.bin", marks[i]);
+        jobs[i] = job_for(dosvc_url(L"/gen/1k?seed=%s&fault=500&times=1&key=%s", marks[i], marks[i]),
+                          dosvc_test_path(name));
+        assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(jobs[i], 3));
         assert_hr(S_OK, IBackgroundCopyJob_Resume(jobs[i]));
-        assert_int_equal(dosvc_wait_for_state(jobs[i], SETTLED | STATE(TRANSIENT_ERROR), 5000),
+        assert_int_equal(dosvc_wait_for_state(jobs[i], SETTLED | STATE(TRANSIENT_ERROR), 10000),
                          BG_JOB_STATE_TRANSIENT_ERROR);
     }
-    for (i = 2; i < 4; i++)
+    start_two_busy_background_jobs(jobs + 2, L"busyretry");
+    wait_out_a_retry_delay(3);
+    for (i = 0; i < 2; i++)
     {
-        wsprintfW(name, L"busyretry-%d.bin", i);
-        jobs[i] = job_for(dosvc_url(L"/gen/64k?seed=busyretry%d&fault=drip&rate=16384", i), dosvc_test_path(name));
-        assert_hr(S_OK, IBackgroundCopyJob_Resume(jobs[i]));
-        assert_int_equal(dosvc_wait_for_state(jobs[i], STATE(TRANSFERRING) | SETTLED, 5000), BG_JOB_STATE_TRANSFERRING);
+        assert_int_equal(dosvc_state_of(jobs[i]), BG_JOB_STATE_TRANSIENT_ERROR);
+        assert_int_equal(requests_with(marks[i]), 1);
     }
-    for (start = GetTickCount64(); GetTickCount64() - start < 1500; Sleep(20))
-    {
-        unsigned transferring = 0;
-        for (i = 0; i < 4; i++) transferring += dosvc_state_of(jobs[i]) == BG_JOB_STATE_TRANSFERRING;
-        if (transferring > most) most = transferring;
-    }
-    assert_int_equal(most, 2);
-    assert_int_equal(dosvc_state_of(jobs[0]), BG_JOB_STATE_TRANSIENT_ERROR);
-    assert_int_equal(dosvc_state_of(jobs[1]), BG_JOB_STATE_TRANSIENT_ERROR);
-    for (i = 0; i < 4; i++)
+    assert_int_equal(dosvc_state_of(jobs[2]), BG_JOB_STATE_TRANSFERRING);
+    assert_int_equal(dosvc_state_of(jobs[3]), BG_JOB_STATE_TRANSFERRING);
+    cancel_jobs(jobs + 2, 2);
+    for (i = 0; i < 2; i++)
         assert_int_equal(dosvc_wait_for_state(jobs[i], SETTLED, 10000), BG_JOB_STATE_TRANSFERRED);
-    cancel_jobs(jobs, 4);
+    cancel_jobs(jobs, 2);
 }
 
 /* spec 5.4: after an error the client fixes the problem and Resumes; the job transfers again. */
@@ -1747,7 +1772,7 @@ static void test_stalled_server_past_the_no_progress_timeout_is_an_error(void **
     assert_int_equal(dosvc_wait_for_state(job, SETTLED | STATE(TRANSIENT_ERROR), 15000), BG_JOB_STATE_ERROR);
     ms = (DWORD)(GetTickCount64() - start);
     print_message("ERROR after %lu ms\n", ms);
-    assert_true(ms >= 2000 && ms < 10000);
+    assert_true(ms >= 2000);     /* the upper bound is the stall: after it, the job would transfer */
     assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_TIMEOUT), dosvc_error_of(job, NULL));
     assert_int_equal(dosvc_progress_of(job).BytesTransferred, 1000);
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));

@@ -17,6 +17,7 @@
 #include "port.h"
 #include "store.h"
 #include "test_text.h"
+#include "test_wait.h"
 
 #define URL W(u"http://example.com/file.bin")
 #define LOCAL W(u"C:\\downloads\\file.bin")
@@ -226,13 +227,15 @@ static struct dos_file *make_transferred(struct dos_job *job)
  * Windows). Waiting until the clock has passed a recorded time makes
  * "later than" comparisons exact instead of flaky.
  */
+static bool clock_past(void *context)
+{
+    return port_now_filetime() > *(uint64_t *)context;
+}
+
 static uint64_t wait_for_clock_past(uint64_t t)
 {
-    uint64_t now;
-    unsigned long spins = 0;
-    while ((now = port_now_filetime()) <= t)
-        if (++spins > 2000000000ul) fail_msg("the clock does not advance");
-    return now;
+    if (!test_wait(clock_past, &t, 10000)) fail_msg("the clock does not advance");
+    return port_now_filetime();
 }
 
 /* The job's modification time, after which the clock has moved on. */

@@ -3,7 +3,9 @@
  * eight threads add, list, read, suspend, resume and swap callbacks on one job,
  * with and without a Cancel racing them; counts and reference counts must add up.
  * Then the engine's side: a run racing the client's Suspend, Resume and Cancel,
- * and the listener, which must be called with the store's lock left.
+ * and the listener, which must be called with the store's lock left. A
+ * deadlock shows as threads that stop making progress (test_wait.h), which
+ * fails the test instead of hanging it; a slow machine only takes longer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,13 +16,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "store.h"
 #include "test_text.h"
+#include "test_wait.h"
 #include "threads_compat.h"
 
 enum { THREADS = 8, ITERATIONS = 2000, ADD_EVERY = 4 };
+
+/* How long threads may go without a round done before they count as deadlocked. */
+#define STALL_MS 20000
 
 #define DISPLAY_NAME W(u"stress")
 
@@ -32,6 +37,8 @@ struct shared
     bool cancel_races;             /* a Cancel may land at any moment */
     atomic_int go;
     atomic_int cancelled;          /* set once Cancel has returned */
+    atomic_uint rounds;            /* iterations done, by all workers: their progress */
+    atomic_uint finished;          /* workers that have done all theirs */
     atomic_uint files_added;
     atomic_uint refs_made;
     atomic_uint refs_destroyed;
@@ -78,6 +85,11 @@ static void note_anomaly(struct shared *sh, unsigned line)
 
 #define EXPECT(sh, cond) do { if (!(cond)) note_anomaly((sh), __LINE__); } while (0)
 
+static bool flag_set(void *context)
+{
+    return atomic_load((atomic_int *)context) != 0;
+}
+
 /*
  * Whether a mutator's answer can be right. Once the cancelled flag has been
  * seen, only DOS_E_INVALID_STATE is; before, ok is, and so is INVALID_STATE
@@ -108,7 +120,12 @@ static void worker_main(void *arg)
     unsigned added = 0, i;
     dos_char id[32];
 
-    while (!atomic_load(&sh->go)) {}
+    /* The main thread opens the gate once every worker exists. */
+    if (!test_wait(flag_set, &sh->go, 60000))
+    {
+        note_anomaly(sh, __LINE__);
+        return;
+    }
     for (i = 0; i < ITERATIONS; i++)
     {
         bool was_cancelled = atomic_load(&sh->cancelled);
@@ -181,14 +198,31 @@ static void worker_main(void *arg)
         ref = dos_job_get_notify(job);
         EXPECT(sh, !was_cancelled || ref == NULL);
         dos_ref_release(ref);
+        atomic_fetch_add(&sh->rounds, 1);
     }
+    atomic_fetch_add(&sh->finished, 1);
 }
 
-/* Runs the workers to the end; with cancel_midway, cancels once they are well under way. */
+static bool workers_finished(void *context)
+{
+    struct shared *sh = context;
+    return atomic_load(&sh->finished) == THREADS;
+}
+
+static bool enough_files_added(void *context)
+{
+    struct shared *sh = context;
+    struct dos_job_info info;
+    dos_job_get_info(sh->job, &info);
+    return info.files_total >= THREADS * 8 || workers_finished(sh);
+}
+
+/* Runs the workers to the end; with cancel_midway, cancels once they are well under way.
+ * Static, like the tests' shared state: a deadlocked worker still points into them. */
 static void run_workers(struct shared *sh, bool cancel_midway)
 {
-    test_thread threads[THREADS];
-    struct worker workers[THREADS];
+    static test_thread threads[THREADS];
+    static struct worker workers[THREADS];
     unsigned i;
 
     for (i = 0; i < THREADS; i++)
@@ -200,11 +234,14 @@ static void run_workers(struct shared *sh, bool cancel_midway)
     atomic_store(&sh->go, 1);
     if (cancel_midway)
     {
-        struct dos_job_info info;
-        do dos_job_get_info(sh->job, &info); while (info.files_total < THREADS * 8);
+        if (!test_wait_while_progressing(enough_files_added, sh, &sh->rounds, STALL_MS))
+            fail_msg("the workers made no progress for %d ms: deadlock", STALL_MS);
         assert_int_equal(dos_job_cancel(sh->job), DOS_OK);
         atomic_store(&sh->cancelled, 1);
     }
+    if (!test_wait_while_progressing(workers_finished, sh, &sh->rounds, STALL_MS))
+        fail_msg("the workers made no progress for %d ms (%u rounds done): deadlock", STALL_MS,
+                 atomic_load(&sh->rounds));
     for (i = 0; i < THREADS; i++) test_thread_join(&threads[i]);
 }
 
@@ -218,7 +255,7 @@ static void assert_no_anomaly(struct shared *sh)
 static void test_concurrent_use_of_one_job_keeps_counts_and_references_consistent(void **state)
 {
     struct dos_store *store = dos_store_create();
-    struct shared sh;
+    static struct shared sh;
     struct dos_job_info info;
     struct dos_file **files = NULL;
     size_t count = 0;
@@ -253,7 +290,7 @@ static void test_concurrent_use_of_one_job_keeps_counts_and_references_consisten
 static void test_cancel_racing_concurrent_use_ends_the_job_and_releases_every_reference(void **state)
 {
     struct dos_store *store = dos_store_create();
-    struct shared sh;
+    static struct shared sh;
     struct dos_job_info info;
 
     (void)state;
@@ -280,7 +317,7 @@ static void test_cancel_racing_concurrent_use_ends_the_job_and_releases_every_re
 
 /* ---- the engine's runs against the client -------------------------------------- */
 
-enum { CLIENT_ROUNDS = 2000, PICKUP_SPINS = 1000000 };
+enum { CLIENT_ROUNDS = 2000 };
 
 /* One engine thread moves the job in runs while the client suspends, resumes and
  * finally cancels it: a write with a revoked run must never succeed. */
@@ -297,6 +334,8 @@ struct race
     atomic_uint refused;
     atomic_uint stopped_events;
     atomic_uint events;
+    atomic_uint steps;             /* the engine's store calls: its progress */
+    atomic_int ended;              /* the engine thread has seen stop */
 };
 
 static void race_listener(void *context, const struct dos_event *event)
@@ -345,6 +384,7 @@ static void engine_main(void *arg)
         dos_run run = 12345;
         dos_status s = dos_job_start_run(r->job, &run);
 
+        atomic_fetch_add(&r->steps, 1);
         EXPECT(&r->sh, s == DOS_OK || s == DOS_E_INVALID_STATE);
         if (s != DOS_OK)
         {
@@ -367,6 +407,7 @@ static void engine_main(void *arg)
                 break;
             }
             s = engine_write(r, run, step);
+            atomic_fetch_add(&r->steps, 1);
             if (s == DOS_OK)
             {
                 atomic_fetch_add(&r->writes, 1);
@@ -381,19 +422,32 @@ static void engine_main(void *arg)
             break;
         }
     }
+    atomic_store(&r->ended, 1);
 }
 
-/* The client: Resume, wait for the engine to take the job up, Suspend; the engine's run is then dead. */
+static bool picked_up(void *context)
+{
+    struct race *r = context;
+    struct dos_job_info info;
+    dos_job_get_info(r->job, &info);
+    return info.state != DOS_STATE_QUEUED;
+}
+
+static bool engine_ended(void *context)
+{
+    return atomic_load(&((struct race *)context)->ended) != 0;
+}
+
+/* The client: Resume, wait for the engine to take the job up (it tries at once, again and
+ * again), Suspend; the engine's run is then dead. An engine that stops trying is deadlocked. */
 static void client_rounds(struct race *r)
 {
-    unsigned i, spins;
+    unsigned i;
     for (i = 0; i < CLIENT_ROUNDS; i++)
     {
-        struct dos_job_info info;
-
         EXPECT(&r->sh, dos_job_resume(r->job) == DOS_OK);
-        spins = 0;
-        do dos_job_get_info(r->job, &info); while (info.state == DOS_STATE_QUEUED && ++spins < PICKUP_SPINS);
+        if (!test_wait_while_progressing(picked_up, r, &r->steps, STALL_MS))
+            fail_msg("the engine thread made no progress for %d ms: deadlock", STALL_MS);
         EXPECT(&r->sh, dos_job_suspend(r->job) == DOS_OK);
         /* Only this thread resumes, so no run can have started since Suspend. */
         EXPECT(&r->sh, !dos_job_run_is_live(r->job, atomic_load(&r->published)));
@@ -405,8 +459,8 @@ static void test_writes_with_a_run_revoked_by_suspend_or_cancel_never_succeed(vo
     struct dos_store *store = dos_store_create();
     struct dos_file_spec spec;
     struct dos_job_info info;
-    test_thread engine;
-    struct race r;
+    static test_thread engine;
+    static struct race r;
 
     (void)state;
     memset(&r, 0, sizeof(r));
@@ -426,6 +480,8 @@ static void test_writes_with_a_run_revoked_by_suspend_or_cancel_never_succeed(vo
     atomic_store(&r.cancelled, 1);
     assert_false(dos_job_run_is_live(r.job, atomic_load(&r.published)));
     atomic_store(&r.stop, 1);
+    if (!test_wait_while_progressing(engine_ended, &r, &r.steps, STALL_MS))
+        fail_msg("the engine thread made no progress for %d ms: deadlock", STALL_MS);
     test_thread_join(&engine);
     dos_store_set_listener(store, NULL, NULL);
     assert_no_anomaly(&r.sh);
@@ -441,7 +497,7 @@ static void test_writes_with_a_run_revoked_by_suspend_or_cancel_never_succeed(vo
 
 /* ---- the listener and the store's lock ------------------------------------------ */
 
-enum { PROBES = 8, PROBE_SECONDS = 10 };
+enum { PROBES = 8, PROBE_MS = 10000 };
 
 /* store.h: the listener is called with the store's lock left. Another thread reads the
  * job while the listener waits: with the lock held it could not, and the probe times out. */
@@ -466,15 +522,13 @@ static void probe_main(void *arg)
 static void probe_listener(void *context, const struct dos_event *event)
 {
     struct lock_probe *p = context;
-    time_t deadline = time(NULL) + PROBE_SECONDS;
 
     p->calls++;
     if (p->started == PROBES) return;
     atomic_store(&p->done, 0);
     if (!test_thread_create(&p->threads[p->started], probe_main, p)) abort();
     p->started++;
-    while (!atomic_load(&p->done) && time(NULL) < deadline) {}
-    if (!atomic_load(&p->done)) p->timed_out++;
+    if (!test_wait(flag_set, &p->done, PROBE_MS)) p->timed_out++;
     (void)event;
 }
 
