@@ -15,6 +15,7 @@
 
 #include "DeliveryOptimization.h"
 #include "store.h"
+#include "trace.h"
 
 /* Classic BITS codes that MinGW's bitsmsg.h lacks (values from the SDK's BitsMsg.h). */
 #ifndef BG_E_TOO_MANY_FILES_IN_JOB

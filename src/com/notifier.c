@@ -229,6 +229,7 @@ static void deliver_download(const struct notice *n)
     IDODownload *download = NULL;
     DO_DOWNLOAD_STATUS status;
     struct dos_ref *ref;
+    HRESULT hr;
 
     if (!dos_download_claim_delivery(n->job, n->seq) || !(ref = dos_job_get_notify(n->job))) return;
     if (SUCCEEDED(download_view_create(n->job, notifier.errors, &IID_IDODownload, (void **)&download))
@@ -239,7 +240,12 @@ static void deliver_download(const struct notice *n)
         status.State = (DODownloadState)n->status.state;
         status.Error = n->status.error;
         status.ExtendedError = n->status.extended_error;
-        IDODownloadStatusCallback_OnStatusChange(callback, download, &status);
+        TRACE_NOTIFY("OnStatusChange(%p, state %d, %llu of %llu bytes, error 0x%08lx, extended 0x%08lx)", (void *)callback,
+                     (int)status.State, (unsigned long long)status.BytesTransferred,
+                     (unsigned long long)status.BytesTotal, (unsigned long)status.Error,
+                     (unsigned long)status.ExtendedError);
+        hr = IDODownloadStatusCallback_OnStatusChange(callback, download, &status);
+        TRACE_NOTIFY("OnStatusChange -> 0x%08lx", (unsigned long)hr);
     }
     if (callback) IDODownloadStatusCallback_Release(callback);
     if (download) IDODownload_Release(download);
@@ -271,8 +277,12 @@ static IBackgroundCopyCallback *job_callback(struct dos_job *job, const struct d
     /* A server is started only for what a client waits on: every other notice would hold up
      * the one notifier thread behind a launch for little. */
     else if (has_clsid(info) && (kind == DOS_EVENT_TRANSFERRED || kind == DOS_EVENT_ERROR))
-        CoCreateInstance((const CLSID *)&info->notification_clsid, NULL, CLSCTX_LOCAL_SERVER,
-                         &IID_IBackgroundCopyCallback, (void **)&callback);
+    {
+        HRESULT hr = CoCreateInstance((const CLSID *)&info->notification_clsid, NULL, CLSCTX_LOCAL_SERVER,
+                                      &IID_IBackgroundCopyCallback, (void **)&callback);
+        TRACE_NOTIFY("job %s: notification class %s -> 0x%08lx", dos_trace_guid(&info->id),
+                     dos_trace_guid(&info->notification_clsid), (unsigned long)hr);
+    }
     return callback;
 }
 
@@ -301,6 +311,9 @@ static BOOL run_command_line(struct dos_job *job)
         CloseHandle(process.hProcess);
         ran = TRUE;
     }
+    TRACE_NOTIFY("command line %s %s -> %s (%lu)", dos_trace_wstr((const dos_char *)program),
+                 dos_trace_wstr((const dos_char *)params), ran ? "started" : "not started",
+                 ran ? 0ul : (unsigned long)GetLastError());
     free(program);
     free(params);
     return ran;
@@ -318,6 +331,7 @@ static BOOL deliver(struct notice *n)
     struct dos_job_info info;
     ULONG flags;
     BOOL taken = FALSE, registered, declined = FALSE;
+    HRESULT hr;
 
     if (n->download)
     {
@@ -339,7 +353,10 @@ static BOOL deliver(struct notice *n)
         switch (n->kind)
         {
         case DOS_EVENT_TRANSFERRED:
-            taken = SUCCEEDED(IBackgroundCopyCallback_JobTransferred(callback, job));
+            hr = IBackgroundCopyCallback_JobTransferred(callback, job);
+            TRACE_NOTIFY("job %s: JobTransferred(%p) -> 0x%08lx", dos_trace_guid(&info.id), (void *)callback,
+                         (unsigned long)hr);
+            taken = SUCCEEDED(hr);
             break;
         case DOS_EVENT_ERROR:
         {
@@ -348,13 +365,18 @@ static BOOL deliver(struct notice *n)
 
             if (dos_job_get_error(n->job, &record) != DOS_OK) break;
             if (FAILED(error_view_create(n->job, &record, notifier.errors, &error))) break;
-            taken = IBackgroundCopyCallback_JobError(callback, job, error) == S_OK;
+            hr = IBackgroundCopyCallback_JobError(callback, job, error);
+            TRACE_NOTIFY("job %s: JobError(%p, 0x%08lx) -> 0x%08lx", dos_trace_guid(&info.id), (void *)callback,
+                         (unsigned long)record.code, (unsigned long)hr);
+            taken = hr == S_OK;
             declined = registered && !taken;
             IBackgroundCopyError_Release(error);
             break;
         }
         case DOS_EVENT_MODIFIED:
-            IBackgroundCopyCallback_JobModification(callback, job, 0);
+            hr = IBackgroundCopyCallback_JobModification(callback, job, 0);
+            TRACE_NOTIFY("job %s: JobModification(%p) -> 0x%08lx", dos_trace_guid(&info.id), (void *)callback,
+                         (unsigned long)hr);
             break;
         case DOS_EVENT_FILE_TRANSFERRED:
         {
@@ -362,7 +384,9 @@ static BOOL deliver(struct notice *n)
             if (SUCCEEDED(IBackgroundCopyCallback_QueryInterface(callback, &IID_IBackgroundCopyCallback2, (void **)&callback2))
                 && SUCCEEDED(file_view_create(n->file, notifier.errors, &IID_IBackgroundCopyFile, (void **)&file)))
             {
-                IBackgroundCopyCallback2_FileTransferred(callback2, job, file);
+                hr = IBackgroundCopyCallback2_FileTransferred(callback2, job, file);
+                TRACE_NOTIFY("job %s: FileTransferred(%p, %p) -> 0x%08lx", dos_trace_guid(&info.id), (void *)callback2,
+                             (void *)file, (unsigned long)hr);
                 IBackgroundCopyFile_Release(file);
             }
             break;
