@@ -27,6 +27,7 @@ struct fixture
     IBackgroundCopyJob *job;
     IBackgroundCopyJobHttpOptions *http;
     BOOL proxy_changed;            /* the process's proxy configuration, put back by teardown */
+    BOOL proxy_option_set;         /* through INTERNET_OPTION_PROXY (Wine 9 and later) */
     WCHAR saved_env[256];          /* http_proxy before */
 };
 
@@ -522,11 +523,17 @@ static const WCHAR *new_marker(void)
 /*
  * Makes proxy (NULL: none) the proxy configuration of this process, which PRECONFIG and
  * AUTODETECT jobs follow, without touching the per-user settings in the registry: those
- * would reach every other test program running in the same prefix at the same time. Two
- * ways, for the two WinINets of Wine: the process-wide INTERNET_OPTION_PROXY (Wine 9 and
- * later), and the http_proxy environment variable of WinINet's C runtime, which Wine 8 reads
- * at each InternetOpen when the registry enables no proxy. The fixture's teardown puts both
- * back as they were.
+ * would reach every other test program running in the same prefix at the same time. Wine 8's
+ * WinINet reads the http_proxy environment variable of its C runtime at each InternetOpen when
+ * the registry enables no proxy; Wine 9 and later read it once and follow the process-wide
+ * INTERNET_OPTION_PROXY instead. That option is set only where the variable is not followed:
+ * Wine 8 keeps it in a record that it allocates without clearing and, at each later change,
+ * frees the record's user name and password, which it never set: whatever the heap's block held
+ * before. That freed memory that others in the process still used, or addresses that were no
+ * memory at all, and crashed these tests in WinINet's cookie lists and in ntdll's heap (issue 9).
+ * The variable is changed only while no job of this process runs: _wputenv moves the C
+ * runtime's environment with no lock, under any InternetOpen of a worker that reads it. The
+ * fixture's teardown puts everything back.
  */
 typedef int (__cdecl *wputenv_fn)(const WCHAR *);
 
@@ -535,10 +542,25 @@ static HMODULE wininet_crt(void)
     return GetModuleHandleW(L"ucrtbase.dll");
 }
 
+/* Whether a PRECONFIG session of this process goes through proxy (NULL: directly). */
+static BOOL preconfig_goes_through(const WCHAR *proxy)
+{
+    BYTE buffer[sizeof(INTERNET_PROXY_INFO) + 1024];
+    const INTERNET_PROXY_INFO *info = (const INTERNET_PROXY_INFO *)buffer;
+    HINTERNET session = InternetOpenW(L"dosvc-test", INTERNET_OPEN_TYPE_PRECONFIG, NULL, NULL, 0);
+    DWORD size = sizeof(buffer);
+    BOOL through;
+
+    through = session && InternetQueryOptionW(session, INTERNET_OPTION_PROXY, buffer, &size)
+              && (proxy ? info->dwAccessType == INTERNET_OPEN_TYPE_PROXY && info->lpszProxy
+                              && !lstrcmpW((const WCHAR *)(const void *)info->lpszProxy, proxy)
+                        : info->dwAccessType == INTERNET_OPEN_TYPE_DIRECT);
+    if (session) InternetCloseHandle(session);
+    return through;
+}
+
 static void set_process_proxy(struct fixture *fx, const WCHAR *proxy)
 {
-    INTERNET_PROXY_INFO info = { proxy ? INTERNET_OPEN_TYPE_PROXY : INTERNET_OPEN_TYPE_DIRECT,
-                                 (LPCTSTR)(void *)proxy, NULL };
     wputenv_fn wputenv = (wputenv_fn)(void *)GetProcAddress(wininet_crt(), "_wputenv");
     WCHAR setting[300];
 
@@ -549,22 +571,33 @@ static void set_process_proxy(struct fixture *fx, const WCHAR *proxy)
         if (!GetEnvironmentVariableW(L"http_proxy", fx->saved_env, ARRAYSIZE(fx->saved_env))) fx->saved_env[0] = 0;
         fx->proxy_changed = TRUE;
     }
-    assert_true(InternetSetOptionW(NULL, INTERNET_OPTION_PROXY, &info, sizeof(info)));
     swprintf(setting, ARRAYSIZE(setting), L"http_proxy=%ls%ls", proxy ? L"http://" : L"", proxy ? proxy : L"");
     assert_int_equal(wputenv(setting), 0);
+    if (!preconfig_goes_through(proxy))
+    {
+        INTERNET_PROXY_INFO info = { proxy ? INTERNET_OPEN_TYPE_PROXY : INTERNET_OPEN_TYPE_DIRECT,
+                                     (LPCTSTR)(void *)proxy, NULL };
+        assert_true(InternetSetOptionW(NULL, INTERNET_OPTION_PROXY, &info, sizeof(info)));
+        fx->proxy_option_set = TRUE;
+    }
+    assert_true(preconfig_goes_through(proxy));
 }
 
 static void restore_process_proxy(struct fixture *fx)
 {
-    INTERNET_PROXY_INFO info = { INTERNET_OPEN_TYPE_DIRECT, NULL, NULL };
     wputenv_fn wputenv = (wputenv_fn)(void *)GetProcAddress(wininet_crt(), "_wputenv");
     WCHAR setting[300];
 
     if (!fx->proxy_changed) return;
-    /* Wine 9's process-wide proxy starts out as the registry's, which names none here. */
-    InternetSetOptionW(NULL, INTERNET_OPTION_PROXY, &info, sizeof(info));
     swprintf(setting, ARRAYSIZE(setting), L"http_proxy=%ls", fx->saved_env);
     if (wputenv) wputenv(setting);
+    if (fx->proxy_option_set)
+    {
+        /* Wine 9's process-wide proxy starts out as the registry's, which names none here. */
+        INTERNET_PROXY_INFO info = { INTERNET_OPEN_TYPE_DIRECT, NULL, NULL };
+        InternetSetOptionW(NULL, INTERNET_OPTION_PROXY, &info, sizeof(info));
+        fx->proxy_option_set = FALSE;
+    }
     fx->proxy_changed = FALSE;
 }
 
@@ -659,6 +692,56 @@ static void test_preconfig_sees_a_system_proxy_set_just_after_a_direct_run(void 
     fx->job = dosvc_create_job(manager, L"http options test, second job", NULL);
     set_process_proxy(fx, test_proxy());
     assert_non_null(strstr(download_marked(fx, L"/gen/20k?seed=98", L"proxied-next.bin"), PROXIED));
+}
+
+/*
+ * The process's proxy configuration changed many times, and PRECONFIG following each change.
+ * The first change of the program comes here (set_process_proxy says why the option it may set
+ * was a danger): the record Wine 8 allocates for INTERNET_OPTION_PROXY takes the block of that
+ * size freed last, so the test frees one first whose user name is a buffer of its own, which no
+ * change may free. DOSVC_TEST_PROXY_ROUNDS sets the number of changes, for a soak.
+ */
+typedef void *(__cdecl *crt_malloc_fn)(size_t);
+typedef void (__cdecl *crt_free_fn)(void *);
+typedef intptr_t (__cdecl *crt_heap_fn)(void);
+
+static void test_many_system_proxy_changes_are_each_followed_and_free_nothing_of_the_process(void **state)
+{
+    struct fixture *fx = *state;
+    crt_malloc_fn crt_malloc = (crt_malloc_fn)(void *)GetProcAddress(wininet_crt(), "malloc");
+    crt_free_fn crt_free = (crt_free_fn)(void *)GetProcAddress(wininet_crt(), "free");
+    crt_heap_fn crt_heap = (crt_heap_fn)(void *)GetProcAddress(wininet_crt(), "_get_heap_handle");
+    char text[16];
+    int round, rounds = GetEnvironmentVariableA("DOSVC_TEST_PROXY_ROUNDS", text, sizeof(text)) ? atoi(text) : 0;
+    void *own, **freed;
+    HANDLE heap;
+
+    assert_non_null(crt_malloc);
+    assert_non_null(crt_free);
+    assert_non_null(crt_heap);
+    heap = (HANDLE)crt_heap();
+    if (rounds <= 0) rounds = 16;
+    own = crt_malloc(100);
+    freed = crt_malloc(5 * sizeof(void *));      /* the size of Wine 8's proxy record */
+    memset(freed, 0, 5 * sizeof(void *));
+    freed[3] = own;                               /* where that record's user name goes */
+    crt_free(freed);
+    for (round = 0; round < rounds; round++)
+    {
+        BOOL proxied = round % 2 == 0;
+        WCHAR name[32];
+
+        set_process_proxy(fx, proxied ? test_proxy() : NULL);
+        assert_true(HeapValidate(heap, 0, own));
+        IBackgroundCopyJob_Release(fx->job);
+        fx->job = dosvc_create_job(manager, L"http options test, proxy round", NULL);
+        assert_hr(S_OK, IBackgroundCopyJob_SetProxySettings(fx->job, BG_JOB_PROXY_USAGE_PRECONFIG, NULL, NULL));
+        swprintf(name, ARRAYSIZE(name), L"proxy-round-%d.bin", round);
+        assert_non_null(strstr(download_marked(fx, L"/gen/4k?seed=101", name), proxied ? PROXIED : NOT_PROXIED));
+    }
+    restore_process_proxy(fx);
+    assert_true(HeapValidate(heap, 0, own));
+    crt_free(own);
 }
 
 /* ---- credentials removed ------------------------------------------------------------- */
@@ -854,6 +937,8 @@ int main(void)
         JOB_TEST(test_https_to_http_redirect_is_followed_when_allowed),
         JOB_TEST(test_https_through_an_override_proxy_goes_through_a_connect_tunnel),
         JOB_TEST(test_override_proxy_bypass_list_reaches_its_hosts_directly),
+        /* The first to change the process's proxy configuration (the test says why). */
+        JOB_TEST(test_many_system_proxy_changes_are_each_followed_and_free_nothing_of_the_process),
         JOB_TEST(test_preconfig_follows_the_system_proxy),
         JOB_TEST(test_autodetect_follows_the_system_proxy_like_preconfig),
         JOB_TEST(test_no_proxy_goes_directly_even_when_the_system_names_a_proxy),
