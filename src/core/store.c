@@ -908,7 +908,7 @@ dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *sp
             s = DOS_E_OUT_OF_MEMORY;
             goto done;
         }
-        add_file_ids(&batch_ids, &news[made], 1);
+        table_insert(&batch_ids, file_id_hash(news[made]->text[DOS_FILE_ID]), news[made]);
         with_id++;
     }
 
