@@ -13,14 +13,7 @@
 #include <stdlib.h>
 
 #include "DeliveryOptimization.h"
-
-static double now(void)
-{
-    LARGE_INTEGER f, c;
-    QueryPerformanceFrequency(&f);
-    QueryPerformanceCounter(&c);
-    return (double)c.QuadPart / f.QuadPart;
-}
+#include "timing.h"
 
 /* CPU seconds this process has used, all its threads, user and kernel. */
 static double cpu(void)
@@ -174,18 +167,6 @@ static void measure_https(int port, const char *big, const WCHAR *dest)
     else printf("%-12s 1 large file over HTTPS: %llu bytes in %.2f s, %.0f MB/s, %.2f s CPU\n", "dosvc", bytes, t,
                 bytes / t / 1e6, used);
     IBackgroundCopyManager_Release(manager);
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *values, int n)
-{
-    qsort(values, n, sizeof(*values), compare_doubles);
-    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
 /* The raw Winsock loop, into memory (file NULL) or into a file; its time. */

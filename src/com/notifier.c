@@ -15,6 +15,8 @@
 
 #include <stdlib.h>
 
+#include "table.h"
+
 #define BG_NOTIFY_DISABLE_FLAG 0x4
 #define JOB_ERROR_REPEAT_MS 5000
 
@@ -140,17 +142,24 @@ struct notice
     BOOL ran_command;              /* the job's command line ran for this notice */
 };
 
+/* A notice is queued and taken in constant time, whatever the number of jobs and notices:
+ * a progress event per buffer must cost the same with 10,000 jobs as with one. */
 struct notifier
 {
     SRWLOCK lock;
     CONDITION_VARIABLE wake;
-    struct notice *head;
+    struct notice *head, **tail;   /* due now, oldest first */
+    /* JobError repeats: all wait the same time, so in the order they were queued they are in
+     * the order they fall due. */
+    struct notice *later, **later_tail;
+    struct table modified;         /* the queued JobModification notices, by job */
     BOOL thread;                   /* a delivering thread runs */
     BOOL stopping;
     const struct error_map *errors;
 };
 
-static struct notifier notifier = { .lock = SRWLOCK_INIT, .wake = CONDITION_VARIABLE_INIT };
+static struct notifier notifier = { .lock = SRWLOCK_INIT, .wake = CONDITION_VARIABLE_INIT, .tail = &notifier.head,
+                                    .later_tail = &notifier.later };
 
 /* The notify flag that asks for a kind of event, or 0 for kinds no callback reports. */
 static ULONG flag_of(enum dos_event_kind kind)
@@ -197,7 +206,6 @@ static BOOL wanted(const struct dos_event *event)
            || ((event->kind == DOS_EVENT_TRANSFERRED || event->kind == DOS_EVENT_ERROR) && has_command_line(event->job));
 }
 
-/* Appends a notice unless an identical JobModification is already waiting; lock held. */
 static void free_notice(struct notice *n)
 {
     dos_job_release(n->job);
@@ -205,20 +213,75 @@ static void free_notice(struct notice *n)
     server_object_destroyed();
 }
 
+/* JobModification notices of one job are one while queued. */
+static BOOL coalesces(const struct notice *n)
+{
+    return !n->download && n->kind == DOS_EVENT_MODIFIED;
+}
+
+static uint64_t job_hash(const struct dos_job *job)
+{
+    return table_hash(&job, sizeof(job));
+}
+
+static bool is_modification_of(const void *notice, const void *job)
+{
+    return ((const struct notice *)notice)->job == job;
+}
+
+/* Whether a JobModification notice of job is queued; lock held, shared or not. */
+static BOOL modification_queued(const struct dos_job *job)
+{
+    return table_find(&notifier.modified, job_hash(job), is_modification_of, job) != NULL;
+}
+
+/* Appends a notice unless an identical JobModification is already waiting; lock held. */
 static void enqueue_locked(struct notice *n)
 {
-    struct notice **link;
-
-    for (link = &notifier.head; *link; link = &(*link)->next)
+    if (coalesces(n))
     {
-        if (!n->download && n->kind == DOS_EVENT_MODIFIED && !(*link)->download
-            && (*link)->kind == DOS_EVENT_MODIFIED && (*link)->job == n->job)
+        if (modification_queued(n->job))
         {
             free_notice(n);
             return;
         }
+        /* Without memory for the entry the notice still goes out, only uncoalesced. */
+        if (table_reserve(&notifier.modified, 1)) table_insert(&notifier.modified, job_hash(n->job), n);
     }
-    *link = n;
+    n->next = NULL;
+    if (n->due)
+    {
+        *notifier.later_tail = n;
+        notifier.later_tail = &n->next;
+    }
+    else
+    {
+        *notifier.tail = n;
+        notifier.tail = &n->next;
+    }
+}
+
+/* The next notice due by now, out of the queue, or NULL and (if any waits) when the next one
+ * falls due in *next_due; lock held. */
+static struct notice *take_locked(ULONGLONG now, ULONGLONG *next_due)
+{
+    struct notice *n = NULL;
+
+    *next_due = 0;
+    if (notifier.later && notifier.later->due <= now)
+    {
+        n = notifier.later;
+        if (!(notifier.later = n->next)) notifier.later_tail = &notifier.later;
+    }
+    else if (notifier.head)
+    {
+        n = notifier.head;
+        if (!(notifier.head = n->next)) notifier.tail = &notifier.head;
+    }
+    else if (notifier.later) *next_due = notifier.later->due;
+    /* Taken for delivery: a change from now on is news again. */
+    if (n && coalesces(n)) table_remove(&notifier.modified, job_hash(n->job), n);
+    return n;
 }
 
 /* OnStatusChange, with the status the notice took; its return value asks for nothing. */
@@ -412,23 +475,13 @@ static DWORD WINAPI notifier_thread(void *param)
     AcquireSRWLockExclusive(&notifier.lock);
     while (!notifier.stopping)
     {
-        struct notice **link, *n = NULL;
-        ULONGLONG now = GetTickCount64(), next_due = 0;
+        ULONGLONG now = GetTickCount64(), next_due;
+        struct notice *n = take_locked(now, &next_due);
 
-        for (link = &notifier.head; *link; link = &(*link)->next)
-        {
-            if ((*link)->due <= now)
-            {
-                n = *link;
-                *link = n->next;
-                break;
-            }
-            if (!next_due || (*link)->due < next_due) next_due = (*link)->due;
-        }
         if (!n)
         {
             /* Nothing left to deliver: the thread ends, and the next notice starts another. */
-            if (!notifier.head) break;
+            if (!next_due) break;
             SleepConditionVariableSRW(&notifier.wake, &notifier.lock, (DWORD)(next_due - now), 0);
             continue;
         }
@@ -436,7 +489,6 @@ static DWORD WINAPI notifier_thread(void *param)
         if (!deliver(n))
         {
             n->due = GetTickCount64() + job_error_repeat_ms();    /* JobError again until S_OK */
-            n->next = NULL;
             AcquireSRWLockExclusive(&notifier.lock);
             enqueue_locked(n);
             continue;
@@ -458,7 +510,16 @@ void notifier_on_event(const struct error_map *errors, const struct dos_event *e
     uint64_t seq = 0;
     struct notice *n;
     HANDLE thread;
+    BOOL queued = FALSE;
 
+    /* A JobModification already waiting tells of this change too: nothing to make. */
+    if (!download && event->kind == DOS_EVENT_MODIFIED)
+    {
+        AcquireSRWLockShared(&notifier.lock);
+        queued = modification_queued(event->job);
+        ReleaseSRWLockShared(&notifier.lock);
+        if (queued) return;
+    }
     if (download ? !dos_download_take_notification(event->job, GetTickCount64(), &status, &seq) : !wanted(event)) return;
     if (!(n = calloc(1, sizeof(*n)))) return;
     n->download = download;
@@ -506,6 +567,14 @@ void notifier_stop(void)
         notifier.head = n->next;
         free_notice(n);
     }
+    while ((n = notifier.later))
+    {
+        notifier.later = n->next;
+        free_notice(n);
+    }
+    notifier.tail = &notifier.head;
+    notifier.later_tail = &notifier.later;
+    table_free(&notifier.modified);
     WakeConditionVariable(&notifier.wake);
     ReleaseSRWLockExclusive(&notifier.lock);
     /* No thread runs at unload: each holds the DLL while it runs. */

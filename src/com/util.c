@@ -15,24 +15,66 @@ void *cotaskmem_alloc(size_t size)
     return CoTaskMemAlloc(size);
 }
 
-HRESULT current_user_sid(WCHAR **sid)
+/* A SID's text, NUL included: "S-1-", an authority and at most 15 sub-authorities (the
+ * SDK's SECURITY_MAX_SID_STRING_CHARACTERS, which MinGW lacks). */
+#define MAX_SID_TEXT 187
+
+/* The user of a token as a string SID, into text (MAX_SID_TEXT characters). */
+static HRESULT token_user_text(HANDLE token, WCHAR *text)
 {
     union { TOKEN_USER user; BYTE bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE]; } info;
-    WCHAR *text = NULL;
-    HANDLE token;
+    WCHAR *converted;
     DWORD size;
-    BOOL ok;
+
+    if (!GetTokenInformation(token, TokenUser, &info, sizeof(info), &size)
+        || !ConvertSidToStringSidW(info.user.User.Sid, &converted))
+        return HRESULT_FROM_WIN32(GetLastError());
+    lstrcpynW(text, converted, MAX_SID_TEXT);
+    LocalFree(converted);
+    return S_OK;
+}
+
+/* The process's user never changes: it is looked up once (under Wine each lookup is a
+ * round trip to the server, and every CreateJob and EnumJobs asks). */
+static WCHAR process_user[MAX_SID_TEXT];
+static INIT_ONCE process_user_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK look_up_process_user(INIT_ONCE *once, void *param, void **context)
+{
+    HRESULT *hr = param;
+    HANDLE token;
+
+    (void)once; (void)context;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
+    {
+        *hr = HRESULT_FROM_WIN32(GetLastError());
+        return FALSE;
+    }
+    *hr = token_user_text(token, process_user);
+    CloseHandle(token);
+    return SUCCEEDED(*hr);         /* a failure is not kept: the next call asks again */
+}
+
+HRESULT current_user_sid(WCHAR **sid)
+{
+    WCHAR text[MAX_SID_TEXT];
+    HRESULT hr = S_OK;
+    HANDLE token;
 
     *sid = NULL;
-    if (!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &token)
-        && !OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
-        return HRESULT_FROM_WIN32(GetLastError());
-    ok = GetTokenInformation(token, TokenUser, &info, sizeof(info), &size)
-         && ConvertSidToStringSidW(info.user.User.Sid, &text);
-    CloseHandle(token);
-    if (!ok) return HRESULT_FROM_WIN32(GetLastError());
-    *sid = (WCHAR *)wstr_dup(dchars(text));
-    LocalFree(text);
+    /* A thread that impersonates acts for its client, whoever the process runs as. Its token
+     * is asked every time: impersonation comes and goes without notice. */
+    if (OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &token))
+    {
+        hr = token_user_text(token, text);
+        CloseHandle(token);
+        if (FAILED(hr)) return hr;
+        *sid = (WCHAR *)wstr_dup(dchars(text));
+    }
+    /* An impersonation token that cannot be read names nobody: never the process's user. */
+    else if (GetLastError() != ERROR_NO_TOKEN) return HRESULT_FROM_WIN32(GetLastError());
+    else if (!InitOnceExecuteOnce(&process_user_once, look_up_process_user, &hr, NULL)) return hr;
+    else *sid = (WCHAR *)wstr_dup(dchars(process_user));
     return *sid ? S_OK : E_OUTOFMEMORY;
 }
 

@@ -175,7 +175,7 @@ static void status_locked(const struct dos_job *job, struct dos_download_status 
     const struct dos_file *f = file_of(job);
     uint64_t total = DOS_SIZE_UNKNOWN;
 
-    if (f) total = store_file_bytes_total(f);
+    if (f) total = f->total;
     else if (is_set(d, DOS_DL_TOTAL_SIZE_BYTES)) total = d->values[DOS_DL_TOTAL_SIZE_BYTES].u.u64;
     st->bytes_total = total == DOS_SIZE_UNKNOWN ? 0 : total;
     st->bytes_transferred = f ? f->transferred : 0;
@@ -564,10 +564,12 @@ static dos_status restart_locked(struct dos_job *job, const dos_range *ranges, u
         if (!job->sink) return DOS_E_RANGES_UNEXPECTED;
         if ((s = dos_ranges_validate(ranges, count, f->file_size, check_only ? NULL : &copy)) != DOS_OK) return s;
         if (check_only) return DOS_OK;
+        store_file_leave(f);
         free(f->ranges);
         f->ranges = copy;
         f->range_count = count;
         f->transferred = 0;
+        store_file_enter(f);
         break;
     default:    /* Paused, by request or by an error: resume where the bytes end */
         if (count) return DOS_E_RANGES_UNEXPECTED;

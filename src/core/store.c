@@ -59,16 +59,31 @@ dos_status store_replace_text(dos_char **slot, const dos_char *value)
     return DOS_OK;
 }
 
-uint64_t store_file_bytes_total(const struct dos_file *f)
+/* ---- a job's totals ------------------------------------------------------ */
+
+void store_file_leave(struct dos_file *f)
 {
-    if (f->ranges) return dos_ranges_total(f->ranges, f->range_count, f->file_size);
-    return f->file_size;
+    struct dos_job *job = f->job;
+
+    if (f->total == DOS_SIZE_UNKNOWN) job->unknown_count--;
+    else job->known_bytes -= f->total;
+    job->bytes_transferred -= f->transferred;
+    if (f->done) job->done_count--;
+    if (!f->text[DOS_FILE_LOCAL_NAME]) job->unnamed_count--;
 }
 
-bool store_file_transferred(const struct dos_file *f)
+void store_file_enter(struct dos_file *f)
 {
-    uint64_t total = store_file_bytes_total(f);
-    return total != DOS_SIZE_UNKNOWN && f->transferred == total;
+    struct dos_job *job = f->job;
+
+    f->total = f->ranges ? dos_ranges_total(f->ranges, f->range_count, f->file_size) : f->file_size;
+    f->done = f->total != DOS_SIZE_UNKNOWN && f->transferred == f->total;
+    if (f->total == DOS_SIZE_UNKNOWN) job->unknown_count++;
+    else job->known_bytes += f->total;
+    job->bytes_transferred += f->transferred;
+    if (f->done) job->done_count++;
+    else if (f->index < job->cursor) job->cursor = f->index;
+    if (!f->text[DOS_FILE_LOCAL_NAME]) job->unnamed_count++;
 }
 
 /*
@@ -141,6 +156,7 @@ void dos_store_release(struct dos_store *store)
 {
     /* Every job holds its store, so the last release finds the list empty. */
     if (atomic_fetch_sub(&store->refs, 1) != 1) return;
+    table_free(&store->ids);
     port_mutex_destroy(store->lock);
     free(store);
 }
@@ -168,8 +184,20 @@ size_t dos_store_job_count(struct dos_store *store)
     return n;
 }
 
+static uint64_t id_hash(const dos_guid *id)
+{
+    return table_hash(id, sizeof(*id));
+}
+
+static bool job_has_id(const void *job, const void *id)
+{
+    return !memcmp(&((const struct dos_job *)job)->id, id, sizeof(dos_guid));
+}
+
+/* Lists a job; room in the id table was reserved. */
 static void store_link(struct dos_store *store, struct dos_job *job)
 {
+    table_insert(&store->ids, id_hash(&job->id), job);
     job->prev = NULL;
     job->next = store->head;
     if (store->head) store->head->prev = job;
@@ -181,6 +209,7 @@ static void store_link(struct dos_store *store, struct dos_job *job)
 /* Unlinks a listed job; the caller drops the list's reference after unlocking. */
 static void store_unlink(struct dos_store *store, struct dos_job *job)
 {
+    table_remove(&store->ids, id_hash(&job->id), job);
     if (job->prev) job->prev->next = job->next;
     else store->head = job->next;
     if (job->next) job->next->prev = job->prev;
@@ -191,23 +220,19 @@ static void store_unlink(struct dos_store *store, struct dos_job *job)
 
 static void new_job_id(struct dos_store *store, dos_guid *id)
 {
-    struct dos_job *j;
-
-    for (;;)
+    do
     {
         if (port_random_bytes(id, sizeof(*id)) != 0) abort();
         id->data3 = (uint16_t)((id->data3 & 0x0FFF) | 0x4000);   /* version 4 */
         id->data4[0] = (uint8_t)((id->data4[0] & 0x3F) | 0x80);  /* RFC 4122 variant */
-        for (j = store->head; j; j = j->next)
-            if (!memcmp(&j->id, id, sizeof(*id))) break;
-        if (!j) return;
-    }
+    } while (table_find(&store->ids, id_hash(id), job_has_id, id));
 }
 
 dos_status store_new_job(struct dos_store *store, const dos_char *display_name, const dos_char *owner,
                          struct dos_download *download, struct dos_job **out)
 {
     struct dos_job *job;
+    bool listed;
 
     *out = NULL;
     if (!(job = calloc(1, sizeof(*job)))) return DOS_E_OUT_OF_MEMORY;
@@ -234,9 +259,19 @@ dos_status store_new_job(struct dos_store *store, const dos_char *display_name, 
     job->creation_time = job->modification_time = port_now_filetime();
 
     port_mutex_lock(store->lock);
-    new_job_id(store, &job->id);
-    store_link(store, job);
+    if ((listed = table_reserve(&store->ids, 1)))
+    {
+        new_job_id(store, &job->id);
+        store_link(store, job);
+    }
     port_mutex_unlock(store->lock);
+    if (!listed)
+    {
+        job->download = NULL;      /* still the caller's */
+        atomic_store(&job->refs, 1);
+        dos_job_release(job);
+        return DOS_E_OUT_OF_MEMORY;
+    }
 
     *out = job;
     return DOS_OK;
@@ -258,8 +293,8 @@ dos_status dos_store_find_job(struct dos_store *store, const dos_guid *id, struc
     struct dos_job *job;
 
     port_mutex_lock(store->lock);
-    for (job = store->head; job; job = job->next)
-        if (job->kind == DOS_KIND_JOB && !memcmp(&job->id, id, sizeof(*id))) break;
+    job = table_find(&store->ids, id_hash(id), job_has_id, id);
+    if (job && job->kind != DOS_KIND_JOB) job = NULL;
     if (job) dos_job_retain(job);
     port_mutex_unlock(store->lock);
     *out = job;
@@ -326,6 +361,7 @@ void dos_job_release(struct dos_job *job)
     if (atomic_fetch_sub(&job->refs, 1) != 1) return;
     for (i = 0; i < job->file_count; i++) store_free_file(job->files[i]);
     free(job->files);
+    table_free(&job->file_ids);
     for (i = 0; i < DOS_JOB_TEXT_COUNT; i++) free(job->text[i]);
     for (t = 0; t < DOS_AUTH_TARGETS; t++)
         for (s = 0; s < DOS_AUTH_SCHEMES; s++) free_credential(&job->creds[t][s]);
@@ -339,8 +375,6 @@ void dos_job_release(struct dos_job *job)
 
 void dos_job_get_info(struct dos_job *job, struct dos_job_info *info)
 {
-    uint32_t i;
-
     lock(job);
     info->id = job->id;
     info->type = job->type;
@@ -353,18 +387,9 @@ void dos_job_get_info(struct dos_job *job, struct dos_job_info *info)
     info->transfer_completion_time = job->transfer_completion_time;
     info->error_count = job->error_count;
     info->files_total = job->file_count;
-    info->files_transferred = 0;
-    info->bytes_total = 0;
-    info->bytes_transferred = 0;
-    for (i = 0; i < job->file_count; i++)
-    {
-        const struct dos_file *f = job->files[i];
-        uint64_t total = store_file_bytes_total(f);
-        if (store_file_transferred(f)) info->files_transferred++;
-        if (total == DOS_SIZE_UNKNOWN || info->bytes_total == DOS_SIZE_UNKNOWN) info->bytes_total = DOS_SIZE_UNKNOWN;
-        else info->bytes_total += total;
-        info->bytes_transferred += f->transferred;
-    }
+    info->files_transferred = job->done_count;
+    info->bytes_total = job->unknown_count ? DOS_SIZE_UNKNOWN : job->known_bytes;
+    info->bytes_transferred = job->bytes_transferred;
     unlock(job);
 }
 
@@ -812,14 +837,29 @@ dos_status store_make_file(const struct dos_file_spec *spec, struct dos_file **o
     return DOS_OK;
 }
 
-/* Whether one of files[0..n) already uses the DO file id (NULL ids never clash). */
-static bool file_id_taken(struct dos_file *const *files, size_t n, const dos_char *id)
+static uint64_t file_id_hash(const dos_char *id)
+{
+    return table_hash(id, wstr_len(id) * sizeof(dos_char));
+}
+
+static bool file_has_id(const void *file, const void *id)
+{
+    return wstr_eq(((const struct dos_file *)file)->text[DOS_FILE_ID], id);
+}
+
+/* Whether a file of the table uses f's DO file id (files without one never clash). */
+static bool file_id_taken(const struct table *ids, const struct dos_file *f)
+{
+    const dos_char *id = f->text[DOS_FILE_ID];
+    return id && table_find(ids, file_id_hash(id), file_has_id, id);
+}
+
+/* Adds the files of news that have a DO file id to ids; room was reserved. */
+static void add_file_ids(struct table *ids, struct dos_file *const *news, size_t count)
 {
     size_t i;
-    if (!id) return false;
-    for (i = 0; i < n; i++)
-        if (wstr_eq(files[i]->text[DOS_FILE_ID], id)) return true;
-    return false;
+    for (i = 0; i < count; i++)
+        if (news[i]->text[DOS_FILE_ID]) table_insert(ids, file_id_hash(news[i]->text[DOS_FILE_ID]), news[i]);
 }
 
 bool store_link_file(struct dos_job *job, struct dos_file *f)
@@ -838,15 +878,17 @@ bool store_link_file(struct dos_job *job, struct dos_file *f)
         && !(f->text[DOS_FILE_TEMP_NAME] = store_make_temp_name(job, f->index, f->text[DOS_FILE_LOCAL_NAME])))
         return false;
     job->files[job->file_count++] = f;
+    store_file_enter(f);
     return true;
 }
 
 dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *specs, size_t count,
                              struct dos_file **first)
 {
+    struct table batch_ids = { 0 };
     struct dos_file **news;
     dos_status s = DOS_OK;
-    size_t i, made = 0;
+    size_t i, made = 0, with_id = 0;
 
     if (first) *first = NULL;
     if (!specs || count == 0) return DOS_E_INVALID_ARG;
@@ -855,12 +897,22 @@ dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *sp
     for (; made < count; made++)
     {
         if ((s = store_make_file(&specs[made], &news[made])) != DOS_OK) goto done;
-        if (file_id_taken(news, made, news[made]->text[DOS_FILE_ID]))
+        if (!news[made]->text[DOS_FILE_ID]) continue;
+        /* Two files of one call may not share an id either. */
+        if (file_id_taken(&batch_ids, news[made]))
         {
             store_free_file(news[made]);
             s = DOS_E_INVALID_ARG;
             goto done;
         }
+        if (!table_reserve(&batch_ids, 1))
+        {
+            store_free_file(news[made]);
+            s = DOS_E_OUT_OF_MEMORY;
+            goto done;
+        }
+        table_insert(&batch_ids, file_id_hash(news[made]->text[DOS_FILE_ID]), news[made]);
+        with_id++;
     }
 
     lock(job);
@@ -869,8 +921,9 @@ dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *sp
     else
     {
         for (i = 0; i < count && s == DOS_OK; i++)
-            if (file_id_taken(job->files, job->file_count, news[i]->text[DOS_FILE_ID])) s = DOS_E_INVALID_ARG;
+            if (file_id_taken(&job->file_ids, news[i])) s = DOS_E_INVALID_ARG;
     }
+    if (s == DOS_OK && with_id && !table_reserve(&job->file_ids, with_id)) s = DOS_E_OUT_OF_MEMORY;
     if (s == DOS_OK && job->file_count + count > job->file_capacity)
     {
         uint32_t cap = job->file_capacity ? job->file_capacity : 4;
@@ -898,6 +951,8 @@ dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *sp
         }
         if (s == DOS_OK)
         {
+            for (i = 0; i < count; i++) store_file_enter(news[i]);
+            add_file_ids(&job->file_ids, news, count);
             if (first) *first = news[0];
             made = 0;          /* the job owns them now */
             touch(job);
@@ -908,6 +963,7 @@ dos_status dos_job_add_files(struct dos_job *job, const struct dos_file_spec *sp
 done:
     for (i = 0; i < made; i++) if (news[i]) store_free_file(news[i]);
     free(news);
+    table_free(&batch_ids);
     if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }
@@ -1001,14 +1057,6 @@ dos_status dos_job_suspend(struct dos_job *job)
     return store_suspend(job, false);
 }
 
-bool store_all_files_transferred(const struct dos_job *job)
-{
-    uint32_t i;
-    for (i = 0; i < job->file_count; i++)
-        if (!store_file_transferred(job->files[i])) return false;
-    return true;
-}
-
 void store_enter_transferred(struct dos_job *job)
 {
     job->state = DOS_STATE_TRANSFERRED;
@@ -1022,16 +1070,11 @@ dos_status dos_job_resume(struct dos_job *job)
     dos_status s = DOS_OK;
     dos_run stopped = 0;
     bool changed = false;
-    uint32_t i;
 
     lock(job);
     if (closed(job)) s = DOS_E_INVALID_STATE;
     else if (job->file_count == 0) s = DOS_E_JOB_EMPTY;
-    else
-    {
-        for (i = 0; i < job->file_count; i++)
-            if (!job->files[i]->text[DOS_FILE_LOCAL_NAME]) s = DOS_E_SINK_UNSPECIFIED;
-    }
+    else if (job->unnamed_count) s = DOS_E_SINK_UNSPECIFIED;
     if (s == DOS_OK && (job->state == DOS_STATE_SUSPENDED || job->state == DOS_STATE_ERROR
                         || job->state == DOS_STATE_TRANSIENT_ERROR))
     {
@@ -1094,7 +1137,7 @@ dos_status dos_job_end_finish(struct dos_job *job, dos_job_state final_state, co
     for (i = 0; i < job->file_count; i++)
     {
         struct dos_file *f = job->files[i];
-        if (final_state == DOS_STATE_ACKNOWLEDGED && store_file_transferred(f) && (!kept || kept[i])) f->completed = true;
+        if (final_state == DOS_STATE_ACKNOWLEDGED && f->done && (!kept || kept[i])) f->completed = true;
         else partial = true;
     }
     job->finishing = false;
@@ -1133,7 +1176,7 @@ dos_status dos_job_abort_finish(struct dos_job *job, const bool *kept)
     {
         /* What was moved onto its final name is the user's now, whatever happens to the rest. */
         for (i = 0; kept && i < job->file_count; i++)
-            if (kept[i] && store_file_transferred(job->files[i])) job->files[i]->completed = true;
+            if (kept[i] && job->files[i]->done) job->files[i]->completed = true;
         job->finishing = false;
         /* begin_finish revoked the run: a job that was moving has no worker any more. */
         if (job->state == DOS_STATE_QUEUED || job->state == DOS_STATE_TRANSFERRING
@@ -1237,15 +1280,15 @@ dos_status dos_job_next_file(struct dos_job *job, dos_run run, struct dos_transf
 {
     struct dos_file *f = NULL;
     dos_status s = DOS_OK;
-    uint32_t i;
 
     memset(tf, 0, sizeof(*tf));
     lock(job);
     if (!run_live(job, run)) s = DOS_E_INVALID_STATE;
     else
     {
-        for (i = 0; i < job->file_count && !f; i++)
-            if (!store_file_transferred(job->files[i])) f = job->files[i];
+        /* Each file is passed once as it becomes transferred: a run costs the job's length, not its square. */
+        while (job->cursor < job->file_count && job->files[job->cursor]->done) job->cursor++;
+        if (job->cursor < job->file_count) f = job->files[job->cursor];
         if (!f) s = DOS_E_NOT_SET;
         else if (!f->text[DOS_FILE_LOCAL_NAME] && job->sink)
         {
@@ -1363,8 +1406,10 @@ dos_status dos_file_restart(struct dos_file *file, dos_run run)
     if (!run_live(file->job, run)) s = DOS_E_INVALID_STATE;
     else
     {
+        store_file_leave(file);
         file->transferred = 0;
         if (!file->size_given) file->file_size = DOS_SIZE_UNKNOWN;
+        store_file_enter(file);
         free(file->text[DOS_FILE_VALIDATOR]);
         file->text[DOS_FILE_VALIDATOR] = NULL;
         touch(file->job);
@@ -1418,10 +1463,12 @@ static dos_status record_progress(struct dos_file *file, dos_run run, uint64_t f
         if (total != DOS_SIZE_UNKNOWN && bytes_transferred > total) s = DOS_E_INVALID_ARG;
         else
         {
-            bool was_done = store_file_transferred(file);
+            bool was_done = file->done;
+            store_file_leave(file);
             file->file_size = size;
             file->transferred = bytes_transferred;
-            done = !was_done && store_file_transferred(file);
+            store_file_enter(file);
+            done = !was_done && file->done;
             if (job->state == DOS_STATE_TRANSIENT_ERROR && job->run) job->state = DOS_STATE_TRANSFERRING;
             touch(job);
         }
@@ -1553,7 +1600,7 @@ void dos_file_get_info(struct dos_file *file, struct dos_file_info *info)
     struct dos_job *job = file->job;
 
     lock(job);
-    info->bytes_total = store_file_bytes_total(file);
+    info->bytes_total = file->total;
     info->bytes_transferred = file->transferred;
     info->completed = file->completed;
     info->temp_created = file->temp_created;
@@ -1647,11 +1694,13 @@ dos_status dos_file_set_local_name(struct dos_file *file, const dos_char *path)
     if (!file_settable(file)) s = DOS_E_INVALID_STATE;
     else
     {
+        store_file_leave(file);
         free(file->text[DOS_FILE_LOCAL_NAME]);
         free(file->text[DOS_FILE_TEMP_NAME]);
         file->text[DOS_FILE_LOCAL_NAME] = copy;
         file->text[DOS_FILE_TEMP_NAME] = temp;
         copy = temp = NULL;
+        store_file_enter(file);
         touch(file->job);
     }
     unlock(file->job);
@@ -1672,8 +1721,10 @@ dos_status dos_file_set_size(struct dos_file *file, uint64_t size)
         s = dos_ranges_validate(file->ranges, file->range_count, size, NULL);
     if (s == DOS_OK)
     {
+        store_file_leave(file);
         file->file_size = size;
         file->size_given = true;
+        store_file_enter(file);
         touch(file->job);
     }
     unlock(file->job);
@@ -1688,7 +1739,7 @@ dos_status dos_file_set_validation_state(struct dos_file *file, bool valid)
 
     lock(job);
     /* A file moved onto its final name by a Complete that failed for another is the user's now. */
-    if (closed(job) || job->state != DOS_STATE_TRANSFERRED || !store_file_transferred(file) || file->completed)
+    if (closed(job) || job->state != DOS_STATE_TRANSFERRED || !file->done || file->completed)
         s = DOS_E_INVALID_STATE;
     else
     {
@@ -1696,7 +1747,9 @@ dos_status dos_file_set_validation_state(struct dos_file *file, bool valid)
         if (!valid)
         {
             /* The content was rejected: download it again (spec 3.7, classic File3). */
+            store_file_leave(file);
             file->transferred = 0;
+            store_file_enter(file);
             job->state = DOS_STATE_QUEUED;
         }
         touch(job);

@@ -10,6 +10,7 @@
 
 #include "port.h"
 #include "store.h"
+#include "table.h"
 
 struct dos_store
 {
@@ -17,6 +18,7 @@ struct dos_store
     port_mutex *lock;
     struct dos_job *head;          /* listed jobs, newest first */
     size_t job_count;
+    struct table ids;              /* the listed jobs again, by id (GetJob, CreateJob's unique id) */
     dos_event_fn listener;         /* the engine; called after the lock is left */
     void *listener_context;
     dos_run last_run;              /* run tokens are unique in the store */
@@ -39,6 +41,8 @@ struct dos_file
     uint64_t file_size;
     bool size_given;               /* by the caller (DO's fileSize, TotalSizeBytes): never forgotten */
     uint64_t transferred;
+    uint64_t total;                /* what the ranges or the size come to: the file's share in its job's totals */
+    bool done;                     /* total is known and transferred: the file counts as transferred */
     bool temp_created;             /* the engine made the temporary file: ours to delete */
     bool completed;
     bool validation_state;
@@ -86,6 +90,15 @@ struct dos_job
 
     struct dos_file **files;
     uint32_t file_count, file_capacity;
+    /* Kept up to date at every change of a file (store_file_leave, store_file_enter), so
+     * that no read sums the files. */
+    uint64_t known_bytes;          /* the totals of the files whose total is known */
+    uint64_t bytes_transferred;
+    uint32_t unknown_count;        /* files whose total is not known */
+    uint32_t done_count;           /* files transferred */
+    uint32_t unnamed_count;        /* files with no local name yet */
+    uint32_t cursor;               /* every file before it is transferred: dos_job_next_file looks from here */
+    struct table file_ids;         /* the files that have a DO file id, by it */
 
     dos_run run;                   /* the engine's current run; 0: none */
     bool finishing;                /* Cancel or Complete under way: no other change */
@@ -119,9 +132,12 @@ dos_status store_suspend(struct dos_job *job, bool only_moving);
 dos_status store_check_text(const dos_char *s, size_t max, bool nullable);
 dos_status store_replace_text(dos_char **slot, const dos_char *value);
 bool store_headers_valid(const dos_char *headers);
-uint64_t store_file_bytes_total(const struct dos_file *f);
-bool store_file_transferred(const struct dos_file *f);
-bool store_all_files_transferred(const struct dos_job *job);
+/* Every change of a file's size, ranges, progress or local name is made between these two:
+ * leave takes the file's share out of its job's totals, enter puts the new one in (and moves
+ * the job's cursor back to the file if it is no longer transferred). */
+void store_file_leave(struct dos_file *f);
+void store_file_enter(struct dos_file *f);
+static inline bool store_all_files_transferred(const struct dos_job *job) { return job->done_count == job->file_count; }
 void store_enter_transferred(struct dos_job *job);
 dos_char *store_make_temp_name(const struct dos_job *job, uint32_t index, const dos_char *local);
 /* Builds a file record from a spec, without the lock; store_free_file undoes it. */

@@ -6,6 +6,7 @@
  */
 #include "com_test.h"
 
+#include <sddl.h>
 #include <wininet.h>
 
 #include <stdlib.h>
@@ -327,6 +328,46 @@ static void test_create_job_rejects_null_out(void **state)
     assert_create_job_fails(L"no out", BG_JOB_TYPE_DOWNLOAD, &id, FALSE);
 }
 
+/* ---- the caller's identity --------------------------------------------------------- */
+
+/* Makes the calling thread impersonate a copy of the process's token that nobody may read
+ * (its DACL is empty): whom the thread acts for cannot be known. RevertToSelf ends it. */
+static void impersonate_an_unreadable_token(void)
+{
+    SECURITY_ATTRIBUTES attributes = { sizeof(attributes), NULL, FALSE };
+    PSECURITY_DESCRIPTOR nobody;
+    HANDLE process, copy;
+
+    assert_true(ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:", SDDL_REVISION_1, &nobody, NULL));
+    attributes.lpSecurityDescriptor = nobody;
+    assert_true(OpenProcessToken(GetCurrentProcess(), TOKEN_DUPLICATE, &process));
+    assert_true(DuplicateTokenEx(process, TOKEN_IMPERSONATE, &attributes, SecurityImpersonation, TokenImpersonation,
+                                 &copy));
+    assert_true(SetThreadToken(NULL, copy));
+    CloseHandle(copy);
+    CloseHandle(process);
+    LocalFree(nobody);
+}
+
+/* The process's user is looked up once and kept, but a thread that impersonates is known by
+ * its own token: when that cannot be read, the job is not made, never given to the process. */
+static void test_create_job_fails_while_impersonating_a_token_that_cannot_be_read(void **state)
+{
+    IBackgroundCopyJob *job = NULL;
+    ULONG before;
+    HRESULT hr;
+    GUID id;
+
+    cancel_and_release(dosvc_create_job(manager, L"known caller", &id));   /* the process's user is known now */
+    before = listed_jobs();
+    impersonate_an_unreadable_token();
+    hr = IBackgroundCopyManager_CreateJob(manager, L"unknown caller", BG_JOB_TYPE_DOWNLOAD, &id, &job);
+    assert_true(RevertToSelf());
+    assert_hr(E_ACCESSDENIED, hr);
+    assert_null(job);
+    assert_int_equal(before, listed_jobs());
+}
+
 /* ---- GetJob (spec 3.1 slot 4) ------------------------------------------------------- */
 
 static void test_get_job_finds_created_job(void **state)
@@ -628,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_create_job_rejects_upload_types),
         cmocka_unit_test(test_create_job_rejects_null_id),
         cmocka_unit_test(test_create_job_rejects_null_out),
+        cmocka_unit_test(test_create_job_fails_while_impersonating_a_token_that_cannot_be_read),
     };
     const struct CMUnitTest get_job[] = {
         cmocka_unit_test(test_get_job_finds_created_job),

@@ -3,9 +3,10 @@
  * eight threads add, list, read, suspend, resume and swap callbacks on one job,
  * with and without a Cancel racing them; counts and reference counts must add up.
  * Then the engine's side: a run racing the client's Suspend, Resume and Cancel,
- * and the listener, which must be called with the store's lock left. A
- * deadlock shows as threads that stop making progress (test_wait.h), which
- * fails the test instead of hanging it; a slow machine only takes longer.
+ * a job's running totals under progress written by several threads, and the
+ * listener, which must be called with the store's lock left. A deadlock shows
+ * as threads that stop making progress (test_wait.h), which fails the test
+ * instead of hanging it; a slow machine only takes longer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -495,6 +496,145 @@ static void test_writes_with_a_run_revoked_by_suspend_or_cancel_never_succeed(vo
     dos_store_release(store);
 }
 
+/* ---- a job's totals under concurrent progress -------------------------------------- */
+
+enum { TOTAL_FILES = 64, WRITERS = 4, READERS = 2, FILE_BYTES = 1000, STEPS = 3000 };
+
+/* Writers record progress on their own files (file k belongs to writer k % WRITERS) and now
+ * and then restart one, as workers of one run would; readers read the job's totals meanwhile.
+ * Each writer knows what its files hold at the end. */
+struct progress_race
+{
+    struct shared sh;
+    struct dos_job *job;
+    struct dos_file **files;
+    dos_run run;
+    atomic_int writing;
+    uint64_t bytes[TOTAL_FILES];   /* each written by its writer only */
+};
+
+struct progress_writer
+{
+    struct progress_race *race;
+    unsigned index;
+};
+
+static void progress_writer_main(void *arg)
+{
+    struct progress_writer *w = arg;
+    struct progress_race *r = w->race;
+    uint64_t seed = w->index + 1;
+    unsigned step;
+
+    if (!test_wait(flag_set, &r->sh.go, 60000))
+    {
+        note_anomaly(&r->sh, __LINE__);
+        atomic_fetch_sub(&r->writing, 1);
+        return;
+    }
+    for (step = 0; step < STEPS; step++)
+    {
+        unsigned k;
+
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        k = w->index + WRITERS * ((unsigned)(seed >> 33) % (TOTAL_FILES / WRITERS));
+        if (step % 17 == 0)
+        {
+            EXPECT(&r->sh, dos_file_restart(r->files[k], r->run) == DOS_OK);
+            r->bytes[k] = 0;
+        }
+        else
+        {
+            uint64_t bytes = r->bytes[k] + (seed >> 40) % 300;
+            if (bytes > FILE_BYTES) bytes = FILE_BYTES;
+            EXPECT(&r->sh, dos_file_record_progress(r->files[k], r->run, FILE_BYTES, bytes) == DOS_OK);
+            r->bytes[k] = bytes;
+        }
+        atomic_fetch_add(&r->sh.rounds, 1);
+    }
+    atomic_fetch_sub(&r->writing, 1);
+}
+
+static void progress_reader_main(void *arg)
+{
+    struct progress_race *r = arg;
+    struct dos_job_info info;
+
+    if (!test_wait(flag_set, &r->sh.go, 60000))
+    {
+        note_anomaly(&r->sh, __LINE__);
+        return;
+    }
+    while (atomic_load(&r->writing))
+    {
+        dos_job_get_info(r->job, &info);
+        EXPECT(&r->sh, info.files_total == TOTAL_FILES && info.bytes_total == (uint64_t)TOTAL_FILES * FILE_BYTES);
+        EXPECT(&r->sh, info.bytes_transferred <= info.bytes_total && info.files_transferred <= TOTAL_FILES);
+        /* A transferred file holds all of its bytes: the counters move together. */
+        EXPECT(&r->sh, info.bytes_transferred >= (uint64_t)info.files_transferred * FILE_BYTES);
+    }
+}
+
+static bool writers_done(void *context)
+{
+    struct progress_race *r = context;
+    return !atomic_load(&r->writing);
+}
+
+static void test_job_totals_stay_consistent_under_concurrent_progress(void **state)
+{
+    struct progress_writer writers[WRITERS];
+    test_thread threads[WRITERS + READERS];
+    struct dos_file_spec spec;
+    struct dos_store *store = dos_store_create();
+    struct progress_race *r = calloc(1, sizeof(*r));
+    struct dos_job_info info;
+    uint64_t bytes = 0;
+    uint32_t done = 0;
+    size_t count, i;
+
+    (void)state;
+    assert_non_null(r);
+    assert_int_equal(dos_store_create_job(store, DISPLAY_NAME, DOS_JOB_DOWNLOAD, W(u"owner"), &r->job), DOS_OK);
+    memset(&spec, 0, sizeof(spec));
+    spec.remote_name = W(u"http://example.com/file.bin");
+    spec.local_name = W(u"C:\\downloads\\file.bin");
+    spec.file_size = FILE_BYTES;
+    for (i = 0; i < TOTAL_FILES; i++) assert_int_equal(dos_job_add_files(r->job, &spec, 1, NULL), DOS_OK);
+    assert_int_equal(dos_job_list_files(r->job, &r->files, &count), DOS_OK);
+    assert_int_equal(dos_job_resume(r->job), DOS_OK);
+    assert_int_equal(dos_job_start_run(r->job, &r->run), DOS_OK);
+
+    atomic_init(&r->writing, WRITERS);
+    for (i = 0; i < WRITERS; i++)
+    {
+        writers[i].race = r;
+        writers[i].index = (unsigned)i;
+        assert_true(test_thread_create(&threads[i], progress_writer_main, &writers[i]));
+    }
+    for (i = 0; i < READERS; i++) assert_true(test_thread_create(&threads[WRITERS + i], progress_reader_main, r));
+    atomic_store(&r->sh.go, 1);
+    if (!test_wait_while_progressing(writers_done, r, &r->sh.rounds, STALL_MS))
+        fail_msg("the writers made no progress for %d ms (%u steps done): deadlock", STALL_MS,
+                 atomic_load(&r->sh.rounds));
+    for (i = 0; i < WRITERS + READERS; i++) test_thread_join(&threads[i]);
+    assert_no_anomaly(&r->sh);
+
+    for (i = 0; i < TOTAL_FILES; i++)
+    {
+        bytes += r->bytes[i];
+        done += r->bytes[i] == FILE_BYTES;
+    }
+    dos_job_get_info(r->job, &info);
+    assert_int_equal(info.bytes_transferred, bytes);
+    assert_int_equal(info.files_transferred, done);
+    free(r->files);
+    dos_job_cancel(r->job);
+    dos_job_release(r->job);
+    dos_store_release(store);
+    free(r);
+}
+
 /* ---- the listener and the store's lock ------------------------------------------ */
 
 enum { PROBES = 8, PROBE_MS = 10000 };
@@ -583,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_use_of_one_job_keeps_counts_and_references_consistent),
         cmocka_unit_test(test_cancel_racing_concurrent_use_ends_the_job_and_releases_every_reference),
         cmocka_unit_test(test_writes_with_a_run_revoked_by_suspend_or_cancel_never_succeed),
+        cmocka_unit_test(test_job_totals_stay_consistent_under_concurrent_progress),
         cmocka_unit_test(test_listener_is_called_without_the_store_lock_held),
     };
     return cmocka_run_group_tests_name("stress", tests, NULL, NULL);
