@@ -6,6 +6,7 @@
  * last release of a job or of a notify reference) happens after unlocking.
  */
 #include "store_private.h"
+#include "trace.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,18 @@ void store_emit_run(struct dos_job *job, enum dos_event_kind kind, struct dos_fi
     dos_event_fn listener;
     void *context;
 
+    /* Progress makes most MODIFIED events: the others are what the store channel tells. The
+     * id and a file's index never change, so they are read without the lock. */
+    if (kind != DOS_EVENT_MODIFIED && dos_trace_on(DOS_TRACE_STORE))
+    {
+        static const char *const told[] = {
+            [DOS_EVENT_RUNNABLE] = "queued", [DOS_EVENT_STOPPED] = "run revoked",
+            [DOS_EVENT_TRANSFERRED] = "transferred", [DOS_EVENT_ERROR] = "in error",
+            [DOS_EVENT_FILE_TRANSFERRED] = "file transferred",
+        };
+        dos_trace_line(DOS_TRACE_STORE, "event", "job %s: %s (file %ld, run %llu)", dos_trace_guid(&job->id),
+                       told[kind], file ? (long)file->index : -1L, (unsigned long long)run);
+    }
     port_mutex_lock(store->lock);
     listener = store->listener;
     context = store->listener_context;
@@ -1544,6 +1557,7 @@ static dos_status report_error(struct dos_job *job, dos_run run, bool transient,
 {
     dos_char *copy = NULL;
     dos_status s = DOS_OK;
+    uint32_t count = 0;
 
     if ((file && file->job != job) || code >= 0 || summary > 0) return DOS_E_INVALID_ARG;
     if (protocol && !(copy = wstr_dup(protocol))) return DOS_E_OUT_OF_MEMORY;
@@ -1564,11 +1578,16 @@ static dos_status report_error(struct dos_job *job, dos_run run, bool transient,
         job->state = transient ? DOS_STATE_TRANSIENT_ERROR : DOS_STATE_ERROR;
         if (!transient) job->run = 0;   /* a fatal error ends the run: only Resume starts another */
         touch(job);
+        count = job->error_count;
     }
     unlock(job);
     free(copy);
     if (s == DOS_OK)
     {
+        TRACE_STORE("job %s: %s 0x%08lx (no-progress 0x%08lx), context %d, file %ld, protocol %s, error %u",
+                    dos_trace_guid(&job->id), transient ? "transient error" : "error", (unsigned long)(uint32_t)code,
+                    (unsigned long)(uint32_t)summary, (int)context, file ? (long)file->index : -1L,
+                    dos_trace_wstr(protocol), count);
         if (!transient) emit(job, DOS_EVENT_ERROR, NULL);
         emit(job, DOS_EVENT_MODIFIED, NULL);
     }
