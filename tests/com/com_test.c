@@ -559,5 +559,8 @@ void dosvc_cleanup(IBackgroundCopyManager *manager)
 const WCHAR *const dosvc_device_file_urls[] = {
     L"file:///C:/windows/NUL", L"file://\\\\.\\NUL", L"file:///C:/windows/CON", L"file:////./pipe/x",
     L"file://./COM1", L"file:///C:/x/%4EUL", L"file:////?/C:/windows/win.ini", L"file:///windows/win.ini",
+    L"file:///C:/windows/CONIN$", L"file:///C:/dir/conout$", L"file:///C:/dir/conin$.txt", L"file:///C:/dir/COM0",
+    L"file:///C:/dir/lpt0.bin", L"file:////localhost/pipe/x", L"file://127.0.0.1/pipe/x",
+    L"file://127.0.0.1/MailSlot/x", L"file:///C:/windows/...", L"file:///C:/windows/%20.",
     NULL,
 };

@@ -290,8 +290,9 @@ void dosvc_remove_unc_share(void);
  * the test folder, for a test that failed half-way. */
 void dosvc_cleanup(IBackgroundCopyManager *manager);
 
-/* File URLs that decode to a device, a pipe, a \\?\ path or a path from no drive, which every
- * door that takes a remote name refuses (issue 9); NULL-terminated. */
+/* File URLs that decode to a device (the console's CONIN$ and CONOUT$ too), a pipe or mailslot
+ * (local or on a host), a \\?\ path, a path from no drive or a folder (a last component of dots
+ * and spaces), which every door that takes a remote name refuses (issue 9); NULL-terminated. */
 extern const WCHAR *const dosvc_device_file_urls[];
 
 #endif
