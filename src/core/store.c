@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "headers.h"
 #include "names.h"
 #include "port.h"
 #include "ranges.h"
@@ -466,33 +467,11 @@ dos_status dos_job_set_owner(struct dos_job *job, const dos_char *owner)
     return s;
 }
 
-/* Every line holds a name, a colon, and no bare CR or LF. */
-bool store_headers_valid(const dos_char *h)
-{
-    bool colon = false, name = false;
-
-    for (; *h; h++)
-    {
-        if (h[0] == '\r' && h[1] == '\n')
-        {
-            if (!colon) return false;
-            colon = name = false;
-            h++;
-            continue;
-        }
-        if (*h == '\r' || *h == '\n' || (*h < 0x20 && *h != '\t')) return false;
-        if (*h == ':' && name) colon = true;
-        else if (!colon && *h != ' ' && *h != '\t') name = true;
-    }
-    return colon || !name;
-}
-
 dos_status dos_job_set_custom_headers(struct dos_job *job, const dos_char *headers)
 {
     dos_status s;
 
-    if ((s = store_check_text(headers, DOS_MAX_CUSTOM_HEADERS, true)) != DOS_OK) return s;
-    if (headers && !store_headers_valid(headers)) return DOS_E_INVALID_ARG;
+    if (headers && (s = dos_check_custom_headers(headers, DOS_HEADERS_STRICT, NULL)) != DOS_OK) return s;
     return set_text(job, DOS_JOB_CUSTOM_HEADERS, headers, DOS_MAX_CUSTOM_HEADERS, true);
 }
 

@@ -118,7 +118,6 @@ dos_run store_revoke_run(struct dos_job *job);
 dos_status store_suspend(struct dos_job *job, bool only_moving);
 dos_status store_check_text(const dos_char *s, size_t max, bool nullable);
 dos_status store_replace_text(dos_char **slot, const dos_char *value);
-bool store_headers_valid(const dos_char *headers);
 uint64_t store_file_bytes_total(const struct dos_file *f);
 bool store_file_transferred(const struct dos_file *f);
 bool store_all_files_transferred(const struct dos_job *job);
