@@ -1539,7 +1539,6 @@ void dos_file_get_info(struct dos_file *file, struct dos_file_info *info)
     info->file_size = file->file_size;
     info->range_count = file->range_count;
     info->validation_state = file->validation_state;
-    info->integrity_mandatory = file->integrity_mandatory;
     info->http_status = file->http_status;
     info->job_state = job->state;
     info->job_priority = (dos_priority)job->u32[DOS_JOB_PRIORITY];
@@ -1683,20 +1682,5 @@ dos_status dos_file_set_validation_state(struct dos_file *file, bool valid)
     unlock(job);
     if (s == DOS_OK && !valid) emit(job, DOS_EVENT_RUNNABLE, NULL);
     if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
-    return s;
-}
-
-dos_status dos_file_set_integrity_mandatory(struct dos_file *file, bool mandatory)
-{
-    dos_status s = DOS_OK;
-    lock(file->job);
-    if (closed(file->job)) s = DOS_E_INVALID_STATE;
-    else
-    {
-        file->integrity_mandatory = mandatory;
-        touch(file->job);
-    }
-    unlock(file->job);
-    if (s == DOS_OK) emit(file->job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }

@@ -42,7 +42,6 @@ struct dos_file
     bool temp_created;             /* the engine made the temporary file: ours to delete */
     bool completed;
     bool validation_state;
-    bool integrity_mandatory;
     uint32_t http_status;          /* of the last response; 0 before any */
 };
 
