@@ -51,8 +51,11 @@ static inline HRESULT hr_from(const struct error_map *map, dos_status s)
 /* English text for an HRESULT that DO or BITS defines, or NULL. */
 const WCHAR *describe_hresult(HRESULT hr);
 const WCHAR *describe_context(BG_ERROR_CONTEXT context);
-/* CoTaskMemAlloc'd description of hr: ours first, then the system's. */
+/* CoTaskMemAlloc'd description of hr: ours first, then the system's, then its owner module's. */
 HRESULT describe_hresult_alloc(HRESULT hr, DWORD language, LPWSTR *out);
+/* The modules whose message tables describe a Win32 code of WinINet's and WinHTTP's shared range
+ * (12000-12999), in the order asked: how many, into owners (errors.c says which, and why). */
+size_t message_owners(DWORD code, const WCHAR *owners[2]);
 
 /* server.c: the store every object of this process shares, and DllCanUnloadNow's counts. */
 struct dos_store *server_store(void);

@@ -1,8 +1,9 @@
 /*
  * The two error maps (core status to HRESULT) and the descriptions behind
  * GetErrorDescription: dosvc's English ones, then the system's and those of
- * WinINet and WinHTTP. DO's map is what dosvc's DeliveryOptimization
- * class answers with (spec 6); the classic BITS map is ready for a BITS class.
+ * WinINet and WinHTTP, each code's from the module whose meaning it has. DO's
+ * map is what dosvc's DeliveryOptimization class answers with (spec 6); the
+ * classic BITS map is ready for a BITS class.
  */
 #include "com_private.h"
 
@@ -134,25 +135,45 @@ static HRESULT dup_cotaskmem(const WCHAR *text, LPWSTR *out)
 }
 
 /*
- * The system's text for hr in language or, for the codes of WinINet and WinHTTP (12000-12999, a
- * range they share), their own message tables', which the system's does not hold. LocalFree *text.
+ * WinINet and WinHTTP number their codes from the same 12000, and two of one number may mean
+ * different things. Up to 12174 the codes are WinINet's, the ones dosvc reports whichever client
+ * carried the request (engine/http.h), and where WinHTTP defines the same number it means the
+ * same (12030, 12032 and 12172 differ in words only): WinINet's table first, WinHTTP's for the
+ * rest. From 12175 on a code is WinHTTP's alone: WinINet's last one, 12175, is
+ * ERROR_INTERNET_DECODING_FAILED, which dosvc never causes (it asks WinINet for no content
+ * decoding), where WinHTTP's is ERROR_WINHTTP_SECURE_FAILURE, the meaning DO and BITS report;
+ * WinINet defines nothing after it.
  */
+#define WINHTTP_ALONE_FROM 12175
+
+size_t message_owners(DWORD code, const WCHAR *owners[2])
+{
+    if (code < INTERNET_ERROR_BASE || code >= INTERNET_ERROR_BASE + 1000) return 0;
+    if (code >= WINHTTP_ALONE_FROM)
+    {
+        owners[0] = L"winhttp.dll";
+        return 1;
+    }
+    owners[0] = L"wininet.dll";
+    owners[1] = L"winhttp.dll";
+    return 2;
+}
+
+/* The system's text for hr in language or, for a WinINet or WinHTTP code, its owners'. LocalFree *text. */
 static DWORD message_in(HRESULT hr, DWORD language, WCHAR **text)
 {
-    static const WCHAR *const owners[] = { L"wininet.dll", L"winhttp.dll" };
     const DWORD flags = FORMAT_MESSAGE_IGNORE_INSERTS | FORMAT_MESSAGE_ALLOCATE_BUFFER;
-    const DWORD code = HRESULT_CODE(hr);
+    const WCHAR *owners[2];
     DWORD len = FormatMessageW(flags | FORMAT_MESSAGE_FROM_SYSTEM, NULL, (DWORD)hr, language, (WCHAR *)text, 0, NULL);
-    size_t i;
+    size_t count, i;
 
-    if (len || !FAILED(hr) || HRESULT_FACILITY(hr) != FACILITY_WIN32 || code < INTERNET_ERROR_BASE
-        || code >= INTERNET_ERROR_BASE + 1000)
-        return len;
-    for (i = 0; !len && i < ARRAY_SIZE(owners); i++)
+    if (len || !FAILED(hr) || HRESULT_FACILITY(hr) != FACILITY_WIN32) return len;
+    count = message_owners(HRESULT_CODE(hr), owners);
+    for (i = 0; !len && i < count; i++)
     {
         HMODULE module = LoadLibraryExW(owners[i], NULL, LOAD_LIBRARY_AS_DATAFILE | LOAD_LIBRARY_SEARCH_SYSTEM32);
         if (!module) continue;
-        len = FormatMessageW(flags | FORMAT_MESSAGE_FROM_HMODULE, module, code, language, (WCHAR *)text, 0, NULL);
+        len = FormatMessageW(flags | FORMAT_MESSAGE_FROM_HMODULE, module, HRESULT_CODE(hr), language, (WCHAR *)text, 0, NULL);
         FreeLibrary(module);
     }
     return len;

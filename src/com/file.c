@@ -319,11 +319,6 @@ static HRESULT WINAPI dofile2_GetProperty(IDeliveryOptimizationFile2 *iface, DOF
     VariantInit(value);
     switch (id)
     {
-    case DOFilePropertyId_IntegrityCheckMandatory:
-        dos_file_get_info(view->file, &info);
-        V_VT(value) = VT_BOOL;
-        V_BOOL(value) = info.integrity_mandatory ? VARIANT_TRUE : VARIANT_FALSE;
-        return S_OK;
     case DOFilePropertyId_DownloadSinkFilePath:
         if ((s = dos_file_copy_text(view->file, DOS_FILE_LOCAL_NAME, malloc, &text)) != DOS_OK) return map(view, s);
         V_BSTR(value) = SysAllocString((const OLECHAR *)text);
@@ -340,7 +335,8 @@ static HRESULT WINAPI dofile2_GetProperty(IDeliveryOptimizationFile2 *iface, DOF
     case DOFilePropertyId_DownloadSinkMemoryStream:
         return map(view, DOS_E_NOT_SET);
     default:
-        /* DecryptionInfo, IntegrityCheckInfo and DownloadSinkInterface too (see SetProperty). */
+        /* DecryptionInfo, IntegrityCheckInfo, IntegrityCheckMandatory and DownloadSinkInterface too
+         * (see SetProperty). */
         return map(view, DOS_E_UNKNOWN_PROPERTY);
     }
 }
@@ -364,16 +360,13 @@ static HRESULT WINAPI dofile2_SetProperty(IDeliveryOptimizationFile2 *iface, DOF
     case DOFilePropertyId_TotalSizeBytes:
         if (V_VT(value) != VT_UI8) return E_INVALIDARG;
         return map(view, dos_file_set_size(view->file, V_UI8(value)));
-    case DOFilePropertyId_IntegrityCheckMandatory:
-        if (V_VT(value) != VT_BOOL) return E_INVALIDARG;
-        return map(view, dos_file_set_integrity_mandatory(view->file, V_BOOL(value) != VARIANT_FALSE));
     case DOFilePropertyId_DownloadSinkMemoryStream:
         /* Deprecated by the docs ("do not use"); DO has a code for exactly this. */
         return map(view, DOS_E_MEMORY_STREAM_UNSUPPORTED);
     default:
-        /* Decryption, piece-hash integrity checks and stream sinks need the transfer engine to
-         * act on them; until it can, their ids read as unknown both ways, the answer of a DO
-         * without these features and the one the DO SDK accepts. */
+        /* Decryption, piece-hash integrity checks (mandatory or not) and stream sinks need the
+         * transfer engine to act on them; until it can, their ids read as unknown both ways, the
+         * answer of a DO without these features and the one the DO SDK accepts. */
         return map(view, DOS_E_UNKNOWN_PROPERTY);
     }
 }

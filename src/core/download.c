@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "headers.h"
 #include "names.h"
 #include "ranges.h"
 #include "wstr.h"
@@ -238,61 +239,6 @@ dos_status dos_download_property_type(uint32_t id, bool write, enum dos_value_ty
     return DOS_OK;
 }
 
-/*
- * HttpCustomHeaders and HttpCustomAuthHeaders take what DoSvc takes: lines ended by CRLF or LF,
- * the last one by nothing, of any text but other control characters than a tab (a CR not
- * before an LF among them).
- */
-static dos_status check_headers(const dos_char *headers)
-{
-    dos_status s = store_check_text(headers, DOS_MAX_CUSTOM_HEADERS, false);
-    const dos_char *p;
-
-    for (p = headers; s == DOS_OK && *p; p++)
-        if ((*p < 0x20 && *p != '\t' && *p != '\n' && (*p != '\r' || p[1] != '\n')) || *p == 0x7f)
-            s = DOS_E_INVALID_ARG;
-    return s;
-}
-
-/* RFC 9110 5.6.2: the characters of a token, which a field name is. */
-static bool is_token_char(dos_char c)
-{
-    static const char others[] = "!#$%&'*+-.^_`|~";
-    size_t i;
-
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-    for (i = 0; others[i]; i++)
-        if (c == (dos_char)others[i]) return true;
-    return false;
-}
-
-/*
- * What goes on the wire for a checked header text (docs/ido.md): each line that is
- * "name: value", the name a token, ended by CRLF; a line with no colon, or with no token
- * before it (an empty line, a continuation, "XCustom1=someData"), is no header field and is
- * left out. "" when no line is left. NULL without memory.
- */
-static dos_char *wire_headers(const dos_char *text)
-{
-    size_t len = wstr_len(text), n = 0, line, end, name, i;
-    dos_char *out = malloc((2 * len + 3) * sizeof(dos_char));   /* a line of two may grow by two */
-
-    if (!out) return NULL;
-    for (line = 0; line < len; line = end + 1)
-    {
-        for (end = line; end < len && text[end] != '\n'; end++) {}
-        i = end > line && text[end - 1] == '\r' ? end - 1 : end;     /* the line without its end */
-        for (name = line; name < i && is_token_char(text[name]); name++) {}
-        if (name == line || name >= i || text[name] != ':') continue;
-        memcpy(out + n, text + line, (i - line) * sizeof(dos_char));
-        n += i - line;
-        out[n++] = '\r';
-        out[n++] = '\n';
-    }
-    out[n] = 0;
-    return out;
-}
-
 /* The value rules of each property, before any lock: a value that fails changes nothing. */
 static dos_status check_value(uint32_t id, const struct dos_value *v)
 {
@@ -305,7 +251,7 @@ static dos_status check_value(uint32_t id, const struct dos_value *v)
     case DOS_DL_DISPLAY_NAME: return store_check_text(v->u.text, DOS_MAX_DISPLAY_NAME, false);
     case DOS_DL_LOCAL_PATH: return dos_check_local_name(v->u.text);
     case DOS_DL_HTTP_CUSTOM_HEADERS:
-    case DOS_DL_HTTP_CUSTOM_AUTH_HEADERS: return check_headers(v->u.text);
+    case DOS_DL_HTTP_CUSTOM_AUTH_HEADERS: return dos_check_custom_headers(v->u.text, DOS_HEADERS_LENIENT, NULL);
     case DOS_DL_COST_POLICY: return v->u.u32 <= 5 ? DOS_OK : DOS_E_INVALID_ARG;   /* DODownloadCostPolicy */
     case DOS_DL_SECURITY_FLAGS: return (v->u.u32 & ~WINHTTP_ALLOWED) ? DOS_E_INVALID_ARG : DOS_OK;
     case DOS_DL_CALLBACK_FREQ_PERCENT: return v->u.u32 <= 100 ? DOS_OK : DOS_E_INVALID_ARG;
@@ -426,6 +372,14 @@ static dos_status apply(struct dos_job *job, uint32_t id, const struct dos_value
     return DOS_OK;
 }
 
+/* The job's own copy of a text it reads (remote name, display name); of headers, what goes on the wire. */
+static dos_status job_text_of(uint32_t id, const dos_char *value, dos_char **text)
+{
+    if (id == DOS_DL_HTTP_CUSTOM_HEADERS || id == DOS_DL_HTTP_CUSTOM_AUTH_HEADERS)
+        return dos_check_custom_headers(value, DOS_HEADERS_LENIENT, text);
+    return (*text = wstr_dup(value)) ? DOS_OK : DOS_E_OUT_OF_MEMORY;
+}
+
 dos_status dos_download_set_property(struct dos_job *job, uint32_t id, const struct dos_value *value,
                                      struct dos_ref **old)
 {
@@ -440,12 +394,7 @@ dos_status dos_download_set_property(struct dos_job *job, uint32_t id, const str
     else if (value->type != type) s = DOS_E_INVALID_ARG;
     else if ((s = check_value(id, value)) != DOS_OK) {}
     else if ((s = copy_value(value, &copy)) != DOS_OK) {}
-    /* The job keeps its own copy of the texts it reads (remote name, display name, headers); of
-     * headers, only the lines that go on the wire. */
-    else if (type == DOS_VALUE_TEXT
-             && !(text = id == DOS_DL_HTTP_CUSTOM_HEADERS || id == DOS_DL_HTTP_CUSTOM_AUTH_HEADERS
-                             ? wire_headers(value->u.text) : wstr_dup(value->u.text)))
-        s = DOS_E_OUT_OF_MEMORY;
+    else if (type == DOS_VALUE_TEXT && (s = job_text_of(id, value->u.text, &text)) != DOS_OK) {}
     else
     {
         lock(job);

@@ -2,9 +2,10 @@
  * Name validation; see names.h. The rules follow the archived DO/BITS pages
  * (spec 5.9): remote names are http(s) URLs, file:// URLs, UNC paths or
  * absolute paths; local names are absolute paths of at most MAX_PATH - 1
- * characters with no wildcards, no NTFS streams, no device names and no
- * \\?\ or \\.\ prefix. A file:// URL is held to the rules of the path it
- * decodes to, which is also the path the transport opens.
+ * characters with no wildcards, no NTFS streams, no device names, no
+ * \\?\ or \\.\ prefix, no pipe or mailslot share and a last component that
+ * names a file. A file:// URL is held to the rules of the path it decodes to,
+ * which is also the path the transport opens.
  */
 #include "names.h"
 
@@ -31,8 +32,9 @@ static bool is_bad_url_char(dos_char c)
         || c == '{' || c == '}' || c == '|' || c == '^' || c == '`';
 }
 
-/* CON, PRN, AUX, NUL, COM1-9, LPT1-9 (and COM or LPT with a superscript 1, 2 or 3, which
- * Windows also takes for devices), alone or before an extension, in any case. */
+/* CON, PRN, AUX, NUL, CONIN$, CONOUT$ (the console's two ends, devices in any folder as in
+ * Wine's RtlIsDosDeviceName_U), COM0-9 and LPT0-9 (and COM or LPT with a superscript 1, 2 or 3,
+ * which Windows also takes for devices), alone or before an extension, in any case. */
 static bool is_device_component(const dos_char *c, size_t len)
 {
     static const char *const three[] = { "con", "prn", "aux", "nul" };
@@ -44,9 +46,17 @@ static bool is_device_component(const dos_char *c, size_t len)
         for (i = 0; i < 4; i++)
             if (wstr_eq_ascii_ci_n(c, 3, three[i])) return true;
     }
-    if (stem == 4 && ((c[3] >= '1' && c[3] <= '9') || c[3] == 0xB9 || c[3] == 0xB2 || c[3] == 0xB3))
+    if (stem == 4 && (is_digit(c[3]) || c[3] == 0xB9 || c[3] == 0xB2 || c[3] == 0xB3))
         return wstr_eq_ascii_ci_n(c, 3, "com") || wstr_eq_ascii_ci_n(c, 3, "lpt");
-    return false;
+    return (stem == 6 && wstr_eq_ascii_ci_n(c, 6, "conin$")) || (stem == 7 && wstr_eq_ascii_ci_n(c, 7, "conout$"));
+}
+
+/* Win32 strips a path's trailing dots and spaces: a last component of nothing else names the folder before it. */
+static bool is_dots_and_spaces(const dos_char *c, size_t len)
+{
+    for (; len; c++, len--)
+        if (*c != '.' && *c != ' ') return false;
+    return true;
 }
 
 /*
@@ -68,26 +78,35 @@ static dos_status check_components(const dos_char *p)
         }
         if (p == start) return DOS_E_INVALID_ARG;          /* empty component */
         if (is_device_component(start, (size_t)(p - start))) return DOS_E_INVALID_ARG;
-        if (!*p)
-        {
-            /* The last component names the file: "." or ".." would name a folder. */
-            size_t len = (size_t)(p - start);
-            return (len <= 2 && start[0] == '.' && start[len - 1] == '.') ? DOS_E_INVALID_ARG : DOS_OK;
-        }
+        /* The last component names the file: ".", "..", " ." or "..." would name a folder. Before
+         * it Win32 strips one trailing dot at most and "..." is a name, so any component will do. */
+        if (!*p) return is_dots_and_spaces(start, (size_t)(p - start)) ? DOS_E_INVALID_ARG : DOS_OK;
         start = p + 1;
     }
 }
 
-/* "\\server\share\file...": server, share and a file name; neither "." nor "?" devices. */
+/* Whether the share at c (up to a separator) is "pipe" or "mailslot", in any case. */
+static bool is_ipc_share(const dos_char *c)
+{
+    size_t len = 0;
+
+    while (c[len] && !is_sep(c[len])) len++;
+    return (len == 4 && wstr_eq_ascii_ci_n(c, 4, "pipe")) || (len == 8 && wstr_eq_ascii_ci_n(c, 8, "mailslot"));
+}
+
+/*
+ * "\\server\share\file...": server, share and a file name; neither "." nor "?" devices, nor
+ * "\\host\pipe\name" or "\\host\mailslot\name", which Windows opens as a pipe or mailslot on host.
+ */
 static dos_status check_unc(const dos_char *p)
 {
-    const dos_char *server = p + 2, *c;
+    const dos_char *server = p + 2, *share = NULL, *c;
     int separators = 0;
 
     if ((server[0] == '.' || server[0] == '?') && is_sep(server[1])) return DOS_E_INVALID_ARG;
     for (c = server; *c; c++)
-        if (is_sep(*c)) separators++;
-    if (separators < 2) return DOS_E_INVALID_ARG;
+        if (is_sep(*c) && ++separators == 1) share = c + 1;
+    if (separators < 2 || is_ipc_share(share)) return DOS_E_INVALID_ARG;
     return check_components(server);
 }
 
@@ -154,8 +173,9 @@ static int escaped_byte(const dos_char *p)
 
 /*
  * Decodes the character at *p, an escaped UTF-8 sequence (RFC 3986 2.1, 2.5) or a UTF-16 code
- * unit as it stands, into UTF-16 at out (one or two units); 0 for a malformed escape, an
- * overlong or surrogate sequence, or a NUL.
+ * unit as it stands, into UTF-16 at out (one or two units); 0 for a malformed sequence (a lead
+ * byte without its continuation escapes, overlong, a surrogate) or a NUL. A '%' that starts no
+ * escape ("100%.txt") is itself, as PathCreateFromUrlW and Windows' own file URLs take it.
  */
 static size_t decode_char(const dos_char **p, dos_char out[2])
 {
@@ -163,12 +183,12 @@ static size_t decode_char(const dos_char **p, dos_char out[2])
     uint32_t cp;
     int b, len, i;
 
-    if (**p != '%')
+    if ((b = escaped_byte(*p)) < 0)
     {
         out[0] = *(*p)++;
         return 1;
     }
-    if ((b = escaped_byte(*p)) <= 0) return 0;
+    if (!b) return 0;
     if (b < 0x80) len = 1, cp = (uint32_t)b;
     else if (b >= 0xC2 && b <= 0xDF) len = 2, cp = (uint32_t)b & 0x1F;
     else if (b >= 0xE0 && b <= 0xEF) len = 3, cp = (uint32_t)b & 0x0F;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "headers.h"
 #include "names.h"
 #include "port.h"
 #include "ranges.h"
@@ -504,33 +505,11 @@ dos_status dos_job_set_owner(struct dos_job *job, const dos_char *owner)
     return s;
 }
 
-/* Every line holds a name, a colon, and no bare CR or LF. */
-bool store_headers_valid(const dos_char *h)
-{
-    bool colon = false, name = false;
-
-    for (; *h; h++)
-    {
-        if (h[0] == '\r' && h[1] == '\n')
-        {
-            if (!colon) return false;
-            colon = name = false;
-            h++;
-            continue;
-        }
-        if (*h == '\r' || *h == '\n' || (*h < 0x20 && *h != '\t')) return false;
-        if (*h == ':' && name) colon = true;
-        else if (!colon && *h != ' ' && *h != '\t') name = true;
-    }
-    return colon || !name;
-}
-
 dos_status dos_job_set_custom_headers(struct dos_job *job, const dos_char *headers)
 {
     dos_status s;
 
-    if ((s = store_check_text(headers, DOS_MAX_CUSTOM_HEADERS, true)) != DOS_OK) return s;
-    if (headers && !store_headers_valid(headers)) return DOS_E_INVALID_ARG;
+    if (headers && (s = dos_check_custom_headers(headers, DOS_HEADERS_STRICT, NULL)) != DOS_OK) return s;
     return set_text(job, DOS_JOB_CUSTOM_HEADERS, headers, DOS_MAX_CUSTOM_HEADERS, true);
 }
 
@@ -1626,7 +1605,6 @@ void dos_file_get_info(struct dos_file *file, struct dos_file_info *info)
     info->file_size = file->file_size;
     info->range_count = file->range_count;
     info->validation_state = file->validation_state;
-    info->integrity_mandatory = file->integrity_mandatory;
     info->http_status = file->http_status;
     info->job_state = job->state;
     info->job_priority = (dos_priority)job->u32[DOS_JOB_PRIORITY];
@@ -1776,20 +1754,5 @@ dos_status dos_file_set_validation_state(struct dos_file *file, bool valid)
     unlock(job);
     if (s == DOS_OK && !valid) emit(job, DOS_EVENT_RUNNABLE, NULL);
     if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
-    return s;
-}
-
-dos_status dos_file_set_integrity_mandatory(struct dos_file *file, bool mandatory)
-{
-    dos_status s = DOS_OK;
-    lock(file->job);
-    if (closed(file->job)) s = DOS_E_INVALID_STATE;
-    else
-    {
-        file->integrity_mandatory = mandatory;
-        touch(file->job);
-    }
-    unlock(file->job);
-    if (s == DOS_OK) emit(file->job, DOS_EVENT_MODIFIED, NULL);
     return s;
 }

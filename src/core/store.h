@@ -330,7 +330,6 @@ struct dos_file_info
     uint64_t file_size;            /* the whole remote file, DOS_SIZE_UNKNOWN if unknown */
     uint32_t range_count;
     bool validation_state;
-    bool integrity_mandatory;
     uint32_t http_status;          /* of the last response, 0 before any */
     dos_job_state job_state;
     dos_priority job_priority;
@@ -346,7 +345,6 @@ dos_status dos_file_set_remote_name(struct dos_file *file, const dos_char *url);
 dos_status dos_file_set_local_name(struct dos_file *file, const dos_char *path);
 dos_status dos_file_set_size(struct dos_file *file, uint64_t size);
 dos_status dos_file_set_validation_state(struct dos_file *file, bool valid);
-dos_status dos_file_set_integrity_mandatory(struct dos_file *file, bool mandatory);
 
 /* ---- IDO downloads (docs/ido.md) -------------------------------------------
  * An IDO download is a job of this store, of its own kind: it has at most one

@@ -46,7 +46,6 @@ struct dos_file
     bool temp_created;             /* the engine made the temporary file: ours to delete */
     bool completed;
     bool validation_state;
-    bool integrity_mandatory;
     uint32_t http_status;          /* of the last response; 0 before any */
 };
 
@@ -131,7 +130,6 @@ dos_run store_revoke_run(struct dos_job *job);
 dos_status store_suspend(struct dos_job *job, bool only_moving);
 dos_status store_check_text(const dos_char *s, size_t max, bool nullable);
 dos_status store_replace_text(dos_char **slot, const dos_char *value);
-bool store_headers_valid(const dos_char *headers);
 /* Every change of a file's size, ranges, progress or local name is made between these two:
  * leave takes the file's share out of its job's totals, enter puts the new one in (and moves
  * the job's cursor back to the file if it is no longer transferred). */

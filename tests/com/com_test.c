@@ -443,6 +443,37 @@ int dosvc_log_status(const char *log, int n)
     return atoi(value);
 }
 
+void dosvc_assert_request_fields(const char *log, int n, const char *callers)
+{
+    const char *fields = dosvc_log_field(log, "fields", n), *p, *accept;
+    char got[4096], own[96], want[1024];
+    size_t len = 0;
+    int depth = 0;
+    BOOL quoted = FALSE;
+
+    /* The list without the blanks the log's layout puts between its items. */
+    assert_non_null(fields);
+    for (p = fields; *p && len + 1 < sizeof(got); p++)
+    {
+        if (quoted && *p == '\\' && p[1]) got[len++] = *p++;
+        else if (*p == '"') quoted = !quoted;
+        else if (!quoted && (*p == ' ' || *p == '\n')) continue;
+        else if (!quoted && *p == '[') depth++;
+        else if (!quoted && *p == ']' && !--depth)
+        {
+            got[len++] = *p;
+            break;
+        }
+        got[len++] = *p;
+    }
+    got[len] = 0;
+    snprintf(own, sizeof(own), "[[\"Host\",\"127.0.0.1:%d\"],[\"User-Agent\",\"", dosvc_server_port(FALSE));
+    snprintf(want, sizeof(want), "\"],[\"Accept\",\"*/*\"]%s%s]", *callers ? "," : "", callers);
+    /* The User-Agent's value lies between the two. */
+    if (strncmp(got, own, strlen(own)) || !(accept = strstr(got, "\"],[\"Accept\"")) || strcmp(accept, want))
+        fail_msg("the request's fields are not dosvc's and then %s: %s", callers, got);
+}
+
 /* ---- jobs ------------------------------------------------------------------------ */
 
 BG_JOB_STATE dosvc_state_of(IBackgroundCopyJob *job)
@@ -669,5 +700,8 @@ void dosvc_cleanup(IBackgroundCopyManager *manager)
 const WCHAR *const dosvc_device_file_urls[] = {
     L"file:///C:/windows/NUL", L"file://\\\\.\\NUL", L"file:///C:/windows/CON", L"file:////./pipe/x",
     L"file://./COM1", L"file:///C:/x/%4EUL", L"file:////?/C:/windows/win.ini", L"file:///windows/win.ini",
+    L"file:///C:/windows/CONIN$", L"file:///C:/dir/conout$", L"file:///C:/dir/conin$.txt", L"file:///C:/dir/COM0",
+    L"file:///C:/dir/lpt0.bin", L"file:////localhost/pipe/x", L"file://127.0.0.1/pipe/x",
+    L"file://127.0.0.1/MailSlot/x", L"file:///C:/windows/...", L"file:///C:/windows/%20.",
     NULL,
 };

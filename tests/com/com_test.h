@@ -270,6 +270,11 @@ int dosvc_wait_for_requests(const WCHAR *mark, int count, DWORD timeout_ms);
 long long dosvc_log_range_start(const char *log, int n);
 /* The status the server answered the n-th request with. */
 int dosvc_log_status(const char *log, int n);
+/* The n-th request's head held exactly dosvc's own fields (Host, this server's; User-Agent;
+ * Accept) and then the caller's, given as the log's JSON pairs without blanks between them
+ * ("[\"X-A\",\"1\"],[\"X-B\",\"2\"]", or "" for none), each value as the server read it (the
+ * blanks before it dropped). */
+void dosvc_assert_request_fields(const char *log, int n, const char *callers);
 
 /* ---- jobs and their files, each call asserted to succeed ---------------------------------- */
 
@@ -316,8 +321,9 @@ void dosvc_remove_unc_share(void);
  * the test folder, for a test that failed half-way. */
 void dosvc_cleanup(IBackgroundCopyManager *manager);
 
-/* File URLs that decode to a device, a pipe, a \\?\ path or a path from no drive, which every
- * door that takes a remote name refuses (issue 9); NULL-terminated. */
+/* File URLs that decode to a device (the console's CONIN$ and CONOUT$ too), a pipe or mailslot
+ * (local or on a host), a \\?\ path, a path from no drive or a folder (a last component of dots
+ * and spaces), which every door that takes a remote name refuses (issue 9); NULL-terminated. */
 extern const WCHAR *const dosvc_device_file_urls[];
 
 #endif

@@ -784,6 +784,32 @@ static void test_custom_headers_take_lf_line_ends_and_a_last_line_without_one(vo
     done_with(download);
 }
 
+/* One header rule for both APIs (docs/ido.md): a line with a colon is a field, its name a token
+ * and none the transport writes itself; text that breaks it is refused by both properties, and
+ * what was set stays. */
+static void test_custom_headers_with_a_transport_field_or_a_name_that_is_no_token_are_refused(void **state)
+{
+    static const WCHAR *const bad[] = {
+        L"Host: evil.example\nContent-Length: 5\nTransfer-Encoding: chunked", L"Range: bytes=0-0",
+        L"X-Ok: 1\nif-range: \"v1\"", L"Connection: close", L"Expect: 100-continue", L"Bad Name: v", L"a b c: d",
+        L"XCustom1=someData\n  folded: v",
+    };
+    static const DODownloadProperty ids[] = { DODownloadProperty_HttpCustomHeaders, DODownloadProperty_HttpCustomAuthHeaders };
+    IDODownload *download = new_download();
+    VARIANT v;
+    size_t i, k;
+
+    for (k = 0; k < ARRAYSIZE(ids); k++)
+    {
+        assert_hr(S_OK, set_bstr(download, ids[k], L"X-Keep: kept"));
+        for (i = 0; i < ARRAYSIZE(bad); i++) assert_hr(E_INVALIDARG, set_bstr(download, ids[k], bad[i]));
+        assert_hr(S_OK, IDODownload_GetProperty(download, ids[k], &v));
+        assert_wstr_equal(L"X-Keep: kept", V_BSTR(&v));
+        VariantClear(&v);
+    }
+    done_with(download);
+}
+
 /* Issue 9 defect 6: nothing verifies pieces or decrypts, so these ids answer as on a DO without
  * those features, DO_E_UNKNOWN_PROPERTY_ID both ways (the only answer the DO SDK accepts), and
  * change nothing. */
@@ -841,6 +867,7 @@ int main(void)
         cmocka_unit_test(test_uri_rejects_file_urls_naming_devices),
         cmocka_unit_test(test_local_path_that_is_no_valid_path_is_invalid_name_and_sets_nothing),
         cmocka_unit_test(test_custom_headers_take_lf_line_ends_and_a_last_line_without_one),
+        cmocka_unit_test(test_custom_headers_with_a_transport_field_or_a_name_that_is_no_token_are_refused),
         cmocka_unit_test(test_decryption_and_integrity_properties_are_unknown_both_ways),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);

@@ -35,13 +35,21 @@ static IDODownload *new_download(void)
     return download;
 }
 
-static void set_bstr(IDODownload *download, DODownloadProperty id, const WCHAR *text)
+static HRESULT try_bstr(IDODownload *download, DODownloadProperty id, const WCHAR *text)
 {
     VARIANT v;
+    HRESULT hr;
+
     V_VT(&v) = VT_BSTR;
     V_BSTR(&v) = SysAllocString(text);
-    assert_hr(S_OK, IDODownload_SetProperty(download, id, &v));
+    hr = IDODownload_SetProperty(download, id, &v);
     VariantClear(&v);
+    return hr;
+}
+
+static void set_bstr(IDODownload *download, DODownloadProperty id, const WCHAR *text)
+{
+    assert_hr(S_OK, try_bstr(download, id, text));
 }
 
 static void set_ui4(IDODownload *download, DODownloadProperty id, ULONG value)
@@ -1308,6 +1316,30 @@ static void test_custom_headers_with_lf_line_ends_reach_the_server_as_their_head
     DeleteFileW(dosvc_test_path(L"lf-headers.bin"));
 }
 
+/* What the server reads is dosvc's own fields and then the header lines of the text that was
+ * taken, each whole; refused text reaches nothing (no second Host, no body framing, no Range on
+ * a fresh file). */
+static void test_refused_custom_headers_change_nothing_on_the_wire(void **state)
+{
+    IDODownload *download = download_to(L"/gen/1k?seed=refused-headers&marker=ido-refused-headers", L"refused-headers.bin");
+    char *log;
+
+    set_bstr(download, DODownloadProperty_HttpCustomHeaders, L"X-Keep: kept\nXCustom1=someData\r\nX-Two:  two");
+    assert_hr(E_INVALIDARG, try_bstr(download, DODownloadProperty_HttpCustomHeaders,
+                                     L"Host: evil.example\nContent-Length: 5\nTransfer-Encoding: chunked"));
+    assert_hr(E_INVALIDARG, try_bstr(download, DODownloadProperty_HttpCustomHeaders, L"Range: bytes=0-0"));
+    set_bool(download, DODownloadProperty_BlockingMode, TRUE);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_int_equal(status_of(download).State, DODownloadState_Transferred);
+    log = server_log(L"ido-refused-headers");
+    assert_int_equal(dosvc_log_count(log), 1);
+    dosvc_assert_request_fields(log, 0, "[\"X-Keep\",\"kept\"],[\"X-Two\",\"two\"]");
+    free(log);
+    IDODownload_Finalize(download);
+    IDODownload_Release(download);
+    DeleteFileW(dosvc_test_path(L"refused-headers.bin"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1352,6 +1384,7 @@ int main(void)
         cmocka_unit_test(test_https_to_http_redirect_needs_permission),
         cmocka_unit_test(test_total_size_bytes_reads_the_size_the_server_gave),
         cmocka_unit_test(test_custom_headers_with_lf_line_ends_reach_the_server_as_their_header_lines),
+        cmocka_unit_test(test_refused_custom_headers_change_nothing_on_the_wire),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }

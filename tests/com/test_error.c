@@ -673,6 +673,38 @@ static void test_error_description_of_a_server_not_reached_comes_from_wininet(vo
     assert_described_from_wininet(HRESULT_FROM_WIN32(ERROR_INTERNET_CANNOT_CONNECT), L"server");        /* 0x80072EFD */
 }
 
+/* The order WinINet's and WinHTTP's message tables are asked in (errors.c). Wine's winhttp.dll has
+ * no message table, so WinHTTP's texts cannot be read here: the order itself is the test. */
+static void assert_owners(DWORD code, size_t count, const WCHAR *first, const WCHAR *second)
+{
+    const WCHAR *owners[2] = { NULL, NULL };
+
+    if (message_owners(code, owners) != count || (count && lstrcmpW(owners[0], first))
+        || (count > 1 && lstrcmpW(owners[1], second)))
+        fail_msg("code %lu: the tables asked are not the expected %u", (unsigned long)code, (unsigned)count);
+}
+
+/* 12175 (0x80072F8F) is WinHTTP's ERROR_WINHTTP_SECURE_FAILURE, one of the commonest DO errors,
+ * but WinINet's ERROR_INTERNET_DECODING_FAILED, which dosvc never causes: only WinHTTP's table
+ * speaks for it, and for the WinHTTP codes after it, which WinINet does not define. */
+static void test_secure_failure_and_later_codes_are_described_by_winhttp_alone(void **state)
+{
+    assert_owners(12175, 1, L"winhttp.dll", NULL);
+    assert_owners(12179, 1, L"winhttp.dll", NULL);   /* ERROR_WINHTTP_SECURE_CERT_WRONG_USAGE */
+    assert_owners(12999, 1, L"winhttp.dll", NULL);
+}
+
+/* Below 12175 the codes dosvc reports are WinINet's (engine/http.h), and WinHTTP's of the same
+ * number mean the same: WinINet's table first. */
+static void test_wininet_codes_are_described_by_wininet_first(void **state)
+{
+    assert_owners(ERROR_INTERNET_NAME_NOT_RESOLVED, 2, L"wininet.dll", L"winhttp.dll");
+    assert_owners(ERROR_INTERNET_SEC_CERT_REVOKED, 2, L"wininet.dll", L"winhttp.dll");
+    assert_owners(12174, 2, L"wininet.dll", L"winhttp.dll");
+    assert_owners(11999, 0, NULL, NULL);
+    assert_owners(13000, 0, NULL, NULL);
+}
+
 #define JOB_TEST(f) cmocka_unit_test_setup_teardown(f, job_setup, job_teardown)
 
 int main(void)
@@ -703,6 +735,8 @@ int main(void)
         JOB_TEST(test_error_object_outlives_the_job_object),
         JOB_TEST(test_error_description_of_a_name_not_resolved_comes_from_wininet),
         JOB_TEST(test_error_description_of_a_server_not_reached_comes_from_wininet),
+        cmocka_unit_test(test_secure_failure_and_later_codes_are_described_by_winhttp_alone),
+        cmocka_unit_test(test_wininet_codes_are_described_by_wininet_first),
     };
     const struct CMUnitTest complete[] = {
         JOB_TEST(test_transferred_file_is_not_completed_before_complete),

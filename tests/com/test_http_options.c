@@ -208,6 +208,59 @@ static void test_custom_header_without_a_final_crlf_keeps_the_range_of_a_resumed
     assert_non_null(strstr(log, "\"X-Dosvc-Test\": \"no-crlf\""));
 }
 
+/* Each text of bad is refused, and the headers set before stay. */
+static void assert_custom_headers_refused(struct fixture *fx, const WCHAR *const *bad, size_t count)
+{
+    WCHAR *headers = NULL;
+    size_t i;
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, L"X-One: 1\r\n"));
+    for (i = 0; i < count; i++)
+        assert_hr(E_INVALIDARG, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, bad[i]));
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_GetCustomHeaders(fx->http, &headers));
+    assert_owned_wstr_equal(L"X-One: 1\r\n", headers);
+}
+
+/* One header rule for both APIs (docs/engine.md): a line is a field whose name is a token
+ * (RFC 9110 5.6.2). Any other text is refused and changes nothing. */
+static void test_custom_header_whose_name_is_no_token_is_refused(void **state)
+{
+    static const WCHAR *const bad[] = {
+        L"Bad Name: v\r\n", L"a b c: d\r\n", L"X-One: 1\r\n X-Folded: v\r\n", L"X-One : 1\r\n", L": v\r\n", L"X(1): v\r\n",
+    };
+
+    assert_custom_headers_refused(*state, bad, ARRAYSIZE(bad));
+}
+
+/* The fields dosvc frames the request, resumes and keeps its connection with are its own. */
+static void test_custom_header_naming_a_field_the_transport_owns_is_refused(void **state)
+{
+    static const WCHAR *const bad[] = {
+        L"Host: evil.example\r\n", L"X-One: 1\r\nContent-Length: 5\r\n", L"transfer-encoding: chunked\r\n",
+        L"Connection: close\r\n", L"Keep-Alive: 5\r\n", L"Proxy-Connection: close\r\n", L"TE: trailers\r\n",
+        L"Trailer: X\r\n", L"Upgrade: h2c\r\n", L"Expect: 100-continue\r\n", L"RANGE: bytes=0-0\r\n",
+        L"If-Range: \"v1\"",
+    };
+
+    assert_custom_headers_refused(*state, bad, ARRAYSIZE(bad));
+}
+
+/* What the server reads is dosvc's own fields and then the text that was taken, field for field;
+ * the refused text reaches nothing (no second Host, no body framing, no Range on a fresh file). */
+static void test_refused_custom_headers_change_nothing_on_the_wire(void **state)
+{
+    struct fixture *fx = *state;
+    const WCHAR *local = dosvc_test_path(L"headers-refused.bin");
+
+    assert_hr(S_OK, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, L"X-Keep: kept\r\nX-Two:  two\r\n"));
+    assert_hr(E_INVALIDARG, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http,
+              L"Host: evil.example\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n"));
+    assert_hr(E_INVALIDARG, IBackgroundCopyJobHttpOptions_SetCustomHeaders(fx->http, L"Range: bytes=0-0\r\n"));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(fx->job, dosvc_server_url(FALSE, L"/gen/1k?seed=83&m=hdr83"), local));
+    assert_int_equal(run(fx), BG_JOB_STATE_TRANSFERRED);
+    dosvc_assert_request_fields(server_log(L"hdr83"), 0, "[\"X-Keep\",\"kept\"],[\"X-Two\",\"two\"]");
+}
+
 /* ---- security flags and HTTPS ------------------------------------------------------ */
 
 static void test_security_flags_are_zero_at_first(void **state)
@@ -921,6 +974,9 @@ int main(void)
         JOB_TEST(test_custom_headers_in_a_final_state_fail_with_invalid_state),
         JOB_TEST(test_custom_headers_are_sent_with_the_request),
         JOB_TEST(test_custom_header_without_a_final_crlf_keeps_the_range_of_a_resumed_request),
+        JOB_TEST(test_custom_header_whose_name_is_no_token_is_refused),
+        JOB_TEST(test_custom_header_naming_a_field_the_transport_owns_is_refused),
+        JOB_TEST(test_refused_custom_headers_change_nothing_on_the_wire),
         JOB_TEST(test_security_flags_are_zero_at_first),
         JOB_TEST(test_security_flags_round_trip),
         JOB_TEST(test_unknown_security_flags_are_refused),

@@ -875,13 +875,14 @@ static void test_local_path_source_is_copied(void **state)
     DeleteFileW(local);
 }
 
-static void test_file_url_source_is_copied(void **state)
+/* The source file of that name in the test folder, read through "file:///C:/..." as it is spelt. */
+static void assert_copied_through_a_file_url(const WCHAR *source_name, const WCHAR *local_name)
 {
     WCHAR source[MAX_PATH], local[MAX_PATH], remote[MAX_PATH + 16], *p;
     BYTE *data;
 
-    lstrcpyW(source, dosvc_test_path(L"source-url.bin"));
-    lstrcpyW(local, dosvc_test_path(L"copied-url.bin"));
+    lstrcpyW(source, dosvc_test_path(source_name));
+    lstrcpyW(local, dosvc_test_path(local_name));
     make_source(source, &data);
     wsprintfW(remote, L"file:///%s", source);
     for (p = remote; *p; p++) if (*p == '\\') *p = '/';
@@ -889,6 +890,11 @@ static void test_file_url_source_is_copied(void **state)
     free(data);
     DeleteFileW(source);
     DeleteFileW(local);
+}
+
+static void test_file_url_source_is_copied(void **state)
+{
+    assert_copied_through_a_file_url(L"source-url.bin", L"copied-url.bin");
 }
 
 static void test_unc_source_is_copied(void **state)
@@ -2252,6 +2258,12 @@ static void test_file_url_with_escapes_is_copied_from_the_path_it_decodes_to(voi
     DeleteFileW(local);
 }
 
+/* A '%' that starts no escape is itself, as PathCreateFromUrlW takes it: "50%off" names that file. */
+static void test_file_url_with_a_percent_that_starts_no_escape_is_copied_from_that_name(void **state)
+{
+    assert_copied_through_a_file_url(L"source-50%off.bin", L"copied-percent.bin");
+}
+
 #define TEST(f) cmocka_unit_test_teardown(f, cleanup)
 
 int main(void)
@@ -2295,6 +2307,7 @@ int main(void)
         TEST(test_transferred_sets_the_transfer_completion_time),
         TEST(test_modification_time_advances_as_bytes_arrive),
         TEST(test_file_url_with_escapes_is_copied_from_the_path_it_decodes_to),
+        TEST(test_file_url_with_a_percent_that_starts_no_escape_is_copied_from_that_name),
     };
     const struct CMUnitTest http_tests[] = {
         TEST(test_http_404_puts_the_job_in_error_with_the_http_code),

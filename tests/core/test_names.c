@@ -542,11 +542,10 @@ static void test_remote_file_url_with_relative_path_is_rejected(void **state)
 static void test_remote_file_url_with_malformed_escape_is_rejected(void **state)
 {
     (void)state;
-    assert_remote(u"file:///C:/x/%zz.bin", DOS_E_INVALID_ARG);
-    assert_remote(u"file:///C:/x/a%4", DOS_E_INVALID_ARG);
     assert_remote(u"file:///C:/x/a%00b", DOS_E_INVALID_ARG);
     assert_remote(u"file:///C:/x/%80.bin", DOS_E_INVALID_ARG);         /* a continuation byte alone */
     assert_remote(u"file:///C:/x/%C3.bin", DOS_E_INVALID_ARG);         /* a sequence cut short */
+    assert_remote(u"file:///C:/x/%C3%zz.bin", DOS_E_INVALID_ARG);      /* cut short by a "%" that is no escape */
     assert_remote(u"file:///C:/x/%C0%AF.bin", DOS_E_INVALID_ARG);      /* overlong "/" */
     assert_remote(u"file:///C:/x/%ED%A0%80.bin", DOS_E_INVALID_ARG);   /* a surrogate */
     assert_remote(u"file:///C:/x/%F4%90%80%80.bin", DOS_E_INVALID_ARG); /* beyond U+10FFFF */
@@ -602,6 +601,92 @@ static void test_local_device_name_with_superscript_digit_is_rejected(void **sta
     assert_local(u"C:\\dir\\COM\u00b3", DOS_E_INVALID_ARG);
     assert_remote(u"file:///C:/dir/COM%C2%B9", DOS_E_INVALID_ARG);
     assert_local(u"C:\\dir\\COM\u00b4", DOS_OK);
+}
+
+/* Wine's RtlIsDosDeviceName_U takes CONIN$ and CONOUT$ for the console in any folder, like CON;
+ * Microsoft's "Naming Files" page lists COM0 and LPT0 as reserved with COM1-9 and LPT1-9. */
+static void test_local_console_and_port_zero_device_names_are_rejected(void **state)
+{
+    (void)state;
+    assert_local(u"C:\\dir\\CONIN$", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\conout$", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\CoNiN$.txt", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\CONOUT$  ", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\conin$...", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\CONOUT$\\file.bin", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\COM0", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\lpt0.log", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\CONIN", DOS_OK);
+    assert_local(u"C:\\dir\\CONOUT$$", DOS_OK);
+    assert_local(u"C:\\dir\\conin$x.txt", DOS_OK);
+    assert_local(u"C:\\dir\\COM00", DOS_OK);
+}
+
+static void test_remote_console_device_names_are_rejected(void **state)
+{
+    (void)state;
+    assert_remote(u"file:///C:/windows/CONIN$", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/dir/conout$", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/dir/conin$.txt", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/dir/CONOUT%24", DOS_E_INVALID_ARG);
+    assert_remote(u"C:\\dir\\CONIN$", DOS_E_INVALID_ARG);
+    assert_remote(u"\\\\server\\share\\CONOUT$ .txt", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/dir/COM0", DOS_E_INVALID_ARG);
+    assert_remote(u"C:\\dir\\LPT0.bin", DOS_E_INVALID_ARG);
+}
+
+/* On Windows \\host\pipe\name is the named pipe "name" on host, \\host\mailslot\name a mailslot:
+ * no file on a share, whatever the host is called. A folder of that name inside a share is one. */
+static void test_remote_pipe_or_mailslot_through_a_host_is_rejected(void **state)
+{
+    (void)state;
+    assert_remote(u"\\\\127.0.0.1\\pipe\\x", DOS_E_INVALID_ARG);
+    assert_remote(u"\\\\server\\PIPE\\x", DOS_E_INVALID_ARG);
+    assert_remote(u"//server/Mailslot/x", DOS_E_INVALID_ARG);
+    assert_remote(u"file:////localhost/pipe/x", DOS_E_INVALID_ARG);
+    assert_remote(u"file://127.0.0.1/pipe/x", DOS_E_INVALID_ARG);
+    assert_remote(u"file://server/MAILSLOT/dir/x", DOS_E_INVALID_ARG);
+    assert_remote(u"file://server/%70ipe/x", DOS_E_INVALID_ARG);
+    assert_local(u"\\\\server\\pipe\\x", DOS_E_INVALID_ARG);
+    assert_remote(u"\\\\server\\pipes\\x", DOS_OK);
+    assert_remote(u"\\\\server\\share\\pipe\\x", DOS_OK);
+    assert_remote(u"\\\\pipe\\share\\x", DOS_OK);
+}
+
+/* Win32 strips the trailing dots and spaces of a path's last component ("File path formats on
+ * Windows systems": all of them when the path does not end in a separator; of a folder before
+ * it only one trailing dot, and "..." stays a name), so a last component of dots and spaces
+ * alone opens the folder before it. */
+static void test_last_component_of_only_dots_and_spaces_is_rejected(void **state)
+{
+    (void)state;
+    assert_local(u"C:\\dir\\...", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\ .", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\. ", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\ ", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\ . .", DOS_E_INVALID_ARG);
+    assert_local(u"\\\\server\\share\\x\\ .", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/windows/...", DOS_E_INVALID_ARG);
+    assert_remote(u"file:///C:/windows/%20.", DOS_E_INVALID_ARG);
+    assert_remote(u"\\\\server\\share\\x\\ .", DOS_E_INVALID_ARG);
+    assert_remote(u"\\\\server\\share\\ ", DOS_E_INVALID_ARG);
+    assert_local(u"C:\\dir\\...\\file.bin", DOS_OK);
+    assert_local(u"C:\\dir\\a.\\file.bin", DOS_OK);
+    assert_local(u"C:\\dir\\file.bin. .", DOS_OK);
+    assert_local(u"C:\\dir\\.x", DOS_OK);
+}
+
+/* As PathCreateFromUrlW and Windows' own file URLs take it, a '%' that does not start an escape
+ * ("%" and two hex digits) is the character itself. */
+static void test_file_url_keeps_a_percent_that_starts_no_escape(void **state)
+{
+    (void)state;
+    assert_file_path(u"file:///C:/dir/100%.txt", u"C:\\dir\\100%.txt");
+    assert_file_path(u"file:///C:/dir/50%off.bin", u"C:\\dir\\50%off.bin");
+    assert_file_path(u"file:///C:/dir/%zz.bin", u"C:\\dir\\%zz.bin");
+    assert_file_path(u"file:///C:/dir/a%4", u"C:\\dir\\a%4");
+    assert_file_path(u"file:///C:/dir/%%41%", u"C:\\dir\\%A%");
+    assert_remote(u"file:///C:/dir/100%.txt", DOS_OK);
 }
 
 int main(void)
@@ -666,6 +751,11 @@ int main(void)
         cmocka_unit_test(test_remote_path_of_unc_or_drive_name_is_the_name_itself),
         cmocka_unit_test(test_remote_file_path_that_does_not_fit_is_too_long),
         cmocka_unit_test(test_local_device_name_with_superscript_digit_is_rejected),
+        cmocka_unit_test(test_local_console_and_port_zero_device_names_are_rejected),
+        cmocka_unit_test(test_remote_console_device_names_are_rejected),
+        cmocka_unit_test(test_remote_pipe_or_mailslot_through_a_host_is_rejected),
+        cmocka_unit_test(test_last_component_of_only_dots_and_spaces_is_rejected),
+        cmocka_unit_test(test_file_url_keeps_a_percent_that_starts_no_escape),
     };
     return cmocka_run_group_tests_name("names", tests, NULL, NULL);
 }

@@ -318,7 +318,6 @@ static void assert_unchanged(struct fixture *fx)
         assert_int_equal(a->file.file_size, b.file.file_size);
         assert_int_equal(a->file.range_count, b.file.range_count);
         assert_int_equal(a->file.validation_state, b.file.validation_state);
-        assert_int_equal(a->file.integrity_mandatory, b.file.integrity_mandatory);
         assert_int_equal(a->file.job_state, b.file.job_state);
         assert_int_equal(a->file.job_priority, b.file.job_priority);
         for (i = 0; i < DOS_FILE_TEXT_COUNT; i++) assert_wstr_equal(b.file_text[i], a->file_text[i]);
@@ -973,13 +972,6 @@ static void test_file_set_validation_state_fails_with_invalid_state(void **state
     struct fixture *fx = *state;
     assert_int_equal(dos_file_set_validation_state(fx->file, true), DOS_E_INVALID_STATE);
     assert_int_equal(dos_file_set_validation_state(fx->file, false), DOS_E_INVALID_STATE);
-    assert_unchanged(fx);
-}
-
-static void test_file_set_integrity_mandatory_fails_with_invalid_state(void **state)
-{
-    struct fixture *fx = *state;
-    assert_int_equal(dos_file_set_integrity_mandatory(fx->file, true), DOS_E_INVALID_STATE);
     assert_unchanged(fx);
 }
 
@@ -2887,8 +2879,6 @@ static void test_each_setting_emits_modified(void **state)
     assert_heard(fx, HEARD(MODIFIED));
     assert_int_equal(dos_file_set_size(file, 100), DOS_OK);
     assert_heard(fx, HEARD(MODIFIED));
-    assert_int_equal(dos_file_set_integrity_mandatory(file, true), DOS_OK);
-    assert_heard(fx, HEARD(MODIFIED));
 }
 
 static void test_fatal_error_emits_error_then_modified(void **state)
@@ -3091,7 +3081,6 @@ static void test_begin_finish_blocks_other_changes_while_the_state_reads_as_befo
     assert_int_equal(dos_job_replace_remote_prefix(fx->job, W(u"http://example.com/"), W(u"http://mirror/")),
                      DOS_E_INVALID_STATE);
     assert_int_equal(dos_file_set_remote_name(fx->file, W(u"http://mirror/file.bin")), DOS_E_INVALID_STATE);
-    assert_int_equal(dos_file_set_integrity_mandatory(fx->file, true), DOS_E_INVALID_STATE);
     assert_int_equal(dos_job_suspend(fx->job), DOS_E_INVALID_STATE);
     assert_int_equal(dos_job_resume(fx->job), DOS_E_INVALID_STATE);
     assert_int_equal(dos_job_cancel(fx->job), DOS_E_INVALID_STATE);
@@ -3373,7 +3362,6 @@ int main(void)
         FINAL_TEST(test_file_set_local_name_fails_with_invalid_state),
         FINAL_TEST(test_file_set_size_fails_with_invalid_state),
         FINAL_TEST(test_file_set_validation_state_fails_with_invalid_state),
-        FINAL_TEST(test_file_set_integrity_mandatory_fails_with_invalid_state),
         FINAL_TEST(test_record_progress_fails_with_invalid_state),
         FINAL_TEST(test_report_error_fails_with_invalid_state),
         FINAL_TEST(test_run_is_no_longer_live),

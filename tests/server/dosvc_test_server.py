@@ -922,7 +922,8 @@ class Handler(BaseHTTPRequestHandler):
             method=self.command, target=self.path, via_proxy=via_proxy,
             scheme=self.server.scheme, client_port=self.client_address[1],
             tunnel=self.server.state.tunnels.get(self.client_address[1]),
-            range=self.headers.get("Range"), headers=dict(self.headers.items()))
+            range=self.headers.get("Range"), headers=dict(self.headers.items()),
+            fields=[[name, value] for name, value in self.headers.items()])
         try:
             route()
         except BadRequest as error:

@@ -613,6 +613,15 @@ class LogTest(unittest.TestCase):
         _, _, last = Client.request(f"/_control/log?contains={key}&last=1")
         self.assertEqual(json.loads(last)[0]["method"], "HEAD")
 
+    def test_log_fields_keep_the_order_and_repeats_of_the_request_head(self):
+        key = unique()
+        Client.raw(f"GET /gen/10?k={key} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-B: 2\r\nX-A:  one \r\n"
+                   "X-B: 3\r\nConnection: close\r\n\r\n")
+        entry, = Client.log(key)
+        self.assertEqual(entry["fields"], [["Host", "127.0.0.1"], ["X-B", "2"], ["X-A", "one "], ["X-B", "3"],
+                                           ["Connection", "close"]])
+        self.assertEqual(entry["headers"]["X-B"], "3")
+
     def test_control_and_hash_requests_are_not_logged(self):
         key = unique()
         Client.request(f"/hash/gen/1?k={key}")
