@@ -107,9 +107,20 @@ void notifier_stop(void);
 
 /* util.c */
 void *cotaskmem_alloc(size_t size);                  /* a dos_alloc_fn */
+/* A VARIANT for the com channel: its type and value ("VT_BSTR \"...\"", "VT_UI4 5"). */
+const char *com_trace_variant(const VARIANT *v);
 HRESULT current_user_sid(WCHAR **sid);               /* malloc'd string SID of the caller */
 /* Validates a local name and returns its canonical form (malloc'd); its folder must exist. */
 HRESULT canonical_local_name(const struct error_map *errors, const WCHAR *name, WCHAR **out);
+
+/* The com channel (trace.h): each COM method traces its arguments on entry (TRACE_COM) and
+ * returns through com_traced, which traces its HRESULT. */
+static inline HRESULT com_trace_result(const char *function, HRESULT hr)
+{
+    if (dos_trace_on(DOS_TRACE_COM)) dos_trace_line(DOS_TRACE_COM, function, "-> 0x%08lx", (unsigned long)hr);
+    return hr;
+}
+#define com_traced(hr) com_trace_result(__func__, (hr))
 
 /* The core's mirrors of API types are cast, not converted: their layouts must agree. */
 _Static_assert(sizeof(dos_char) == sizeof(WCHAR), "dos_char is a WCHAR");

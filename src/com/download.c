@@ -266,9 +266,10 @@ static HRESULT create_folders(const WCHAR *path, WCHAR *made, size_t made_size)
 
 static HRESULT WINAPI download_QueryInterface(IDODownload *iface, REFIID riid, void **out)
 {
+    TRACE_COM("(%p, %s, %p)", iface, dos_trace_guid((const dos_guid *)riid), out);
     struct download_view *view = impl_from_IDODownload(iface);
 
-    if (!out) return E_POINTER;
+    if (!out) return com_traced(E_POINTER);
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IDODownload))
         *out = &view->IDODownload_iface;
     else if (IsEqualIID(riid, &IID_IClientSecurity))
@@ -276,10 +277,10 @@ static HRESULT WINAPI download_QueryInterface(IDODownload *iface, REFIID riid, v
     else
     {
         *out = NULL;
-        return E_NOINTERFACE;
+        return com_traced(E_NOINTERFACE);
     }
     IUnknown_AddRef((IUnknown *)*out);
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static ULONG WINAPI download_AddRef(IDODownload *iface)
@@ -341,6 +342,7 @@ static void abort_others_at(struct download_view *view, const WCHAR *path)
 
 static HRESULT WINAPI download_Start(IDODownload *iface, const DO_DOWNLOAD_RANGES_INFO *ranges)
 {
+    TRACE_COM("(%p, %p)", iface, ranges);
     struct download_view *view = impl_from_IDODownload(iface);
     const dos_range *list = ranges ? (const dos_range *)ranges->Ranges : NULL;
     uint32_t count = ranges ? ranges->RangeCount : 0;
@@ -351,7 +353,7 @@ static HRESULT WINAPI download_Start(IDODownload *iface, const DO_DOWNLOAD_RANGE
     HRESULT hr;
 
     /* Everything is checked before anything happens: a Start that fails changes nothing. */
-    if ((s = dos_download_start(view->job, list, count, TRUE)) != DOS_OK) return map(view, s);
+    if ((s = dos_download_start(view->job, list, count, TRUE)) != DOS_OK) return com_traced(map(view, s));
     dos_download_get_status(view->job, &status);
     made[0] = 0;
     local.type = DOS_VALUE_NONE;
@@ -361,7 +363,7 @@ static HRESULT WINAPI download_Start(IDODownload *iface, const DO_DOWNLOAD_RANGE
         if (FAILED(hr = create_folders((const WCHAR *)local.u.text, made, ARRAY_SIZE(made))))
         {
             dos_download_value_clear(&local, free);
-            return hr;
+            return com_traced(hr);
         }
     }
     /* The folders made are remembered for Abort, or removed again if the start fails after all. */
@@ -370,7 +372,7 @@ static HRESULT WINAPI download_Start(IDODownload *iface, const DO_DOWNLOAD_RANGE
     {
         if (made[0]) remove_made_folders((const WCHAR *)local.u.text, made);
         dos_download_value_clear(&local, free);
-        return s != DOS_OK ? map(view, s) : E_OUTOFMEMORY;
+        return com_traced(s != DOS_OK ? map(view, s) : E_OUTOFMEMORY);
     }
     /* Started for good: another download at the same path is aborted now, not before. */
     if (local.type == DOS_VALUE_TEXT) abort_others_at(view, (const WCHAR *)local.u.text);
@@ -378,13 +380,14 @@ static HRESULT WINAPI download_Start(IDODownload *iface, const DO_DOWNLOAD_RANGE
     /* BlockingMode: Start returns once the download has ended, one way or another. */
     if (dos_download_get_property(view->job, DOS_DL_BLOCKING_MODE, malloc, &blocking) == DOS_OK && blocking.u.b)
         wait_until_done(view->job);
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI download_Pause(IDODownload *iface)
 {
+    TRACE_COM("(%p)", iface);
     struct download_view *view = impl_from_IDODownload(iface);
-    return map(view, dos_download_pause(view->job));
+    return com_traced(map(view, dos_download_pause(view->job)));
 }
 
 /*
@@ -449,27 +452,30 @@ static HRESULT finish(struct download_view *view, dos_job_state final_state)
 
 static HRESULT WINAPI download_Abort(IDODownload *iface)
 {
-    return finish(impl_from_IDODownload(iface), DOS_STATE_CANCELLED);
+    TRACE_COM("(%p)", iface);
+    return com_traced(finish(impl_from_IDODownload(iface), DOS_STATE_CANCELLED));
 }
 
 static HRESULT WINAPI download_Finalize(IDODownload *iface)
 {
-    return finish(impl_from_IDODownload(iface), DOS_STATE_ACKNOWLEDGED);
+    TRACE_COM("(%p)", iface);
+    return com_traced(finish(impl_from_IDODownload(iface), DOS_STATE_ACKNOWLEDGED));
 }
 
 static HRESULT WINAPI download_GetStatus(IDODownload *iface, DO_DOWNLOAD_STATUS *out)
 {
+    TRACE_COM("(%p, %p)", iface, out);
     struct download_view *view = impl_from_IDODownload(iface);
     struct dos_download_status status;
 
-    if (!out) return E_INVALIDARG;
+    if (!out) return com_traced(E_INVALIDARG);
     dos_download_get_status(view->job, &status);
     out->BytesTotal = status.bytes_total;
     out->BytesTransferred = status.bytes_transferred;
     out->State = (DODownloadState)status.state;
     out->Error = status.error;
     out->ExtendedError = status.extended_error;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 /* ---- properties ---------------------------------------------------------------------------- */
@@ -545,6 +551,7 @@ static HRESULT value_from_variant(DODownloadProperty id, enum dos_value_type typ
 
 static HRESULT WINAPI download_SetProperty(IDODownload *iface, DODownloadProperty id, const VARIANT *var)
 {
+    TRACE_COM("(%p, %lu, %s)", iface, (unsigned long)id, com_trace_variant(var));
     struct download_view *view = impl_from_IDODownload(iface);
     struct dos_value value;
     enum dos_value_type type;
@@ -554,8 +561,8 @@ static HRESULT WINAPI download_SetProperty(IDODownload *iface, DODownloadPropert
     dos_status s;
     HRESULT hr;
 
-    if ((s = dos_download_property_type(id, TRUE, &type)) != DOS_OK) return map(view, s);
-    if (!var) return E_INVALIDARG;
+    if ((s = dos_download_property_type(id, TRUE, &type)) != DOS_OK) return com_traced(map(view, s));
+    if (!var) return com_traced(E_INVALIDARG);
     hr = value_from_variant(id, type, var, &value, &locked);
     /* A local path is kept absolute; its folders are made when the download starts. */
     if (SUCCEEDED(hr) && id == DODownloadProperty_LocalPath
@@ -570,26 +577,27 @@ static HRESULT WINAPI download_SetProperty(IDODownload *iface, DODownloadPropert
     if (locked) SafeArrayUnaccessData(locked);
     dos_ref_release(old);      /* a replaced callback or stream, or the refused one */
     free(path);
-    return hr;
+    return com_traced(hr);
 }
 
 static HRESULT WINAPI download_GetProperty(IDODownload *iface, DODownloadProperty id, VARIANT *var)
 {
+    TRACE_COM("(%p, %lu, %p)", iface, (unsigned long)id, var);
     struct download_view *view = impl_from_IDODownload(iface);
     struct dos_value value;
     enum dos_value_type type;
     dos_status s;
 
-    if ((s = dos_download_property_type(id, FALSE, &type)) != DOS_OK) return map(view, s);
-    if (!var) return E_INVALIDARG;
+    if ((s = dos_download_property_type(id, FALSE, &type)) != DOS_OK) return com_traced(map(view, s));
+    if (!var) return com_traced(E_INVALIDARG);
     VariantInit(var);
-    if ((s = dos_download_get_property(view->job, id, malloc, &value)) != DOS_OK) return map(view, s);
+    if ((s = dos_download_get_property(view->job, id, malloc, &value)) != DOS_OK) return com_traced(map(view, s));
     switch (value.type)
     {
     case DOS_VALUE_TEXT:
         V_BSTR(var) = SysAllocString((const WCHAR *)value.u.text);
         dos_download_value_clear(&value, free);
-        if (!V_BSTR(var)) return E_OUTOFMEMORY;
+        if (!V_BSTR(var)) return com_traced(E_OUTOFMEMORY);
         V_VT(var) = VT_BSTR;
         break;
     case DOS_VALUE_U32:
@@ -615,9 +623,9 @@ static HRESULT WINAPI download_GetProperty(IDODownload *iface, DODownloadPropert
         break;
     default:
         dos_download_value_clear(&value, free);
-        return E_UNEXPECTED;
+        return com_traced(E_UNEXPECTED);
     }
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static const IDODownloadVtbl download_vtbl =

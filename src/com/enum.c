@@ -66,19 +66,20 @@ static HRESULT enum_create(struct snapshot *snapshot, size_t position, const str
 
 static HRESULT WINAPI enum_QueryInterface(IEnumBackgroundCopyFiles *iface, REFIID riid, void **out)
 {
+    TRACE_COM("(%p, %s, %p)", iface, dos_trace_guid((const dos_guid *)riid), out);
     struct enum_view *view = impl_from_iface(iface);
     const IID *own = view->snapshot->kind == ENUM_FILES ? &IID_IEnumBackgroundCopyFiles
                      : view->snapshot->kind == ENUM_JOBS ? &IID_IEnumBackgroundCopyJobs : &IID_IEnumUnknown;
 
-    if (!out) return E_POINTER;
+    if (!out) return com_traced(E_POINTER);
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, own))
     {
         *out = iface;
         IEnumBackgroundCopyFiles_AddRef(iface);
-        return S_OK;
+        return com_traced(S_OK);
     }
     *out = NULL;
-    return E_NOINTERFACE;
+    return com_traced(E_NOINTERFACE);
 }
 
 static ULONG WINAPI enum_AddRef(IEnumBackgroundCopyFiles *iface)
@@ -103,12 +104,13 @@ static ULONG WINAPI enum_Release(IEnumBackgroundCopyFiles *iface)
 static HRESULT WINAPI enum_Next(IEnumBackgroundCopyFiles *iface, ULONG count, IBackgroundCopyFile **items,
                                 ULONG *fetched)
 {
+    TRACE_COM("(%p, %lu, %p, %p)", iface, (unsigned long)count, items, fetched);
     struct enum_view *view = impl_from_iface(iface);
     ULONG done = 0;
     HRESULT hr;
 
     if (fetched) *fetched = 0;
-    if (!items || (!fetched && count != 1)) return E_INVALIDARG;
+    if (!items || (!fetched && count != 1)) return com_traced(E_INVALIDARG);
     while (done < count && view->position < view->snapshot->count)
     {
         if (FAILED(hr = create_item_view(view, view->position, (void **)&items[done])))
@@ -118,48 +120,52 @@ static HRESULT WINAPI enum_Next(IEnumBackgroundCopyFiles *iface, ULONG count, IB
                 IUnknown *item = (IUnknown *)items[--done];
                 IUnknown_Release(item);
             }
-            return hr;
+            return com_traced(hr);
         }
         view->position++;
         done++;
     }
     if (fetched) *fetched = done;
-    return done == count ? S_OK : S_FALSE;
+    return com_traced(done == count ? S_OK : S_FALSE);
 }
 
 static HRESULT WINAPI enum_Skip(IEnumBackgroundCopyFiles *iface, ULONG count)
 {
+    TRACE_COM("(%p, %lu)", iface, (unsigned long)count);
     struct enum_view *view = impl_from_iface(iface);
     size_t left = view->snapshot->count - view->position;
 
     if (count > left)
     {
         view->position = view->snapshot->count;
-        return S_FALSE;
+        return com_traced(S_FALSE);
     }
     view->position += count;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI enum_Reset(IEnumBackgroundCopyFiles *iface)
 {
+    TRACE_COM("(%p)", iface);
     impl_from_iface(iface)->position = 0;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI enum_Clone(IEnumBackgroundCopyFiles *iface, IEnumBackgroundCopyFiles **out)
 {
+    TRACE_COM("(%p, %p)", iface, out);
     struct enum_view *view = impl_from_iface(iface);
-    if (!out) return E_INVALIDARG;
+    if (!out) return com_traced(E_INVALIDARG);
     InterlockedIncrement(&view->snapshot->refs);
-    return enum_create(view->snapshot, view->position, view->errors, (void **)out);
+    return com_traced(enum_create(view->snapshot, view->position, view->errors, (void **)out));
 }
 
 static HRESULT WINAPI enum_GetCount(IEnumBackgroundCopyFiles *iface, ULONG *count)
 {
-    if (!count) return E_INVALIDARG;
+    TRACE_COM("(%p, %p)", iface, count);
+    if (!count) return com_traced(E_INVALIDARG);
     *count = (ULONG)impl_from_iface(iface)->snapshot->count;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static const IEnumBackgroundCopyFilesVtbl files_vtbl =
@@ -177,7 +183,8 @@ static const IEnumBackgroundCopyFilesVtbl files_vtbl =
 /* The jobs vtable has the same slots with other pointer types; the thunks only retype. */
 static HRESULT WINAPI jobs_QueryInterface(IEnumBackgroundCopyJobs *iface, REFIID riid, void **out)
 {
-    return enum_QueryInterface((IEnumBackgroundCopyFiles *)iface, riid, out);
+    TRACE_COM("(%p, %s, %p)", iface, dos_trace_guid((const dos_guid *)riid), out);
+    return com_traced(enum_QueryInterface((IEnumBackgroundCopyFiles *)iface, riid, out));
 }
 static ULONG WINAPI jobs_AddRef(IEnumBackgroundCopyJobs *iface)
 {
@@ -189,23 +196,28 @@ static ULONG WINAPI jobs_Release(IEnumBackgroundCopyJobs *iface)
 }
 static HRESULT WINAPI jobs_Next(IEnumBackgroundCopyJobs *iface, ULONG count, IBackgroundCopyJob **items, ULONG *fetched)
 {
-    return enum_Next((IEnumBackgroundCopyFiles *)iface, count, (IBackgroundCopyFile **)items, fetched);
+    TRACE_COM("(%p, %lu, %p, %p)", iface, (unsigned long)count, items, fetched);
+    return com_traced(enum_Next((IEnumBackgroundCopyFiles *)iface, count, (IBackgroundCopyFile **)items, fetched));
 }
 static HRESULT WINAPI jobs_Skip(IEnumBackgroundCopyJobs *iface, ULONG count)
 {
-    return enum_Skip((IEnumBackgroundCopyFiles *)iface, count);
+    TRACE_COM("(%p, %lu)", iface, (unsigned long)count);
+    return com_traced(enum_Skip((IEnumBackgroundCopyFiles *)iface, count));
 }
 static HRESULT WINAPI jobs_Reset(IEnumBackgroundCopyJobs *iface)
 {
-    return enum_Reset((IEnumBackgroundCopyFiles *)iface);
+    TRACE_COM("(%p)", iface);
+    return com_traced(enum_Reset((IEnumBackgroundCopyFiles *)iface));
 }
 static HRESULT WINAPI jobs_Clone(IEnumBackgroundCopyJobs *iface, IEnumBackgroundCopyJobs **out)
 {
-    return enum_Clone((IEnumBackgroundCopyFiles *)iface, (IEnumBackgroundCopyFiles **)out);
+    TRACE_COM("(%p, %p)", iface, out);
+    return com_traced(enum_Clone((IEnumBackgroundCopyFiles *)iface, (IEnumBackgroundCopyFiles **)out));
 }
 static HRESULT WINAPI jobs_GetCount(IEnumBackgroundCopyJobs *iface, ULONG *count)
 {
-    return enum_GetCount((IEnumBackgroundCopyFiles *)iface, count);
+    TRACE_COM("(%p, %p)", iface, count);
+    return com_traced(enum_GetCount((IEnumBackgroundCopyFiles *)iface, count));
 }
 
 static const IEnumBackgroundCopyJobsVtbl jobs_vtbl =
@@ -223,7 +235,8 @@ static const IEnumBackgroundCopyJobsVtbl jobs_vtbl =
 /* IEnumUnknown has the same first seven slots, without GetCount. */
 static HRESULT WINAPI unknowns_QueryInterface(IEnumUnknown *iface, REFIID riid, void **out)
 {
-    return enum_QueryInterface((IEnumBackgroundCopyFiles *)iface, riid, out);
+    TRACE_COM("(%p, %s, %p)", iface, dos_trace_guid((const dos_guid *)riid), out);
+    return com_traced(enum_QueryInterface((IEnumBackgroundCopyFiles *)iface, riid, out));
 }
 static ULONG WINAPI unknowns_AddRef(IEnumUnknown *iface)
 {
@@ -235,19 +248,23 @@ static ULONG WINAPI unknowns_Release(IEnumUnknown *iface)
 }
 static HRESULT WINAPI unknowns_Next(IEnumUnknown *iface, ULONG count, IUnknown **items, ULONG *fetched)
 {
-    return enum_Next((IEnumBackgroundCopyFiles *)iface, count, (IBackgroundCopyFile **)items, fetched);
+    TRACE_COM("(%p, %lu, %p, %p)", iface, (unsigned long)count, items, fetched);
+    return com_traced(enum_Next((IEnumBackgroundCopyFiles *)iface, count, (IBackgroundCopyFile **)items, fetched));
 }
 static HRESULT WINAPI unknowns_Skip(IEnumUnknown *iface, ULONG count)
 {
-    return enum_Skip((IEnumBackgroundCopyFiles *)iface, count);
+    TRACE_COM("(%p, %lu)", iface, (unsigned long)count);
+    return com_traced(enum_Skip((IEnumBackgroundCopyFiles *)iface, count));
 }
 static HRESULT WINAPI unknowns_Reset(IEnumUnknown *iface)
 {
-    return enum_Reset((IEnumBackgroundCopyFiles *)iface);
+    TRACE_COM("(%p)", iface);
+    return com_traced(enum_Reset((IEnumBackgroundCopyFiles *)iface));
 }
 static HRESULT WINAPI unknowns_Clone(IEnumUnknown *iface, IEnumUnknown **out)
 {
-    return enum_Clone((IEnumBackgroundCopyFiles *)iface, (IEnumBackgroundCopyFiles **)out);
+    TRACE_COM("(%p, %p)", iface, out);
+    return com_traced(enum_Clone((IEnumBackgroundCopyFiles *)iface, (IEnumBackgroundCopyFiles **)out));
 }
 
 static const IEnumUnknownVtbl unknowns_vtbl =

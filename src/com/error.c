@@ -23,15 +23,16 @@ static inline struct error_view *impl_from_IBackgroundCopyError(IBackgroundCopyE
 
 static HRESULT WINAPI error_QueryInterface(IBackgroundCopyError *iface, REFIID riid, void **out)
 {
-    if (!out) return E_POINTER;
+    TRACE_COM("(%p, %s, %p)", iface, dos_trace_guid((const dos_guid *)riid), out);
+    if (!out) return com_traced(E_POINTER);
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyError))
     {
         *out = iface;
         IBackgroundCopyError_AddRef(iface);
-        return S_OK;
+        return com_traced(S_OK);
     }
     *out = NULL;
-    return E_NOINTERFACE;
+    return com_traced(E_NOINTERFACE);
 }
 
 static ULONG WINAPI error_AddRef(IBackgroundCopyError *iface)
@@ -55,50 +56,55 @@ static ULONG WINAPI error_Release(IBackgroundCopyError *iface)
 
 static HRESULT WINAPI error_GetError(IBackgroundCopyError *iface, BG_ERROR_CONTEXT *context, HRESULT *code)
 {
+    TRACE_COM("(%p, %p, %p)", iface, context, code);
     struct error_view *view = impl_from_IBackgroundCopyError(iface);
-    if (!context || !code) return E_INVALIDARG;
+    if (!context || !code) return com_traced(E_INVALIDARG);
     *context = (BG_ERROR_CONTEXT)view->record.context;
     *code = view->record.code;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI error_GetFile(IBackgroundCopyError *iface, IBackgroundCopyFile **file)
 {
+    TRACE_COM("(%p, %p)", iface, file);
     struct error_view *view = impl_from_IBackgroundCopyError(iface);
-    if (!file) return E_INVALIDARG;
+    if (!file) return com_traced(E_INVALIDARG);
     *file = NULL;
-    if (!view->record.file) return hr_from(view->errors, DOS_E_FILE_NOT_AVAILABLE);
-    return file_view_create(view->record.file, view->errors, &IID_IBackgroundCopyFile, (void **)file);
+    if (!view->record.file) return com_traced(hr_from(view->errors, DOS_E_FILE_NOT_AVAILABLE));
+    return com_traced(file_view_create(view->record.file, view->errors, &IID_IBackgroundCopyFile, (void **)file));
 }
 
 static HRESULT WINAPI error_GetErrorDescription(IBackgroundCopyError *iface, DWORD language, LPWSTR *description)
 {
+    TRACE_COM("(%p, %lu, %p)", iface, (unsigned long)language, description);
     struct error_view *view = impl_from_IBackgroundCopyError(iface);
-    if (!description) return E_INVALIDARG;
-    return describe_hresult_alloc(view->record.code, language, description);
+    if (!description) return com_traced(E_INVALIDARG);
+    return com_traced(describe_hresult_alloc(view->record.code, language, description));
 }
 
 static HRESULT WINAPI error_GetErrorContextDescription(IBackgroundCopyError *iface, DWORD language,
                                                        LPWSTR *description)
 {
+    TRACE_COM("(%p, %lu, %p)", iface, (unsigned long)language, description);
     struct error_view *view = impl_from_IBackgroundCopyError(iface);
     const WCHAR *text = describe_context((BG_ERROR_CONTEXT)view->record.context);
 
     (void)language;    /* English only */
-    if (!description) return E_INVALIDARG;
+    if (!description) return com_traced(E_INVALIDARG);
     *description = NULL;
-    if (!text) return E_INVALIDARG;
-    return hr_from(view->errors, wstr_dup_with(cotaskmem_alloc, dchars(text), (dos_char **)description));
+    if (!text) return com_traced(E_INVALIDARG);
+    return com_traced(hr_from(view->errors, wstr_dup_with(cotaskmem_alloc, dchars(text), (dos_char **)description)));
 }
 
 static HRESULT WINAPI error_GetProtocol(IBackgroundCopyError *iface, LPWSTR *protocol)
 {
+    TRACE_COM("(%p, %p)", iface, protocol);
     struct error_view *view = impl_from_IBackgroundCopyError(iface);
-    if (!protocol) return E_INVALIDARG;
+    if (!protocol) return com_traced(E_INVALIDARG);
     *protocol = NULL;
     /* Classic contract: BG_E_PROTOCOL_NOT_AVAILABLE when the error involved no protocol. */
-    if (!view->record.protocol) return BG_E_PROTOCOL_NOT_AVAILABLE;
-    return hr_from(view->errors, wstr_dup_with(cotaskmem_alloc, view->record.protocol, (dos_char **)protocol));
+    if (!view->record.protocol) return com_traced(BG_E_PROTOCOL_NOT_AVAILABLE);
+    return com_traced(hr_from(view->errors, wstr_dup_with(cotaskmem_alloc, view->record.protocol, (dos_char **)protocol)));
 }
 
 static const IBackgroundCopyErrorVtbl error_vtbl =

@@ -19,15 +19,16 @@ static inline struct factory *impl_from_IClassFactory(IClassFactory *iface)
 
 static HRESULT WINAPI factory_QueryInterface(IClassFactory *iface, REFIID riid, void **out)
 {
-    if (!out) return E_POINTER;
+    TRACE_COM("(%p, %s, %p)", iface, dos_trace_guid((const dos_guid *)riid), out);
+    if (!out) return com_traced(E_POINTER);
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IClassFactory))
     {
         *out = iface;
         IClassFactory_AddRef(iface);
-        return S_OK;
+        return com_traced(S_OK);
     }
     *out = NULL;
-    return E_NOINTERFACE;
+    return com_traced(E_NOINTERFACE);
 }
 
 static ULONG WINAPI factory_AddRef(IClassFactory *iface)
@@ -49,20 +50,22 @@ static ULONG WINAPI factory_Release(IClassFactory *iface)
 
 static HRESULT WINAPI factory_CreateInstance(IClassFactory *iface, IUnknown *outer, REFIID riid, void **out)
 {
+    TRACE_COM("(%p, %p, %s, %p)", iface, outer, dos_trace_guid((const dos_guid *)riid), out);
     struct factory *factory = impl_from_IClassFactory(iface);
 
-    if (!out) return E_POINTER;
+    if (!out) return com_traced(E_POINTER);
     *out = NULL;
-    if (outer) return CLASS_E_NOAGGREGATION;
-    if (!riid) return E_INVALIDARG;
-    return factory->create(factory->errors, riid, out);
+    if (outer) return com_traced(CLASS_E_NOAGGREGATION);
+    if (!riid) return com_traced(E_INVALIDARG);
+    return com_traced(factory->create(factory->errors, riid, out));
 }
 
 static HRESULT WINAPI factory_LockServer(IClassFactory *iface, BOOL lock)
 {
+    TRACE_COM("(%p, %d)", iface, (int)lock);
     (void)iface;
     server_lock(lock);
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static const IClassFactoryVtbl factory_vtbl =

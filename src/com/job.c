@@ -53,9 +53,10 @@ static HRESULT map(struct job_view *view, dos_status s)
 
 static HRESULT WINAPI job_QueryInterface(IBackgroundCopyJob5 *iface, REFIID riid, void **out)
 {
+    TRACE_COM("(%p, %s, %p)", iface, dos_trace_guid((const dos_guid *)riid), out);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
 
-    if (!out) return E_POINTER;
+    if (!out) return com_traced(E_POINTER);
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyJob)
         || IsEqualIID(riid, &IID_IBackgroundCopyJob2) || IsEqualIID(riid, &IID_IBackgroundCopyJob3)
         || IsEqualIID(riid, &IID_IBackgroundCopyJob4) || IsEqualIID(riid, &IID_IBackgroundCopyJob5))
@@ -69,10 +70,10 @@ static HRESULT WINAPI job_QueryInterface(IBackgroundCopyJob5 *iface, REFIID riid
     else
     {
         *out = NULL;
-        return E_NOINTERFACE;
+        return com_traced(E_NOINTERFACE);
     }
     IUnknown_AddRef((IUnknown *)*out);
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static ULONG WINAPI job_AddRef(IBackgroundCopyJob5 *iface)
@@ -119,14 +120,15 @@ static HRESULT add_files(struct job_view *view, struct dos_file_spec *specs, siz
 
 static HRESULT WINAPI job_AddFileSet(IBackgroundCopyJob5 *iface, ULONG count, BG_FILE_INFO *set)
 {
+    TRACE_COM("(%p, %lu, %p)", iface, (unsigned long)count, set);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
     struct dos_file_spec *specs;
     HRESULT hr;
     ULONG i;
 
-    if (!count || !set) return E_INVALIDARG;
-    if (count > DOS_MAX_FILES_PER_JOB) return map(view, DOS_E_TOO_MANY_FILES);
-    if (!(specs = calloc(count, sizeof(*specs)))) return E_OUTOFMEMORY;
+    if (!count || !set) return com_traced(E_INVALIDARG);
+    if (count > DOS_MAX_FILES_PER_JOB) return com_traced(map(view, DOS_E_TOO_MANY_FILES));
+    if (!(specs = calloc(count, sizeof(*specs)))) return com_traced(E_OUTOFMEMORY);
     for (i = 0; i < count; i++)
     {
         specs[i].remote_name = dchars(set[i].RemoteName);
@@ -135,35 +137,39 @@ static HRESULT WINAPI job_AddFileSet(IBackgroundCopyJob5 *iface, ULONG count, BG
     }
     hr = add_files(view, specs, count, NULL);
     free(specs);
-    return hr;
+    return com_traced(hr);
 }
 
 static HRESULT WINAPI job_AddFile(IBackgroundCopyJob5 *iface, LPCWSTR remote, LPCWSTR local)
 {
+    TRACE_COM("(%p, %s, %s)", iface, dos_trace_wstr((const dos_char *)remote), dos_trace_wstr((const dos_char *)local));
     struct dos_file_spec spec = { .remote_name = dchars(remote), .local_name = dchars(local),
                                   .file_size = DOS_SIZE_UNKNOWN };
-    return add_files(impl_from_IBackgroundCopyJob5(iface), &spec, 1, NULL);
+    return com_traced(add_files(impl_from_IBackgroundCopyJob5(iface), &spec, 1, NULL));
 }
 
 static HRESULT WINAPI job_EnumFiles(IBackgroundCopyJob5 *iface, IEnumBackgroundCopyFiles **out)
 {
+    TRACE_COM("(%p, %p)", iface, out);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
-    if (!out) return E_INVALIDARG;
-    return file_enum_create(view->job, view->errors, out);
+    if (!out) return com_traced(E_INVALIDARG);
+    return com_traced(file_enum_create(view->job, view->errors, out));
 }
 
 /* ---- life cycle ------------------------------------------------------------ */
 
 static HRESULT WINAPI job_Suspend(IBackgroundCopyJob5 *iface)
 {
+    TRACE_COM("(%p)", iface);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
-    return map(view, dos_job_suspend(view->job));
+    return com_traced(map(view, dos_job_suspend(view->job)));
 }
 
 static HRESULT WINAPI job_Resume(IBackgroundCopyJob5 *iface)
 {
+    TRACE_COM("(%p)", iface);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
-    return map(view, dos_job_resume(view->job));
+    return com_traced(map(view, dos_job_resume(view->job)));
 }
 
 /*
@@ -185,12 +191,14 @@ static HRESULT finish_job(struct job_view *view, dos_job_state final_state)
 
 static HRESULT WINAPI job_Cancel(IBackgroundCopyJob5 *iface)
 {
-    return finish_job(impl_from_IBackgroundCopyJob5(iface), DOS_STATE_CANCELLED);
+    TRACE_COM("(%p)", iface);
+    return com_traced(finish_job(impl_from_IBackgroundCopyJob5(iface), DOS_STATE_CANCELLED));
 }
 
 static HRESULT WINAPI job_Complete(IBackgroundCopyJob5 *iface)
 {
-    return finish_job(impl_from_IBackgroundCopyJob5(iface), DOS_STATE_ACKNOWLEDGED);
+    TRACE_COM("(%p)", iface);
+    return com_traced(finish_job(impl_from_IBackgroundCopyJob5(iface), DOS_STATE_ACKNOWLEDGED));
 }
 
 /* ---- read-outs --------------------------------------------------------------- */
@@ -202,32 +210,35 @@ static void job_info(struct job_view *view, struct dos_job_info *info)
 
 static HRESULT WINAPI job_GetId(IBackgroundCopyJob5 *iface, GUID *id)
 {
+    TRACE_COM("(%p, %p)", iface, id);
     struct dos_job_info info;
-    if (!id) return E_INVALIDARG;
+    if (!id) return com_traced(E_INVALIDARG);
     job_info(impl_from_IBackgroundCopyJob5(iface), &info);
     memcpy(id, &info.id, sizeof(*id));
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI job_GetType(IBackgroundCopyJob5 *iface, BG_JOB_TYPE *type)
 {
+    TRACE_COM("(%p, %p)", iface, type);
     struct dos_job_info info;
-    if (!type) return E_INVALIDARG;
+    if (!type) return com_traced(E_INVALIDARG);
     job_info(impl_from_IBackgroundCopyJob5(iface), &info);
     *type = (BG_JOB_TYPE)info.type;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI job_GetProgress(IBackgroundCopyJob5 *iface, BG_JOB_PROGRESS *progress)
 {
+    TRACE_COM("(%p, %p)", iface, progress);
     struct dos_job_info info;
-    if (!progress) return E_INVALIDARG;
+    if (!progress) return com_traced(E_INVALIDARG);
     job_info(impl_from_IBackgroundCopyJob5(iface), &info);
     progress->BytesTotal = info.bytes_total;
     progress->BytesTransferred = info.bytes_transferred;
     progress->FilesTotal = info.files_total;
     progress->FilesTransferred = info.files_transferred;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static FILETIME filetime(uint64_t t)
@@ -238,34 +249,37 @@ static FILETIME filetime(uint64_t t)
 
 static HRESULT WINAPI job_GetTimes(IBackgroundCopyJob5 *iface, BG_JOB_TIMES *times)
 {
+    TRACE_COM("(%p, %p)", iface, times);
     struct dos_job_info info;
-    if (!times) return E_INVALIDARG;
+    if (!times) return com_traced(E_INVALIDARG);
     job_info(impl_from_IBackgroundCopyJob5(iface), &info);
     times->CreationTime = filetime(info.creation_time);
     times->ModificationTime = filetime(info.modification_time);
     times->TransferCompletionTime = filetime(info.transfer_completion_time);
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI job_GetState(IBackgroundCopyJob5 *iface, BG_JOB_STATE *state)
 {
+    TRACE_COM("(%p, %p)", iface, state);
     struct dos_job_info info;
-    if (!state) return E_INVALIDARG;
+    if (!state) return com_traced(E_INVALIDARG);
     job_info(impl_from_IBackgroundCopyJob5(iface), &info);
     *state = (BG_JOB_STATE)info.state;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI job_GetError(IBackgroundCopyJob5 *iface, IBackgroundCopyError **out)
 {
+    TRACE_COM("(%p, %p)", iface, out);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
     struct dos_error_record record;
     dos_status s;
 
-    if (!out) return E_INVALIDARG;
+    if (!out) return com_traced(E_INVALIDARG);
     *out = NULL;
-    if ((s = dos_job_get_error(view->job, &record)) != DOS_OK) return map(view, s);
-    return error_view_create(view->job, &record, view->errors, out);
+    if ((s = dos_job_get_error(view->job, &record)) != DOS_OK) return com_traced(map(view, s));
+    return com_traced(error_view_create(view->job, &record, view->errors, out));
 }
 
 /* Copies a job text out; an absent text reads as "" or, with null_if_absent, as NULL. */
@@ -282,29 +296,34 @@ static HRESULT get_text(struct job_view *view, enum dos_job_text which, LPWSTR *
 
 static HRESULT WINAPI job_GetOwner(IBackgroundCopyJob5 *iface, LPWSTR *owner)
 {
-    return get_text(impl_from_IBackgroundCopyJob5(iface), DOS_JOB_OWNER, owner, FALSE);
+    TRACE_COM("(%p, %p)", iface, owner);
+    return com_traced(get_text(impl_from_IBackgroundCopyJob5(iface), DOS_JOB_OWNER, owner, FALSE));
 }
 
 static HRESULT WINAPI job_SetDisplayName(IBackgroundCopyJob5 *iface, LPCWSTR name)
 {
+    TRACE_COM("(%p, %s)", iface, dos_trace_wstr((const dos_char *)name));
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
-    return map(view, dos_job_set_display_name(view->job, dchars(name)));
+    return com_traced(map(view, dos_job_set_display_name(view->job, dchars(name))));
 }
 
 static HRESULT WINAPI job_GetDisplayName(IBackgroundCopyJob5 *iface, LPWSTR *name)
 {
-    return get_text(impl_from_IBackgroundCopyJob5(iface), DOS_JOB_DISPLAY_NAME, name, FALSE);
+    TRACE_COM("(%p, %p)", iface, name);
+    return com_traced(get_text(impl_from_IBackgroundCopyJob5(iface), DOS_JOB_DISPLAY_NAME, name, FALSE));
 }
 
 static HRESULT WINAPI job_SetDescription(IBackgroundCopyJob5 *iface, LPCWSTR description)
 {
+    TRACE_COM("(%p, %s)", iface, dos_trace_wstr((const dos_char *)description));
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
-    return map(view, dos_job_set_description(view->job, dchars(description)));
+    return com_traced(map(view, dos_job_set_description(view->job, dchars(description))));
 }
 
 static HRESULT WINAPI job_GetDescription(IBackgroundCopyJob5 *iface, LPWSTR *description)
 {
-    return get_text(impl_from_IBackgroundCopyJob5(iface), DOS_JOB_DESCRIPTION, description, FALSE);
+    TRACE_COM("(%p, %p)", iface, description);
+    return com_traced(get_text(impl_from_IBackgroundCopyJob5(iface), DOS_JOB_DESCRIPTION, description, FALSE));
 }
 
 /* The numeric settings share one shape: set through the store, read from a snapshot. */
@@ -325,26 +344,31 @@ static HRESULT get_u32(IBackgroundCopyJob5 *iface, enum dos_job_u32 which, void 
 
 static HRESULT WINAPI job_SetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORITY priority)
 {
-    return set_u32(iface, DOS_JOB_PRIORITY, (DWORD)priority);
+    TRACE_COM("(%p, %lu)", iface, (unsigned long)priority);
+    return com_traced(set_u32(iface, DOS_JOB_PRIORITY, (DWORD)priority));
 }
 
 static HRESULT WINAPI job_GetPriority(IBackgroundCopyJob5 *iface, BG_JOB_PRIORITY *priority)
 {
-    return get_u32(iface, DOS_JOB_PRIORITY, priority);
+    TRACE_COM("(%p, %p)", iface, priority);
+    return com_traced(get_u32(iface, DOS_JOB_PRIORITY, priority));
 }
 
 static HRESULT WINAPI job_SetNotifyFlags(IBackgroundCopyJob5 *iface, ULONG flags)
 {
-    return set_u32(iface, DOS_JOB_NOTIFY_FLAGS, flags);
+    TRACE_COM("(%p, %lu)", iface, (unsigned long)flags);
+    return com_traced(set_u32(iface, DOS_JOB_NOTIFY_FLAGS, flags));
 }
 
 static HRESULT WINAPI job_GetNotifyFlags(IBackgroundCopyJob5 *iface, ULONG *flags)
 {
-    return get_u32(iface, DOS_JOB_NOTIFY_FLAGS, flags);
+    TRACE_COM("(%p, %p)", iface, flags);
+    return com_traced(get_u32(iface, DOS_JOB_NOTIFY_FLAGS, flags));
 }
 
 static HRESULT WINAPI job_SetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknown *callback)
 {
+    TRACE_COM("(%p, %p)", iface, callback);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
     struct dos_ref *notify = NULL, *old;
     IUnknown *probe;
@@ -354,21 +378,22 @@ static HRESULT WINAPI job_SetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknow
     if (callback)
     {
         /* Only an IBackgroundCopyCallback can ever be called back. */
-        if (FAILED(hr = IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback, (void **)&probe))) return hr;
+        if (FAILED(hr = IUnknown_QueryInterface(callback, &IID_IBackgroundCopyCallback, (void **)&probe))) return com_traced(hr);
         IUnknown_Release(probe);
-        if (FAILED(hr = notify_ref_create(callback, &notify))) return hr;
+        if (FAILED(hr = notify_ref_create(callback, &notify))) return com_traced(hr);
     }
     s = dos_job_swap_notify(view->job, notify, &old);
     dos_ref_release(old);
-    return map(view, s);
+    return com_traced(map(view, s));
 }
 
 static HRESULT WINAPI job_GetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknown **callback)
 {
+    TRACE_COM("(%p, %p)", iface, callback);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
     struct dos_ref *ref;
 
-    if (!callback) return E_INVALIDARG;
+    if (!callback) return com_traced(E_INVALIDARG);
     *callback = NULL;
     if ((ref = dos_job_get_notify(view->job)))
     {
@@ -376,100 +401,110 @@ static HRESULT WINAPI job_GetNotifyInterface(IBackgroundCopyJob5 *iface, IUnknow
         IUnknown_AddRef(*callback);
         dos_ref_release(ref);
     }
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI job_SetMinimumRetryDelay(IBackgroundCopyJob5 *iface, ULONG seconds)
 {
-    return set_u32(iface, DOS_JOB_RETRY_DELAY, seconds);
+    TRACE_COM("(%p, %lu)", iface, (unsigned long)seconds);
+    return com_traced(set_u32(iface, DOS_JOB_RETRY_DELAY, seconds));
 }
 
 static HRESULT WINAPI job_GetMinimumRetryDelay(IBackgroundCopyJob5 *iface, ULONG *seconds)
 {
-    return get_u32(iface, DOS_JOB_RETRY_DELAY, seconds);
+    TRACE_COM("(%p, %p)", iface, seconds);
+    return com_traced(get_u32(iface, DOS_JOB_RETRY_DELAY, seconds));
 }
 
 static HRESULT WINAPI job_SetNoProgressTimeout(IBackgroundCopyJob5 *iface, ULONG seconds)
 {
-    return set_u32(iface, DOS_JOB_NO_PROGRESS_TIMEOUT, seconds);
+    TRACE_COM("(%p, %lu)", iface, (unsigned long)seconds);
+    return com_traced(set_u32(iface, DOS_JOB_NO_PROGRESS_TIMEOUT, seconds));
 }
 
 static HRESULT WINAPI job_GetNoProgressTimeout(IBackgroundCopyJob5 *iface, ULONG *seconds)
 {
-    return get_u32(iface, DOS_JOB_NO_PROGRESS_TIMEOUT, seconds);
+    TRACE_COM("(%p, %p)", iface, seconds);
+    return com_traced(get_u32(iface, DOS_JOB_NO_PROGRESS_TIMEOUT, seconds));
 }
 
 static HRESULT WINAPI job_GetErrorCount(IBackgroundCopyJob5 *iface, ULONG *errors)
 {
+    TRACE_COM("(%p, %p)", iface, errors);
     struct dos_job_info info;
-    if (!errors) return E_INVALIDARG;
+    if (!errors) return com_traced(E_INVALIDARG);
     job_info(impl_from_IBackgroundCopyJob5(iface), &info);
     *errors = info.error_count;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI job_SetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PROXY_USAGE usage,
                                            const WCHAR *list, const WCHAR *bypass)
 {
+    TRACE_COM("(%p, %lu, %s, %s)", iface, (unsigned long)usage, dos_trace_wstr((const dos_char *)list), dos_trace_wstr((const dos_char *)bypass));
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
-    return map(view, dos_job_set_proxy(view->job, (dos_proxy_usage)usage, dchars(list), dchars(bypass)));
+    return com_traced(map(view, dos_job_set_proxy(view->job, (dos_proxy_usage)usage, dchars(list), dchars(bypass))));
 }
 
 static HRESULT WINAPI job_GetProxySettings(IBackgroundCopyJob5 *iface, BG_JOB_PROXY_USAGE *usage,
                                            LPWSTR *list, LPWSTR *bypass)
 {
+    TRACE_COM("(%p, %p, %p, %p)", iface, usage, list, bypass);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
     struct dos_job_info info;
     HRESULT hr;
 
-    if (!usage || !list || !bypass) return E_INVALIDARG;
+    if (!usage || !list || !bypass) return com_traced(E_INVALIDARG);
     *list = *bypass = NULL;
     job_info(view, &info);
-    if (FAILED(hr = get_text(view, DOS_JOB_PROXY_LIST, list, TRUE))) return hr;
+    if (FAILED(hr = get_text(view, DOS_JOB_PROXY_LIST, list, TRUE))) return com_traced(hr);
     if (FAILED(hr = get_text(view, DOS_JOB_PROXY_BYPASS, bypass, TRUE)))
     {
         CoTaskMemFree(*list);
         *list = NULL;
-        return hr;
+        return com_traced(hr);
     }
     *usage = (BG_JOB_PROXY_USAGE)info.proxy_usage;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI job_TakeOwnership(IBackgroundCopyJob5 *iface)
 {
+    TRACE_COM("(%p)", iface);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
     WCHAR *owner;
     HRESULT hr;
 
-    if (FAILED(hr = current_user_sid(&owner))) return hr;
+    if (FAILED(hr = current_user_sid(&owner))) return com_traced(hr);
     hr = map(view, dos_job_set_owner(view->job, dchars(owner)));
     free(owner);
-    return hr;
+    return com_traced(hr);
 }
 
 /* ---- IBackgroundCopyJob2 ----------------------------------------------------- */
 
 static HRESULT WINAPI job_SetNotifyCmdLine(IBackgroundCopyJob5 *iface, LPCWSTR program, LPCWSTR params)
 {
+    TRACE_COM("(%p, %s, %s)", iface, dos_trace_wstr((const dos_char *)program), dos_trace_wstr((const dos_char *)params));
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
-    return map(view, dos_job_set_notify_cmdline(view->job, dchars(program), dchars(params)));
+    return com_traced(map(view, dos_job_set_notify_cmdline(view->job, dchars(program), dchars(params))));
 }
 
 static HRESULT WINAPI job_GetNotifyCmdLine(IBackgroundCopyJob5 *iface, LPWSTR *program, LPWSTR *params)
 {
+    TRACE_COM("(%p, %p, %p)", iface, program, params);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
     HRESULT hr;
 
-    if (!program || !params) return E_INVALIDARG;
+    if (!program || !params) return com_traced(E_INVALIDARG);
     *program = *params = NULL;
-    if (FAILED(hr = get_text(view, DOS_JOB_NOTIFY_PROGRAM, program, TRUE))) return hr;
+    if (FAILED(hr = get_text(view, DOS_JOB_NOTIFY_PROGRAM, program, TRUE))) return com_traced(hr);
     if (FAILED(hr = get_text(view, DOS_JOB_NOTIFY_PARAMS, params, TRUE)))
     {
         CoTaskMemFree(*program);
         *program = NULL;
     }
-    return hr;
+    return com_traced(hr);
 }
 
 /* Reply data belongs to upload-reply jobs; for download jobs the classic contract is
@@ -477,88 +512,100 @@ static HRESULT WINAPI job_GetNotifyCmdLine(IBackgroundCopyJob5 *iface, LPWSTR *p
  * only download jobs. */
 static HRESULT WINAPI job_GetReplyProgress(IBackgroundCopyJob5 *iface, BG_JOB_REPLY_PROGRESS *progress)
 {
+    TRACE_COM("(%p, %p)", iface, progress);
     (void)iface;
-    if (!progress) return E_INVALIDARG;
-    return E_NOTIMPL;
+    if (!progress) return com_traced(E_INVALIDARG);
+    return com_traced(E_NOTIMPL);
 }
 
 static HRESULT WINAPI job_GetReplyData(IBackgroundCopyJob5 *iface, byte **buffer, UINT64 *length)
 {
+    TRACE_COM("(%p, %p, %p)", iface, buffer, length);
     (void)iface;
-    if (!buffer || !length) return E_INVALIDARG;
+    if (!buffer || !length) return com_traced(E_INVALIDARG);
     *buffer = NULL;
     *length = 0;
-    return E_NOTIMPL;
+    return com_traced(E_NOTIMPL);
 }
 
 static HRESULT WINAPI job_SetReplyFileName(IBackgroundCopyJob5 *iface, LPCWSTR name)
 {
+    TRACE_COM("(%p, %s)", iface, dos_trace_wstr((const dos_char *)name));
     (void)iface; (void)name;
-    return E_NOTIMPL;
+    return com_traced(E_NOTIMPL);
 }
 
 static HRESULT WINAPI job_GetReplyFileName(IBackgroundCopyJob5 *iface, LPWSTR *name)
 {
+    TRACE_COM("(%p, %p)", iface, name);
     (void)iface;
-    if (!name) return E_INVALIDARG;
+    if (!name) return com_traced(E_INVALIDARG);
     *name = NULL;
-    return E_NOTIMPL;
+    return com_traced(E_NOTIMPL);
 }
 
 static HRESULT WINAPI job_SetCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_CREDENTIALS *credentials)
 {
+    TRACE_COM("(%p, %p)", iface, credentials);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
-    if (!credentials) return E_INVALIDARG;
-    return map(view, dos_job_set_credentials(view->job, credentials->Target, credentials->Scheme,
+    if (!credentials) return com_traced(E_INVALIDARG);
+    return com_traced(map(view, dos_job_set_credentials(view->job, credentials->Target, credentials->Scheme,
                                              dchars(credentials->Credentials.Basic.UserName),
-                                             dchars(credentials->Credentials.Basic.Password)));
+                                             dchars(credentials->Credentials.Basic.Password))));
 }
 
 static HRESULT WINAPI job_RemoveCredentials(IBackgroundCopyJob5 *iface, BG_AUTH_TARGET target, BG_AUTH_SCHEME scheme)
 {
+    TRACE_COM("(%p, %lu, %lu)", iface, (unsigned long)target, (unsigned long)scheme);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
-    return map(view, dos_job_remove_credentials(view->job, target, scheme));
+    return com_traced(map(view, dos_job_remove_credentials(view->job, target, scheme)));
 }
 
 /* ---- IBackgroundCopyJob3 ----------------------------------------------------- */
 
 static HRESULT WINAPI job_ReplaceRemotePrefix(IBackgroundCopyJob5 *iface, LPCWSTR old_prefix, LPCWSTR new_prefix)
 {
+    TRACE_COM("(%p, %s, %s)", iface, dos_trace_wstr((const dos_char *)old_prefix), dos_trace_wstr((const dos_char *)new_prefix));
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
-    return map(view, dos_job_replace_remote_prefix(view->job, dchars(old_prefix), dchars(new_prefix)));
+    return com_traced(map(view, dos_job_replace_remote_prefix(view->job, dchars(old_prefix), dchars(new_prefix))));
 }
 
 static HRESULT WINAPI job_AddFileWithRanges(IBackgroundCopyJob5 *iface, LPCWSTR remote, LPCWSTR local,
                                             DWORD count, BG_FILE_RANGE *ranges)
 {
+    TRACE_COM("(%p, %s, %s, %lu, %p)", iface, dos_trace_wstr((const dos_char *)remote), dos_trace_wstr((const dos_char *)local), (unsigned long)count, ranges);
     struct dos_file_spec spec = { .remote_name = dchars(remote), .local_name = dchars(local),
                                   .ranges = (const dos_range *)ranges, .range_count = count,
                                   .file_size = DOS_SIZE_UNKNOWN };
 
-    if (!count || !ranges) return E_INVALIDARG;   /* archived DO page: RangeCount 0 is E_INVALIDARG */
-    return add_files(impl_from_IBackgroundCopyJob5(iface), &spec, 1, NULL);
+    if (!count || !ranges) return com_traced(E_INVALIDARG);   /* archived DO page: RangeCount 0 is E_INVALIDARG */
+    return com_traced(add_files(impl_from_IBackgroundCopyJob5(iface), &spec, 1, NULL));
 }
 
 static HRESULT WINAPI job_SetFileACLFlags(IBackgroundCopyJob5 *iface, DWORD flags)
 {
-    return set_u32(iface, DOS_JOB_ACL_FLAGS, flags);
+    TRACE_COM("(%p, %lu)", iface, (unsigned long)flags);
+    return com_traced(set_u32(iface, DOS_JOB_ACL_FLAGS, flags));
 }
 
 static HRESULT WINAPI job_GetFileACLFlags(IBackgroundCopyJob5 *iface, DWORD *flags)
 {
-    return get_u32(iface, DOS_JOB_ACL_FLAGS, flags);
+    TRACE_COM("(%p, %p)", iface, flags);
+    return com_traced(get_u32(iface, DOS_JOB_ACL_FLAGS, flags));
 }
 
 /* ---- IBackgroundCopyJob4 ----------------------------------------------------- */
 
 static HRESULT WINAPI job_SetPeerCachingFlags(IBackgroundCopyJob5 *iface, DWORD flags)
 {
-    return set_u32(iface, DOS_JOB_PEER_CACHING_FLAGS, flags);
+    TRACE_COM("(%p, %lu)", iface, (unsigned long)flags);
+    return com_traced(set_u32(iface, DOS_JOB_PEER_CACHING_FLAGS, flags));
 }
 
 static HRESULT WINAPI job_GetPeerCachingFlags(IBackgroundCopyJob5 *iface, DWORD *flags)
 {
-    return get_u32(iface, DOS_JOB_PEER_CACHING_FLAGS, flags);
+    TRACE_COM("(%p, %p)", iface, flags);
+    return com_traced(get_u32(iface, DOS_JOB_PEER_CACHING_FLAGS, flags));
 }
 
 /* Reads one piece of the caller's token: in-process, the owner is the process's user. */
@@ -576,36 +623,40 @@ static HRESULT token_info(TOKEN_INFORMATION_CLASS cls, void *buffer, DWORD size)
 
 static HRESULT WINAPI job_GetOwnerIntegrityLevel(IBackgroundCopyJob5 *iface, ULONG *level)
 {
+    TRACE_COM("(%p, %p)", iface, level);
     union { TOKEN_MANDATORY_LABEL label; BYTE bytes[sizeof(TOKEN_MANDATORY_LABEL) + SECURITY_MAX_SID_SIZE]; } info;
     HRESULT hr;
 
     (void)iface;
-    if (!level) return E_INVALIDARG;
-    if (FAILED(hr = token_info(TokenIntegrityLevel, &info, sizeof(info)))) return hr;
+    if (!level) return com_traced(E_INVALIDARG);
+    if (FAILED(hr = token_info(TokenIntegrityLevel, &info, sizeof(info)))) return com_traced(hr);
     *level = *GetSidSubAuthority(info.label.Label.Sid, *GetSidSubAuthorityCount(info.label.Label.Sid) - 1);
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI job_GetOwnerElevationState(IBackgroundCopyJob5 *iface, BOOL *elevated)
 {
+    TRACE_COM("(%p, %p)", iface, elevated);
     TOKEN_ELEVATION elevation;
     HRESULT hr;
 
     (void)iface;
-    if (!elevated) return E_INVALIDARG;
-    if (FAILED(hr = token_info(TokenElevation, &elevation, sizeof(elevation)))) return hr;
+    if (!elevated) return com_traced(E_INVALIDARG);
+    if (FAILED(hr = token_info(TokenElevation, &elevation, sizeof(elevation)))) return com_traced(hr);
     *elevated = elevation.TokenIsElevated != 0;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI job_SetMaximumDownloadTime(IBackgroundCopyJob5 *iface, ULONG seconds)
 {
-    return set_u32(iface, DOS_JOB_MAX_DOWNLOAD_TIME, seconds);
+    TRACE_COM("(%p, %lu)", iface, (unsigned long)seconds);
+    return com_traced(set_u32(iface, DOS_JOB_MAX_DOWNLOAD_TIME, seconds));
 }
 
 static HRESULT WINAPI job_GetMaximumDownloadTime(IBackgroundCopyJob5 *iface, ULONG *seconds)
 {
-    return get_u32(iface, DOS_JOB_MAX_DOWNLOAD_TIME, seconds);
+    TRACE_COM("(%p, %p)", iface, seconds);
+    return com_traced(get_u32(iface, DOS_JOB_MAX_DOWNLOAD_TIME, seconds));
 }
 
 /* ---- IBackgroundCopyJob5: DO supports COST_FLAGS and NOTIFICATION_CLSID (spec 3.4) ---- */
@@ -613,37 +664,39 @@ static HRESULT WINAPI job_GetMaximumDownloadTime(IBackgroundCopyJob5 *iface, ULO
 static HRESULT WINAPI job_SetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPERTY_ID id,
                                       BITS_JOB_PROPERTY_VALUE value)
 {
+    TRACE_COM("(%p, %lu, 0x%llx)", iface, (unsigned long)id, (unsigned long long)value.Uint64);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
 
     switch (id)
     {
     case BITS_JOB_PROPERTY_ID_COST_FLAGS:
-        return map(view, dos_job_set_u32(view->job, DOS_JOB_COST_FLAGS, value.Dword));
+        return com_traced(map(view, dos_job_set_u32(view->job, DOS_JOB_COST_FLAGS, value.Dword)));
     case BITS_JOB_PROPERTY_NOTIFICATION_CLSID:
-        return map(view, dos_job_set_notification_clsid(view->job, (const dos_guid *)&value.ClsID));
+        return com_traced(map(view, dos_job_set_notification_clsid(view->job, (const dos_guid *)&value.ClsID)));
     default:
-        return map(view, DOS_E_UNKNOWN_PROPERTY);
+        return com_traced(map(view, DOS_E_UNKNOWN_PROPERTY));
     }
 }
 
 static HRESULT WINAPI job_GetProperty(IBackgroundCopyJob5 *iface, BITS_JOB_PROPERTY_ID id,
                                       BITS_JOB_PROPERTY_VALUE *value)
 {
+    TRACE_COM("(%p, %lu, %p)", iface, (unsigned long)id, value);
     struct job_view *view = impl_from_IBackgroundCopyJob5(iface);
     struct dos_job_info info;
 
-    if (!value) return E_INVALIDARG;
+    if (!value) return com_traced(E_INVALIDARG);
     job_info(view, &info);
     switch (id)
     {
     case BITS_JOB_PROPERTY_ID_COST_FLAGS:
         value->Dword = info.u32[DOS_JOB_COST_FLAGS];
-        return S_OK;
+        return com_traced(S_OK);
     case BITS_JOB_PROPERTY_NOTIFICATION_CLSID:
         memcpy(&value->ClsID, &info.notification_clsid, sizeof(GUID));
-        return S_OK;
+        return com_traced(S_OK);
     default:
-        return map(view, DOS_E_UNKNOWN_PROPERTY);
+        return com_traced(map(view, DOS_E_UNKNOWN_PROPERTY));
     }
 }
 
@@ -710,7 +763,8 @@ static const IBackgroundCopyJob5Vtbl job_vtbl =
 
 static HRESULT WINAPI dojob_QueryInterface(IDeliveryOptimizationJob *iface, REFIID riid, void **out)
 {
-    return job_QueryInterface(&impl_from_IDeliveryOptimizationJob(iface)->IBackgroundCopyJob5_iface, riid, out);
+    TRACE_COM("(%p, %s, %p)", iface, dos_trace_guid((const dos_guid *)riid), out);
+    return com_traced(job_QueryInterface(&impl_from_IDeliveryOptimizationJob(iface)->IBackgroundCopyJob5_iface, riid, out));
 }
 
 static ULONG WINAPI dojob_AddRef(IDeliveryOptimizationJob *iface)
@@ -726,13 +780,14 @@ static ULONG WINAPI dojob_Release(IDeliveryOptimizationJob *iface)
 static HRESULT WINAPI dojob_AddFileWithRanges(IDeliveryOptimizationJob *iface, LPCWSTR file_id, LPCWSTR remote,
                                               LPCWSTR local, DWORD count, BG_FILE_RANGE *ranges, UINT64 size)
 {
+    TRACE_COM("(%p, %s, %s, %s, %lu, %p, %llu)", iface, dos_trace_wstr((const dos_char *)file_id), dos_trace_wstr((const dos_char *)remote), dos_trace_wstr((const dos_char *)local), (unsigned long)count, ranges, (unsigned long long)size);
     struct dos_file_spec spec = { .file_id = dchars(file_id), .remote_name = dchars(remote),
                                   .local_name = dchars(local), .ranges = (const dos_range *)ranges,
                                   .range_count = count, .file_size = size };
 
     /* spec 3.12: a NULL or empty local name is E_INVALIDARG; ranges are optional. */
-    if (!local || !*local || (count && !ranges)) return E_INVALIDARG;
-    return add_files(impl_from_IDeliveryOptimizationJob(iface), &spec, 1, NULL);
+    if (!local || !*local || (count && !ranges)) return com_traced(E_INVALIDARG);
+    return com_traced(add_files(impl_from_IDeliveryOptimizationJob(iface), &spec, 1, NULL));
 }
 
 static const IDeliveryOptimizationJobVtbl dojob_vtbl =
@@ -747,7 +802,8 @@ static const IDeliveryOptimizationJobVtbl dojob_vtbl =
 
 static HRESULT WINAPI dojob2_QueryInterface(IDeliveryOptimizationJob2 *iface, REFIID riid, void **out)
 {
-    return job_QueryInterface(&impl_from_IDeliveryOptimizationJob2(iface)->IBackgroundCopyJob5_iface, riid, out);
+    TRACE_COM("(%p, %s, %p)", iface, dos_trace_guid((const dos_guid *)riid), out);
+    return com_traced(job_QueryInterface(&impl_from_IDeliveryOptimizationJob2(iface)->IBackgroundCopyJob5_iface, riid, out));
 }
 
 static ULONG WINAPI dojob2_AddRef(IDeliveryOptimizationJob2 *iface)
@@ -765,6 +821,7 @@ static ULONG WINAPI dojob2_Release(IDeliveryOptimizationJob2 *iface)
 static HRESULT WINAPI dojob2_AddFile(IDeliveryOptimizationJob2 *iface, LPCWSTR file_id, LPCWSTR remote,
                                      DWORD count, BG_FILE_RANGE *ranges, REFIID riid, void **out)
 {
+    TRACE_COM("(%p, %s, %s, %lu, %p, %s, %p)", iface, dos_trace_wstr((const dos_char *)file_id), dos_trace_wstr((const dos_char *)remote), (unsigned long)count, ranges, dos_trace_guid((const dos_guid *)riid), out);
     struct job_view *view = impl_from_IDeliveryOptimizationJob2(iface);
     struct dos_file_spec spec = { .file_id = dchars(file_id), .remote_name = dchars(remote),
                                   .ranges = (const dos_range *)ranges, .range_count = count,
@@ -772,23 +829,24 @@ static HRESULT WINAPI dojob2_AddFile(IDeliveryOptimizationJob2 *iface, LPCWSTR f
     struct dos_file *file;
     HRESULT hr;
 
-    if (!out) return E_INVALIDARG;
+    if (!out) return com_traced(E_INVALIDARG);
     *out = NULL;
-    if (!riid || !remote || (count && !ranges)) return E_INVALIDARG;
-    if (!file_view_supports(riid)) return E_NOINTERFACE;
-    if (FAILED(hr = add_files(view, &spec, 1, &file))) return hr;
-    return file_view_create(file, view->errors, riid, out);
+    if (!riid || !remote || (count && !ranges)) return com_traced(E_INVALIDARG);
+    if (!file_view_supports(riid)) return com_traced(E_NOINTERFACE);
+    if (FAILED(hr = add_files(view, &spec, 1, &file))) return com_traced(hr);
+    return com_traced(file_view_create(file, view->errors, riid, out));
 }
 
 static HRESULT WINAPI dojob2_GetProperty(IDeliveryOptimizationJob2 *iface, DOJobPropertyId id, VARIANT *value)
 {
+    TRACE_COM("(%p, %lu, %p)", iface, (unsigned long)id, value);
     struct job_view *view = impl_from_IDeliveryOptimizationJob2(iface);
     struct dos_error_record record;
     WCHAR text[160];
     const WCHAR *description;
 
-    if (!value) return E_INVALIDARG;
-    if (id != DOJobPropertyId_ExtendedErrorInfo) return map(view, DOS_E_UNKNOWN_PROPERTY);
+    if (!value) return com_traced(E_INVALIDARG);
+    if (id != DOJobPropertyId_ExtendedErrorInfo) return com_traced(map(view, DOS_E_UNKNOWN_PROPERTY));
     /* The format is undocumented (spec 3.13): dosvc gives the code and its meaning, or "". */
     text[0] = 0;
     if (dos_job_get_error(view->job, &record) == DOS_OK)
@@ -798,16 +856,17 @@ static HRESULT WINAPI dojob2_GetProperty(IDeliveryOptimizationJob2 *iface, DOJob
         dos_error_record_clear(&record);
     }
     VariantInit(value);
-    if (!(V_BSTR(value) = SysAllocString(text))) return E_OUTOFMEMORY;
+    if (!(V_BSTR(value) = SysAllocString(text))) return com_traced(E_OUTOFMEMORY);
     V_VT(value) = VT_BSTR;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI dojob2_SetProperty(IDeliveryOptimizationJob2 *iface, DOJobPropertyId id, const VARIANT *value)
 {
+    TRACE_COM("(%p, %lu, %s)", iface, (unsigned long)id, com_trace_variant(value));
     struct job_view *view = impl_from_IDeliveryOptimizationJob2(iface);
     (void)value;
-    return map(view, id == DOJobPropertyId_ExtendedErrorInfo ? DOS_E_READ_ONLY_PROPERTY : DOS_E_UNKNOWN_PROPERTY);
+    return com_traced(map(view, id == DOJobPropertyId_ExtendedErrorInfo ? DOS_E_READ_ONLY_PROPERTY : DOS_E_UNKNOWN_PROPERTY));
 }
 
 static const IDeliveryOptimizationJob2Vtbl dojob2_vtbl =
@@ -824,7 +883,8 @@ static const IDeliveryOptimizationJob2Vtbl dojob2_vtbl =
 
 static HRESULT WINAPI http_QueryInterface(IBackgroundCopyJobHttpOptions *iface, REFIID riid, void **out)
 {
-    return job_QueryInterface(&impl_from_IBackgroundCopyJobHttpOptions(iface)->IBackgroundCopyJob5_iface, riid, out);
+    TRACE_COM("(%p, %s, %p)", iface, dos_trace_guid((const dos_guid *)riid), out);
+    return com_traced(job_QueryInterface(&impl_from_IBackgroundCopyJobHttpOptions(iface)->IBackgroundCopyJob5_iface, riid, out));
 }
 
 static ULONG WINAPI http_AddRef(IBackgroundCopyJobHttpOptions *iface)
@@ -868,29 +928,33 @@ static HRESULT set_client_cert(struct job_view *view, BG_CERT_STORE_LOCATION loc
 static HRESULT WINAPI http_SetClientCertificateByID(IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION location,
                                                     LPCWSTR store_name, BYTE *hash)
 {
+    TRACE_COM("(%p, %lu, %s, %p)", iface, (unsigned long)location, dos_trace_wstr((const dos_char *)store_name), hash);
     CRYPT_HASH_BLOB blob = { DOS_CERT_HASH_SIZE, hash };
-    if (!hash) return E_INVALIDARG;
-    return set_client_cert(impl_from_IBackgroundCopyJobHttpOptions(iface), location, store_name, CERT_FIND_SHA1_HASH, &blob);
+    if (!hash) return com_traced(E_INVALIDARG);
+    return com_traced(set_client_cert(impl_from_IBackgroundCopyJobHttpOptions(iface), location, store_name, CERT_FIND_SHA1_HASH, &blob));
 }
 
 static HRESULT WINAPI http_SetClientCertificateByName(IBackgroundCopyJobHttpOptions *iface,
                                                       BG_CERT_STORE_LOCATION location, LPCWSTR store_name,
                                                       LPCWSTR subject)
 {
-    if (!subject || !*subject) return E_INVALIDARG;
-    return set_client_cert(impl_from_IBackgroundCopyJobHttpOptions(iface), location, store_name,
-                           CERT_FIND_SUBJECT_STR_W, subject);
+    TRACE_COM("(%p, %lu, %s, %s)", iface, (unsigned long)location, dos_trace_wstr((const dos_char *)store_name), dos_trace_wstr((const dos_char *)subject));
+    if (!subject || !*subject) return com_traced(E_INVALIDARG);
+    return com_traced(set_client_cert(impl_from_IBackgroundCopyJobHttpOptions(iface), location, store_name,
+                           CERT_FIND_SUBJECT_STR_W, subject));
 }
 
 static HRESULT WINAPI http_RemoveClientCertificate(IBackgroundCopyJobHttpOptions *iface)
 {
+    TRACE_COM("(%p)", iface);
     struct job_view *view = impl_from_IBackgroundCopyJobHttpOptions(iface);
-    return map(view, dos_job_remove_client_cert(view->job));
+    return com_traced(map(view, dos_job_remove_client_cert(view->job)));
 }
 
 static HRESULT WINAPI http_GetClientCertificate(IBackgroundCopyJobHttpOptions *iface, BG_CERT_STORE_LOCATION *location,
                                                 LPWSTR *store_name, BYTE **hash, LPWSTR *subject)
 {
+    TRACE_COM("(%p, %p, %p, %p, %p)", iface, location, store_name, hash, subject);
     struct job_view *view = impl_from_IBackgroundCopyJobHttpOptions(iface);
     uint8_t thumbprint[DOS_CERT_HASH_SIZE];
     uint32_t where;
@@ -898,57 +962,61 @@ static HRESULT WINAPI http_GetClientCertificate(IBackgroundCopyJobHttpOptions *i
 
     /* Classic contract: RPC_X_NULL_REF_POINTER for a NULL out, RPC_X_BAD_STUB_DATA when none is set,
      * as the HRESULTs a caller's SUCCEEDED() sees failed. */
-    if (!location || !store_name || !hash || !subject) return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
+    if (!location || !store_name || !hash || !subject) return com_traced(HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER));
     *store_name = *subject = NULL;
     *hash = NULL;
     s = dos_job_get_client_cert(view->job, &where, thumbprint, cotaskmem_alloc, (dos_char **)store_name,
                                 (dos_char **)subject);
-    if (s == DOS_E_NOT_SET) return HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA);
+    if (s == DOS_E_NOT_SET) return com_traced(HRESULT_FROM_WIN32(RPC_X_BAD_STUB_DATA));
     if (s == DOS_OK && !(*hash = CoTaskMemAlloc(DOS_CERT_HASH_SIZE))) s = DOS_E_OUT_OF_MEMORY;
     if (s != DOS_OK)
     {
         CoTaskMemFree(*store_name);
         CoTaskMemFree(*subject);
         *store_name = *subject = NULL;
-        return map(view, s);
+        return com_traced(map(view, s));
     }
     memcpy(*hash, thumbprint, DOS_CERT_HASH_SIZE);
     *location = (BG_CERT_STORE_LOCATION)where;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI http_SetCustomHeaders(IBackgroundCopyJobHttpOptions *iface, LPCWSTR headers)
 {
+    TRACE_COM("(%p, %s)", iface, dos_trace_wstr((const dos_char *)headers));
     struct job_view *view = impl_from_IBackgroundCopyJobHttpOptions(iface);
-    return map(view, dos_job_set_custom_headers(view->job, dchars(headers)));
+    return com_traced(map(view, dos_job_set_custom_headers(view->job, dchars(headers))));
 }
 
 static HRESULT WINAPI http_GetCustomHeaders(IBackgroundCopyJobHttpOptions *iface, LPWSTR *headers)
 {
+    TRACE_COM("(%p, %p)", iface, headers);
     struct job_view *view = impl_from_IBackgroundCopyJobHttpOptions(iface);
     dos_status s;
 
-    if (!headers) return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
+    if (!headers) return com_traced(HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER));
     s = dos_job_copy_text(view->job, DOS_JOB_CUSTOM_HEADERS, cotaskmem_alloc, (dos_char **)headers);
-    if (s == DOS_E_NOT_SET) return S_FALSE;   /* classic: no custom headers */
-    return map(view, s);
+    if (s == DOS_E_NOT_SET) return com_traced(S_FALSE);   /* classic: no custom headers */
+    return com_traced(map(view, s));
 }
 
 static HRESULT WINAPI http_SetSecurityFlags(IBackgroundCopyJobHttpOptions *iface, ULONG flags)
 {
+    TRACE_COM("(%p, %lu)", iface, (unsigned long)flags);
     struct job_view *view = impl_from_IBackgroundCopyJobHttpOptions(iface);
-    return map(view, dos_job_set_u32(view->job, DOS_JOB_SECURITY_FLAGS, flags));
+    return com_traced(map(view, dos_job_set_u32(view->job, DOS_JOB_SECURITY_FLAGS, flags)));
 }
 
 static HRESULT WINAPI http_GetSecurityFlags(IBackgroundCopyJobHttpOptions *iface, ULONG *flags)
 {
+    TRACE_COM("(%p, %p)", iface, flags);
     struct job_view *view = impl_from_IBackgroundCopyJobHttpOptions(iface);
     struct dos_job_info info;
 
-    if (!flags) return HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER);
+    if (!flags) return com_traced(HRESULT_FROM_WIN32(RPC_X_NULL_REF_POINTER));
     job_info(view, &info);
     *flags = info.u32[DOS_JOB_SECURITY_FLAGS];
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static const IBackgroundCopyJobHttpOptionsVtbl http_vtbl =

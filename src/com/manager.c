@@ -32,9 +32,10 @@ static inline struct manager *impl_from_IDOManager(IDOManager *iface)
 
 static HRESULT WINAPI manager_QueryInterface(IBackgroundCopyManager *iface, REFIID riid, void **out)
 {
+    TRACE_COM("(%p, %s, %p)", iface, dos_trace_guid((const dos_guid *)riid), out);
     struct manager *manager = impl_from_IBackgroundCopyManager(iface);
 
-    if (!out) return E_POINTER;
+    if (!out) return com_traced(E_POINTER);
     if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IBackgroundCopyManager))
         *out = &manager->IBackgroundCopyManager_iface;
     else if (IsEqualIID(riid, &IID_IDOManager))
@@ -44,10 +45,10 @@ static HRESULT WINAPI manager_QueryInterface(IBackgroundCopyManager *iface, REFI
     else
     {
         *out = NULL;
-        return E_NOINTERFACE;
+        return com_traced(E_NOINTERFACE);
     }
     IUnknown_AddRef((IUnknown *)*out);
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static ULONG WINAPI manager_AddRef(IBackgroundCopyManager *iface)
@@ -71,6 +72,7 @@ static ULONG WINAPI manager_Release(IBackgroundCopyManager *iface)
 static HRESULT WINAPI manager_CreateJob(IBackgroundCopyManager *iface, LPCWSTR name, BG_JOB_TYPE type,
                                         GUID *id, IBackgroundCopyJob **out)
 {
+    TRACE_COM("(%p, %s, %lu, %p, %p)", iface, dos_trace_wstr((const dos_char *)name), (unsigned long)type, id, out);
     struct manager *manager = impl_from_IBackgroundCopyManager(iface);
     struct dos_job *job;
     WCHAR *owner;
@@ -78,11 +80,11 @@ static HRESULT WINAPI manager_CreateJob(IBackgroundCopyManager *iface, LPCWSTR n
     HRESULT hr;
 
     if (out) *out = NULL;
-    if (!id || !out) return E_INVALIDARG;
-    if (FAILED(hr = current_user_sid(&owner))) return hr;
+    if (!id || !out) return com_traced(E_INVALIDARG);
+    if (FAILED(hr = current_user_sid(&owner))) return com_traced(hr);
     s = dos_store_create_job(manager->store, dchars(name), (dos_job_type)type, dchars(owner), &job);
     free(owner);
-    if (s != DOS_OK) return hr_from(manager->errors, s);
+    if (s != DOS_OK) return com_traced(hr_from(manager->errors, s));
 
     if (FAILED(hr = job_view_create(job, manager->errors, &IID_IBackgroundCopyJob, (void **)out)))
         dos_job_cancel(job);   /* nothing of a failed call may stay behind */
@@ -93,27 +95,29 @@ static HRESULT WINAPI manager_CreateJob(IBackgroundCopyManager *iface, LPCWSTR n
         memcpy(id, &info.id, sizeof(*id));
     }
     dos_job_release(job);
-    return hr;
+    return com_traced(hr);
 }
 
 static HRESULT WINAPI manager_GetJob(IBackgroundCopyManager *iface, REFGUID id, IBackgroundCopyJob **out)
 {
+    TRACE_COM("(%p, %s, %p)", iface, dos_trace_guid((const dos_guid *)id), out);
     struct manager *manager = impl_from_IBackgroundCopyManager(iface);
     struct dos_job *job;
     dos_status s;
     HRESULT hr;
 
     if (out) *out = NULL;
-    if (!id || !out) return E_INVALIDARG;
+    if (!id || !out) return com_traced(E_INVALIDARG);
     if ((s = dos_store_find_job(manager->store, (const dos_guid *)id, &job)) != DOS_OK)
-        return hr_from(manager->errors, s);
+        return com_traced(hr_from(manager->errors, s));
     hr = job_view_create(job, manager->errors, &IID_IBackgroundCopyJob, (void **)out);
     dos_job_release(job);
-    return hr;
+    return com_traced(hr);
 }
 
 static HRESULT WINAPI manager_EnumJobs(IBackgroundCopyManager *iface, DWORD flags, IEnumBackgroundCopyJobs **out)
 {
+    TRACE_COM("(%p, %lu, %p)", iface, (unsigned long)flags, out);
     struct manager *manager = impl_from_IBackgroundCopyManager(iface);
     struct dos_job **jobs;
     WCHAR *owner = NULL;
@@ -122,20 +126,21 @@ static HRESULT WINAPI manager_EnumJobs(IBackgroundCopyManager *iface, DWORD flag
     HRESULT hr;
 
     if (out) *out = NULL;
-    if (!out || (flags & ~BG_JOB_ENUM_ALL_USERS)) return E_INVALIDARG;
-    if (!(flags & BG_JOB_ENUM_ALL_USERS) && FAILED(hr = current_user_sid(&owner))) return hr;
+    if (!out || (flags & ~BG_JOB_ENUM_ALL_USERS)) return com_traced(E_INVALIDARG);
+    if (!(flags & BG_JOB_ENUM_ALL_USERS) && FAILED(hr = current_user_sid(&owner))) return com_traced(hr);
     s = dos_store_list_jobs(manager->store, dchars(owner), &jobs, &count);
     free(owner);
-    if (s != DOS_OK) return hr_from(manager->errors, s);
-    return job_enum_create(jobs, count, manager->errors, out);
+    if (s != DOS_OK) return com_traced(hr_from(manager->errors, s));
+    return com_traced(job_enum_create(jobs, count, manager->errors, out));
 }
 
 static HRESULT WINAPI manager_GetErrorDescription(IBackgroundCopyManager *iface, HRESULT code, DWORD language,
                                                   LPWSTR *out)
 {
+    TRACE_COM("(%p, 0x%08lx, %lu, %p)", iface, (unsigned long)code, (unsigned long)language, out);
     (void)iface;
-    if (!out) return E_INVALIDARG;
-    return describe_hresult_alloc(code, language, out);
+    if (!out) return com_traced(E_INVALIDARG);
+    return com_traced(describe_hresult_alloc(code, language, out));
 }
 
 static const IBackgroundCopyManagerVtbl manager_vtbl =
@@ -153,7 +158,8 @@ static const IBackgroundCopyManagerVtbl manager_vtbl =
 
 static HRESULT WINAPI domanager_QueryInterface(IDOManager *iface, REFIID riid, void **out)
 {
-    return manager_QueryInterface(&impl_from_IDOManager(iface)->IBackgroundCopyManager_iface, riid, out);
+    TRACE_COM("(%p, %s, %p)", iface, dos_trace_guid((const dos_guid *)riid), out);
+    return com_traced(manager_QueryInterface(&impl_from_IDOManager(iface)->IBackgroundCopyManager_iface, riid, out));
 }
 
 static ULONG WINAPI domanager_AddRef(IDOManager *iface)
@@ -168,22 +174,23 @@ static ULONG WINAPI domanager_Release(IDOManager *iface)
 
 static HRESULT WINAPI domanager_CreateDownload(IDOManager *iface, IDODownload **out)
 {
+    TRACE_COM("(%p, %p)", iface, out);
     struct manager *manager = impl_from_IDOManager(iface);
     struct dos_job *job;
     WCHAR *owner;
     dos_status s;
     HRESULT hr;
 
-    if (!out) return E_INVALIDARG;
+    if (!out) return com_traced(E_INVALIDARG);
     *out = NULL;
-    if (FAILED(hr = current_user_sid(&owner))) return hr;
+    if (FAILED(hr = current_user_sid(&owner))) return com_traced(hr);
     s = dos_store_create_download(manager->store, dchars(owner), &job);
     free(owner);
-    if (s != DOS_OK) return hr_from(manager->errors, s);
+    if (s != DOS_OK) return com_traced(hr_from(manager->errors, s));
     if (FAILED(hr = download_view_create(job, manager->errors, &IID_IDODownload, (void **)out)))
         dos_job_cancel(job);   /* nothing of a failed call may stay behind */
     dos_job_release(job);
-    return hr;
+    return com_traced(hr);
 }
 
 /* Whether a download's property id has value: ids compare without regard to case, as GUIDs
@@ -210,6 +217,7 @@ static BOOL download_matches(struct dos_job *job, const DO_DOWNLOAD_ENUM_CATEGOR
 static HRESULT WINAPI domanager_EnumDownloads(IDOManager *iface, const DO_DOWNLOAD_ENUM_CATEGORY *category,
                                               IEnumUnknown **out)
 {
+    TRACE_COM("(%p, %p, %p)", iface, category, out);
     struct manager *manager = impl_from_IDOManager(iface);
     struct dos_job **downloads;
     WCHAR *owner;
@@ -217,7 +225,7 @@ static HRESULT WINAPI domanager_EnumDownloads(IDOManager *iface, const DO_DOWNLO
     dos_status s;
     HRESULT hr;
 
-    if (!out) return E_INVALIDARG;
+    if (!out) return com_traced(E_INVALIDARG);
     *out = NULL;
     if (category)
     {
@@ -231,15 +239,15 @@ static HRESULT WINAPI domanager_EnumDownloads(IDOManager *iface, const DO_DOWNLO
             break;
         default:
             /* A property that exists but is no category is a bad argument; others are unknown. */
-            return (unsigned)category->Property < DOS_DL_PROPERTY_COUNT ? E_INVALIDARG
-                                                                       : hr_from(manager->errors, DOS_E_UNKNOWN_PROPERTY);
+            return com_traced((unsigned)category->Property < DOS_DL_PROPERTY_COUNT ? E_INVALIDARG
+                                                                       : hr_from(manager->errors, DOS_E_UNKNOWN_PROPERTY));
         }
-        if (!category->Value) return E_INVALIDARG;
+        if (!category->Value) return com_traced(E_INVALIDARG);
     }
-    if (FAILED(hr = current_user_sid(&owner))) return hr;
+    if (FAILED(hr = current_user_sid(&owner))) return com_traced(hr);
     s = dos_store_list_downloads(manager->store, dchars(owner), &downloads, &count);
     free(owner);
-    if (s != DOS_OK) return hr_from(manager->errors, s);
+    if (s != DOS_OK) return com_traced(hr_from(manager->errors, s));
     for (i = 0; i < count; i++)
     {
         if (!category || download_matches(downloads[i], category)) downloads[kept++] = downloads[i];
@@ -248,9 +256,9 @@ static HRESULT WINAPI domanager_EnumDownloads(IDOManager *iface, const DO_DOWNLO
     if (!kept)
     {
         dos_jobs_release(downloads, 0);
-        return DO_E_NO_DOWNLOADS;
+        return com_traced(DO_E_NO_DOWNLOADS);
     }
-    return download_enum_create(downloads, kept, manager->errors, out);
+    return com_traced(download_enum_create(downloads, kept, manager->errors, out));
 }
 
 static const IDOManagerVtbl domanager_vtbl =

@@ -14,7 +14,8 @@ static struct client_security *impl_from(IClientSecurity *iface)
 
 static HRESULT WINAPI security_QueryInterface(IClientSecurity *iface, REFIID riid, void **out)
 {
-    return IUnknown_QueryInterface(impl_from(iface)->outer, riid, out);
+    TRACE_COM("(%p, %s, %p)", iface, dos_trace_guid((const dos_guid *)riid), out);
+    return com_traced(IUnknown_QueryInterface(impl_from(iface)->outer, riid, out));
 }
 
 static ULONG WINAPI security_AddRef(IClientSecurity *iface)
@@ -31,9 +32,10 @@ static HRESULT WINAPI security_QueryBlanket(IClientSecurity *iface, IUnknown *pr
                                             DWORD *authz_svc, OLECHAR **principal, DWORD *authn_level,
                                             DWORD *imp_level, void **auth_info, DWORD *capabilities)
 {
+    TRACE_COM("(%p, %p, %p, %p, %p, %p, %p, %p, %p)", iface, proxy, authn_svc, authz_svc, principal, authn_level, imp_level, auth_info, capabilities);
     struct client_security *security = impl_from(iface);
 
-    if (!proxy) return E_INVALIDARG;
+    if (!proxy) return com_traced(E_INVALIDARG);
     if (authn_svc) *authn_svc = security->authn_svc;
     if (authz_svc) *authz_svc = security->authz_svc;
     if (principal) *principal = NULL;
@@ -41,33 +43,35 @@ static HRESULT WINAPI security_QueryBlanket(IClientSecurity *iface, IUnknown *pr
     if (imp_level) *imp_level = security->imp_level;
     if (auth_info) *auth_info = NULL;
     if (capabilities) *capabilities = security->capabilities;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI security_SetBlanket(IClientSecurity *iface, IUnknown *proxy, DWORD authn_svc,
                                           DWORD authz_svc, OLECHAR *principal, DWORD authn_level,
                                           DWORD imp_level, void *auth_info, DWORD capabilities)
 {
+    TRACE_COM("(%p, %p, %lu, %lu, %p, %lu, %lu, %p, %lu)", iface, proxy, (unsigned long)authn_svc, (unsigned long)authz_svc, principal, (unsigned long)authn_level, (unsigned long)imp_level, auth_info, (unsigned long)capabilities);
     struct client_security *security = impl_from(iface);
 
     (void)principal; (void)auth_info;
-    if (!proxy) return E_INVALIDARG;
+    if (!proxy) return com_traced(E_INVALIDARG);
     security->authn_svc = authn_svc;
     security->authz_svc = authz_svc;
     security->authn_level = authn_level;
     security->imp_level = imp_level;
     security->capabilities = capabilities;
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static HRESULT WINAPI security_CopyProxy(IClientSecurity *iface, IUnknown *proxy, IUnknown **copy)
 {
+    TRACE_COM("(%p, %p, %p)", iface, proxy, copy);
     (void)iface;
-    if (!proxy || !copy) return E_INVALIDARG;
+    if (!proxy || !copy) return com_traced(E_INVALIDARG);
     /* There is no proxy to copy in-process: the object itself serves. */
     *copy = proxy;
     IUnknown_AddRef(proxy);
-    return S_OK;
+    return com_traced(S_OK);
 }
 
 static const IClientSecurityVtbl security_vtbl =

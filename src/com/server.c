@@ -83,21 +83,23 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, void *reserved)
 
 HRESULT WINAPI DllGetClassObject(REFCLSID clsid, REFIID riid, void **out)
 {
-    if (!out) return E_POINTER;
+    TRACE_COM("(%s, %s, %p)", dos_trace_guid((const dos_guid *)clsid), dos_trace_guid((const dos_guid *)riid), out);
+    if (!out) return com_traced(E_POINTER);
     *out = NULL;
-    if (!clsid || !riid) return E_INVALIDARG;
+    if (!clsid || !riid) return com_traced(E_INVALIDARG);
     if (IsEqualCLSID(clsid, &CLSID_DeliveryOptimization))
-        return factory_create(&do_error_map, manager_create, riid, out);
-    return CLASS_E_CLASSNOTAVAILABLE;
+        return com_traced(factory_create(&do_error_map, manager_create, riid, out));
+    return com_traced(CLASS_E_CLASSNOTAVAILABLE);
 }
 
 HRESULT WINAPI DllCanUnloadNow(void)
 {
+    TRACE_COM("()");
     /* Listed jobs would be lost with the DLL: they keep it loaded like objects do. */
-    if (object_count || lock_count) return S_FALSE;
+    if (object_count || lock_count) return com_traced(S_FALSE);
     /* A worker still ending after Cancel runs this DLL's code. */
-    if (store && (dos_store_job_count(store) || !engine_idle(engine))) return S_FALSE;
-    return S_OK;
+    if (store && (dos_store_job_count(store) || !engine_idle(engine))) return com_traced(S_FALSE);
+    return com_traced(S_OK);
 }
 
 /* ---- registration -------------------------------------------------------- */
@@ -118,14 +120,15 @@ static BOOL module_path(WCHAR *path, DWORD size)
 
 HRESULT WINAPI DllRegisterServer(void)
 {
+    TRACE_COM("()");
     WCHAR path[MAX_PATH];
     HKEY clsid_key, server_key;
     DWORD disposition;
     LSTATUS err;
 
-    if (!module_path(path, ARRAY_SIZE(path))) return HRESULT_FROM_WIN32(GetLastError());
+    if (!module_path(path, ARRAY_SIZE(path))) return com_traced(HRESULT_FROM_WIN32(GetLastError()));
     err = RegCreateKeyExW(HKEY_CLASSES_ROOT, CLSID_KEY, 0, NULL, 0, KEY_ALL_ACCESS, NULL, &clsid_key, &disposition);
-    if (err) return HRESULT_FROM_WIN32(err);
+    if (err) return com_traced(HRESULT_FROM_WIN32(err));
     /* A key that was there already keeps its own name. */
     if (disposition == REG_CREATED_NEW_KEY) err = set_string(clsid_key, NULL, class_name);
     if (!err) err = RegCreateKeyExW(clsid_key, L"InprocServer32", 0, NULL, 0, KEY_ALL_ACCESS, NULL, &server_key, NULL);
@@ -136,7 +139,7 @@ HRESULT WINAPI DllRegisterServer(void)
         RegCloseKey(server_key);
     }
     RegCloseKey(clsid_key);
-    return HRESULT_FROM_WIN32(err);
+    return com_traced(HRESULT_FROM_WIN32(err));
 }
 
 /* Whether key holds nothing but, at most, the default value we wrote. */
@@ -155,16 +158,17 @@ static BOOL only_our_name_left(HKEY key)
 
 HRESULT WINAPI DllUnregisterServer(void)
 {
+    TRACE_COM("()");
     WCHAR path[MAX_PATH], registered[MAX_PATH];
     DWORD size = sizeof(registered), type;
     HKEY clsid_key, server_key;
     LSTATUS err;
     BOOL ours;
 
-    if (!module_path(path, ARRAY_SIZE(path))) return HRESULT_FROM_WIN32(GetLastError());
+    if (!module_path(path, ARRAY_SIZE(path))) return com_traced(HRESULT_FROM_WIN32(GetLastError()));
     err = RegOpenKeyExW(HKEY_CLASSES_ROOT, CLSID_KEY, 0, KEY_ALL_ACCESS, &clsid_key);
-    if (err == ERROR_FILE_NOT_FOUND) return S_OK;
-    if (err) return HRESULT_FROM_WIN32(err);
+    if (err == ERROR_FILE_NOT_FOUND) return com_traced(S_OK);
+    if (err) return com_traced(HRESULT_FROM_WIN32(err));
     /* Remove only a server registration that names this DLL; another one is not ours. */
     if (!RegOpenKeyExW(clsid_key, L"InprocServer32", 0, KEY_READ, &server_key))
     {
@@ -174,11 +178,11 @@ HRESULT WINAPI DllUnregisterServer(void)
         if (ours && (err = RegDeleteKeyW(clsid_key, L"InprocServer32")))
         {
             RegCloseKey(clsid_key);
-            return HRESULT_FROM_WIN32(err);
+            return com_traced(HRESULT_FROM_WIN32(err));
         }
     }
     ours = only_our_name_left(clsid_key);
     RegCloseKey(clsid_key);
-    if (ours && (err = RegDeleteKeyW(HKEY_CLASSES_ROOT, CLSID_KEY))) return HRESULT_FROM_WIN32(err);
-    return S_OK;
+    if (ours && (err = RegDeleteKeyW(HKEY_CLASSES_ROOT, CLSID_KEY))) return com_traced(HRESULT_FROM_WIN32(err));
+    return com_traced(S_OK);
 }

@@ -1,10 +1,11 @@
 /*
  * Helpers between COM and the core: the CoTaskMem allocator for out-strings,
- * the caller's identity, and local-name canonicalisation.
+ * the caller's identity, local-name canonicalisation, and a VARIANT for the trace.
  */
 #include "com_private.h"
 
 #include <sddl.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "names.h"
@@ -13,6 +14,26 @@
 void *cotaskmem_alloc(size_t size)
 {
     return CoTaskMemAlloc(size);
+}
+
+const char *com_trace_variant(const VARIANT *v)
+{
+    static _Thread_local char text[4][600];
+    static _Thread_local unsigned next;
+    char *out = text[next++ % 4];
+
+    if (!v) return "(null)";
+    switch (V_VT(v))
+    {
+    case VT_EMPTY: return "VT_EMPTY";
+    case VT_BSTR: snprintf(out, sizeof(text[0]), "VT_BSTR %s", dos_trace_wstr((const dos_char *)V_BSTR(v))); break;
+    case VT_UI4: snprintf(out, sizeof(text[0]), "VT_UI4 %lu", (unsigned long)V_UI4(v)); break;
+    case VT_UI8: snprintf(out, sizeof(text[0]), "VT_UI8 %llu", (unsigned long long)V_UI8(v)); break;
+    case VT_BOOL: snprintf(out, sizeof(text[0]), "VT_BOOL %d", V_BOOL(v)); break;
+    case VT_UNKNOWN: snprintf(out, sizeof(text[0]), "VT_UNKNOWN %p", (void *)V_UNKNOWN(v)); break;
+    default: snprintf(out, sizeof(text[0]), "vt %u", (unsigned)V_VT(v)); break;
+    }
+    return out;
 }
 
 /* A SID's text, NUL included: "S-1-", an authority and at most 15 sub-authorities (the
