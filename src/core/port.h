@@ -30,5 +30,11 @@ uint32_t port_process_id(void);
 uint32_t port_thread_id(void);
 /* One line of text to the debugger (OutputDebugString on Windows, stderr elsewhere). */
 void port_debug_output(const char *text);
+/* A file opened for appending only (created if missing), or NULL: each port_append_write is one
+ * write at the file's end, whole, even while other processes append to the same file. */
+typedef struct port_append_file port_append_file;
+port_append_file *port_append_open(const char *path);
+void port_append_write(port_append_file *f, const char *text, size_t length);
+void port_append_close(port_append_file *f);
 
 #endif

@@ -46,3 +46,28 @@ bool port_getenv(const char *name, char *buf, size_t size)
 uint32_t port_process_id(void) { return GetCurrentProcessId(); }
 uint32_t port_thread_id(void) { return GetCurrentThreadId(); }
 void port_debug_output(const char *text) { OutputDebugStringA(text); }
+
+/*
+ * Appending whole lines while other processes append to the same file: Wine does not make a
+ * FILE_APPEND_DATA handle's writes atomic (lines of three processes overwrote each other), so
+ * each write takes a lock on one byte far beyond any end, then goes to the end.
+ */
+port_append_file *port_append_open(const char *path)
+{
+    HANDLE file = CreateFileA(path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                              OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    return file == INVALID_HANDLE_VALUE ? NULL : (port_append_file *)file;
+}
+
+void port_append_write(port_append_file *f, const char *text, size_t length)
+{
+    OVERLAPPED at_lock = { .OffsetHigh = 0x40000000 };
+    LARGE_INTEGER end = { .QuadPart = 0 };
+    DWORD written;
+
+    if (!LockFileEx((HANDLE)f, LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, &at_lock)) return;
+    if (SetFilePointerEx((HANDLE)f, end, NULL, FILE_END)) WriteFile((HANDLE)f, text, (DWORD)length, &written, NULL);
+    UnlockFileEx((HANDLE)f, 0, 1, 0, &at_lock);
+}
+
+void port_append_close(port_append_file *f) { CloseHandle((HANDLE)f); }

@@ -23,7 +23,7 @@ static const char *const channel_names[DOS_TRACE_CHANNELS] = {
     [DOS_TRACE_NOTIFY] = "notify",
 };
 
-static FILE *trace_file;           /* NULL: the debugger output */
+static port_append_file *trace_file;   /* NULL: the debugger output */
 
 /* The one lock that orders configuration and lines; made on first use, by whichever thread wins. */
 static port_mutex *trace_lock(void)
@@ -56,8 +56,8 @@ unsigned dos_trace_parse(const char *text)
 /* Lock held. */
 static void set_file(const char *path)
 {
-    if (trace_file) fclose(trace_file);
-    trace_file = path && *path ? fopen(path, "ab") : NULL;
+    if (trace_file) port_append_close(trace_file);
+    trace_file = path && *path ? port_append_open(path) : NULL;
 }
 
 unsigned dos_trace_init(void)
@@ -130,11 +130,9 @@ void dos_trace_line(enum dos_trace_channel channel, const char *function, const 
     memcpy(line + head + body, "\n", 2);
 
     port_mutex_lock(lock);
-    if (trace_file)
-    {
-        fputs(line, trace_file);
-        fflush(trace_file);   /* a trace must survive the crash it explains */
-    }
+    /* One write a line, unbuffered: lines of several processes never mix, and a trace
+     * survives the crash it explains. */
+    if (trace_file) port_append_write(trace_file, line, (size_t)(head + body) + 1);
     else
         port_debug_output(line);
     port_mutex_unlock(lock);

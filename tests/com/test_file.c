@@ -5,6 +5,11 @@
  * new suspended job of its own; what the tests expect where the spec leaves a
  * choice is in notes/com_decisions.md ("File").
  */
+#define COBJMACROS                     /* before winsock2.h brings windows.h in */
+#define CONST_VTABLE
+#include <winsock2.h>
+#include <wchar.h>
+
 #include "com_test.h"
 
 #include <bitsmsg.h>
@@ -694,28 +699,37 @@ static void test_stats_source_url_follows_set_remote_name(void **state)
 }
 
 /* Two jobs that take both background transfer slots (docs/engine.md: background jobs "run at
- * most two at a time"): resumed, their runs fail to connect to port 1 and then wait out their
- * 600-second retry delay, holding the slots until they are cancelled. Static, so that the
- * teardown cancels them even after a failed assertion. */
+ * most two at a time"): their runs connect to a listener of this process that never accepts
+ * (the connection waits in its backlog) and so wait for an answer, each in its slot, until
+ * they are cancelled. (A job waiting to retry holds no slot: a refused port would not do.)
+ * Static, so that the teardown cancels them even after a failed assertion. */
 static IBackgroundCopyJob *slot_holders[2];
+static SOCKET silent = INVALID_SOCKET;
 
 static void hold_background_slots(void)
 {
     static const WCHAR *const names[2] = { L"slot-0.bin", L"slot-1.bin" };
-    BG_JOB_STATE reached;
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int length = sizeof(address);
+    WCHAR url[64];
+    WSADATA wsa;
     int i;
 
+    assert_int_equal(WSAStartup(MAKEWORD(2, 2), &wsa), 0);
+    assert_true((silent = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)) != INVALID_SOCKET);
+    assert_int_equal(bind(silent, (struct sockaddr *)&address, sizeof(address)), 0);
+    assert_int_equal(listen(silent, 8), 0);
+    assert_int_equal(getsockname(silent, (struct sockaddr *)&address, &length), 0);
+    swprintf(url, ARRAYSIZE(url), L"http://127.0.0.1:%u/slot", ntohs(address.sin_port));
     for (i = 0; i < 2; i++)
     {
         slot_holders[i] = dosvc_create_job(manager, L"slot holder", NULL);
-        assert_hr(S_OK, IBackgroundCopyJob_AddFile(slot_holders[i], URL, dosvc_test_path(names[i])));
+        assert_hr(S_OK, IBackgroundCopyJob_AddFile(slot_holders[i], url, dosvc_test_path(names[i])));
         assert_hr(S_OK, IBackgroundCopyJob_Resume(slot_holders[i]));
     }
     for (i = 0; i < 2; i++)
-    {
-        reached = dosvc_wait_for_state(slot_holders[i], DOSVC_STATE(BG_JOB_STATE_TRANSIENT_ERROR), 30000);
-        assert_int_equal(reached, BG_JOB_STATE_TRANSIENT_ERROR);
-    }
+        assert_int_equal(dosvc_wait_for_state(slot_holders[i], DOSVC_STATE(BG_JOB_STATE_TRANSFERRING), 30000),
+                         BG_JOB_STATE_TRANSFERRING);
 }
 
 /* Cancels and releases the slot holders there are; the test's own job first, so that it never
@@ -731,6 +745,12 @@ static int slot_holders_teardown(void **state)
         IBackgroundCopyJob_Cancel(slot_holders[i]);
         IBackgroundCopyJob_Release(slot_holders[i]);
         slot_holders[i] = NULL;
+    }
+    if (silent != INVALID_SOCKET)
+    {
+        closesocket(silent);
+        silent = INVALID_SOCKET;
+        WSACleanup();
     }
     return job_teardown(state);
 }
