@@ -544,15 +544,16 @@ static void test_connection_the_server_closes_under_the_next_request_is_replaced
 #define CUT_AT 100000
 
 /* The server's /name, v1 until the transfer is cut at CUT_AT, then v2 of the same size from a
- * server that answers a Range with 206 whatever If-Range says; the job waits, suspended, in
- * between; it is returned resumed. */
+ * server that answers a Range with 206 whatever If-Range says (faults before the cut, params
+ * after the query's others); the job waits, suspended, in between; it is returned resumed. */
 static IBackgroundCopyJob *job_cut_while_v1_then_v2(const WCHAR *name, const WCHAR *mark, const WCHAR *faults,
-                                                    const WCHAR *local)
+                                                    const WCHAR *params, const WCHAR *local)
 {
     IBackgroundCopyJob *job;
 
     serve_version(name, VERSION_SIZE, 1);
-    job = job_for(dosvc_url(L"/%s?if_range=ignore&fault=%struncate&after=%d&times=1&key=%s", name, faults, CUT_AT, mark), local);
+    job = job_for(dosvc_url(L"/%s?if_range=ignore&fault=%struncate&after=%d&times=1&key=%s%s", name, faults, CUT_AT, mark, params),
+                  local);
     /* A retry comes after the test has changed the file. */
     assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(job, 600));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
@@ -598,7 +599,7 @@ static void test_206_of_another_version_than_if_range_named_restarts_the_file(vo
 
     new_mark(mark);
     wsprintfW(name, L"%s-versions.bin", mark);
-    job = job_cut_while_v1_then_v2(name, mark, L"", dosvc_test_path(L"other-version.bin"));
+    job = job_cut_while_v1_then_v2(name, mark, L"", L"", dosvc_test_path(L"other-version.bin"));
     assert_started_over_as_v2(job, name, mark, dosvc_test_path(L"other-version.bin"));
     log = dosvc_server_log(mark);
     assert_non_null(strstr(log, "\"If-Range\": \"\\\"file-"));   /* the resumed request named v1's ETag */
@@ -615,43 +616,82 @@ static void test_206_naming_a_version_where_none_was_known_restarts_the_file(voi
 
     new_mark(mark);
     wsprintfW(name, L"%s-validator.bin", mark);
-    job = job_cut_while_v1_then_v2(name, mark, L"novalidator,", dosvc_test_path(L"new-validator.bin"));
+    job = job_cut_while_v1_then_v2(name, mark, L"novalidator,", L"", dosvc_test_path(L"new-validator.bin"));
     assert_started_over_as_v2(job, name, mark, dosvc_test_path(L"new-validator.bin"));
     log = dosvc_server_log(mark);
     assert_null(strstr(log, "If-Range"));
     free(log);
 }
 
-/* A server that never names a version: a 206 for the file's known size resumes it (nothing says
- * it changed, and downloads must resume, clients.md 3.1). The drip lets the test suspend the job
- * in the middle of the body. */
-static void test_resume_without_any_validator_goes_on_when_nothing_says_the_file_changed(void **state)
+/* A server whose only validator is a weak ETag: it never goes in If-Range (RFC 9110 13.1.5), but
+ * the 206's own ETag, another one, says that its bytes are of another version. */
+static void test_206_whose_weak_etag_differs_restarts_the_file(void **state)
 {
-    const WCHAR *local = dosvc_test_path(L"no-validator.bin");
-    WCHAR mark[32], path[128];
+    WCHAR mark[32], name[64];
     IBackgroundCopyJob *job;
-    long long start;
     char *log;
 
     new_mark(mark);
-    wsprintfW(path, L"/gen/%d?seed=no-validator&fault=novalidator,drip&rate=60000&m=%s", VERSION_SIZE, mark);
+    wsprintfW(name, L"%s-weak.bin", mark);
+    job = job_cut_while_v1_then_v2(name, mark, L"", L"&validators=weak", dosvc_test_path(L"weak-version.bin"));
+    assert_started_over_as_v2(job, name, mark, dosvc_test_path(L"weak-version.bin"));
+    log = dosvc_server_log(mark);
+    assert_null(strstr(log, "If-Range"));
+    free(log);
+}
+
+/* The file cut once at CUT_AT (the server's truncate, once: times=1) is resumed a second later,
+ * with one more request: a 206 that goes on from the cut, whose bytes make the right file.
+ * The log, for the caller's checks, is returned. */
+static char *assert_resumed_at_the_cut(const WCHAR *content, const WCHAR *name)
+{
+    const WCHAR *local = dosvc_test_path(name);
+    WCHAR mark[32], path[160];
+    IBackgroundCopyJob *job;
+    char *log;
+
+    new_mark(mark);
+    wsprintfW(path, L"/gen/%d?seed=%s&%s&fault=truncate&after=%d&times=1&key=%s", VERSION_SIZE, name, content, CUT_AT, mark);
     job = job_for(dosvc_url(L"%s", path), local);
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    assert_true(dosvc_wait_for_bytes(job, 1, 15000) > 0);
-    assert_hr(S_OK, IBackgroundCopyJob_Suspend(job));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_reaches(job, SETTLED, BG_JOB_STATE_TRANSFERRED, 15000);
     log = dosvc_server_log(mark);
     assert_int_equal(dosvc_log_count(log), 2);
-    start = dosvc_log_range_start(log, 1);
-    assert_true(start > 0 && start < VERSION_SIZE);
+    assert_int_equal(dosvc_log_status(log, 0), 200);
+    assert_true(dosvc_log_range_start(log, 1) == CUT_AT);
     assert_int_equal(dosvc_log_status(log, 1), 206);
-    assert_null(strstr(log, "If-Range"));
-    free(log);
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
     dosvc_assert_file_is(local, path);
     IBackgroundCopyJob_Release(job);
     DeleteFileW(local);
+    return log;
+}
+
+/* The 206 names the same weak ETag: nothing says the file changed, and it goes on. */
+static void test_resume_with_only_a_weak_etag_goes_on_when_the_206_names_the_same(void **state)
+{
+    char *log = assert_resumed_at_the_cut(L"validators=weak", L"weak-same.bin");
+    assert_null(strstr(log, "If-Range"));
+    free(log);
+}
+
+/* The whole answer had a weak ETag and a Last-Modified, so If-Range named the date; the 206 the
+ * server honoured it with carries a strong ETag of the same tag and the same date. Compared like
+ * with like, both agree: the file goes on (once compared with the date, the ETag restarted it). */
+static void test_206_with_the_same_date_and_a_strong_etag_goes_on(void **state)
+{
+    char *log = assert_resumed_at_the_cut(L"validators=weak200", L"weak-then-strong.bin");
+    assert_non_null(strstr(log, "\"If-Range\": \"Mon, 01 Jan 2024 00:00:00 GMT\""));
+    free(log);
+}
+
+/* A server that never names a version: a 206 for the file's known size resumes it (nothing says
+ * it changed, and downloads must resume, clients.md 3.1). */
+static void test_resume_without_any_validator_goes_on_when_nothing_says_the_file_changed(void **state)
+{
+    char *log = assert_resumed_at_the_cut(L"validators=none", L"no-validator.bin");
+    assert_null(strstr(log, "If-Range"));
+    free(log);
 }
 
 int main(void)
@@ -680,6 +720,9 @@ int main(void)
         cmocka_unit_test_teardown(test_connection_the_server_closes_under_the_next_request_is_replaced_without_an_error, cleanup),
         cmocka_unit_test_teardown(test_206_of_another_version_than_if_range_named_restarts_the_file, cleanup),
         cmocka_unit_test_teardown(test_206_naming_a_version_where_none_was_known_restarts_the_file, cleanup),
+        cmocka_unit_test_teardown(test_206_whose_weak_etag_differs_restarts_the_file, cleanup),
+        cmocka_unit_test_teardown(test_resume_with_only_a_weak_etag_goes_on_when_the_206_names_the_same, cleanup),
+        cmocka_unit_test_teardown(test_206_with_the_same_date_and_a_strong_etag_goes_on, cleanup),
         cmocka_unit_test_teardown(test_resume_without_any_validator_goes_on_when_nothing_says_the_file_changed, cleanup),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);
