@@ -258,10 +258,56 @@ static BOOL add_basic_auth(struct http *h, WCHAR **text, uint32_t target, const 
     return ok;
 }
 
+/*
+ * The version of the remote file that the bytes on disk came from, as the first response named
+ * it: its ETag (a weak one too, which only comparisons use) and its Last-Modified, each empty
+ * if it had none. The store keeps both as one text, "<ETag>\n<Last-Modified>" (no field value
+ * holds a line end).
+ */
+struct version
+{
+    WCHAR etag[256];
+    WCHAR date[256];
+};
+
+static void version_of_response(struct http_response *r, struct version *v)
+{
+    if (!r->ops->field(r, HTTP_FIELD_ETAG, v->etag, ARRAYSIZE(v->etag))) v->etag[0] = 0;
+    if (!r->ops->field(r, HTTP_FIELD_LAST_MODIFIED, v->date, ARRAYSIZE(v->date))) v->date[0] = 0;
+}
+
+static void version_of_text(const WCHAR *text, struct version *v)
+{
+    const WCHAR *newline = text ? wcschr(text, '\n') : NULL;
+
+    v->etag[0] = v->date[0] = 0;
+    if (!newline) return;
+    lstrcpynW(v->etag, text, (int)min((size_t)(newline - text) + 1, ARRAYSIZE(v->etag)));
+    lstrcpynW(v->date, newline + 1, ARRAYSIZE(v->date));
+}
+
+static BOOL is_weak(const WCHAR *etag)
+{
+    return !_wcsnicmp(etag, L"W/", 2);
+}
+
+/* What a resumed request's If-Range names the bytes on disk by, in value: their strong ETag,
+ * else their Last-Modified; never a weak ETag (RFC 9110 13.1.5). FALSE if neither is known. */
+static BOOL resume_condition(struct http *h, WCHAR value[256])
+{
+    struct version v;
+
+    version_of_text((const WCHAR *)h->t->file->validator, &v);
+    if (v.etag[0] && !is_weak(v.etag)) lstrcpyW(value, v.etag);
+    else if (v.date[0]) lstrcpyW(value, v.date);
+    else return FALSE;
+    return TRUE;
+}
+
 /* The request's fields: the job's custom headers, Range and If-Range, credentials. */
 static WCHAR *request_fields(struct http *h, uint64_t first, uint64_t last, BOOL whole)
 {
-    WCHAR *text = NULL, range[80];
+    WCHAR *text = NULL, range[80], condition[256];
 
     if (h->headers) add_lines(&text, h->headers);
     if (h->tried_custom_auth) add_lines(&text, h->auth_headers);
@@ -271,7 +317,7 @@ static WCHAR *request_fields(struct http *h, uint64_t first, uint64_t last, BOOL
         else swprintf(range, ARRAYSIZE(range), L"bytes=%llu-%llu", first, last);
         add_field(&text, L"Range", range);
         /* Bytes already on disk came from one version of the file: a changed one answers 200. */
-        if (h->t->file->validator) add_field(&text, L"If-Range", (const WCHAR *)h->t->file->validator);
+        if (resume_condition(h, condition)) add_field(&text, L"If-Range", condition);
     }
     if (h->tried_auth) add_basic_auth(h, &text, 1 /* server */, L"Authorization");
     if (h->tried_proxy_auth) add_basic_auth(h, &text, 2 /* proxy */, L"Proxy-Authorization");
@@ -484,35 +530,46 @@ static BOOL start_over(struct http *h)
     return FALSE;
 }
 
-/* The version a response names, which later requests resume against: a strong ETag, else
- * Last-Modified. FALSE if it names none. */
-static BOOL response_validator(struct http_response *r, WCHAR validator[256])
-{
-    if (r->ops->field(r, HTTP_FIELD_ETAG, validator, 256) && _wcsnicmp(validator, L"W/", 2)) return TRUE;
-    return r->ops->field(r, HTTP_FIELD_LAST_MODIFIED, validator, 256);
-}
-
 /*
- * Whether a 206 continues the bytes on disk: it names the version they came from, the one
- * If-Range sent. A server that ignores If-Range answers 206 for its current version; and with
- * no validator known (none came with the bytes on disk), a 206 that now names one names a
- * version nothing ties those bytes to. Either way the bytes are not the rest of the file.
+ * Whether a 206 continues the bytes on disk: it names the version they came from. A server that
+ * ignores If-Range answers 206 for its current version, so the 206's own validators are compared
+ * with those kept, like with like: ETags weakly (RFC 9110 8.8.3.2: W/ aside, the same tag), dates
+ * as they are. One that differs names another version; one that agrees names theirs. With none
+ * to compare, only a server that names no version at all (neither then nor now) is taken at its
+ * word: a 206 naming a version where none was known, or one of a kind that cannot be compared
+ * with the kept one, names a version nothing ties those bytes to.
  */
-static BOOL same_version(struct http_response *r, const WCHAR *sent)
+static BOOL same_version(struct http_response *r, const WCHAR *kept_text)
 {
-    WCHAR validator[256];
-    BOOL have = response_validator(r, validator);
-    return sent ? have && !wcscmp(validator, sent) : !have;
+    struct version kept, got;
+    BOOL agree = FALSE;
+
+    version_of_text(kept_text, &kept);
+    version_of_response(r, &got);
+    if (kept.etag[0] && got.etag[0])
+    {
+        if (wcscmp(kept.etag + (is_weak(kept.etag) ? 2 : 0), got.etag + (is_weak(got.etag) ? 2 : 0))) return FALSE;
+        agree = TRUE;
+    }
+    if (kept.date[0] && got.date[0])
+    {
+        if (wcscmp(kept.date, got.date)) return FALSE;
+        agree = TRUE;
+    }
+    return agree || (!kept.etag[0] && !kept.date[0] && !got.etag[0] && !got.date[0]);
 }
 
-/* Keeps the response's headers, and the validator later requests resume against. */
+/* Keeps the response's headers, and the version later requests resume against. */
 static void record_response(struct http *h, struct http_response *r)
 {
-    WCHAR *headers = r->ops->all_fields(r), validator[256];
-    BOOL have = response_validator(r, validator);
+    struct version v;
+    WCHAR *headers = r->ops->all_fields(r), text[ARRAYSIZE(v.etag) + ARRAYSIZE(v.date)];
+    BOOL have;
 
-    dos_file_record_response(h->t->file->file, h->t->run, (const dos_char *)headers, have ? (const dos_char *)validator : NULL);
-    if (have && !h->t->file->validator) h->t->file->validator = wstr_dup((const dos_char *)validator);
+    version_of_response(r, &v);
+    if ((have = v.etag[0] || v.date[0])) swprintf(text, ARRAYSIZE(text), L"%ls\n%ls", v.etag, v.date);
+    dos_file_record_response(h->t->file->file, h->t->run, (const dos_char *)headers, have ? (const dos_char *)text : NULL);
+    if (have && !h->t->file->validator) h->t->file->validator = wstr_dup((const dos_char *)text);
     free(headers);
 }
 
@@ -523,10 +580,11 @@ static BOOL fetch_span(struct http *h, uint64_t first, uint64_t length, BOOL ran
     uint64_t last = length == DOS_LENGTH_TO_EOF ? DOS_LENGTH_TO_EOF : first + length - 1;
     uint64_t size = DOS_SIZE_UNKNOWN, body = DOS_LENGTH_TO_EOF, r_first, r_last, r_total;
     struct http_response *r;
+    WCHAR condition[256];
     BOOL ok;
 
     /* Whether this request carries If-Range: record_response may learn a validator below. */
-    BOOL conditional = t->file->validator != NULL;
+    BOOL conditional = resume_condition(h, condition);
 
     if (!send_request(h, first, last, !ranged && first == 0, &r)) return FALSE;
     /* Bytes of another version than those on disk: never spliced on, the file starts over. */

@@ -5,8 +5,10 @@
  * Cancel never waits behind a silent server), has its own receive timeout, and
  * sees every byte on the wire, so a body longer than announced is caught.
  * A few idle connections are kept per process for the next request
- * (keep-alive); one that the server closed meanwhile, or that carries bytes
- * no request asked for, is replaced once.
+ * (keep-alive); one that fails before it answers (the server closed it, sent
+ * leftovers or a closing 408 as the request went out) is replaced once. What a server
+ * may send around a body (head, interim answers, chunk-size lines, trailer) is
+ * capped and must come within the receive timeout.
  */
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -26,6 +28,9 @@
 #define POOL_SIZE 8                 /* idle connections kept */
 #define POOL_IDLE_MS 30000          /* and for how long */
 #define GATHER_MS 50                /* how long a body read gathers bytes before it returns */
+#define MAX_INTERIM 32              /* interim (1xx) answers before the answer */
+#define MAX_CHUNK_LINE 4096         /* a chunk's size line, extensions and CRLF included */
+#define MAX_TRAILER BUFFER_SIZE     /* the trailer's fields, as much as a head */
 #define USER_AGENT "Microsoft BITS/7.8 dosvc"
 
 struct connection
@@ -36,11 +41,12 @@ struct connection
     INTERNET_PORT port;
     ULONGLONG idle_since;
     struct tls *tls;                /* https://, or NULL */
-    BOOL shared;                    /* may serve another request: plain, or TLS checked with no lenience */
-    /* For the I/O lent to TLS: the current request's stop event and receive timeout. */
+    BOOL shared;                    /* may serve another request: no client certificate presented */
+    DWORD allowed;                  /* TLS: the certificate errors its check let pass, */
+    BOOL revocation;                /* and whether it checked revocation */
+    /* For the I/O lent to TLS: the current request's stop event, and in io its deadline. */
     struct tls_io io;
     HANDLE stop;
-    DWORD timeout;
 };
 
 enum framing
@@ -57,7 +63,8 @@ struct sock_response
     struct connection *c;
     HANDLE stop;
     DWORD timeout;
-    ULONGLONG head_deadline;        /* while the head is read: when all of it must have come; else 0 */
+    ULONGLONG framing_deadline;     /* while a head, a chunk-size line or the trailer is read: when
+                                     * all of it must have come; else 0 */
     char *buf;                      /* BUFFER_SIZE bytes: received, not yet consumed: [start, end) */
     size_t start, end;
     char *head;                     /* the response head, NUL-terminated, lines ending in CRLF */
@@ -137,8 +144,9 @@ static BOOL wait_socket(struct connection *c, HANDLE stop, DWORD timeout, WSANET
     }
 }
 
-/* A connection to host:port, from the pool if one there is still open and quiet. */
-static struct connection *pool_take(const WCHAR *host, INTERNET_PORT port, BOOL secure)
+/* A connection to host:port, from the pool if one there is still open and quiet; a TLS one only
+ * if its certificate was checked exactly as this request would check it. */
+static struct connection *pool_take(const WCHAR *host, INTERNET_PORT port, BOOL secure, DWORD allowed, BOOL revocation)
 {
     ULONGLONG now = GetTickCount64();
     struct connection *found = NULL, *stale[POOL_SIZE];
@@ -150,7 +158,9 @@ static struct connection *pool_take(const WCHAR *host, INTERNET_PORT port, BOOL 
         struct connection *c = pool[i];
         if (!c) continue;
         if (now - c->idle_since > POOL_IDLE_MS) stale[n++] = c, pool[i] = NULL;
-        else if (!found && c->port == port && !c->tls == !secure && !lstrcmpiW(c->host, host)) found = c, pool[i] = NULL;
+        else if (!found && c->port == port && !c->tls == !secure && !lstrcmpiW(c->host, host)
+                 && (!secure || (c->allowed == allowed && !c->revocation == !revocation)))
+            found = c, pool[i] = NULL;
     }
     ReleaseSRWLockExclusive(&pool_lock);
     while (n) close_connection(stale[--n]);
@@ -282,8 +292,11 @@ static int raw_recv(void *context, char *buffer, int size)
 static BOOL raw_wait(void *context)
 {
     struct connection *c = context;
+    ULONGLONG now = GetTickCount64();
     WSANETWORKEVENTS events;
-    return wait_socket(c, c->stop, c->timeout, &events);
+
+    if (now >= c->io.deadline) return fail(ERROR_INTERNET_TIMEOUT);
+    return wait_socket(c, c->stop, (DWORD)(c->io.deadline - now), &events);
 }
 
 static BOOL raw_send_all(void *context, const char *data, size_t size)
@@ -304,11 +317,12 @@ static BOOL raw_send_all(void *context, const char *data, size_t size)
     return TRUE;
 }
 
-/* Which request the connection now serves: whose stop event and timeout its waits obey. */
+/* Which request the connection now serves: whose stop event its waits obey, and within whose
+ * receive timeout from now the TLS handshake and the request's sending must be done. */
 static void serve(struct connection *c, HANDLE stop, DWORD timeout)
 {
     c->stop = stop;
-    c->timeout = timeout;
+    c->io.deadline = GetTickCount64() + timeout;
     c->io.context = c;
     c->io.recv = raw_recv;
     c->io.wait = raw_wait;
@@ -327,23 +341,34 @@ static BOOL send_all(struct sock_response *r, const char *data, size_t size)
     return c->tls ? tls_send_all(c->tls, &c->io, data, size) : raw_send_all(c, data, size);
 }
 
+/* Neither stopped nor past the deadline: FALSE with the error if so. */
+static BOOL in_bounds(struct sock_response *r, ULONGLONG deadline)
+{
+    if (r->stop && WaitForSingleObject(r->stop, 0) == WAIT_OBJECT_0) return fail(ERROR_OPERATION_ABORTED);
+    if (GetTickCount64() >= deadline) return fail(ERROR_INTERNET_TIMEOUT);
+    return TRUE;
+}
+
 /*
  * Receives from the socket into dst, after the *n bytes already there, until size bytes or the
  * connection's end (no more bytes then). Once something came, it goes on gathering for at most
  * gather_ms (bytes already in dst came at once: it returns as soon as the socket has no more): a
  * few large writes to disk and progress updates cost far less than one per network packet, and
  * a slow server still shows progress that often. Nothing yet, it waits for the first byte until
- * the receive timeout (or the head's deadline, if sooner) has passed since the call, and always
- * on the stop event too, so no wake-up that brings no byte extends the wait. An error after
- * some bytes waits for the next call: the bytes in hand are returned first.
+ * the receive timeout (or the framing deadline, if sooner) has passed since the call, and always
+ * on the stop event too, so no wake-up that brings no byte extends the wait. The stop event and
+ * the deadline are checked first, bytes waiting or not: a server that never stops sending is
+ * read a call at a time, and no call outlives a stop or the deadline. An error after some bytes
+ * waits for the next call: the bytes in hand are returned first.
  */
 static BOOL receive_socket(struct sock_response *r, char *dst, size_t size, size_t *n, DWORD gather_ms)
 {
     ULONGLONG now = GetTickCount64(), first = 0, deadline = now + r->timeout;
     WSANETWORKEVENTS events;
 
+    if (r->framing_deadline && r->framing_deadline < deadline) deadline = r->framing_deadline;
+    if (!in_bounds(r, deadline)) return FALSE;
     if (r->deferred) return *n ? TRUE : fail(r->deferred);
-    if (r->head_deadline && r->head_deadline < deadline) deadline = r->head_deadline;
     while (*n < size)
     {
         int k = conn_recv(r->c, dst + *n, (int)min(size - *n, (size_t)INT_MAX));
@@ -354,6 +379,13 @@ static BOOL receive_socket(struct sock_response *r, char *dst, size_t size, size
             continue;
         }
         if (!k) break;
+        if (WSAGetLastError() == WSAEINTR)
+        {
+            /* TLS records without data, one after another: the bounds again, then on. */
+            if (*n) break;
+            if (!in_bounds(r, deadline)) return FALSE;
+            continue;
+        }
         if (WSAGetLastError() != WSAEWOULDBLOCK)
         {
             SetLastError(inet_error(WSAGetLastError()));
@@ -411,20 +443,27 @@ static BOOL receive_more(struct sock_response *r)
     return TRUE;
 }
 
-/* The next CRLF-terminated line of the buffer, NUL-terminated in place (without the CRLF). */
-static BOOL receive_line(struct sock_response *r, char **line)
+/*
+ * The next CRLF-terminated line of the buffer, NUL-terminated in place (without the CRLF); *size
+ * gets how many bytes it took, its end included, at most max (<= BUFFER_SIZE): a longer line is
+ * a protocol error.
+ */
+static BOOL receive_line(struct sock_response *r, size_t max, char **line, size_t *size)
 {
     for (;;)
     {
-        char *p = r->end > r->start ? memchr(r->buf + r->start, '\n', r->end - r->start) : NULL;
+        size_t held = r->end - r->start;
+        char *p = held ? memchr(r->buf + r->start, '\n', min(held, max)) : NULL;
         if (p)
         {
             *line = r->buf + r->start;
             r->start = p + 1 - r->buf;
+            *size = p + 1 - *line;
             if (p > *line && p[-1] == '\r') p--;
             *p = 0;
             return TRUE;
         }
+        if (held >= max) return fail(ERROR_HTTP_INVALID_SERVER_RESPONSE);
         if (!receive_more(r)) return FALSE;
     }
 }
@@ -543,17 +582,18 @@ static BOOL more_after_body(struct sock_response *r)
 }
 
 /* Reads a chunk's size line (after the previous chunk's CRLF), or the trailer at the end. */
-static BOOL next_chunk(struct sock_response *r)
+static BOOL read_chunk_framing(struct sock_response *r)
 {
+    size_t taken, trailer = 0;
     char *line, *end;
     unsigned long long size;
 
     if (r->chunks_begun)
     {
-        if (!receive_line(r, &line)) return FALSE;
+        if (!receive_line(r, 2, &line, &taken)) return FALSE;
         if (*line) return fail(ERROR_HTTP_INVALID_SERVER_RESPONSE);
     }
-    if (!receive_line(r, &line)) return FALSE;
+    if (!receive_line(r, MAX_CHUNK_LINE, &line, &taken)) return FALSE;
     if (!isxdigit((unsigned char)*line)) return fail(ERROR_HTTP_INVALID_SERVER_RESPONSE);
     size = strtoull(line, &end, 16);
     if ((*end && *end != ';' && *end != ' ' && *end != '\t') || size == ULLONG_MAX)
@@ -561,12 +601,29 @@ static BOOL next_chunk(struct sock_response *r)
     r->chunks_begun = TRUE;
     if (!size)
     {
-        do if (!receive_line(r, &line)) return FALSE;   /* the trailer's fields are not used */
-        while (*line);
+        /* The trailer's fields are not used, only counted. */
+        do
+        {
+            if (trailer == MAX_TRAILER) return fail(ERROR_HTTP_INVALID_SERVER_RESPONSE);
+            if (!receive_line(r, MAX_TRAILER - trailer, &line, &taken)) return FALSE;
+            trailer += taken;
+        } while (*line);
         r->done = TRUE;
     }
     r->left = size;
     return TRUE;
+}
+
+/* The framing between chunks comes whole within the receive timeout, like a head: each byte of
+ * it would otherwise restart the wait, and a body read waits for body bytes. */
+static BOOL next_chunk(struct sock_response *r)
+{
+    BOOL ok;
+
+    r->framing_deadline = GetTickCount64() + r->timeout;
+    ok = read_chunk_framing(r);
+    r->framing_deadline = 0;
+    return ok;
 }
 
 static BOOL sock_read(struct http_response *iface, void *buffer, DWORD size, DWORD *got)
@@ -656,7 +713,7 @@ static const char *find_blank_line(const char *data, size_t size)
  * Reads a response head; FALSE at the connection's end before any byte too (*nothing TRUE). A
  * head cut off by the connection's end is ERROR_INTERNET_CONNECTION_ABORTED, one that does not
  * begin as a status line answers nothing (ERROR_HTTP_INVALID_SERVER_RESPONSE), and one not
- * whole by r->head_deadline ERROR_INTERNET_TIMEOUT.
+ * whole by r->framing_deadline ERROR_INTERNET_TIMEOUT.
  */
 static BOOL receive_head(struct sock_response *r, BOOL *nothing)
 {
@@ -799,7 +856,7 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
     WCHAR host[INTERNET_MAX_HOST_NAME_LENGTH];
     URL_COMPONENTSW parts;
     struct sock_response *r;
-    BOOL secure, lenient;
+    BOOL secure, alone;
     unsigned attempt;
     char *text;
     size_t size;
@@ -823,9 +880,11 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
         free(text);
         return fail(ERROR_NOT_ENOUGH_MEMORY);
     }
-    /* A TLS connection that ignored certificate errors or presented a certificate is this job's alone. */
+    /* A TLS connection serves only requests that check its certificate as it was checked (the
+     * same errors allowed, revocation checked or not): one job's lenience never reaches another
+     * job's stricter request. One that presented a client certificate is this job's alone. */
     secure = parts.nScheme == INTERNET_SCHEME_HTTPS;
-    lenient = secure && (request->security || request->revocation || request->cert);
+    alone = secure && request->cert;
     r->base.ops = &sock_ops;
     r->stop = request->stop;
     r->timeout = request->receive_timeout_ms;
@@ -834,8 +893,10 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
     for (attempt = 0;; attempt++)
     {
         BOOL reused = FALSE, nothing = FALSE, ok;
+        unsigned interim = 0;
 
-        if (attempt == 0 && !lenient && (r->c = pool_take(host, parts.nPort, secure))) reused = TRUE;
+        if (attempt == 0 && !alone && (r->c = pool_take(host, parts.nPort, secure, request->security, request->revocation)))
+            reused = TRUE;
         else if (!(r->c = connect_to(host, parts.nPort, request->stop))) break;
         serve(r->c, request->stop, request->receive_timeout_ms);
         if (secure && !r->c->tls)
@@ -849,17 +910,25 @@ BOOL http_socket_send(const struct http_request *request, struct http_response *
                 SetLastError(error);
                 break;
             }
-            r->c->shared = !lenient;
+            r->c->shared = !alone;
+            r->c->allowed = request->security;
+            r->c->revocation = request->revocation;
         }
         else if (!secure) r->c->shared = TRUE;
+        /* Nothing the last connection's reading left (its bytes, an error it kept for the next
+         * read) may reach this one; parse_head sets the rest. */
         r->start = r->end = 0;
+        r->deferred = 0;
         ok = send_all(r, text, size);
         /* The head, 100 Continue and other interim answers included, comes whole within the
-         * receive timeout, however slowly its bytes trickle in. */
-        r->head_deadline = GetTickCount64() + r->timeout;
+         * receive timeout, however slowly its bytes trickle in, and after a few interim answers. */
+        r->framing_deadline = GetTickCount64() + r->timeout;
         while (ok && (ok = receive_head(r, &nothing)) && (ok = parse_head(r)) && r->base.status < 200)
-            ;
-        r->head_deadline = 0;
+            if (++interim > MAX_INTERIM) ok = fail(ERROR_HTTP_INVALID_SERVER_RESPONSE);
+        r->framing_deadline = 0;
+        /* A 408 that closes a kept connection is its server ending it at its idle timeout
+         * (RFC 9110 15.5.9) just as the request went out: it answers no request of ours. */
+        if (ok && reused && r->base.status == 408 && !r->keep_alive) ok = fail(ERROR_INTERNET_CONNECTION_ABORTED);
         if (ok)
         {
             SOCKADDR_STORAGE peer;

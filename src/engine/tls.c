@@ -19,6 +19,7 @@
 #include <string.h>
 
 #define HANDSHAKE_MAX (64u << 10)  /* the most handshake data kept waiting for its end */
+#define EMPTY_RECORDS_MAX 32       /* records without data one call decrypts before it returns */
 
 struct tls
 {
@@ -230,6 +231,8 @@ static BOOL handshake(struct tls *tls, const struct tls_io *io, const WCHAR *hos
         SecBufferDesc in_desc = { SECBUFFER_VERSION, 2, in }, out_desc = { SECBUFFER_VERSION, 1, out };
         BOOL need_more = !first && status != SEC_I_INCOMPLETE_CREDENTIALS && (status == SEC_E_INCOMPLETE_MESSAGE || !tls->in_len);
 
+        /* Checked while bytes keep coming too: a handshake that trickles in never ends. */
+        if (GetTickCount64() >= io->deadline) return fail(ERROR_INTERNET_TIMEOUT);
         if (need_more)
         {
             int n = receive_more(tls, io);
@@ -364,6 +367,8 @@ static int decrypt_one(struct tls *tls)
 
 int tls_recv(struct tls *tls, const struct tls_io *io, char *buffer, int size)
 {
+    unsigned empty = 0;
+
     for (;;)
     {
         int n;
@@ -376,7 +381,16 @@ int tls_recv(struct tls *tls, const struct tls_io *io, char *buffer, int size)
             return n;
         }
         if (tls->closed) return 0;
-        if ((n = decrypt_one(tls)) > 0) continue;
+        if ((n = decrypt_one(tls)) > 0)
+        {
+            /* A server sending empty records without end must not keep the caller here. */
+            if (tls->plain_end == tls->plain_start && ++empty == EMPTY_RECORDS_MAX)
+            {
+                WSASetLastError(WSAEINTR);
+                return -1;
+            }
+            continue;
+        }
         if (n < 0)
         {
             WSASetLastError(WSAECONNABORTED);
@@ -398,12 +412,19 @@ int tls_recv(struct tls *tls, const struct tls_io *io, char *buffer, int size)
 
 BOOL tls_has_data(struct tls *tls, const struct tls_io *io)
 {
+    unsigned empty = 0;
+
     for (;;)
     {
         int n;
         if (tls->plain_end > tls->plain_start) return TRUE;
         if (tls->closed) return FALSE;
-        if ((n = decrypt_one(tls)) > 0) continue;
+        if ((n = decrypt_one(tls)) > 0)
+        {
+            /* Only records without data so far, and more coming: none the caller could take. */
+            if (tls->plain_end == tls->plain_start && ++empty == EMPTY_RECORDS_MAX) return FALSE;
+            continue;
+        }
         if (n < 0 || receive_more(tls, io) <= 0) return FALSE;
     }
 }

@@ -15,10 +15,13 @@ struct tls_io
     void *context;
     /* Like recv on a non-blocking socket: bytes, 0 at the end, -1 with WSAGetLastError(). */
     int (*recv)(void *context, char *buffer, int size);
-    /* Waits until the socket has news; FALSE with the last error set (stop, timeout). */
+    /* Waits until the socket has news, at most until deadline; FALSE with the last error set
+     * (stop, ERROR_INTERNET_TIMEOUT). */
     BOOL (*wait)(void *context);
     /* Sends all of it, waiting as needed; FALSE with the last error set. */
     BOOL (*send_all)(void *context, const char *data, size_t size);
+    /* When waits give up (GetTickCount64): the handshake is done by then, however its bytes trickle in. */
+    ULONGLONG deadline;
 };
 
 struct tls;
@@ -31,8 +34,10 @@ struct tls;
  */
 struct tls *tls_connect(const struct tls_io *io, const WCHAR *host, DWORD allowed, BOOL revocation,
                         const CERT_CONTEXT *cert);
-/* Like recv: decrypted bytes, 0 at the end (close_notify or the connection's end), -1 with
- * WSAGetLastError() (WSAEWOULDBLOCK while no whole record has come). */
+/* Like recv: decrypted bytes, 0 after close_notify, -1 with WSAGetLastError(): WSAEWOULDBLOCK
+ * while no whole record has come, WSAECONNRESET at the connection's end without close_notify,
+ * WSAEINTR after a run of records without data (the caller checks whatever bounds its wait,
+ * then calls again). */
 int tls_recv(struct tls *tls, const struct tls_io *io, char *buffer, int size);
 /* Decrypts what has already arrived, without waiting; whether application bytes are there. */
 BOOL tls_has_data(struct tls *tls, const struct tls_io *io);

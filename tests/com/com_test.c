@@ -260,6 +260,11 @@ int dosvc_server_refused_port(void)
     return server_port("\"refused_port\"");
 }
 
+int dosvc_server_drip_handshake_port(void)
+{
+    return server_port("\"https_drip_handshake_port\"");
+}
+
 const WCHAR *dosvc_server_url(BOOL https, const WCHAR *path)
 {
     static WCHAR urls[4][2300];

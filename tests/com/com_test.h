@@ -231,6 +231,8 @@ int dosvc_server_unsent_ca_port(void);
 /* The HTTPS listeners whose self-signed certificate names another host, or expired (tests/server/README.md). */
 int dosvc_server_other_name_port(void);
 int dosvc_server_expired_port(void);
+/* The port that plays a TLS server whose handshake never ends (tests/server/README.md). */
+int dosvc_server_drip_handshake_port(void);
 /* "http(s)://127.0.0.1:<port><path>" in a static buffer (one of four). */
 const WCHAR *dosvc_server_url(BOOL https, const WCHAR *path);
 /* Where the server serves "/<name>" from (its root folder), as a path of this process, in a

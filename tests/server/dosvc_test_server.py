@@ -9,8 +9,9 @@ on 127.0.0.1 only, on ports the OS picks, and it never connects anywhere but loo
 
 On start it prints one JSON line and flushes stdout:
     {"http_port": N, "https_port": M|null, "https_unsent_ca_port": U|null,
-     "https_other_name_port": O|null, "https_expired_port": E|null, "pid": P, "root": DIR,
-     "cert": PEM|null, "refused_port": R}
+     "https_other_name_port": O|null, "https_expired_port": E|null,
+     "https_drip_handshake_port": D|null, "pid": P, "root": DIR, "cert": PEM|null,
+     "refused_port": R}
 It stops on SIGTERM/SIGINT, on stdin EOF (with --exit-on-stdin-eof), on GET
 /_control/shutdown, and by itself after --max-seconds. README.md next to this file has the
 fault catalogue and the control protocol.
@@ -25,6 +26,7 @@ import email.utils
 import functools
 import hashlib
 import ipaddress
+import itertools
 import json
 import os
 import re
@@ -219,9 +221,23 @@ class Plan:
     stall_at: int | None = None
     stall_seconds: float = 0.0
     validators: bool = True        # False: no ETag and no Last-Modified (fault=novalidator)
+    validator_form: str = "both"   # the content parameter validators=: both | none | weak | weak200
     head_rate: int | None = None   # the head's bytes per second (fault=driphead)
+    interim: int | None = None     # interim answers before the head (fault=interim; 0: endless)
+    interim_code: int = 100
     late_seconds: float = 0.0      # ending "late": the pause after the body...
-    late_extra: int = 0            # ...and the bytes then sent before the close
+    late_on_request: bool = False  # ...or until the next request has come (on=request)...
+    late_extra: int = 0            # ...and the bytes then sent before the close...
+    late_answer: int | None = None # ...or an answer with this status instead
+    endless: str | None = None     # trailer | chunkext: a chunked body whose framing never ends
+    endless_rate: int | None = None   # its bytes per second; None: as fast as possible
+
+
+def status_phrase(status):
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 class ErrorPage:
@@ -231,11 +247,7 @@ class ErrorPage:
     def __init__(self, status, headers=None, text=None):
         self.status = status
         self.headers = headers or {}
-        try:
-            phrase = HTTPStatus(status).phrase
-        except ValueError:
-            phrase = ""
-        self.body = f"<html><body><h1>{status} {phrase}</h1>{text or ''}</body></html>\n".encode()
+        self.body = f"<html><body><h1>{status} {status_phrase(status)}</h1>{text or ''}</body></html>\n".encode()
 
     def send(self, handler):
         handler.send_response(self.status)
@@ -317,6 +329,13 @@ class RequestContext:
             value = -1.0
         if not 0.0 <= value <= MAX_WAIT_SECONDS:
             raise BadRequest(f"{name}={raw!r}: want seconds in [0, {MAX_WAIT_SECONDS:g}]")
+        return value
+
+    def choice(self, name, values):
+        """One of values (the first if the parameter is not given)."""
+        value = self.params.get(name, values[0])
+        if value not in values:
+            raise BadRequest(f"{name}={value!r}: want one of {', '.join(values)}")
         return value
 
     def text(self, name, default=None, forbid=""):
@@ -443,8 +462,28 @@ def fault_driphead(ctx, plan):
 
 def fault_late(ctx, plan):
     plan.ending = "late"
+    on = ctx.params.get("on")
+    if on not in (None, "request"):
+        raise BadRequest("fault=late: on is request")
+    if on and "seconds" in ctx.params:
+        raise BadRequest("fault=late: seconds or on=request, not both")
+    plan.late_on_request = on == "request"
     plan.late_seconds = ctx.seconds("seconds", 0.4)
     plan.late_extra = ctx.integer("extra", 777, 0, MAX_EXTRA_BYTES)
+    plan.late_answer = ctx.integer("answer", None, 400, 599)
+
+
+def fault_interim(ctx, plan):
+    plan.interim = ctx.integer("count", 0, 0, 100000)
+    plan.interim_code = ctx.integer("code", 100, 100, 199)
+
+
+def endless_fault(kind):
+    def bend(ctx, plan):
+        if ctx.method == "GET":
+            plan.chunked, plan.endless = True, kind
+            plan.endless_rate = ctx.integer("rate", None, 1, 1 << 30)
+    return bend
 
 
 def fault_novalidator(ctx, plan):
@@ -519,6 +558,9 @@ FAULTS = {
     "cuthead": fault_cuthead,
     "driphead": fault_driphead,
     "late": fault_late,
+    "interim": fault_interim,
+    "trailer": endless_fault("trailer"),
+    "chunkext": endless_fault("chunkext"),
     "novalidator": fault_novalidator,
     "redirect": fault_redirect,
     "auth": fault_auth,
@@ -551,8 +593,8 @@ class RequestLog:
 
     def begin(self, **fields):
         with self._lock:
-            entry = {"id": self._next_id, "time": round(time.time(), 3), **fields,
-                     "status": None, "closed": False}
+            entry = {"id": self._next_id, "time": round(time.time(), 3), "unanswered": False,
+                     **fields, "status": None, "closed": False}
             self._next_id += 1
             self._entries.append(entry)
             return entry
@@ -618,6 +660,7 @@ class ServerState:
     https_unsent_ca_port: int | None = None
     https_other_name_port: int | None = None
     https_expired_port: int | None = None
+    https_drip_handshake_port: int | None = None
     stop_reason: str = ""
     hash_cache: dict = field(default_factory=dict)   # (etag, size) -> sha256 hex
     tunnels: dict = field(default_factory=dict)      # CONNECT's upstream local port -> its log id
@@ -683,7 +726,7 @@ class BodyStreamer:
                 data += self.extra_bytes(plan.extra)
                 plan.extra = 0
             self.wfile.write(data)
-        if plan.chunked and plan.cut_after is None:
+        if plan.chunked and plan.cut_after is None and plan.endless is None:
             self.wfile.write(b"0\r\n\r\n")
         if plan.extra:
             self.wfile.write(self.extra_bytes(plan.extra))
@@ -918,16 +961,21 @@ class Handler(BaseHTTPRequestHandler):
         """Run a route with the request in the log, turning BadRequest into a 400."""
         self.sent_status = None
         self.discard_request_body()
-        self.log_entry = None if quiet else self.server.state.log.begin(
-            method=self.command, target=self.path, via_proxy=via_proxy,
-            scheme=self.server.scheme, client_port=self.client_address[1],
-            tunnel=self.server.state.tunnels.get(self.client_address[1]),
-            range=self.headers.get("Range"), headers=dict(self.headers.items()),
-            fields=[[name, value] for name, value in self.headers.items()])
+        self.log_entry = None if quiet else self.begin_log_entry(
+            self.command, self.path, list(self.headers.items()), via_proxy=via_proxy)
         try:
             route()
         except BadRequest as error:
             ErrorPage(400, text=f"<p>{error}</p>").send(self)
+
+    def begin_log_entry(self, method, target, fields, via_proxy=False, unanswered=False):
+        """fields: the request's (name, value) pairs in the order they came."""
+        state, headers = self.server.state, dict(fields)
+        return state.log.begin(
+            method=method, target=target, via_proxy=via_proxy, scheme=self.server.scheme,
+            client_port=self.client_address[1], tunnel=state.tunnels.get(self.client_address[1]),
+            range=headers.get("Range"), headers=headers, fields=[[name, value] for name, value in fields],
+            unanswered=unanswered)
 
     def discard_request_body(self):
         """GET/HEAD rarely carry a body; one left unread would poison keep-alive."""
@@ -947,7 +995,8 @@ class Handler(BaseHTTPRequestHandler):
             ErrorPage(404).send(self)
             return
         try:
-            plan = Plan(content, length=content.size)
+            plan = Plan(content, length=content.size, validator_form=ctx.choice(
+                "validators", ("both", "none", "weak", "weak200")))
             self.apply_range(ctx, plan)
             answer = self.apply_faults(ctx, plan)
             if answer is None and plan.unsatisfiable:
@@ -987,6 +1036,8 @@ class Handler(BaseHTTPRequestHandler):
         return None
 
     def send_plan(self, plan):
+        if plan.interim is not None:
+            self.send_interim(plan.interim_code, plan.interim)
         self.send_response(plan.status)
         self.send_header("Content-Type", "application/octet-stream")
         if plan.chunked:
@@ -999,27 +1050,96 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Accept-Ranges", "bytes")
         if plan.content_range:
             self.send_header("Content-Range", plan.content_range)
-        if plan.validators:
-            self.send_header("Last-Modified", plan.content.last_modified)
-            self.send_header("ETag", plan.content.etag)
+        if plan.validators and plan.validator_form != "none":
+            weak = plan.validator_form == "weak" or (plan.validator_form == "weak200" and plan.status == 200)
+            if plan.validator_form != "weak":
+                self.send_header("Last-Modified", plan.content.last_modified)
+            self.send_header("ETag", ("W/" if weak else "") + plan.content.etag)
         if plan.head_rate:
             self.drip_head(plan.head_rate)
         else:
             self.end_headers()
         if self.command == "HEAD":
             return
+        if plan.endless == "chunkext":
+            self.send_endless(b"5;", b"a", plan.endless_rate)
         BodyStreamer(self, plan).run()
+        if plan.endless == "trailer":
+            self.send_endless(b"0\r\n", b"X-T: a\r\n", plan.endless_rate)
         if plan.ending == "reset":
             reset_connection(self)
         elif plan.ending == "close":
             self.close_connection = True
         elif plan.ending == "late":
-            # The answer was whole and kept the connection open; what follows is no answer.
-            self.wfile.flush()
+            self.end_late(plan)
+
+    def end_late(self, plan):
+        """The ending "late": the answer was whole and kept the connection open; what follows
+        answers nothing. The bytes and the end leave in one TCP segment (TCP_CORK holds the
+        bytes until the FIN joins them), so a client finds both at once, whatever its speed."""
+        self.wfile.flush()
+        if plan.late_on_request:
+            if not self.read_unanswered_request(answered=plan.late_answer is not None):
+                self.close_connection = True
+                return
+        else:
             self.server.state.stop.wait(plan.late_seconds)
-            if plan.late_extra:
-                self.wfile.write(BodyStreamer.extra_bytes(plan.late_extra))
-            self.close_connection = True
+        if hasattr(socket, "TCP_CORK"):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        if plan.late_answer:
+            self.record_status(plan.late_answer)
+            self.wfile.write(f"HTTP/1.1 {plan.late_answer} {status_phrase(plan.late_answer)}\r\n"
+                             "Content-Length: 0\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        elif plan.late_extra:
+            self.wfile.write(BodyStreamer.extra_bytes(plan.late_extra))
+        self.close_connection = True
+
+    def read_unanswered_request(self, answered):
+        """Waits (until the server stops) for the next request on this connection and reads its
+        head, which goes in the log (unanswered unless answered) and becomes the connection's
+        last request; False if the connection ended first."""
+        state, sock = self.server.state, self.connection
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, selectors.EVENT_READ)
+            while not (isinstance(sock, ssl.SSLSocket) and sock.pending()) and not selector.select(0.1):
+                if state.stop.is_set():
+                    return False
+        lines = []
+        while len(lines) < 100 and (line := self.rfile.readline(65537)) not in (b"", b"\r\n", b"\n"):
+            lines.append(line.decode("latin-1").rstrip("\r\n"))
+        request = lines[0].split(" ") if lines else []
+        if len(request) != 3:
+            return False
+        fields = [(name.strip(), value.strip()) for name, value in
+                  (line.split(":", 1) for line in lines[1:] if ":" in line)]
+        self.log_entry = self.begin_log_entry(request[0], request[1], fields, unanswered=not answered)
+        return True
+
+    def send_interim(self, code, count):
+        """count interim answers (1xx) before the head; 0: as many as the client takes."""
+        line = f"HTTP/1.1 {code} {status_phrase(code)}\r\n\r\n".encode("latin-1")
+        self.record_status(code)
+        if not count:
+            self.send_endless(b"", line, None)
+        self.wfile.write(line * count)
+
+    def send_endless(self, first, unit, rate):
+        """first, then unit over and over, at rate bytes per second (a byte at a time) or, rate
+        None, as fast as the client takes them; it ends only with an error (the client went)
+        or with the server's stop."""
+        stop = self.server.state.stop
+        self.wfile.write(first)
+        if rate:
+            stream, began = itertools.cycle(unit), time.monotonic()
+            for sent in itertools.count():
+                if stop.wait(max(0.0, began + sent / rate - time.monotonic())):
+                    break
+                self.wfile.write(bytes((next(stream),)))
+        else:
+            batch = unit * (BLOCK // len(unit))
+            while not stop.is_set():
+                self.wfile.write(batch)
+        raise ConnectionAbortedError("server stopping")
 
     def drip_head(self, rate):
         """end_headers, with the head written a byte at a time at rate bytes per second."""
@@ -1179,6 +1299,52 @@ def make_expired_certificate(directory):
 OTHER_NAME = "dosvc-other-name.test"
 
 
+class DripHandshakeListener:
+    """A loopback port that plays a TLS server whose first record never ends: it reads the
+    client's first record (the ClientHello), sends a record header that announces 16 KiB of
+    handshake (16 03 03 40 00), then one byte of it every 200 ms, until the client goes or the
+    server stops. No request is ever read, so nothing is logged."""
+
+    def __init__(self, state):
+        self.state = state
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+
+    def serve_forever(self):
+        while not self.state.stop.is_set():
+            try:
+                conn, _ = self.socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self.drip, args=(conn,), name="drip-handshake", daemon=True).start()
+
+    def drip(self, conn):
+        def receive(count):
+            data = b""
+            while len(data) < count and (more := conn.recv(count - len(data))):
+                data += more
+            return data
+
+        with conn:
+            conn.settimeout(self.state.idle_timeout)
+            try:
+                header = receive(5)
+                if len(header) < 5:
+                    return
+                receive(int.from_bytes(header[3:5], "big"))
+                conn.sendall(bytes.fromhex("1603034000"))
+                while not self.state.stop.wait(0.2):
+                    conn.sendall(b"\x02")
+            except OSError:
+                pass
+
+    def close(self):
+        self.socket.close()
+
+
 def closed_port():
     """A loopback port nobody listens on (bound, then closed): connecting to it is refused,
     until some other program happens to take it."""
@@ -1200,6 +1366,7 @@ class TestServer:
                                  stop=threading.Event(), idle_timeout=options.idle_timeout,
                                  proxy_auth=proxy_auth, verbose=options.verbose)
         self.listeners = []
+        self.drip_handshake = None
         self.threads = []
         # A socket bound but never listening: connecting to its port is refused, and no
         # other program can take the port while the server lives.
@@ -1217,10 +1384,13 @@ class TestServer:
             state.https_other_name_port = self.add_https_listener(
                 *make_certificate(self.workdir, "other-name", OTHER_NAME, f"DNS:{OTHER_NAME}"))
             state.https_expired_port = self.add_https_listener(*make_expired_certificate(self.workdir))
+            self.drip_handshake = DripHandshakeListener(state)
+            state.https_drip_handshake_port = self.drip_handshake.port
         info = {"http_port": state.http_port, "https_port": state.https_port,
                 "https_unsent_ca_port": state.https_unsent_ca_port,
                 "https_other_name_port": state.https_other_name_port,
                 "https_expired_port": state.https_expired_port,
+                "https_drip_handshake_port": state.https_drip_handshake_port,
                 "pid": os.getpid(), "root": str(state.root),
                 "cert": str(cert) if cert else None,
                 "refused_port": self.refused.getsockname()[1]}
@@ -1228,6 +1398,11 @@ class TestServer:
             listener.info = info
             thread = threading.Thread(target=listener.serve_forever, args=(0.2,),
                                       name=f"listener-{listener.scheme}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        if self.drip_handshake:
+            thread = threading.Thread(target=self.drip_handshake.serve_forever, name="listener-drip-handshake",
+                                      daemon=True)
             thread.start()
             self.threads.append(thread)
         return info
@@ -1265,6 +1440,8 @@ class TestServer:
             listener.server_close()
         for thread in self.threads:
             thread.join(timeout=5)
+        if self.drip_handshake:
+            self.drip_handshake.close()
         self.refused.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 

@@ -137,6 +137,15 @@ class Client:
         return json.loads(body)
 
 
+def answer_on_a_kept_connection(s, path, body):
+    """Sends GET path on the socket s and reads its answer, which ends with body; its head."""
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    data = bytearray()
+    while not data.endswith(body):
+        data += s.recv(65536)
+    return data.partition(b"\r\n\r\n")[0].decode("latin-1")
+
+
 def raw_get(path, extra_headers=""):
     return Client.raw(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra_headers}\r\n")
 
@@ -367,12 +376,8 @@ class BodyFaultTest(unittest.TestCase):
     def test_late_sends_bytes_after_a_whole_answer_and_never_reads_the_next_request(self):
         key = unique()
         with socket.create_connection(("127.0.0.1", INFO["http_port"]), 10) as s:
-            s.sendall(f"GET /gen/100?fault=late&seconds=0.3&extra=77&k={key} HTTP/1.1\r\n"
-                      "Host: x\r\n\r\n".encode())
-            data = bytearray()
-            while not data.endswith(expected_gen(100)):
-                data += s.recv(65536)
-            head = data.partition(b"\r\n\r\n")[0].decode("latin-1")
+            head = answer_on_a_kept_connection(s, f"/gen/100?fault=late&seconds=0.3&extra=77&k={key}",
+                                               expected_gen(100))
             self.assertNotIn("Connection: close", head)      # the answer keeps the connection
             began = time.monotonic()
             s.sendall(f"GET /gen/10?k={key} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
@@ -406,6 +411,107 @@ class BodyFaultTest(unittest.TestCase):
             self.assertFalse(Client.log(f"open={key}")[0]["closed"])   # kept alive
         finally:
             conn.close()
+
+    def test_late_on_request_waits_for_the_next_request_logs_it_unanswered_then_ends(self):
+        key = unique()
+        with socket.create_connection(("127.0.0.1", INFO["http_port"]), 10) as s:
+            answer_on_a_kept_connection(s, f"/gen/100?fault=late&on=request&extra=77&k={key}", expected_gen(100))
+            s.settimeout(0.3)
+            with self.assertRaises(TimeoutError):     # nothing comes until a request does
+                s.recv(1)
+            s.settimeout(10)
+            s.sendall(f"GET /gen/10?next={key} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            late = bytearray()
+            while chunk := s.recv(65536):
+                late += chunk
+        self.assertEqual(bytes(late), (EXTRA_TEXT * 2)[:77])
+        first, second = Client.log(key)
+        self.assertEqual((first["unanswered"], first["status"]), (False, 200))
+        self.assertEqual((second["target"], second["unanswered"], second["status"]),
+                         (f"/gen/10?next={key}", True, None))
+        self.assertEqual(second["client_port"], first["client_port"])
+        deadline = time.monotonic() + 10
+        while not Client.log(key)[1]["closed"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertTrue(Client.log(key)[1]["closed"])
+
+    def test_late_answer_sends_that_status_to_the_next_request_then_closes(self):
+        key = unique()
+        with socket.create_connection(("127.0.0.1", INFO["http_port"]), 10) as s:
+            answer_on_a_kept_connection(s, f"/gen/10?fault=late&on=request&answer=408&k={key}", expected_gen(10))
+            s.sendall(f"GET /gen/10?next={key} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            answer = bytearray()
+            while chunk := s.recv(65536):
+                answer += chunk
+        self.assertTrue(answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"))
+        self.assertIn(b"Connection: close\r\n", answer)
+        self.assertEqual([(e["unanswered"], e["status"]) for e in Client.log(key)], [(False, 200), (False, 408)])
+        self.assertEqual(Client.request("/gen/1?fault=late&on=request&seconds=1")[0], 400)
+
+    def test_interim_answers_come_before_the_answer(self):
+        head, rest, _ = Client.raw("GET /gen/10?fault=interim&count=2&code=103 HTTP/1.1\r\nHost: x\r\n"
+                                   "Connection: close\r\n\r\n")
+        self.assertEqual(head, "HTTP/1.1 103 Early Hints")
+        self.assertTrue(rest.startswith(b"HTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 200 OK\r\n"))
+        self.assertTrue(rest.endswith(expected_gen(10)))
+
+    @staticmethod
+    def first_bytes(path, count):
+        """The first count bytes of the server's answer to GET path; then the client hangs up."""
+        with socket.create_connection(("127.0.0.1", INFO["http_port"]), 10) as s:
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            data = bytearray()
+            while len(data) < count and (chunk := s.recv(65536)):
+                data += chunk
+        return bytes(data[:count])
+
+    def test_endless_interim_answers_never_end(self):
+        data = self.first_bytes("/gen/10?fault=interim", 1 << 20)
+        self.assertEqual(data, (b"HTTP/1.1 100 Continue\r\n\r\n" * 50000)[:1 << 20])
+
+    def test_trailer_floods_trailer_fields_after_the_last_chunk(self):
+        data = self.first_bytes("/gen/5?fault=trailer", 1 << 20)
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertIn(b"Transfer-Encoding: chunked", head)
+        self.assertTrue(body.startswith(b"5\r\n" + expected_gen(5) + b"\r\n0\r\nX-T: a\r\nX-T: a\r\n"))
+        self.assertGreater(len(body), 1 << 19)
+
+    def test_trailer_with_a_rate_trickles(self):
+        began = time.monotonic()
+        data = self.first_bytes("/gen/5?fault=trailer&rate=20", 400)
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertTrue(body.startswith(b"5\r\n" + expected_gen(5) + b"\r\n0\r\nX-T: a\r\n"))
+        # 400 - len(head) - 4 bytes of body, of which the first 13 came at once
+        self.assertGreaterEqual(time.monotonic() - began, (len(body) - 14) / 20 - 0.1)
+
+    def test_chunkext_sends_a_chunk_size_line_that_never_ends(self):
+        data = self.first_bytes("/gen/5?fault=chunkext", 1 << 20)
+        _, _, body = data.partition(b"\r\n\r\n")
+        self.assertTrue(body.startswith(b"5;aaaa"))
+        self.assertEqual(body[2:].strip(b"a"), b"")
+
+    def test_validators_none_weak_and_weak200(self):
+        _, both, _ = Client.request("/gen/1k?seed=v", "HEAD")
+        _, none, _ = Client.request("/gen/1k?seed=v&validators=none", "HEAD")
+        self.assertNotIn("ETag", none)
+        self.assertNotIn("Last-Modified", none)
+        _, weak, _ = Client.request("/gen/1k?seed=v&validators=weak", "HEAD")
+        self.assertEqual(weak["ETag"], "W/" + both["ETag"])
+        self.assertNotIn("Last-Modified", weak)
+        _, whole, _ = Client.request("/gen/1k?seed=v&validators=weak200")
+        status, part, _ = Client.request("/gen/1k?seed=v&validators=weak200", headers={"Range": "bytes=1-"})
+        self.assertEqual((whole["ETag"], whole["Last-Modified"]), ("W/" + both["ETag"], both["Last-Modified"]))
+        self.assertEqual((status, part["ETag"], part["Last-Modified"]), (206, both["ETag"], both["Last-Modified"]))
+        self.assertEqual(Client.request("/gen/1k?validators=some")[0], 400)
+
+    def test_validators_none_lasts_beyond_times(self):
+        key = unique()
+        path = f"/gen/1k?validators=none&fault=truncate&after=10&times=1&key={key}"
+        with self.assertRaises(http.client.IncompleteRead):
+            Client.request(path)
+        _, headers, body = Client.request(path)
+        self.assertEqual(len(body), 1024)
+        self.assertNotIn("ETag", headers)
 
     def test_novalidator_sends_neither_etag_nor_last_modified(self):
         status, headers, body = Client.request("/gen/1k?fault=novalidator", headers={"Range": "bytes=0-9"})
@@ -448,6 +554,23 @@ class HeadFaultTest(unittest.TestCase):
                                                headers={"Range": "bytes=10-19", "If-Range": '"stale"'})
         self.assertEqual((status, headers["Content-Range"], body), (206, "bytes 10-19/1024", expected_gen(1024)[10:20]))
         self.assertEqual(Client.request("/gen/1k?if_range=sometimes")[0], 400)
+
+
+class DripHandshakeTest(unittest.TestCase):
+    def test_first_record_is_announced_then_trickles(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        hello = context.wrap_bio(incoming, outgoing)
+        with self.assertRaises(ssl.SSLWantReadError):
+            hello.do_handshake()
+        with socket.create_connection(("127.0.0.1", INFO["https_drip_handshake_port"]), 10) as s:
+            s.sendall(outgoing.read())
+            began, data = time.monotonic(), bytearray()
+            while len(data) < 8:
+                data += s.recv(64)
+        self.assertEqual(bytes(data[:5]), bytes.fromhex("1603034000"))
+        self.assertGreaterEqual(time.monotonic() - began, 0.5)   # 3 bytes, 200 ms apart
 
 
 class RedirectTest(unittest.TestCase):
