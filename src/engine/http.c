@@ -17,6 +17,7 @@
 #include <wininet.h>
 
 #include "deliveryoptimizationerrors.h"
+#include "trace.h"
 #include "wstr.h"
 
 #define CHUNK WRITER_BUFFER_SIZE    /* the largest read */
@@ -355,6 +356,33 @@ static BOOL exchange(struct http *h, const WCHAR *fields, struct http_response *
 
 static BOOL start_over(struct http *h);
 
+/* The http channel: a request as sent (its Range and If-Range), and a response's head. */
+static void trace_request(struct http *h, uint64_t first, uint64_t last, BOOL whole)
+{
+    WCHAR condition[256];
+    BOOL conditional = !whole && resume_condition(h, condition);
+    char range[64] = "";
+
+    if (!whole && last == DOS_LENGTH_TO_EOF) snprintf(range, sizeof(range), ", Range: bytes=%llu-", first);
+    else if (!whole) snprintf(range, sizeof(range), ", Range: bytes=%llu-%llu", first, last);
+    dos_trace_line(DOS_TRACE_HTTP, "request", "GET %s (%s)%s%s%s", dos_trace_wstr(dchars_of(h->url)),
+                   h->direct ? "direct" : "WinINet", range, conditional ? ", If-Range: " : "",
+                   conditional ? dos_trace_wstr(dchars_of(condition)) : "");
+}
+
+static void trace_response(struct http_response *r)
+{
+    WCHAR length[32] = L"", range[128] = L"", etag[256] = L"", date[64] = L"";
+
+    r->ops->field(r, HTTP_FIELD_CONTENT_LENGTH, length, ARRAYSIZE(length));
+    r->ops->field(r, HTTP_FIELD_CONTENT_RANGE, range, ARRAYSIZE(range));
+    r->ops->field(r, HTTP_FIELD_ETAG, etag, ARRAYSIZE(etag));
+    r->ops->field(r, HTTP_FIELD_LAST_MODIFIED, date, ARRAYSIZE(date));
+    dos_trace_line(DOS_TRACE_HTTP, "response", "%lu, Content-Length %s, Content-Range %s, ETag %s, Last-Modified %s",
+                   (unsigned long)r->status, dos_trace_wstr(dchars_of(length)), dos_trace_wstr(dchars_of(range)),
+                   dos_trace_wstr(dchars_of(etag)), dos_trace_wstr(dchars_of(date)));
+}
+
 /*
  * Sends "GET url" for bytes first..last (last = DOS_LENGTH_TO_EOF: to the end;
  * whole: no Range header at all), following redirects and answering Basic
@@ -376,10 +404,16 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
 
         if (transfer_stopped(t)) return transfer_fail(t, E_ABORT, DOS_CONTEXT_NONE, FALSE);
         fields = request_fields(h, first, last, whole);
+        if (dos_trace_on(DOS_TRACE_HTTP)) trace_request(h, first, last, whole);
         sent = exchange(h, fields, &r);
         if (fields) SecureZeroMemory(fields, wcslen(fields) * sizeof(WCHAR));
         free(fields);
-        if (!sent) return fail_exchange(h);
+        if (!sent)
+        {
+            TRACE_HTTP("no answer: error %lu", (unsigned long)GetLastError());
+            return fail_exchange(h);
+        }
+        if (dos_trace_on(DOS_TRACE_HTTP)) trace_response(r);
         transfer_record_http(t, r->status, h->url, r->address[0] ? r->address : NULL);
         if ((status = r->status) == 200 || status == 206)
         {
@@ -416,6 +450,7 @@ static BOOL send_request(struct http *h, uint64_t first, uint64_t last, BOOL who
                                      DOS_CONTEXT_REMOTE_FILE, FALSE);
             /* Credentials and custom authorization were for the first server only. */
             if (!same_origin(h->url, combined)) h->tried_auth = h->tried_custom_auth = FALSE;
+            TRACE_HTTP("redirect %u to %s", redirects, dos_trace_wstr(dchars_of(combined)));
             lstrcpynW(h->url, combined, ARRAYSIZE(h->url));
             continue;
         }

@@ -9,6 +9,7 @@
 #include <ws2tcpip.h>
 
 #include "tls.h"
+#include "trace.h"
 
 #define SECURITY_WIN32
 #include <schannel.h>
@@ -309,13 +310,29 @@ struct tls *tls_connect(const struct tls_io *io, const WCHAR *host, DWORD allowe
         SetLastError(ERROR_INTERNET_SECURITY_CHANNEL_ERROR);
         return NULL;
     }
-    if (!handshake(tls, io, host) || !check_server(tls, host, allowed, revocation)) error = GetLastError();
+    if (!handshake(tls, io, host))
+    {
+        error = GetLastError();
+        TRACE_TLS("handshake with %s failed: %lu", dos_trace_wstr((const dos_char *)host), (unsigned long)error);
+    }
+    else if (!check_server(tls, host, allowed, revocation))
+    {
+        error = GetLastError();
+        TRACE_TLS("certificate of %s refused: %lu (ignoring 0x%lx%s)", dos_trace_wstr((const dos_char *)host),
+                  (unsigned long)error, (unsigned long)allowed, revocation ? ", revocation checked" : "");
+    }
     else if (QueryContextAttributesW(&tls->ctx, SECPKG_ATTR_STREAM_SIZES, &tls->sizes) != SEC_E_OK)
         error = ERROR_INTERNET_SECURITY_CHANNEL_ERROR;
     else if (!(tls->plain = malloc(tls->sizes.cbMaximumMessage))
              || !(tls->out = malloc(tls->sizes.cbHeader + tls->sizes.cbMaximumMessage + tls->sizes.cbTrailer)))
         error = ERROR_NOT_ENOUGH_MEMORY;
-    else return tls;
+    else
+    {
+        TRACE_TLS("%s: handshake done, certificate accepted (ignoring 0x%lx%s%s)",
+                  dos_trace_wstr((const dos_char *)host), (unsigned long)allowed,
+                  revocation ? ", revocation checked" : "", cert ? ", client certificate presented" : "");
+        return tls;
+    }
     tls_free(tls);
     SetLastError(error);
     return NULL;

@@ -13,6 +13,7 @@
 
 #include "deliveryoptimizationerrors.h"
 #include "names.h"
+#include "trace.h"
 
 #define CHUNK (1u << 20)
 
@@ -23,6 +24,9 @@ BOOL transfer_stopped(struct transfer *t)
 
 BOOL transfer_fail(struct transfer *t, HRESULT error, dos_error_context context, BOOL transient)
 {
+    if (error != E_ABORT)
+        TRACE_ENGINE("file %u: 0x%08lx, context %d, %s", t->file->index, (unsigned long)error, (int)context,
+                     transient ? "transient" : "fatal");
     t->error = error;
     t->context = context;
     t->transient = transient;
