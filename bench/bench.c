@@ -15,20 +15,6 @@
 #include "DeliveryOptimization.h"
 #include "timing.h"
 
-/* CPU seconds this process has used, all its threads, user and kernel. */
-static double cpu(void)
-{
-    FILETIME created, exited, kernel, user;
-    ULARGE_INTEGER k, u;
-
-    if (!GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user)) return 0;
-    k.LowPart = kernel.dwLowDateTime;
-    k.HighPart = kernel.dwHighDateTime;
-    u.LowPart = user.dwLowDateTime;
-    u.HighPart = user.dwHighDateTime;
-    return (k.QuadPart + u.QuadPart) / 1e7;
-}
-
 /* GET path over a plain socket with a blocking recv of buffer_size bytes at a time, into
  * memory or (file not NULL) appended to a file; returns the bytes received, headers included. */
 static unsigned long long raw_get(int port, const char *path, int buffer_size, const WCHAR *file)

@@ -7,8 +7,8 @@
  * needs no registration and can also drive the store's events itself. Run by
  * bench/scale, which serves a 4 KiB file from nginx on loopback:
  *   dosvc-scale <port> <path> <dest-dir> [small large [groups [rounds]]]
- * groups, a comma-separated list of store, files, events, raw and transfer, picks what to
- * measure (default: all). Call costs are the median over BATCHES batches of BATCH calls;
+ * groups, a comma-separated list of store, files, events, queue, notifier, ido, raw and
+ * transfer, picks what to measure (default: all). Call costs are the median over BATCHES batches of BATCH calls;
  * the two sizes take turns for rounds rounds (default 3) and each number printed is the
  * median of its rounds, so that a busy moment of the machine spoils one batch or one round,
  * not the number, and hits both sizes alike.
@@ -38,26 +38,13 @@ static void fail(const char *what, HRESULT hr)
     ExitProcess(1);
 }
 
-/* CPU seconds this process has used, all its threads, user and kernel. */
-static double cpu(void)
-{
-    FILETIME created, exited, kernel, user;
-    ULARGE_INTEGER k, u;
-
-    if (!GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user)) return 0;
-    k.LowPart = kernel.dwLowDateTime;
-    k.HighPart = kernel.dwHighDateTime;
-    u.LowPart = user.dwLowDateTime;
-    u.HighPart = user.dwHighDateTime;
-    return (k.QuadPart + u.QuadPart) / 1e7;
-}
-
 /* ---- results -------------------------------------------------------------- */
 
 enum measure
 {
     M_SID, M_CREATE_JOB, M_GET_JOB, M_ENUM_JOBS, M_ADD_FILE_SET, M_ADD_FILE, M_ADD_FILE_ID, M_GET_PROGRESS,
-    M_GET_STATE, M_GET_TIMES, M_ENUM_FILES, M_EVENT, M_EVENT_CALLBACK, M_TRANSFER, M_COMPLETE, M_TRANSFER_SPLIT,
+    M_GET_STATE, M_GET_TIMES, M_ENUM_FILES, M_EVENT, M_EVENT_CALLBACK, M_QUEUE_EVENT, M_QUEUE_RESUME,
+    M_NOTIFY_WAITING, M_NOTIFY_NEW, M_NOTIFY_DELIVER, M_IDO_START, M_IDO_ABORT, M_TRANSFER, M_COMPLETE, M_TRANSFER_SPLIT,
     M_TRANSFER_SPLIT_CPU, M_COMPLETE_SPLIT, M_COMPLETE_SPLIT_CPU, M_RAW_FETCH, M_RAW_RENAME, M_COUNT
 };
 
@@ -75,6 +62,13 @@ static const struct { const char *name, *unit; } names[M_COUNT] = {
     [M_ENUM_FILES]     = { "EnumFiles + Next, N files", "us/file" },
     [M_EVENT]          = { "progress event, no callback, N files", "us/event" },
     [M_EVENT_CALLBACK] = { "progress event, JobModification callback", "us/event" },
+    [M_QUEUE_EVENT]    = { "progress event, N jobs queued behind 2 busy", "us/event" },
+    [M_QUEUE_RESUME]   = { "Resume, N jobs queued", "us/call" },
+    [M_NOTIFY_WAITING] = { "change, N JobModification notices waiting", "us/event" },
+    [M_NOTIFY_NEW]     = { "new JobModification notice, N waiting", "us/event" },
+    [M_NOTIFY_DELIVER] = { "  then delivering them, per notice", "us/notice" },
+    [M_IDO_START]      = { "IDO Start, N other downloads listed", "us/call" },
+    [M_IDO_ABORT]      = { "IDO Abort, N other downloads listed", "us/call" },
     [M_TRANSFER]       = { "transfer of N files of 4 KiB, one folder", "ms/file" },
     [M_COMPLETE]       = { "Complete, N files, one folder", "ms/file" },
     [M_TRANSFER_SPLIT] = { "transfer, 1,000 files a folder", "ms/file" },
@@ -110,6 +104,8 @@ struct callback
     LONG refs;
     LONG modifications;
     HANDLE transferred;
+    HANDLE modified;               /* set on JobModification, if there is one */
+    HANDLE release;                /* JobModification waits for it, if there is one */
 };
 
 static struct callback *impl_from_callback(IBackgroundCopyCallback *iface)
@@ -154,7 +150,11 @@ static HRESULT WINAPI callback_JobError(IBackgroundCopyCallback *iface, IBackgro
 
 static HRESULT WINAPI callback_JobModification(IBackgroundCopyCallback *iface, IBackgroundCopyJob *job, DWORD reserved)
 {
-    InterlockedIncrement(&impl_from_callback(iface)->modifications);
+    struct callback *callback = impl_from_callback(iface);
+
+    InterlockedIncrement(&callback->modifications);
+    if (callback->modified) SetEvent(callback->modified);
+    if (callback->release) WaitForSingleObject(callback->release, INFINITE);   /* a client that blocks */
     return S_OK;
 }
 
@@ -164,6 +164,24 @@ static const IBackgroundCopyCallbackVtbl callback_vtbl = {
 };
 
 static struct callback callback = { .IBackgroundCopyCallback_iface = { &callback_vtbl }, .refs = 1 };
+
+/* The benchmark's own listener on a port that never accepts: a job from it waits for its
+ * response (a minute) and holds its background slot meanwhile. */
+static int busy_port;
+
+static int listen_never_accepting(void)
+{
+    struct sockaddr_in addr = { 0 };
+    int len = sizeof(addr);
+    SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
+
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s == INVALID_SOCKET || bind(s, (struct sockaddr *)&addr, sizeof(addr)) || listen(s, SOMAXCONN)
+        || getsockname(s, (struct sockaddr *)&addr, &len))
+        fail("listen", HRESULT_FROM_WIN32(WSAGetLastError()));
+    return ntohs(addr.sin_port);
+}
 
 /* ---- jobs in the store ---------------------------------------------------------- */
 
@@ -377,14 +395,33 @@ static void measure_files(IBackgroundCopyManager *manager, int port, const char 
 /* ---- the store's events, as the COM server's listener hears them ------------------ */
 
 static struct engine *event_engine;
+static struct dos_job *held;       /* the job whose run the benchmark holds */
 
-/* server.c's listener, but the engine never hears that a job is runnable: the benchmark
- * holds the job's run itself and writes its progress, as a worker would. */
+/* server.c's listener, but the engine never hears that the held job is runnable: the benchmark
+ * holds its run itself and writes its progress, as a worker would. */
 static void forward_event(void *context, const struct dos_event *event)
 {
-    if (event->kind != DOS_EVENT_RUNNABLE) engine_on_event(event_engine, event);
+    if (event->kind != DOS_EVENT_RUNNABLE || event->job != held) engine_on_event(event_engine, event);
     download_on_event(event);
     notifier_on_event(&do_error_map, event);
+}
+
+/* The median per-event microseconds of BATCHES * BATCH progress updates of the held job's
+ * file, whose run is run. */
+static double time_progress(struct dos_file *file, dos_run run)
+{
+    static uint64_t bytes;
+    double batch[BATCHES], t;
+    int b, i;
+
+    for (b = 0; b < BATCHES; b++)
+    {
+        t = now();
+        for (i = 0; i < BATCH; i++)
+            if (dos_file_record_progress(file, run, 1ull << 40, ++bytes) != DOS_OK) fail("progress", E_FAIL);
+        batch[b] = (now() - t) / BATCH * 1e6;
+    }
+    return median(batch, BATCHES);
 }
 
 static double time_events(struct dos_store *store, int n, BOOL with_callback)
@@ -395,11 +432,10 @@ static double time_events(struct dos_store *store, int n, BOOL with_callback)
     struct dos_file **files;
     struct dos_ref *ref, *old;
     struct dos_job *job;
-    double batch[BATCHES], t;
+    double cost;
     size_t count;
     dos_run run;
-    uint64_t bytes = 0;
-    int i, b;
+    int i;
 
     if (dos_store_create_job(store, name, DOS_JOB_DOWNLOAD, owner, &job) != DOS_OK) fail("dos_store_create_job", E_FAIL);
     for (i = 0; i < n; i++)
@@ -418,22 +454,18 @@ static double time_events(struct dos_store *store, int n, BOOL with_callback)
         dos_job_set_u32(job, DOS_JOB_NOTIFY_FLAGS, BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR
                                                    | BG_NOTIFY_JOB_MODIFICATION);
     }
+    held = job;
     if (dos_job_resume(job) != DOS_OK || dos_job_start_run(job, &run) != DOS_OK) fail("start_run", E_FAIL);
     dos_job_list_files(job, &files, &count);
-    for (b = 0; b < BATCHES; b++)
-    {
-        t = now();
-        for (i = 0; i < BATCH; i++)
-            if (dos_file_record_progress(files[count / 2], run, 1ull << 40, ++bytes) != DOS_OK) fail("progress", E_FAIL);
-        batch[b] = (now() - t) / BATCH * 1e6;
-    }
+    cost = time_progress(files[count / 2], run);
     free(files);
     dos_job_cancel(job);
     dos_job_release(job);
+    held = NULL;
     free(specs);
     free(urls);
     free(locals);
-    return median(batch, BATCHES);
+    return cost;
 }
 
 static void measure_events(int n, int column)
@@ -447,6 +479,273 @@ static void measure_events(int n, int column)
     dos_store_set_listener(store, NULL, NULL);
     engine_destroy(event_engine);
     dos_store_release(store);
+}
+
+/* ---- the engine's queue ------------------------------------------------------------- */
+
+static const dos_char bench_owner[] = { 'S', '-', '1', 0 }, bench_name[] = { 'q', 0 };
+
+/* A job of the store with one file from the port that never accepts, into folder. */
+static struct dos_job *busy_job(struct dos_store *store, const WCHAR *folder, int i)
+{
+    WCHAR url[64], local[MAX_PATH];
+    struct dos_file_spec spec = { 0 };
+    struct dos_job *job;
+
+    swprintf(url, ARRAYSIZE(url), L"http://127.0.0.1:%d/q%d", busy_port, i);
+    swprintf(local, MAX_PATH, L"%ls\\q%d.bin", folder, i);
+    spec.remote_name = dchars(url);
+    spec.local_name = dchars(local);
+    spec.file_size = DOS_SIZE_UNKNOWN;
+    if (dos_store_create_job(store, bench_name, DOS_JOB_DOWNLOAD, bench_owner, &job) != DOS_OK
+        || dos_job_add_files(job, &spec, 1, NULL) != DOS_OK)
+        fail("busy job", E_FAIL);
+    return job;
+}
+
+static void finish_jobs(struct engine *engine, struct dos_job **jobs, int count)
+{
+    HRESULT rename_error;
+    BOOL delete_failed;
+    int i;
+
+    for (i = 0; i < count; i++)
+    {
+        engine_finish_job(engine, jobs[i], DOS_STATE_CANCELLED, &rename_error, &delete_failed);
+        dos_job_release(jobs[i]);
+    }
+}
+
+/* N background jobs queued in the engine behind the first two, which wait on a server that
+ * never answers: a progress event of another job (the benchmark holds its run), and Resume of
+ * BATCHES * BATCH more jobs, from N queued on. Through the store's listener, as the COM server
+ * has it, so that whatever the engine does with its queue on each event is in the numbers. */
+static void measure_queue(const WCHAR *dest, int n, int column)
+{
+    struct dos_store *store = dos_store_create();
+    int total = n + BATCHES * BATCH, i, b, k;
+    struct dos_job **jobs = malloc(total * sizeof(*jobs));
+    struct dos_file **files;
+    WCHAR folder[MAX_PATH];
+    double batch[BATCHES], t;
+    size_t count;
+    dos_run run;
+
+    if (!store || !jobs || !(event_engine = engine_create(store))) fail("store", E_OUTOFMEMORY);
+    dos_store_set_listener(store, forward_event, NULL);
+    swprintf(folder, MAX_PATH, L"%ls\\queue-%d-%d", dest, n, round_number);
+    CreateDirectoryW(folder, NULL);
+    for (i = 0; i < total; i++) jobs[i] = busy_job(store, folder, i);
+    for (i = 0; i < n; i++)
+        if (dos_job_resume(jobs[i]) != DOS_OK) fail("Resume", E_FAIL);
+
+    held = busy_job(store, folder, total);
+    if (dos_job_resume(held) != DOS_OK || dos_job_start_run(held, &run) != DOS_OK) fail("start_run", E_FAIL);
+    dos_job_list_files(held, &files, &count);
+    results[M_QUEUE_EVENT][column] = time_progress(files[0], run);
+    free(files);
+    finish_jobs(event_engine, &held, 1);
+    held = NULL;
+
+    for (b = 0, k = n; b < BATCHES; b++)
+    {
+        t = now();
+        for (i = 0; i < BATCH; i++, k++)
+            if (dos_job_resume(jobs[k]) != DOS_OK) fail("Resume", E_FAIL);
+        batch[b] = (now() - t) / BATCH * 1e6;
+    }
+    results[M_QUEUE_RESUME][column] = median(batch, BATCHES);
+
+    finish_jobs(event_engine, jobs, total);
+    dos_store_set_listener(store, NULL, NULL);
+    engine_destroy(event_engine);
+    dos_store_release(store);
+    free(jobs);
+}
+
+/* ---- the notifier's queue ------------------------------------------------------------- */
+
+static void forward_to_notifier(void *context, const struct dos_event *event)
+{
+    notifier_on_event(&do_error_map, event);
+}
+
+/* A job of the store whose callback is the benchmark's (or c), for the notify flags. */
+static struct dos_job *job_calling(struct dos_store *store, struct callback *c, uint32_t flags)
+{
+    struct dos_ref *ref, *old;
+    struct dos_job *job;
+
+    if (dos_store_create_job(store, bench_name, DOS_JOB_DOWNLOAD, bench_owner, &job) != DOS_OK
+        || FAILED(notify_ref_create((IUnknown *)&c->IBackgroundCopyCallback_iface, &ref)))
+        fail("job with a callback", E_FAIL);
+    dos_job_swap_notify(job, ref, &old);
+    if (dos_job_set_u32(job, DOS_JOB_NOTIFY_FLAGS, flags) != DOS_OK) fail("notify flags", E_FAIL);
+    return job;
+}
+
+/*
+ * The notifier's thread blocks in one client's JobModification, and N jobs each have a
+ * JobModification notice waiting behind it: a change of one of them (its notice tells of this
+ * change too), a notice for each of BATCHES * BATCH more jobs (queued behind the N), and then,
+ * the client let go, the delivery of them all.
+ */
+static void measure_notifier(int n, int column)
+{
+    static struct callback blocker = { .IBackgroundCopyCallback_iface = { &callback_vtbl }, .refs = 1 };
+    static struct callback last = { .IBackgroundCopyCallback_iface = { &callback_vtbl }, .refs = 1 };
+    const uint32_t error_only = BG_NOTIFY_JOB_TRANSFERRED | BG_NOTIFY_JOB_ERROR;
+    const uint32_t modification = error_only | BG_NOTIFY_JOB_MODIFICATION;
+    struct dos_store *store = dos_store_create();
+    int total = n + BATCHES * BATCH, i, b, k;
+    struct dos_job **jobs = malloc(total * sizeof(*jobs)), *blocked;
+    double batch[BATCHES], t;
+
+    if (!store || !jobs) fail("store", E_OUTOFMEMORY);
+    dos_store_set_listener(store, forward_to_notifier, NULL);
+    blocker.modified = CreateEventW(NULL, FALSE, FALSE, NULL);
+    blocker.release = CreateEventW(NULL, TRUE, FALSE, NULL);
+    last.modified = CreateEventW(NULL, FALSE, FALSE, NULL);
+    blocked = job_calling(store, &blocker, modification);
+    if (WaitForSingleObject(blocker.modified, 60000)) fail("the blocking callback was not called", E_FAIL);
+
+    for (i = 0; i < n; i++) jobs[i] = job_calling(store, &callback, modification);
+    for (; i < total - 1; i++) jobs[i] = job_calling(store, &callback, error_only);
+    jobs[i] = job_calling(store, &last, error_only);
+
+    srand(2);
+    for (b = 0; b < BATCHES; b++)
+    {
+        t = now();
+        for (i = 0; i < BATCH; i++)
+            dos_job_set_description(jobs[(rand() * (RAND_MAX + 1u) + rand()) % n], dchars(L"changed"));
+        batch[b] = (now() - t) / BATCH * 1e6;
+    }
+    results[M_NOTIFY_WAITING][column] = median(batch, BATCHES);
+
+    for (b = 0, k = n; b < BATCHES; b++)
+    {
+        t = now();
+        for (i = 0; i < BATCH; i++, k++) dos_job_set_u32(jobs[k], DOS_JOB_NOTIFY_FLAGS, modification);
+        batch[b] = (now() - t) / BATCH * 1e6;
+    }
+    results[M_NOTIFY_NEW][column] = median(batch, BATCHES);
+
+    /* In the order queued: the last job's notice is the last one. */
+    t = now();
+    SetEvent(blocker.release);
+    if (WaitForSingleObject(last.modified, 10 * 60 * 1000)) fail("the notices were not delivered", E_FAIL);
+    results[M_NOTIFY_DELIVER][column] = (now() - t) / total * 1e6;
+
+    for (i = 0; i < total; i++)
+    {
+        dos_job_cancel(jobs[i]);
+        dos_job_release(jobs[i]);
+    }
+    dos_job_cancel(blocked);
+    dos_job_release(blocked);
+    dos_store_set_listener(store, NULL, NULL);
+    dos_store_release(store);
+    CloseHandle(blocker.modified);
+    CloseHandle(blocker.release);
+    CloseHandle(last.modified);
+    blocker.modified = blocker.release = last.modified = NULL;
+    free(jobs);
+}
+
+/* ---- IDO downloads ------------------------------------------------------------------ */
+
+static void set_text(IDODownload *download, DODownloadProperty id, const WCHAR *text)
+{
+    VARIANT v;
+    HRESULT hr;
+
+    V_VT(&v) = VT_BSTR;
+    V_BSTR(&v) = SysAllocString(text);
+    hr = IDODownload_SetProperty(download, id, &v);
+    VariantClear(&v);
+    if (FAILED(hr)) fail("IDODownload::SetProperty", hr);
+}
+
+/* A download from the port that never accepts into local, not started. */
+static IDODownload *busy_download(IDOManager *manager, const WCHAR *local, int i)
+{
+    IDODownload *download;
+    WCHAR url[64];
+    HRESULT hr;
+
+    if (FAILED(hr = IDOManager_CreateDownload(manager, &download))) fail("CreateDownload", hr);
+    swprintf(url, ARRAYSIZE(url), L"http://127.0.0.1:%d/ido%d", busy_port, i);
+    set_text(download, DODownloadProperty_Uri, url);
+    set_text(download, DODownloadProperty_LocalPath, local);
+    return download;
+}
+
+static void abort_downloads(IDODownload **downloads, int count)
+{
+    int i;
+    for (i = 0; i < count; i++)
+    {
+        IDODownload_Abort(downloads[i]);
+        IDODownload_Release(downloads[i]);
+    }
+}
+
+/*
+ * N other downloads listed (each with a LocalPath, not started) and two more that hold the
+ * background slots, waiting on a server that never answers: BATCHES * BATCH downloads, each
+ * into a folder of its own that its first Start makes, started and then aborted (which removes
+ * the folder). DoSvc's rule that a download started to another's LocalPath aborts that one,
+ * and the folders Abort may remove, concern the other downloads of the store.
+ */
+static void measure_ido(IBackgroundCopyManager *bits, const WCHAR *dest, int n, int column)
+{
+    IDODownload **others = malloc(n * sizeof(*others)), *busy[2], *download;
+    double starts[BATCHES], aborts[BATCHES], t;
+    WCHAR folder[MAX_PATH], local[MAX_PATH];
+    IDOManager *manager;
+    HRESULT hr;
+    int i, b, k;
+
+    if (FAILED(hr = IBackgroundCopyManager_QueryInterface(bits, &IID_IDOManager, (void **)&manager)))
+        fail("IDOManager", hr);
+    swprintf(folder, MAX_PATH, L"%ls\\ido-%d-%d", dest, n, round_number);
+    CreateDirectoryW(folder, NULL);
+    for (i = 0; i < n; i++)
+    {
+        swprintf(local, MAX_PATH, L"%ls\\o%d.bin", folder, i);
+        others[i] = busy_download(manager, local, i);
+    }
+    for (i = 0; i < 2; i++)
+    {
+        swprintf(local, MAX_PATH, L"%ls\\busy%d.bin", folder, i);
+        busy[i] = busy_download(manager, local, n + i);
+        if (FAILED(hr = IDODownload_Start(busy[i], NULL))) fail("Start", hr);
+    }
+    for (b = 0, k = 0; b < BATCHES; b++)
+    {
+        starts[b] = aborts[b] = 0;
+        for (i = 0; i < BATCH; i++, k++)
+        {
+            swprintf(local, MAX_PATH, L"%ls\\m%d\\file.bin", folder, k);
+            download = busy_download(manager, local, n + 2 + k);
+            t = now();
+            if (FAILED(hr = IDODownload_Start(download, NULL))) fail("Start", hr);
+            starts[b] += now() - t;
+            t = now();
+            if (FAILED(hr = IDODownload_Abort(download))) fail("Abort", hr);
+            aborts[b] += now() - t;
+            IDODownload_Release(download);
+        }
+        starts[b] = starts[b] / BATCH * 1e6;
+        aborts[b] = aborts[b] / BATCH * 1e6;
+    }
+    results[M_IDO_START][column] = median(starts, BATCHES);
+    results[M_IDO_ABORT][column] = median(aborts, BATCHES);
+    abort_downloads(busy, 2);
+    abort_downloads(others, n);
+    IDOManager_Release(manager);
+    free(others);
 }
 
 /* ---- transfers ---------------------------------------------------------------------- */
@@ -647,6 +946,7 @@ int main(int argc, char **argv)
     WSAStartup(MAKEWORD(2, 2), &wsa);
     CoInitializeEx(NULL, COINIT_MULTITHREADED);
     callback.transferred = CreateEventW(NULL, TRUE, FALSE, NULL);
+    busy_port = listen_never_accepting();
     if (FAILED(hr = manager_create(&do_error_map, &IID_IBackgroundCopyManager, (void **)&manager))) fail("manager", hr);
 
     for (round_number = 0; round_number < count; round_number++)
@@ -671,6 +971,21 @@ int main(int argc, char **argv)
             {
                 measure_events(n, column);
                 measured[M_EVENT] = measured[M_EVENT_CALLBACK] = TRUE;
+            }
+            if (wanted(groups, "queue"))
+            {
+                measure_queue(dest, n, column);
+                measured[M_QUEUE_EVENT] = measured[M_QUEUE_RESUME] = TRUE;
+            }
+            if (wanted(groups, "notifier"))
+            {
+                measure_notifier(n, column);
+                for (m = M_NOTIFY_WAITING; m <= M_NOTIFY_DELIVER; m++) measured[m] = TRUE;
+            }
+            if (wanted(groups, "ido"))
+            {
+                measure_ido(manager, dest, n, column);
+                measured[M_IDO_START] = measured[M_IDO_ABORT] = TRUE;
             }
             if (wanted(groups, "raw") && !round_number)
             {

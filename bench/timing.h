@@ -1,6 +1,7 @@
 /*
- * What the benchmark programs share: a monotonic clock in seconds and the median
- * of a set of measurements (a busy moment of the machine spoils one, not the median).
+ * What the benchmark programs share: a monotonic clock in seconds, the CPU time of
+ * the process, and the median of a set of measurements (a busy moment of the
+ * machine spoils one, not the median).
  */
 #ifndef DOSVC_BENCH_TIMING_H
 #define DOSVC_BENCH_TIMING_H
@@ -14,6 +15,20 @@ static inline double now(void)
     QueryPerformanceFrequency(&f);
     QueryPerformanceCounter(&c);
     return (double)c.QuadPart / f.QuadPart;
+}
+
+/* CPU seconds this process has used, all its threads, user and kernel. */
+static inline double cpu(void)
+{
+    FILETIME created, exited, kernel, user;
+    ULARGE_INTEGER k, u;
+
+    if (!GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user)) return 0;
+    k.LowPart = kernel.dwLowDateTime;
+    k.HighPart = kernel.dwHighDateTime;
+    u.LowPart = user.dwLowDateTime;
+    u.HighPart = user.dwHighDateTime;
+    return (k.QuadPart + u.QuadPart) / 1e7;
 }
 
 static inline int compare_doubles(const void *a, const void *b)

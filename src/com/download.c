@@ -306,38 +306,20 @@ static ULONG WINAPI download_Release(IDODownload *iface)
 /*
  * clients.md 1.4: a download started to the LocalPath of another that is under way (started,
  * not yet Finalized or Aborted) takes the path over, and the other is aborted, its temporary
- * file deleted, as DoSvc does. Two downloads never write one file.
+ * file deleted, as DoSvc does. Two downloads never write one file. Only the caller's own
+ * downloads: nobody aborts another user's by naming its path. The store finds them by path.
  */
-static void abort_others_at(struct download_view *view, const WCHAR *path)
+static void abort_others_at_its_path(struct download_view *view)
 {
     struct dos_job **jobs;
-    dos_char *owner = NULL;
+    HRESULT rename_error;
+    BOOL delete_failed;
     size_t count, i;
-    dos_status s;
 
-    /* Only the caller's own downloads: nobody aborts another user's by naming its path. */
-    if (dos_job_copy_text(view->job, DOS_JOB_OWNER, malloc, &owner) != DOS_OK) return;
-    s = dos_store_list_downloads(server_store(), owner, &jobs, &count);
-    free(owner);
-    if (s != DOS_OK) return;
+    if (dos_download_list_others_at_path(view->job, &jobs, &count) != DOS_OK) return;
     for (i = 0; i < count; i++)
-    {
-        struct dos_download_status status;
-        struct dos_value other;
-        HRESULT rename_error;
-        BOOL delete_failed;
-
-        dos_download_get_status(jobs[i], &status);
-        if (jobs[i] != view->job && status.state != DOS_DL_CREATED
-            && dos_download_get_property(jobs[i], DOS_DL_LOCAL_PATH, malloc, &other) == DOS_OK)
-        {
-            if (!lstrcmpiW((const WCHAR *)other.u.text, path))
-                engine_finish_job(server_engine(), jobs[i], DOS_STATE_CANCELLED, &rename_error, &delete_failed);
-            dos_download_value_clear(&other, free);
-        }
-        dos_job_release(jobs[i]);
-    }
-    free(jobs);
+        engine_finish_job(server_engine(), jobs[i], DOS_STATE_CANCELLED, &rename_error, &delete_failed);
+    dos_jobs_release(jobs, count);
 }
 
 static HRESULT WINAPI download_Start(IDODownload *iface, const DO_DOWNLOAD_RANGES_INFO *ranges)
@@ -375,7 +357,7 @@ static HRESULT WINAPI download_Start(IDODownload *iface, const DO_DOWNLOAD_RANGE
         return com_traced(s != DOS_OK ? map(view, s) : E_OUTOFMEMORY);
     }
     /* Started for good: another download at the same path is aborted now, not before. */
-    if (local.type == DOS_VALUE_TEXT) abort_others_at(view, (const WCHAR *)local.u.text);
+    if (local.type == DOS_VALUE_TEXT) abort_others_at_its_path(view);
     dos_download_value_clear(&local, free);
     /* BlockingMode: Start returns once the download has ended, one way or another. */
     if (dos_download_get_property(view->job, DOS_DL_BLOCKING_MODE, malloc, &blocking) == DOS_OK && blocking.u.b)
@@ -395,37 +377,14 @@ static HRESULT WINAPI download_Pause(IDODownload *iface)
  * deletes the temporary file it made, and nothing else. Asking again for the state the
  * download is already in is no error (DO's agent does the same).
  */
-/* After Abort, the folders Start made go too, when nothing else is in them; after Finalize they
- * hold the file and stay. */
-/* Whether a listed download other than job has its LocalPath under folder. */
-static BOOL folder_needed_by_another(struct dos_job *job, const WCHAR *folder)
-{
-    size_t count, i, len = wcslen(folder);
-    struct dos_job **jobs;
-    BOOL needed = FALSE;
-
-    if (dos_store_list_downloads(server_store(), NULL, &jobs, &count) != DOS_OK) return TRUE;
-    for (i = 0; i < count; i++)
-    {
-        struct dos_value other;
-        if (!needed && jobs[i] != job && dos_download_get_property(jobs[i], DOS_DL_LOCAL_PATH, malloc, &other) == DOS_OK)
-        {
-            const WCHAR *path = (const WCHAR *)other.u.text;
-            needed = !_wcsnicmp(path, folder, len) && path[len] == '\\';
-            dos_download_value_clear(&other, free);
-        }
-        dos_job_release(jobs[i]);
-    }
-    free(jobs);
-    return needed;
-}
-
+/* After Abort, the folders Start made go too, when nothing else is in them and no other listed
+ * download's LocalPath lies in them; after Finalize they hold the file and stay. */
 static void release_made_folders(struct dos_job *job, dos_job_state final_state)
 {
     WCHAR *made = (WCHAR *)dos_download_take_made_folder(job);
     struct dos_value local;
 
-    if (made && final_state == DOS_STATE_CANCELLED && !folder_needed_by_another(job, made)
+    if (made && final_state == DOS_STATE_CANCELLED && !dos_download_folder_needed(job, dchars(made))
         && dos_download_get_property(job, DOS_DL_LOCAL_PATH, malloc, &local) == DOS_OK)
     {
         remove_made_folders((const WCHAR *)local.u.text, made);

@@ -140,6 +140,7 @@ struct notice
     struct dos_download_status status;
     uint64_t seq;                  /* and the number the store gave it */
     BOOL ran_command;              /* the job's command line ran for this notice */
+    uint64_t order;                /* when it was last queued: the notifier's count of notices queued */
 };
 
 /* A notice is queued and taken in constant time, whatever the number of jobs and notices:
@@ -152,6 +153,7 @@ struct notifier
     /* JobError repeats: all wait the same time, so in the order they were queued they are in
      * the order they fall due. */
     struct notice *later, **later_tail;
+    uint64_t queued;               /* notices queued so far, repeats included: the next order */
     struct table modified;         /* the queued JobModification notices, by job */
     BOOL thread;                   /* a delivering thread runs */
     BOOL stopping;
@@ -249,6 +251,7 @@ static void enqueue_locked(struct notice *n)
         if (table_reserve(&notifier.modified, 1)) table_insert(&notifier.modified, job_hash(n->job), n);
     }
     n->next = NULL;
+    n->order = ++notifier.queued;
     if (n->due)
     {
         *notifier.later_tail = n;
@@ -261,26 +264,34 @@ static void enqueue_locked(struct notice *n)
     }
 }
 
-/* The next notice due by now, out of the queue, or NULL and (if any waits) when the next one
- * falls due in *next_due; lock held. */
+/*
+ * The next notice due by now, out of the queue, or NULL and (if any waits) when the next one
+ * falls due in *next_due; lock held. Of the two heads, the one queued first, as one queue in the
+ * order queued would have it: a repeat that is due goes after what was queued before it was
+ * asked again, so repeats that are always due (callbacks that decline slowly) never hold back
+ * the other notices.
+ */
 static struct notice *take_locked(ULONGLONG now, ULONGLONG *next_due)
 {
-    struct notice *n = NULL;
+    struct notice *n = notifier.head, *repeat = notifier.later;
 
     *next_due = 0;
-    if (notifier.later && notifier.later->due <= now)
+    if (repeat && repeat->due <= now && (!n || repeat->order < n->order))
     {
-        n = notifier.later;
+        n = repeat;
         if (!(notifier.later = n->next)) notifier.later_tail = &notifier.later;
     }
-    else if (notifier.head)
+    else if (n)
     {
-        n = notifier.head;
         if (!(notifier.head = n->next)) notifier.tail = &notifier.head;
     }
-    else if (notifier.later) *next_due = notifier.later->due;
+    else
+    {
+        if (repeat) *next_due = repeat->due;
+        return NULL;
+    }
     /* Taken for delivery: a change from now on is news again. */
-    if (n && coalesces(n)) table_remove(&notifier.modified, job_hash(n->job), n);
+    if (coalesces(n)) table_remove(&notifier.modified, job_hash(n->job), n);
     return n;
 }
 

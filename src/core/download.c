@@ -3,7 +3,8 @@
  * its own kind whose one file is made by its first Start. This file owns what
  * only downloads have: the 30 DODownloadProperty values and their rules, the
  * IDO state machine over the job's states, the status IDODownload::GetStatus
- * reports, and when OnStatusChange is due. The job's lock guards all of it.
+ * reports, when OnStatusChange is due, and the store's tables of downloads by
+ * LocalPath and of their folders. The job's lock guards all of it.
  */
 #include "store_private.h"
 
@@ -101,6 +102,7 @@ void store_free_download(struct dos_download *d)
     uint32_t i;
     for (i = 0; i < DOS_DL_PROPERTY_COUNT; i++) dos_download_value_clear(&d->values[i], free);
     free(d->made_folder);
+    free(d->path_key);
     free(d);
 }
 
@@ -165,6 +167,211 @@ dos_char *dos_download_take_made_folder(struct dos_job *job)
     job->download->made_folder = NULL;
     unlock(job);
     return folder;
+}
+
+/* ---- the store's tables of LocalPaths ------------------------------------------------
+ * Start and Abort ask questions about the other downloads of the store: which started ones
+ * have this LocalPath (DoSvc aborts them, clients.md 1.4), and whether any LocalPath lies in a
+ * folder Start made (Abort leaves it then). Both are lookups, whatever the number of downloads:
+ * the store keeps the started listed downloads by LocalPath, and each folder that the LocalPath
+ * of a listed download lies in, at any depth, with how many do. Keys are upper-cased, so that
+ * names that differ only in case meet, as on Windows. */
+
+/* A folder of the LocalPath of one or more listed downloads, in the store's folders table. */
+struct folder
+{
+    uint32_t count;                /* the listed downloads whose LocalPath lies in it */
+    size_t length;
+    dos_char name[];               /* upper-cased, not terminated */
+};
+
+/* A folder's name as a lookup key: the first length units of a key. */
+struct folder_name
+{
+    const dos_char *name;
+    size_t length;
+};
+
+static uint64_t key_hash(const dos_char *key, size_t length)
+{
+    return table_hash(key, length * sizeof(*key));
+}
+
+static bool folder_is(const void *item, const void *key)
+{
+    const struct folder *f = item;
+    const struct folder_name *n = key;
+    return f->length == n->length && !memcmp(f->name, n->name, n->length * sizeof(*n->name));
+}
+
+static bool download_at(const void *item, const void *key)
+{
+    return wstr_eq(((const struct dos_job *)item)->download->path_key, key);
+}
+
+/* An upper-cased copy of a path or a folder's name, or NULL without memory. */
+static dos_char *key_of(const dos_char *path)
+{
+    dos_char *key = wstr_dup(path);
+    if (key) port_upcase(key, wstr_len(key));
+    return key;
+}
+
+/* What a path lies in: each folder is what comes before one of its backslashes. */
+static size_t folder_count(const dos_char *key)
+{
+    size_t n = 0;
+    for (; *key; key++) n += *key == '\\';
+    return n;
+}
+
+/* Frees make_folders' records that the table did not take (those are NULL), and the array. */
+static void free_folders(struct folder **folders, size_t count)
+{
+    size_t i;
+    for (i = 0; i < count; i++) free(folders[i]);
+    free(folders);
+}
+
+/* A record for each folder of key, made before the lock is taken, for enter_folders to use the
+ * ones the table lacks; NULL without memory. */
+static struct folder **make_folders(const dos_char *key, size_t *count)
+{
+    size_t n = folder_count(key), i, k = 0;
+    struct folder **folders = calloc(n ? n : 1, sizeof(*folders));
+
+    if (!folders) return NULL;
+    for (i = 0; key[i]; i++)
+    {
+        if (key[i] != '\\') continue;
+        if (!(folders[k] = malloc(sizeof(struct folder) + i * sizeof(dos_char))))
+        {
+            free_folders(folders, k);
+            return NULL;
+        }
+        folders[k]->length = i;
+        memcpy(folders[k]->name, key, i * sizeof(dos_char));
+        k++;
+    }
+    *count = n;
+    return folders;
+}
+
+/* Counts a listed download's LocalPath (key) in its folders, taking from spares (make_folders')
+ * the records of folders new to the table; lock held, room reserved. */
+static void enter_folders(struct dos_store *store, const dos_char *key, struct folder **spares)
+{
+    struct folder_name name = { key, 0 };
+    struct folder *f;
+    size_t k = 0;
+
+    for (; key[name.length]; name.length++)
+    {
+        uint64_t hash;
+        if (key[name.length] != '\\') continue;
+        hash = key_hash(key, name.length);
+        if ((f = table_find(&store->folders, hash, folder_is, &name))) f->count++;
+        else
+        {
+            f = spares[k];
+            spares[k] = NULL;
+            f->count = 1;
+            table_insert(&store->folders, hash, f);
+        }
+        k++;
+    }
+}
+
+/* Undoes enter_folders; lock held. A folder no LocalPath lies in any more leaves the table. */
+static void leave_folders(struct dos_store *store, const dos_char *key)
+{
+    struct folder_name name = { key, 0 };
+    struct folder *f;
+
+    for (; key[name.length]; name.length++)
+    {
+        uint64_t hash;
+        if (key[name.length] != '\\') continue;
+        hash = key_hash(key, name.length);
+        if (!(f = table_find(&store->folders, hash, folder_is, &name)) || --f->count) continue;
+        table_remove(&store->folders, hash, f);
+        free(f);
+    }
+}
+
+void store_unlist_download(struct dos_job *job)
+{
+    struct dos_download *d = job->download;
+
+    if (d->at_path)
+    {
+        table_remove(&job->store->started_paths, key_hash(d->path_key, wstr_len(d->path_key)), job);
+        d->at_path = false;
+    }
+    if (d->path_key) leave_folders(job->store, d->path_key);
+}
+
+/* Whether other is a download of job's owner, and not job: what a Start to job's path aborts. */
+static bool aborted_by(const struct dos_job *job, const struct dos_job *other)
+{
+    return other != job && wstr_eq(other->text[DOS_JOB_OWNER], job->text[DOS_JOB_OWNER]);
+}
+
+dos_status dos_download_list_others_at_path(struct dos_job *job, struct dos_job ***out, size_t *count)
+{
+    struct dos_job **jobs = NULL, *other;
+    struct dos_download *d = job->download;
+    struct table *paths = &job->store->started_paths;
+    dos_status s = DOS_OK;
+    size_t n = 0, at;
+    uint64_t hash;
+
+    *out = NULL;
+    *count = 0;
+    if (!dos_job_is_download(job)) return DOS_E_INVALID_ARG;
+    lock(job);
+    if (d->path_key)
+    {
+        /* Counted first: one is the rule, two only until a Start has aborted the other. */
+        hash = key_hash(d->path_key, wstr_len(d->path_key));
+        for (at = 0; (other = table_find_next(paths, hash, download_at, d->path_key, &at));)
+            n += aborted_by(job, other);
+        if (n && !(jobs = malloc(n * sizeof(*jobs)))) s = DOS_E_OUT_OF_MEMORY;
+        for (at = 0, n = 0; jobs && (other = table_find_next(paths, hash, download_at, d->path_key, &at));)
+        {
+            if (!aborted_by(job, other)) continue;
+            dos_job_retain(other);
+            jobs[n++] = other;
+        }
+    }
+    unlock(job);
+    *out = jobs;
+    *count = n;
+    return s;
+}
+
+bool dos_download_folder_needed(struct dos_job *job, const dos_char *folder)
+{
+    struct folder_name name;
+    const dos_char *own;
+    struct folder *f;
+    uint32_t count = 0;
+    dos_char *key;
+
+    if (!dos_job_is_download(job)) return false;
+    if (!(key = key_of(folder))) return true;      /* cannot tell: the folder stays */
+    name.name = key;
+    name.length = wstr_len(key);
+    lock(job);
+    if ((f = table_find(&job->store->folders, key_hash(key, name.length), folder_is, &name))) count = f->count;
+    /* job's own LocalPath is one of them while it is listed. */
+    own = job->download->path_key;
+    if (count && job->listed && own && wstr_len(own) > name.length && own[name.length] == '\\'
+        && !memcmp(own, key, name.length * sizeof(*key)))
+        count--;
+    unlock(job);
+    free(key);
+    return count > 0;
 }
 
 /* ---- state ----------------------------------------------------------------------- */
@@ -380,12 +587,31 @@ static dos_status job_text_of(uint32_t id, const dos_char *value, dos_char **tex
     return (*text = wstr_dup(value)) ? DOS_OK : DOS_E_OUT_OF_MEMORY;
 }
 
+/* A new LocalPath's key goes into the download, and, while it is listed, its folders into the
+ * store's counts instead of the old one's; lock held, room for spares reserved. A download
+ * whose path may change is not started, so it is in no started_paths. *key gets the old one. */
+static void swap_path_key(struct dos_job *job, dos_char **key, struct folder **spares)
+{
+    struct dos_download *d = job->download;
+    dos_char *previous = d->path_key;
+
+    if (job->listed)
+    {
+        if (previous) leave_folders(job->store, previous);
+        enter_folders(job->store, *key, spares);
+    }
+    d->path_key = *key;
+    *key = previous;
+}
+
 dos_status dos_download_set_property(struct dos_job *job, uint32_t id, const struct dos_value *value,
                                      struct dos_ref **old)
 {
     struct dos_value copy = { 0 }, previous;
+    struct folder **folders = NULL;
+    size_t folders_made = 0;
     enum dos_value_type type;
-    dos_char *text = NULL;
+    dos_char *text = NULL, *key = NULL;
     dos_status s;
 
     *old = NULL;
@@ -395,21 +621,28 @@ dos_status dos_download_set_property(struct dos_job *job, uint32_t id, const str
     else if ((s = check_value(id, value)) != DOS_OK) {}
     else if ((s = copy_value(value, &copy)) != DOS_OK) {}
     else if (type == DOS_VALUE_TEXT && (s = job_text_of(id, value->u.text, &text)) != DOS_OK) {}
+    else if (id == DOS_DL_LOCAL_PATH
+             && (!(key = key_of(value->u.text)) || !(folders = make_folders(key, &folders_made))))
+        s = DOS_E_OUT_OF_MEMORY;
     else
     {
         lock(job);
         if (!settable(job, id)) s = DOS_E_INVALID_STATE;
+        else if (folders && !table_reserve(&job->store->folders, folders_made)) s = DOS_E_OUT_OF_MEMORY;
         else if ((s = apply(job, id, value, &text, old)) == DOS_OK)
         {
             previous = job->download->values[id];
             job->download->values[id] = copy;
             copy = previous;
             job->download->set |= 1u << id;
+            if (key) swap_path_key(job, &key, folders);
             touch(job);
         }
         unlock(job);
     }
     free(text);
+    free(key);
+    if (folders) free_folders(folders, folders_made);
     dos_download_value_clear(&copy, free);
     if (s != DOS_OK && value->type == DOS_VALUE_REF) *old = value->u.ref;   /* not taken: the caller's to release */
     if (s == DOS_OK) emit(job, DOS_EVENT_MODIFIED, NULL);
@@ -575,9 +808,17 @@ dos_status dos_download_start(struct dos_job *job, const dos_range *ranges, uint
             lock(job);
             /* Another Start, or a changed sink, got there first. */
             if (closed(job) || d->started || (job->sink != NULL) != stream) s = DOS_E_INVALID_STATE;
-            else if (!store_link_file(job, file)) s = DOS_E_OUT_OF_MEMORY;
+            else if ((d->path_key && job->listed && !table_reserve(&job->store->started_paths, 1))
+                     || !store_link_file(job, file))
+                s = DOS_E_OUT_OF_MEMORY;
             else
             {
+                /* Started and listed, it is found by its LocalPath (room was made above). */
+                if (d->path_key && job->listed)
+                {
+                    table_insert(&job->store->started_paths, key_hash(d->path_key, wstr_len(d->path_key)), job);
+                    d->at_path = true;
+                }
                 file = NULL;
                 d->started = true;
                 job->state = DOS_STATE_QUEUED;

@@ -1,7 +1,7 @@
 /*
  * What the portable core needs from the platform, and nothing more: a mutex,
- * the wall clock, random bytes, and what the trace facility (trace.h) writes
- * with. src/port/ holds one implementation for Win32 and one for POSIX (native
+ * the wall clock, random bytes, the case mapping of file names, and what the
+ * trace facility (trace.h) writes with. src/port/ holds one implementation for Win32 and one for POSIX (native
  * tests); core never includes windows.h.
  */
 #ifndef DOSVC_CORE_PORT_H
@@ -23,6 +23,10 @@ uint64_t port_now_filetime(void);
 
 /* Fills buf with unpredictable bytes; returns 0 on success. */
 int port_random_bytes(void *buf, size_t len);
+
+/* Upper-cases length UTF-16 units in place, each to the one unit the platform maps it to: two
+ * file names that differ only in case are the same name on Windows, and so they are after this. */
+void port_upcase(uint16_t *text, size_t length);
 
 /* The environment variable name into buf (NUL-terminated); false if unset or longer than buf. */
 bool port_getenv(const char *name, char *buf, size_t size);

@@ -171,6 +171,8 @@ void dos_store_release(struct dos_store *store)
     /* Every job holds its store, so the last release finds the list empty. */
     if (atomic_fetch_sub(&store->refs, 1) != 1) return;
     table_free(&store->ids);
+    table_free(&store->started_paths);
+    table_free(&store->folders);
     port_mutex_destroy(store->lock);
     free(store);
 }
@@ -224,6 +226,7 @@ static void store_link(struct dos_store *store, struct dos_job *job)
 static void store_unlink(struct dos_store *store, struct dos_job *job)
 {
     table_remove(&store->ids, id_hash(&job->id), job);
+    if (job->kind == DOS_KIND_DOWNLOAD) store_unlist_download(job);
     if (job->prev) job->prev->next = job->next;
     else store->head = job->next;
     if (job->next) job->next->prev = job->prev;

@@ -460,6 +460,14 @@ struct dos_ref *dos_download_drop_callback_if_final(struct dos_job *job);
  * can remove the folders it made once they are empty; take hands it over (malloc'd) or NULL. */
 dos_status dos_download_set_made_folder(struct dos_job *job, const dos_char *folder);
 dos_char *dos_download_take_made_folder(struct dos_job *job);
+/* The started downloads of job's owner, other than job, whose LocalPath is job's (names that
+ * differ only in case are one, as on Windows), retained (dos_jobs_release): DoSvc aborts them
+ * when job starts (clients.md 1.4). A lookup, whatever the number of downloads. */
+dos_status dos_download_list_others_at_path(struct dos_job *job, struct dos_job ***out, size_t *count);
+/* Whether the LocalPath of a listed download other than job lies in folder, at any depth
+ * (without regard to case): a folder job's Start made that its Abort must leave. A lookup;
+ * true when it cannot tell (no memory). */
+bool dos_download_folder_needed(struct dos_job *job, const dos_char *folder);
 /* Retained, or NULL: the download's stream sink. */
 struct dos_sink *dos_job_get_sink(struct dos_job *job);
 

@@ -19,6 +19,11 @@ struct dos_store
     struct dos_job *head;          /* listed jobs, newest first */
     size_t job_count;
     struct table ids;              /* the listed jobs again, by id (GetJob, CreateJob's unique id) */
+    /* Of IDO downloads (download.c), kept as their LocalPaths, states and listing change: the
+     * started listed ones by LocalPath, and every folder that the LocalPath of a listed one lies
+     * in, with how many do. */
+    struct table started_paths;
+    struct table folders;
     dos_event_fn listener;         /* the engine; called after the lock is left */
     void *listener_context;
     dos_run last_run;              /* run tokens are unique in the store */
@@ -61,6 +66,8 @@ struct dos_download
     dos_char *made_folder;         /* the outermost folder of LocalPath that Start made, or NULL */
     uint64_t taken_seq;            /* the number of the last status taken for OnStatusChange */
     uint64_t delivered_seq;        /* and of the last one delivered */
+    dos_char *path_key;            /* LocalPath upper-cased (port_upcase), the tables' key; NULL: none */
+    bool at_path;                  /* in the store's started_paths */
 };
 
 enum dos_job_kind { DOS_KIND_JOB, DOS_KIND_DOWNLOAD };
@@ -150,5 +157,8 @@ dos_status store_new_job(struct dos_store *store, const dos_char *display_name, 
 
 /* download.c: frees a job's IDO part (no lock; the job is being destroyed). */
 void store_free_download(struct dos_download *download);
+/* download.c: takes a download that is being unlisted out of the store's tables of started
+ * paths and folders; lock held, the job still listed. */
+void store_unlist_download(struct dos_job *job);
 
 #endif

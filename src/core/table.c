@@ -50,14 +50,25 @@ bool table_reserve(struct table *t, size_t more)
     return true;
 }
 
-void *table_find(const struct table *t, uint64_t hash, table_match_fn match, const void *key)
+/* Every item of a hash lies in the run of full slots that begins at its home slot: *at counts
+ * the slots of that run already looked at. */
+void *table_find_next(const struct table *t, uint64_t hash, table_match_fn match, const void *key, size_t *at)
 {
     size_t i;
 
     if (!t->slots) return NULL;
-    for (i = (size_t)hash & t->mask; t->slots[i].item; i = (i + 1) & t->mask)
+    for (i = ((size_t)hash + *at) & t->mask; t->slots[i].item; i = (i + 1) & t->mask)
+    {
+        ++*at;
         if (t->slots[i].hash == hash && match(t->slots[i].item, key)) return t->slots[i].item;
+    }
     return NULL;
+}
+
+void *table_find(const struct table *t, uint64_t hash, table_match_fn match, const void *key)
+{
+    size_t at = 0;
+    return table_find_next(t, hash, match, key, &at);
 }
 
 void table_insert(struct table *t, uint64_t hash, void *item)

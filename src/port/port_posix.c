@@ -1,5 +1,6 @@
-/* The core's platform port on POSIX: pthread mutexes, clock_gettime, getrandom, and the
- * environment, ids and stderr for the trace facility. Native builds only. */
+/* The core's platform port on POSIX: pthread mutexes, clock_gettime, getrandom, the C.UTF-8
+ * locale's case mapping, and the environment, ids and stderr for the trace facility. Native
+ * builds only. */
 #define _GNU_SOURCE
 #include "../core/port.h"
 
@@ -11,6 +12,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 #include <time.h>
+#include <locale.h>
+#include <wctype.h>
 
 struct port_mutex
 {
@@ -56,6 +59,29 @@ int port_random_bytes(void *buf, size_t len)
         len -= (size_t)got;
     }
     return 0;
+}
+
+static locale_t utf8_locale;
+
+static void open_utf8_locale(void)
+{
+    utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+void port_upcase(uint16_t *text, size_t length)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    size_t i;
+
+    /* The C locale maps ASCII alone; without C.UTF-8, that is what names get. */
+    pthread_once(&once, open_utf8_locale);
+    for (i = 0; i < length; i++)
+    {
+        wint_t c = text[i], upper;
+        if (c >= 0xD800 && c <= 0xDFFF) continue;      /* half of a pair: no case of its own */
+        upper = utf8_locale ? towupper_l(c, utf8_locale) : towupper(c);
+        if (upper <= 0xFFFF && (upper < 0xD800 || upper > 0xDFFF)) text[i] = (uint16_t)upper;
+    }
 }
 
 bool port_getenv(const char *name, char *buf, size_t size)

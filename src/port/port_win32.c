@@ -1,5 +1,6 @@
-/* The core's platform port on Windows: SRW locks, the system clock, the system RNG, and the
- * environment, ids and debugger output the trace facility uses. */
+/* The core's platform port on Windows: SRW locks, the system clock, the system RNG, the
+ * invariant locale's case mapping, and the environment, ids and debugger output the trace
+ * facility uses. */
 #include <windows.h>
 #include <bcrypt.h>
 
@@ -35,6 +36,13 @@ uint64_t port_now_filetime(void)
 int port_random_bytes(void *buf, size_t len)
 {
     return BCRYPT_SUCCESS(BCryptGenRandom(NULL, buf, (ULONG)len, BCRYPT_USE_SYSTEM_PREFERRED_RNG)) ? 0 : -1;
+}
+
+void port_upcase(uint16_t *text, size_t length)
+{
+    /* One unit to one unit, in place: what LCMAP_UPPERCASE alone does. */
+    if (length)
+        LCMapStringEx(LOCALE_NAME_INVARIANT, LCMAP_UPPERCASE, text, (int)length, text, (int)length, NULL, NULL, 0);
 }
 
 bool port_getenv(const char *name, char *buf, size_t size)

@@ -24,6 +24,8 @@ struct recorder
     LONG transferred, errors, modifications, files;
     HRESULT last_error_code;
     HRESULT error_answers[4];        /* what JobError returns on its 1st, 2nd... call (S_OK after) */
+    BOOL declines_every_error;       /* JobError returns E_FAIL, every time */
+    DWORD error_ms;                  /* JobError looks into the error this long first (a slow client) */
     BOOL complete_inside;            /* JobTransferred calls Complete */
     HRESULT complete_result;
     DWORD thread;                    /* where the last callback ran */
@@ -115,8 +117,10 @@ static HRESULT WINAPI rec_JobError(IBackgroundCopyCallback2 *iface, IBackgroundC
 
     r->thread = GetCurrentThreadId();
     IBackgroundCopyError_GetError(error, &context, &r->last_error_code);
+    if (r->error_ms) Sleep(r->error_ms);
     if (r->cancel_in == CANCEL_IN_ERROR) cancel_inside(r, job);
     SetEvent(r->event);
+    if (r->declines_every_error) return E_FAIL;
     return n <= (LONG)ARRAYSIZE(r->error_answers) ? r->error_answers[n - 1] : S_OK;
 }
 
@@ -733,6 +737,43 @@ static void test_job_error_for_a_clsid_that_makes_no_callback_is_not_repeated(vo
     IBackgroundCopyJob_Release(job);
 }
 
+/*
+ * A declined JobError asked again waits its turn behind the notices queued before it, as in one
+ * queue in the order queued: JobErrors declined so slowly, by three jobs, that one of them is
+ * always due again (together they take longer than the 200 ms repeat delay) never keep another
+ * job's JobModification from coming (an earlier notifier served every due repeat first, and this
+ * one never came).
+ */
+static void test_declined_job_errors_always_due_again_do_not_hold_back_other_notices(void **state)
+{
+    static struct recorder decliners[3], watcher;
+    IBackgroundCopyJob *failing[ARRAYSIZE(decliners)], *job;
+    WCHAR path[64], local[32];
+    unsigned i;
+
+    for (i = 0; i < ARRAYSIZE(decliners); i++)
+    {
+        recorder_init(&decliners[i]);
+        decliners[i].declines_every_error = TRUE;
+        decliners[i].error_ms = 150;
+        wsprintfW(path, L"/gen/1k?fault=404&seed=always-due-%u", i);
+        wsprintfW(local, L"always-due-%u.bin", i);
+        failing[i] = job_with(&decliners[i], BG_NOTIFY_JOB_ERROR, path, local);
+        assert_hr(S_OK, IBackgroundCopyJob_Resume(failing[i]));
+    }
+    /* Every one declined and asked again: the repeats go round. */
+    for (i = 0; i < ARRAYSIZE(decliners); i++) assert_true(dosvc_wait_for_count(&decliners[i].errors, 2, 30000));
+    recorder_init(&watcher);
+    job = job_with(&watcher, BG_NOTIFY_JOB_MODIFICATION, L"/gen/1k?seed=always-due-watcher", L"always-due-watcher.bin");
+    assert_hr(S_OK, IBackgroundCopyJob_SetDescription(job, L"changed while the JobErrors go round"));
+    assert_true(dosvc_wait_for_count(&watcher.modifications, 1, 10000));
+    /* Cancelled, the jobs are asked no more: once the notifier is past its queue, no callback runs. */
+    for (i = 0; i < ARRAYSIZE(decliners); i++) IBackgroundCopyJob_Cancel(failing[i]);
+    assert_true(dosvc_wait_for_notifier(manager, 30000));
+    for (i = 0; i < ARRAYSIZE(decliners); i++) finish(failing[i], &decliners[i]);
+    finish(job, &watcher);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -757,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_notification_clsid_server_is_told_the_job_is_transferred),
         cmocka_unit_test(test_declined_job_error_is_asked_again_and_runs_the_command_line_once),
         cmocka_unit_test(test_job_error_for_a_clsid_that_makes_no_callback_is_not_repeated),
+        cmocka_unit_test(test_declined_job_errors_always_due_again_do_not_hold_back_other_notices),
     };
     return cmocka_run_group_tests_name("callbacks", tests, setup_group, teardown_group);
 }

@@ -3,7 +3,11 @@
  * state reads as an IDO state with Error and ExtendedError (spec 5.10,
  * clients.md 1.5), Start's checks, and the transitions of Pause, Finalize and
  * Abort. The tests stand in for the engine: progress and errors are written
- * with a live run.
+ * with a live run. Also the store's answers about the other downloads by
+ * LocalPath (docs/store.md invariant 10): which started ones of the owner a
+ * Start to a path aborts, and whether a folder a Start made holds another's
+ * LocalPath; a random sequence of changes checks them against a walk over
+ * every listed download, which is how they were once answered.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +24,7 @@
 #define URL W(u"http://example.com/file.bin")
 #define LOCAL W(u"C:\\downloads\\file.bin")
 #define OWNER W(u"S-1-5-21-1000")
+#define OTHER_OWNER W(u"S-1-5-21-1001")
 
 #define HR_E_FAIL ((int32_t)0x80004005)
 #define HR_NO_PROGRESS ((int32_t)0x80D02002)     /* DO_E_DOWNLOAD_NO_PROGRESS */
@@ -356,6 +361,333 @@ static void test_decryption_and_integrity_properties_are_unknown(void **state)
     }
 }
 
+/* ---- other downloads by LocalPath (docs/store.md invariant 10) ------------------------------- */
+
+/* A download of owner with a Uri and LocalPath path (none if NULL), not started. */
+static struct dos_job *download_at(struct fixture *fx, const dos_char *owner, const dos_char *path)
+{
+    struct dos_job *job;
+    assert_int_equal(dos_store_create_download(fx->store, owner, &job), DOS_OK);
+    set_text(job, DOS_DL_URI, URL);
+    if (path) set_text(job, DOS_DL_LOCAL_PATH, path);
+    return job;
+}
+
+static struct dos_job *started_at(struct fixture *fx, const dos_char *owner, const dos_char *path)
+{
+    struct dos_job *job = download_at(fx, owner, path);
+    assert_int_equal(dos_download_start(job, NULL, 0, false), DOS_OK);
+    return job;
+}
+
+static void abort_download(struct dos_job *job)
+{
+    assert_int_equal(dos_download_begin_finish(job, DOS_STATE_CANCELLED), DOS_OK);
+    assert_int_equal(dos_job_end_finish(job, DOS_STATE_CANCELLED, NULL), DOS_OK);
+}
+
+/* What dos_download_list_others_at_path gives for job: how many, and the first in *first. */
+static size_t others_at_path(struct dos_job *job, struct dos_job **first)
+{
+    struct dos_job **jobs;
+    size_t count;
+
+    assert_int_equal(dos_download_list_others_at_path(job, &jobs, &count), DOS_OK);
+    if (first) *first = count ? jobs[0] : NULL;
+    dos_jobs_release(jobs, count);
+    return count;
+}
+
+/* The others at a path: clients.md 1.4, DoSvc aborts them. */
+
+static void test_a_started_download_of_the_owner_at_the_path_is_found_whatever_the_case(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_job *first = started_at(fx, OWNER, W(u"C:\\downloads\\same.bin"));
+    struct dos_job *second = started_at(fx, OWNER, W(u"c:\\DOWNLOADS\\Same.BIN"));
+    struct dos_job *found;
+
+    assert_int_equal(others_at_path(second, &found), 1);
+    assert_ptr_equal(found, first);
+    dos_job_release(first);
+    dos_job_release(second);
+}
+
+/* Two at one path, for the moment before the second's Start aborts the first: each finds the other. */
+static void test_each_of_two_started_downloads_at_one_path_finds_the_other(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_job *first = started_at(fx, OWNER, W(u"C:\\downloads\\same.bin"));
+    struct dos_job *second = started_at(fx, OWNER, W(u"C:\\downloads\\same.bin"));
+    struct dos_job *found;
+
+    assert_int_equal(others_at_path(first, &found), 1);
+    assert_ptr_equal(found, second);
+    assert_int_equal(others_at_path(second, &found), 1);
+    assert_ptr_equal(found, first);
+    dos_job_release(first);
+    dos_job_release(second);
+}
+
+static void test_a_download_not_started_is_not_found_at_its_path(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_job *created = download_at(fx, OWNER, W(u"C:\\downloads\\same.bin"));
+    struct dos_job *started = started_at(fx, OWNER, W(u"C:\\downloads\\same.bin"));
+
+    assert_int_equal(others_at_path(started, NULL), 0);
+    dos_job_release(created);
+    dos_job_release(started);
+}
+
+/* Nobody aborts another user's download by naming its path. */
+static void test_another_owners_download_is_not_found_at_the_path(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_job *theirs = started_at(fx, OTHER_OWNER, W(u"C:\\downloads\\same.bin"));
+    struct dos_job *mine = started_at(fx, OWNER, W(u"C:\\downloads\\same.bin"));
+
+    assert_int_equal(others_at_path(mine, NULL), 0);
+    assert_int_equal(others_at_path(theirs, NULL), 0);
+    dos_job_release(theirs);
+    dos_job_release(mine);
+}
+
+static void test_an_aborted_download_is_not_found_at_its_path(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_job *first = started_at(fx, OWNER, W(u"C:\\downloads\\same.bin"));
+    struct dos_job *second = started_at(fx, OWNER, W(u"C:\\downloads\\same.bin"));
+
+    abort_download(first);
+    assert_int_equal(others_at_path(second, NULL), 0);
+    dos_job_release(first);
+    dos_job_release(second);
+}
+
+static void test_a_download_at_another_path_is_not_found(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_job *first = started_at(fx, OWNER, W(u"C:\\downloads\\one.bin"));
+    struct dos_job *second = started_at(fx, OWNER, W(u"C:\\downloads\\one.bin.part"));
+
+    assert_int_equal(others_at_path(second, NULL), 0);
+    dos_job_release(first);
+    dos_job_release(second);
+}
+
+/* Windows compares file names without regard to case beyond ASCII too. */
+static void test_paths_that_differ_in_the_case_of_a_letter_beyond_ascii_are_one(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_job *first = started_at(fx, OWNER, W(u"C:\\\u00e4rger\\\u03b1.bin"));
+    struct dos_job *second = started_at(fx, OWNER, W(u"C:\\\u00c4RGER\\\u0391.BIN"));
+
+    assert_int_equal(others_at_path(second, NULL), 1);
+    dos_job_release(first);
+    dos_job_release(second);
+}
+
+/* The folders LocalPaths lie in: Abort leaves them. */
+
+static void test_every_folder_a_listed_local_path_lies_in_is_needed_whatever_the_case(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_job *other = download_at(fx, OTHER_OWNER, W(u"C:\\a\\b\\file.bin"));
+    struct dos_job *job = download_at(fx, OWNER, NULL);
+
+    assert_true(dos_download_folder_needed(job, W(u"C:\\a")));
+    assert_true(dos_download_folder_needed(job, W(u"c:\\A\\B")));
+    assert_true(dos_download_folder_needed(job, W(u"C:")));
+    dos_job_release(other);
+    dos_job_release(job);
+}
+
+static void test_a_folder_no_listed_local_path_lies_in_is_not_needed(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_job *other = download_at(fx, OWNER, W(u"C:\\a\\b\\file.bin"));
+    struct dos_job *job = download_at(fx, OWNER, NULL);
+
+    assert_false(dos_download_folder_needed(job, W(u"C:\\a\\bb")));
+    assert_false(dos_download_folder_needed(job, W(u"C:\\a\\b\\file.bin")));
+    assert_false(dos_download_folder_needed(job, W(u"C:\\b")));
+    assert_false(dos_download_folder_needed(job, W(u"D:")));
+    dos_job_release(other);
+    dos_job_release(job);
+}
+
+/* The download that asks (its own Abort) does not keep its folder. */
+static void test_the_asking_downloads_own_local_path_does_not_make_its_folder_needed(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_job *job = started_at(fx, OWNER, W(u"C:\\made\\deeper\\file.bin"));
+    struct dos_job *beside;
+
+    assert_false(dos_download_folder_needed(job, W(u"C:\\made\\deeper")));
+    assert_false(dos_download_folder_needed(job, W(u"C:\\made")));
+    beside = download_at(fx, OWNER, W(u"C:\\made\\other.bin"));
+    assert_true(dos_download_folder_needed(job, W(u"C:\\made")));
+    assert_false(dos_download_folder_needed(job, W(u"C:\\made\\deeper")));
+    dos_job_release(job);
+    dos_job_release(beside);
+}
+
+static void test_a_folder_is_not_needed_once_its_download_moved_elsewhere(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_job *other = download_at(fx, OWNER, W(u"C:\\a\\file.bin"));
+    struct dos_job *job = download_at(fx, OWNER, NULL);
+
+    set_text(other, DOS_DL_LOCAL_PATH, W(u"D:\\b\\file.bin"));
+    assert_false(dos_download_folder_needed(job, W(u"C:\\a")));
+    assert_true(dos_download_folder_needed(job, W(u"D:\\b")));
+    dos_job_release(other);
+    dos_job_release(job);
+}
+
+static void test_a_folder_is_not_needed_once_its_download_was_aborted(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_job *other = started_at(fx, OWNER, W(u"C:\\a\\file.bin"));
+    struct dos_job *job = download_at(fx, OWNER, NULL);
+
+    abort_download(other);
+    assert_false(dos_download_folder_needed(job, W(u"C:\\a")));
+    dos_job_release(other);
+    dos_job_release(job);
+}
+
+static void test_a_folder_two_local_paths_lie_in_is_needed_until_both_left(void **state)
+{
+    struct fixture *fx = *state;
+    struct dos_job *one = download_at(fx, OWNER, W(u"C:\\a\\one.bin"));
+    struct dos_job *two = download_at(fx, OWNER, W(u"C:\\A\\two.bin"));
+    struct dos_job *job = download_at(fx, OWNER, NULL);
+
+    abort_download(one);
+    assert_true(dos_download_folder_needed(job, W(u"C:\\a")));
+    abort_download(two);
+    assert_false(dos_download_folder_needed(job, W(u"C:\\a")));
+    dos_job_release(one);
+    dos_job_release(two);
+    dos_job_release(job);
+}
+
+/* Against a walk, over a random sequence of changes. */
+
+static dos_char ascii_upper(dos_char c) { return c >= 'a' && c <= 'z' ? (dos_char)(c - 'a' + 'A') : c; }
+
+/* a's first n units (all of it for n SIZE_MAX) are b's, without regard to ASCII case. */
+static bool same_ci(const dos_char *a, const dos_char *b, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n && (a[i] || b[i]); i++)
+        if (ascii_upper(a[i]) != ascii_upper(b[i])) return false;
+    return true;
+}
+
+static bool owned_by(struct dos_job *job, const dos_char *owner)
+{
+    dos_char *text = NULL;
+    bool same;
+    assert_int_equal(dos_job_copy_text(job, DOS_JOB_OWNER, malloc, &text), DOS_OK);
+    same = test_wstr_equal(text, owner);
+    free(text);
+    return same;
+}
+
+/* What the walk says: started downloads of job's owner but job at job's LocalPath, and
+ * whether another listed download's LocalPath lies in folder. */
+static void walk(struct dos_store *store, struct dos_job *job, const dos_char *folder, size_t *at_path, bool *needed)
+{
+    struct dos_value own, other;
+    struct dos_job **jobs;
+    dos_char *owner = NULL;
+    size_t count, i, len = test_wlen(folder);
+    bool has_own = dos_download_get_property(job, DOS_DL_LOCAL_PATH, malloc, &own) == DOS_OK;
+
+    assert_int_equal(dos_job_copy_text(job, DOS_JOB_OWNER, malloc, &owner), DOS_OK);
+    assert_int_equal(dos_store_list_downloads(store, NULL, &jobs, &count), DOS_OK);
+    *at_path = 0;
+    *needed = false;
+    for (i = 0; i < count; i++)
+    {
+        struct dos_download_status status;
+        if (jobs[i] == job || dos_download_get_property(jobs[i], DOS_DL_LOCAL_PATH, malloc, &other) != DOS_OK) continue;
+        dos_download_get_status(jobs[i], &status);
+        if (has_own && status.state != DOS_DL_CREATED && owned_by(jobs[i], owner)
+            && same_ci(other.u.text, own.u.text, SIZE_MAX))
+            ++*at_path;
+        if (test_wlen(other.u.text) > len && other.u.text[len] == '\\' && same_ci(other.u.text, folder, len))
+            *needed = true;
+        dos_download_value_clear(&other, free);
+    }
+    if (has_own) dos_download_value_clear(&own, free);
+    dos_jobs_release(jobs, count);
+    free(owner);
+}
+
+static void test_answers_agree_with_a_walk_over_every_listed_download(void **state)
+{
+    static const dos_char *const paths[] = {
+        W(u"C:\\a\\f.bin"), W(u"c:\\A\\F.BIN"), W(u"C:\\a\\b\\g.bin"), W(u"C:\\A\\B\\G.BIN"), W(u"C:\\b\\f.bin"),
+        W(u"D:\\a\\f.bin"),
+    };
+    static const dos_char *const folders[] = {
+        W(u"C:"), W(u"C:\\a"), W(u"c:\\A\\b"), W(u"C:\\b"), W(u"D:\\A"), W(u"C:\\a\\f.bin"),
+    };
+    enum { POOL = 8, STEPS = 3000 };
+    struct fixture *fx = *state;
+    struct dos_job *pool[POOL];
+    unsigned seed = 1, step, i;
+    bool needed;
+    size_t at_path;
+
+    for (i = 0; i < POOL; i++) pool[i] = download_at(fx, i % 2 ? OTHER_OWNER : OWNER, NULL);
+    for (step = 0; step < STEPS; step++)
+    {
+        struct dos_job *job;
+        struct dos_download_status status;
+        struct dos_value value = { .type = DOS_VALUE_TEXT };
+        struct dos_ref *old = NULL;
+
+        seed = seed * 1103515245u + 12345u;
+        i = (seed >> 16) % POOL;
+        job = pool[i];
+        dos_download_get_status(job, &status);
+        switch ((seed >> 8) % 5)
+        {
+        case 0:
+        case 1:       /* a new LocalPath: taken only while Created */
+            value.u.text = (dos_char *)paths[(seed >> 20) % 6];
+            dos_download_set_property(job, DOS_DL_LOCAL_PATH, &value, &old);
+            break;
+        case 2:
+            dos_download_start(job, NULL, 0, false);
+            break;
+        case 3:       /* Abort, and a new download in its place */
+            if (status.state == DOS_DL_CREATED && (seed >> 20) % 2) break;
+            if (dos_download_begin_finish(job, DOS_STATE_CANCELLED) == DOS_OK)
+                assert_int_equal(dos_job_end_finish(job, DOS_STATE_CANCELLED, NULL), DOS_OK);
+            dos_job_release(job);
+            pool[i] = download_at(fx, (seed >> 24) % 2 ? OTHER_OWNER : OWNER, NULL);
+            break;
+        default:
+            dos_download_pause(job);
+            break;
+        }
+        for (i = 0; i < POOL; i++)
+        {
+            const dos_char *folder = folders[(seed >> 12) % 6];
+            walk(fx->store, pool[i], folder, &at_path, &needed);
+            assert_int_equal(others_at_path(pool[i], NULL), at_path);
+            assert_int_equal(dos_download_folder_needed(pool[i], folder), needed);
+        }
+    }
+    for (i = 0; i < POOL; i++) dos_job_release(pool[i]);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -382,6 +714,20 @@ int main(void)
         TEST(test_custom_headers_with_a_field_name_that_is_no_token_are_refused),
         TEST(test_total_size_reads_the_size_the_server_gave),
         TEST(test_decryption_and_integrity_properties_are_unknown),
+        TEST(test_a_started_download_of_the_owner_at_the_path_is_found_whatever_the_case),
+        TEST(test_each_of_two_started_downloads_at_one_path_finds_the_other),
+        TEST(test_a_download_not_started_is_not_found_at_its_path),
+        TEST(test_another_owners_download_is_not_found_at_the_path),
+        TEST(test_an_aborted_download_is_not_found_at_its_path),
+        TEST(test_a_download_at_another_path_is_not_found),
+        TEST(test_paths_that_differ_in_the_case_of_a_letter_beyond_ascii_are_one),
+        TEST(test_every_folder_a_listed_local_path_lies_in_is_needed_whatever_the_case),
+        TEST(test_a_folder_no_listed_local_path_lies_in_is_not_needed),
+        TEST(test_the_asking_downloads_own_local_path_does_not_make_its_folder_needed),
+        TEST(test_a_folder_is_not_needed_once_its_download_moved_elsewhere),
+        TEST(test_a_folder_is_not_needed_once_its_download_was_aborted),
+        TEST(test_a_folder_two_local_paths_lie_in_is_needed_until_both_left),
+        TEST(test_answers_agree_with_a_walk_over_every_listed_download),
     };
     return cmocka_run_group_tests_name("download", tests, NULL, NULL);
 }
