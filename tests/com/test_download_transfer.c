@@ -148,34 +148,6 @@ static unsigned temp_files_in(const WCHAR *folder)
     return count;
 }
 
-/* A GET of the test server's path (its body, malloc'd). */
-static char *server_get(const WCHAR *path, DWORD *size)
-{
-    HINTERNET session = InternetOpenW(L"dosvc-test", INTERNET_OPEN_TYPE_DIRECT, NULL, NULL, 0), request;
-    DWORD got, capacity = 1 << 16;
-    char *body = malloc(capacity + 1);
-
-    *size = 0;
-    request = InternetOpenUrlW(session, dosvc_server_url(FALSE, path), NULL, 0, INTERNET_FLAG_RELOAD | INTERNET_FLAG_NO_CACHE_WRITE, 0);
-    while (request && InternetReadFile(request, body + *size, capacity - *size, &got) && got)
-    {
-        *size += got;
-        if (*size == capacity) body = realloc(body, (capacity *= 2) + 1);
-    }
-    body[*size] = 0;
-    if (request) InternetCloseHandle(request);
-    InternetCloseHandle(session);
-    return body;
-}
-
-/* The server's log of the requests whose target contains mark (JSON, malloc'd). */
-static char *server_log(const WCHAR *mark)
-{
-    WCHAR path[128];
-    DWORD size;
-    wsprintfW(path, L"/_control/log?contains=%s", mark);
-    return server_get(path, &size);
-}
 
 /* ---- a client callback that records and can act from inside ------------------------------ */
 
@@ -439,7 +411,7 @@ static void test_resume_after_pause_asks_for_the_rest_with_a_range(void **state)
     assert_hr(S_OK, IDODownload_Start(download, NULL));
     status = wait_for(download, STATE(DODownloadState_Transferred), 30000);
     assert_int_equal(status.State, DODownloadState_Transferred);
-    log = server_log(L"ido-resume");
+    log = dosvc_server_log(L"ido-resume");
     assert_non_null(strstr(log, range));
     free(log);
     assert_hr(S_OK, IDODownload_Finalize(download));
@@ -804,7 +776,7 @@ static void test_stream_sink_receives_the_ranges_in_order(void **state)
     IDODownload *download = new_download();
     DO_DOWNLOAD_STATUS status;
     DWORD size;
-    char *whole = server_get(L"/gen/64k?seed=stream", &size);
+    char *whole = dosvc_server_get(L"/gen/64k?seed=stream", &size);
 
     set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/64k?seed=stream"));
     set_unknown(download, DODownloadProperty_StreamInterface, sink_init(&s));
@@ -838,7 +810,7 @@ static void test_stream_sink_receives_the_whole_file_as_one_range(void **state)
     IDODownload *download = new_download();
     DO_DOWNLOAD_STATUS status;
     DWORD size;
-    char *expected = server_get(L"/gen/300k?seed=stream-whole", &size);
+    char *expected = dosvc_server_get(L"/gen/300k?seed=stream-whole", &size);
 
     set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/300k?seed=stream-whole"));
     set_unknown(download, DODownloadProperty_StreamInterface, sink_init(&s));
@@ -861,7 +833,7 @@ static void test_stream_that_does_not_count_what_it_took_receives_the_file(void 
     DO_DOWNLOAD_RANGES_INFO whole = { 1, { { 0, DO_LENGTH_TO_EOF } } };
     IDODownload *download = new_download();
     DWORD size;
-    char *expected = server_get(L"/gen/64k?seed=silent", &size);
+    char *expected = dosvc_server_get(L"/gen/64k?seed=silent", &size);
 
     set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/64k?seed=silent"));
     set_unknown(download, DODownloadProperty_StreamInterface, sink_init(&s));
@@ -1196,7 +1168,7 @@ static void test_custom_headers_are_sent(void **state)
     set_bool(download, DODownloadProperty_BlockingMode, TRUE);
     assert_hr(S_OK, IDODownload_Start(download, NULL));
     assert_int_equal(status_of(download).State, DODownloadState_Transferred);
-    log = server_log(L"ido-headers");
+    log = dosvc_server_log(L"ido-headers");
     assert_non_null(strstr(log, "ido-header-value"));
     free(log);
     IDODownload_Finalize(download);
@@ -1305,7 +1277,7 @@ static void test_custom_headers_with_lf_line_ends_reach_the_server_as_their_head
     set_bool(download, DODownloadProperty_BlockingMode, TRUE);
     assert_hr(S_OK, IDODownload_Start(download, NULL));
     assert_int_equal(status_of(download).State, DODownloadState_Transferred);
-    log = server_log(L"ido-lf-headers");
+    log = dosvc_server_log(L"ido-lf-headers");
     assert_int_equal(dosvc_log_count(log), 1);
     if (!strstr(log, "\"X-Ido-Lf\": \"lf-value\"") || !strstr(log, "\"X-Ido-Last\": \"last-value\"")
         || strstr(log, "someData") || strstr(log, "folded-line"))
@@ -1331,7 +1303,7 @@ static void test_refused_custom_headers_change_nothing_on_the_wire(void **state)
     set_bool(download, DODownloadProperty_BlockingMode, TRUE);
     assert_hr(S_OK, IDODownload_Start(download, NULL));
     assert_int_equal(status_of(download).State, DODownloadState_Transferred);
-    log = server_log(L"ido-refused-headers");
+    log = dosvc_server_log(L"ido-refused-headers");
     assert_int_equal(dosvc_log_count(log), 1);
     dosvc_assert_request_fields(log, 0, "[\"X-Keep\",\"kept\"],[\"X-Two\",\"two\"]");
     free(log);
