@@ -1,16 +1,22 @@
 /*
- * The scheduler and the workers. A runnable job waits in one of two queues;
- * foreground jobs start at once on a worker of their own, background jobs run
- * at most MAX_BACKGROUND at a time, oldest first. A worker moves one run of
- * one job: its files in order, retrying transient errors after the job's
- * minimum retry delay until the no-progress timeout turns them fatal. A
- * background job waiting to retry gives up its slot and queues for one again
- * when the delay is over. Nothing polls: workers block on the run's stop event
- * (and, while waiting to retry, on a wake event), and the store's events wake
- * the scheduler.
+ * The scheduler, the workers and the timer. The engine keeps one record per job it
+ * handles, found by the job in a hash table. A runnable job takes a slot of its class
+ * (at most MAX_FOREGROUND foreground and MAX_BACKGROUND background jobs move at once,
+ * so a foreground job never waits behind background ones) or waits in its class's
+ * queue, oldest first. A worker thread moves one run of one job: its files in order.
+ * A transient error parks the run: the worker gives up its slot and its thread, and the
+ * record waits on the engine's one timer, ordered by when it is due (its retry delay
+ * over, or its no-progress timeout reached). So however many jobs wait, they hold no
+ * thread, and the number of threads is bounded whatever the number of jobs. Nothing
+ * polls: workers block on the run's stop event, the timer on its wake event, and the
+ * store's events wake the scheduler.
  *
- * Locking: engine->lock guards the queues and the list of active runs. It is
- * never held while calling the store, which may call back into the engine.
+ * The timer is not a thread of its own making: the worker that parks the first waiting
+ * run becomes the timer and stays it while any run waits, so a wait never needs a thread
+ * to be created (nor can it fail for want of one).
+ *
+ * Locking: engine->lock guards the records, the queues, the timer's heap and the slot
+ * counts. It is never held while calling the store, which may call back into the engine.
  */
 #include "engine.h"
 
@@ -19,51 +25,77 @@
 #include "deliveryoptimizationerrors.h"
 #include "names.h"
 #include "http.h"
+#include "table.h"
+#include "trace.h"
 #include "transport.h"
 
+#define MAX_FOREGROUND 6
 #define MAX_BACKGROUND 2
 #define FINISH_WAIT_MS 1000      /* how long Cancel and Complete wait for a stopped worker */
 
-struct active
+enum slot_class { FOREGROUND, BACKGROUND, CLASSES };
+
+enum place
 {
-    struct active *next;
-    struct dos_job *job;           /* retained */
-    HANDLE thread;
-    DWORD thread_id;
-    HANDLE stop;                   /* manual-reset: the run was revoked */
-    dos_run run;                   /* the run this worker moves, once started */
-    HMODULE module;                /* the worker's reference to this DLL: it outlives any unload request */
-    BOOL background;               /* holds one of the MAX_BACKGROUND slots */
-    BOOL rerun;                    /* the job became runnable again while this worker ended */
-    BOOL retrying;                 /* waiting out a transient error: the job's settings wake it */
-    BOOL queued;                   /* retrying, its delay over, it waits in the queue for a slot */
-    HANDLE wake;                   /* auto-reset: the job changed, or the queue let it go */
-    struct engine *engine;
+    PLACE_QUEUED,                  /* in its class's queue, for a slot */
+    PLACE_RUNNING,                 /* holds a slot; a worker moves it (or is being started to) */
+    PLACE_WAITING,                 /* a parked run on the timer's heap: no slot, no thread */
+    PLACE_CHECKING                 /* a parked run the timer is looking at, off the heap */
 };
 
-struct waiting
+struct record
 {
-    struct waiting *next;
+    struct record *prev, *next;    /* in its queue; next also chains records to launch */
     struct dos_job *job;           /* retained */
-    struct active *worker;         /* a retrying worker asking for a slot back, or NULL for a new run */
+    uint64_t hash;
+    struct engine *engine;
+    enum place place;
+    enum slot_class class;         /* QUEUED: its queue; RUNNING: the slot it holds */
+    dos_run run;                   /* the run being moved; 0 until its first start */
+    HANDLE thread;                 /* RUNNING, once its worker is created */
+    DWORD thread_id;
+    HMODULE module;                /* the worker's reference to this DLL: it outlives any unload request */
+    HANDLE stop;                   /* manual-reset: the run was revoked */
+    BOOL rerun;                    /* the job became runnable again while its run was ending */
+    BOOL recheck;                  /* CHECKING: the job changed while the timer looked at it */
+    /* A parked run: when it failed, the last progress, what the server asked for, when it is due. */
+    ULONGLONG failed_at, last_progress, due;
+    DWORD retry_after;
+    size_t heap_at;
+};
+
+struct queue
+{
+    struct record *head, *tail;
 };
 
 struct engine
 {
     struct dos_store *store;
     SRWLOCK lock;
-    struct waiting *background_head, **background_tail;
-    struct active *active;
-    unsigned background_running;
+    struct table records;          /* every record, by job */
+    struct queue queues[CLASSES];
+    unsigned running[CLASSES];     /* slots taken */
+    struct record **heap;          /* parked runs, a binary heap by due time */
+    size_t heap_count, heap_size;
+    HANDLE timer_wake;             /* auto-reset: the heap's head changed */
+    BOOL timer_running;            /* some worker is the timer */
+    unsigned threads;              /* workers and the timer not yet gone: the DLL's code is in use */
     BOOL stopping;
 };
+
+static const unsigned max_running[CLASSES] = { MAX_FOREGROUND, MAX_BACKGROUND };
 
 struct engine *engine_create(struct dos_store *store)
 {
     struct engine *engine = calloc(1, sizeof(*engine));
     if (!engine) return NULL;
+    if (!(engine->timer_wake = CreateEventW(NULL, FALSE, FALSE, NULL)))
+    {
+        free(engine);
+        return NULL;
+    }
     InitializeSRWLock(&engine->lock);
-    engine->background_tail = &engine->background_head;
     engine->store = store;
     dos_store_retain(store);
     return engine;
@@ -135,438 +167,648 @@ static BOOL fetch(struct transfer *t)
 }
 
 /* The job's minimum retry delay, or longer when the server asked for more (503 Retry-After). */
-static DWORD retry_delay_ms(const struct dos_job_info *info, const struct transfer *t)
+static DWORD retry_delay_ms(const struct dos_job_info *info, DWORD retry_after)
 {
     DWORD seconds = info->u32[DOS_JOB_RETRY_DELAY];
-    if (t->retry_after > seconds) seconds = t->retry_after;
+    if (retry_after > seconds) seconds = retry_after;
     return seconds > MAXDWORD / 1000 ? MAXDWORD - 1 : seconds * 1000;
 }
 
-/* ---- waiting to retry ---------------------------------------------------------- */
-
-static struct active *take_background(struct engine *engine);
-static void launch(struct engine *engine, struct active *a);
-
-/* A worker that begins to wait out a transient error hands its background slot, if it has one, on. */
-static void release_slot(struct active *a)
+static ULONGLONG stall_at(const struct record *r, const struct dos_job_info *info)
 {
-    struct engine *engine = a->engine;
-    struct active *next = NULL;
+    return r->last_progress + (ULONGLONG)info->u32[DOS_JOB_NO_PROGRESS_TIMEOUT] * 1000;
+}
 
-    AcquireSRWLockExclusive(&engine->lock);
-    a->retrying = TRUE;
-    if (a->background)
+static enum slot_class class_of(const struct dos_job_info *info)
+{
+    return info->u32[DOS_JOB_PRIORITY] == DOS_PRIORITY_FOREGROUND ? FOREGROUND : BACKGROUND;
+}
+
+/* ---- records, queues and the timer's heap (lock held) -------------------------- */
+
+static bool record_is(const void *item, const void *key)
+{
+    return ((const struct record *)item)->job == key;
+}
+
+static uint64_t job_hash(const struct dos_job *job)
+{
+    return table_hash(&job, sizeof(job));
+}
+
+static struct record *find_record(struct engine *engine, struct dos_job *job)
+{
+    return table_find(&engine->records, job_hash(job), record_is, job);
+}
+
+/* A record for job (retained), in the table but nowhere else yet; NULL without memory. */
+static struct record *new_record(struct engine *engine, struct dos_job *job)
+{
+    struct record *r;
+
+    if (!table_reserve(&engine->records, 1) || !(r = calloc(1, sizeof(*r)))) return NULL;
+    if (!(r->stop = CreateEventW(NULL, TRUE, FALSE, NULL)))
     {
-        a->background = FALSE;
-        engine->background_running--;
-        next = take_background(engine);
+        free(r);
+        return NULL;
     }
-    ReleaseSRWLockExclusive(&engine->lock);
-    if (next) launch(engine, next);
+    dos_job_retain(job);
+    r->job = job;
+    r->engine = engine;
+    r->hash = job_hash(job);
+    table_insert(&engine->records, r->hash, r);
+    return r;
 }
 
-/*
- * A retrying background worker whose delay is over joins the queue like any runnable job:
- * TRUE if that gave it a slot at once, FALSE if it waits (take_background or a promotion to
- * FOREGROUND lets it go and wakes it). S_OK, or E_OUTOFMEMORY with nothing queued.
- */
-static HRESULT ask_for_slot(struct active *a, BOOL *granted)
+/* Out of the table; the caller frees it, outside the lock. */
+static void forget_record(struct engine *engine, struct record *r)
 {
-    struct engine *engine = a->engine;
-    struct waiting *w = malloc(sizeof(*w));
-    struct active *next;
-
-    if (!w) return E_OUTOFMEMORY;
-    w->job = a->job;             /* borrowed: the worker's record holds it */
-    w->worker = a;
-    w->next = NULL;
-    AcquireSRWLockExclusive(&engine->lock);
-    *engine->background_tail = w;
-    engine->background_tail = &w->next;
-    a->queued = TRUE;
-    next = take_background(engine);
-    *granted = !a->queued;
-    ReleaseSRWLockExclusive(&engine->lock);
-    if (next) launch(engine, next);
-    return S_OK;
+    table_remove(&engine->records, r->hash, r);
 }
 
-static BOOL still_queued(struct active *a)
+static void free_record(struct record *r)
 {
-    BOOL queued;
-    AcquireSRWLockShared(&a->engine->lock);
-    queued = a->queued;
-    ReleaseSRWLockShared(&a->engine->lock);
-    return queued;
+    dos_job_release(r->job);
+    CloseHandle(r->stop);
+    if (r->thread) CloseHandle(r->thread);
+    free(r);
 }
 
-/* The worker waits no more: out of the queue if it is still there (a->background says whether
- * it has a slot now). */
-static void stop_retrying(struct active *a)
+static void enqueue(struct engine *engine, struct record *r, enum slot_class class)
 {
-    struct engine *engine = a->engine;
-    struct waiting **link, *w = NULL;
+    struct queue *q = &engine->queues[class];
 
-    AcquireSRWLockExclusive(&engine->lock);
-    if (a->queued)
+    r->place = PLACE_QUEUED;
+    r->class = class;
+    r->next = NULL;
+    r->prev = q->tail;
+    if (q->tail) q->tail->next = r;
+    else q->head = r;
+    q->tail = r;
+}
+
+static void dequeue(struct engine *engine, struct record *r)
+{
+    struct queue *q = &engine->queues[r->class];
+
+    if (r->prev) r->prev->next = r->next;
+    else q->head = r->next;
+    if (r->next) r->next->prev = r->prev;
+    else q->tail = r->prev;
+    r->prev = r->next = NULL;
+}
+
+static void heap_swap(struct record **heap, size_t i, size_t j)
+{
+    struct record *r = heap[i];
+    heap[i] = heap[j];
+    heap[j] = r;
+    heap[i]->heap_at = i;
+    heap[j]->heap_at = j;
+}
+
+static void heap_up(struct record **heap, size_t i)
+{
+    while (i && heap[(i - 1) / 2]->due > heap[i]->due)
     {
-        for (link = &engine->background_head; (*link)->worker != a; link = &(*link)->next) {}
-        w = *link;
-        if (!(*link = w->next)) engine->background_tail = link;
+        heap_swap(heap, i, (i - 1) / 2);
+        i = (i - 1) / 2;
     }
-    a->queued = FALSE;
-    a->retrying = FALSE;
-    ReleaseSRWLockExclusive(&engine->lock);
-    free(w);
 }
 
-/*
- * Waits out the transient error t failed with at failed_at (the job is in TRANSIENT_ERROR).
- * The retry comes no sooner than the job's minimum retry delay (or the server's Retry-After)
- * and, for a background job, once it has a slot again: meanwhile it holds none. The job's
- * settings are read again whenever it changes, and once no byte has arrived for its
- * no-progress timeout (a timeout set or shortened meanwhile counts at once) the error is
- * fatal (spec 5.1). TRUE: retry now; FALSE: the run has ended.
- */
-static BOOL wait_to_retry(struct active *a, struct transfer *t, ULONGLONG failed_at, ULONGLONG last_progress)
+static void heap_down(struct record **heap, size_t count, size_t i)
 {
-    HANDLE events[2] = { a->stop, a->wake };
-    struct dos_job_info info;
-    BOOL asked = FALSE, ready = FALSE, stalled = FALSE;
-    HRESULT failure = S_OK;
-
-    release_slot(a);
     for (;;)
     {
-        ULONGLONG now = GetTickCount64(), stall_at, retry_at, until;
-
-        dos_job_get_info(t->job, &info);
-        stall_at = last_progress + (ULONGLONG)info.u32[DOS_JOB_NO_PROGRESS_TIMEOUT] * 1000;
-        retry_at = failed_at + retry_delay_ms(&info, t);
-        if (now >= stall_at)
-        {
-            stalled = TRUE;
-            break;
-        }
-        if (asked)
-        {
-            /* Made foreground meanwhile: it waits for no slot (stop_retrying leaves the queue). */
-            if ((ready = !still_queued(a) || info.u32[DOS_JOB_PRIORITY] == DOS_PRIORITY_FOREGROUND)) break;
-        }
-        else if (now >= retry_at)
-        {
-            if ((ready = info.u32[DOS_JOB_PRIORITY] == DOS_PRIORITY_FOREGROUND)) break;
-            if (FAILED(failure = ask_for_slot(a, &ready)) || ready) break;
-            asked = TRUE;
-        }
-        until = asked || stall_at < retry_at ? stall_at : retry_at;
-        if (WaitForMultipleObjects(2, events, FALSE, until - now >= MAXDWORD ? MAXDWORD - 1 : (DWORD)(until - now))
-            == WAIT_OBJECT_0)
-            break;   /* the run was revoked */
+        size_t least = i, child = 2 * i + 1;
+        if (child < count && heap[child]->due < heap[least]->due) least = child;
+        if (child + 1 < count && heap[child + 1]->due < heap[least]->due) least = child + 1;
+        if (least == i) return;
+        heap_swap(heap, i, least);
+        i = least;
     }
-    stop_retrying(a);
-    if (stalled)
-        dos_job_report_no_progress(t->job, t->run, DO_E_DOWNLOAD_NO_PROGRESS, t->error, t->context, t->file->file,
-                                   (const dos_char *)t->protocol);
-    else if (FAILED(failure))
-        dos_job_report_error(t->job, t->run, false, failure, DOS_CONTEXT_NONE, NULL, NULL);
-    return ready && dos_job_retry(t->job, t->run) == DOS_OK;
 }
 
-/* One run of one job: every file in order, with the retry and timeout policy. */
-static void run_job(struct active *a)
+/* Room for one more parked run; FALSE without memory. */
+static BOOL heap_reserve(struct engine *engine)
 {
-    struct dos_job *job = a->job;
-    struct dos_job_info info;
-    ULONGLONG last_progress;
-    int system_direct = -1;        /* the system's proxy configuration, asked once per run */
-    dos_run run;
+    struct record **heap;
+    size_t size;
 
-    if (dos_job_start_run(job, &run) != DOS_OK) return;   /* suspended or cancelled while waiting */
-    AcquireSRWLockExclusive(&a->engine->lock);
-    a->run = run;
-    ReleaseSRWLockExclusive(&a->engine->lock);
-    last_progress = GetTickCount64();
+    if (engine->heap_count < engine->heap_size) return TRUE;
+    size = engine->heap_size ? engine->heap_size * 2 : 16;
+    if (!(heap = realloc(engine->heap, size * sizeof(*heap)))) return FALSE;
+    engine->heap = heap;
+    engine->heap_size = size;
+    return TRUE;
+}
+
+/* Parks r on the heap (room was reserved) and wakes the timer if r is now first. */
+static void heap_push(struct engine *engine, struct record *r)
+{
+    r->place = PLACE_WAITING;
+    r->heap_at = engine->heap_count++;
+    engine->heap[r->heap_at] = r;
+    heap_up(engine->heap, r->heap_at);
+    if (!r->heap_at) SetEvent(engine->timer_wake);
+}
+
+/* Takes r off the heap; the timer looks at the heap again when r was first (it may be the last). */
+static void heap_remove(struct engine *engine, struct record *r)
+{
+    size_t i = r->heap_at;
+
+    if (!i) SetEvent(engine->timer_wake);
+
+    if (i != --engine->heap_count)
+    {
+        struct record *moved = engine->heap[engine->heap_count];
+
+        heap_swap(engine->heap, i, engine->heap_count);
+        heap_up(engine->heap, i);
+        heap_down(engine->heap, engine->heap_count, moved->heap_at);
+    }
+}
+
+/* The slot r takes now (or has taken, when it is promoted). */
+static void take_slot(struct engine *engine, struct record *r, enum slot_class class)
+{
+    r->place = PLACE_RUNNING;
+    r->class = class;
+    r->next = NULL;
+    engine->running[class]++;
+    engine->threads++;           /* its worker, from now until the worker is gone */
+}
+
+/*
+ * Gives the free slots of class to the oldest queued jobs; returns them chained by next,
+ * for the caller to launch once it has let the lock go.
+ */
+static struct record *take_queued(struct engine *engine, enum slot_class class, struct record *chain)
+{
+    struct record *r;
+
+    while (!engine->stopping && engine->running[class] < max_running[class] && (r = engine->queues[class].head))
+    {
+        dequeue(engine, r);
+        take_slot(engine, r, class);
+        r->next = chain;
+        chain = r;
+    }
+    return chain;
+}
+
+/* ---- one run ------------------------------------------------------------------- */
+
+enum run_end
+{
+    RUN_ENDED,                     /* the run is over, or was never started */
+    RUN_PARKED                     /* a transient error: the run waits on the timer */
+};
+
+/*
+ * One stretch of one run of a job: its next files in order, until every one is on disk,
+ * a fatal error, a stop, or a transient error, which parks the run (r->failed_at and its
+ * friends say when it may go on). A record that has a run goes on with it (a retry).
+ */
+static enum run_end run_job(struct record *r)
+{
+    struct dos_job *job = r->job;
+    struct dos_job_info info;
+    int system_direct = -1;        /* the system's proxy configuration, asked once per stretch */
+    dos_run run = r->run;
+
+    dos_job_get_info(job, &info);
+    if (!run)
+    {
+        if (dos_job_start_run(job, &run) != DOS_OK) return RUN_ENDED;   /* suspended or cancelled while waiting */
+        AcquireSRWLockExclusive(&r->engine->lock);
+        r->run = run;
+        ReleaseSRWLockExclusive(&r->engine->lock);
+        r->last_progress = GetTickCount64();
+        TRACE_ENGINE("job %s: run %llu starts: %u files, %s, priority %u", dos_trace_guid(&info.id),
+                     (unsigned long long)run, info.files_total, info.u32[DOS_JOB_PRIORITY] ? "background" : "foreground",
+                     info.u32[DOS_JOB_PRIORITY]);
+    }
+    else
+    {
+        if (dos_job_retry(job, run) != DOS_OK) return RUN_ENDED;
+        TRACE_ENGINE("job %s: run %llu retries, %llu ms after the error", dos_trace_guid(&info.id),
+                     (unsigned long long)run, (unsigned long long)(GetTickCount64() - r->failed_at));
+    }
     for (;;)
     {
         struct dos_transfer_file file;
-        struct transfer t = { .job = job, .run = run, .file = &file, .temp = INVALID_HANDLE_VALUE, .stop = a->stop,
+        struct transfer t = { .job = job, .run = run, .file = &file, .temp = INVALID_HANDLE_VALUE, .stop = r->stop,
                               .system_direct = &system_direct };
+        enum run_end end = RUN_ENDED;
         dos_status s;
         BOOL ok;
 
         if ((s = dos_job_next_file(job, run, &file)) == DOS_E_NOT_SET)
         {
-            dos_job_finish_run(job, run);
-            return;
+            s = dos_job_finish_run(job, run);
+            TRACE_ENGINE("job %s: run %llu finished: %s", dos_trace_guid(&info.id), (unsigned long long)run,
+                         s == DOS_OK ? "every file is on disk" : "revoked at the end");
+            return RUN_ENDED;
         }
         if (s == DOS_E_SINK_UNSPECIFIED)
             dos_job_report_error(job, run, false, DO_E_FILE_DOWNLOADSINK_UNSPECIFIED, DOS_CONTEXT_NONE, file.file, NULL);
         else if (s == DOS_E_OUT_OF_MEMORY)
             dos_job_report_error(job, run, true, E_OUTOFMEMORY, DOS_CONTEXT_NONE, NULL, NULL);
-        if (s != DOS_OK) return;
+        if (s != DOS_OK) return RUN_ENDED;
+        TRACE_ENGINE("job %s: file %u: %s, %llu bytes on disk", dos_trace_guid(&info.id), file.index,
+                     dos_trace_wstr(file.remote_name), (unsigned long long)file.transferred);
         ok = fetch(&t);
         if (t.temp != INVALID_HANDLE_VALUE) CloseHandle(t.temp);
-        if (t.progress_tick > last_progress) last_progress = t.progress_tick;
+        if (t.progress_tick > r->last_progress) r->last_progress = t.progress_tick;
         if (!ok && t.error != E_ABORT && !transfer_stopped(&t))
         {
+            ULONGLONG now = GetTickCount64();
+            BOOL stalled;
+            dos_status reported;
+
             dos_job_get_info(job, &info);
             /* No progress for the no-progress timeout makes a transient error fatal; 0 does so at once. */
-            BOOL stalled = t.transient
-                           && GetTickCount64() - last_progress >= (ULONGLONG)info.u32[DOS_JOB_NO_PROGRESS_TIMEOUT] * 1000;
-            dos_status reported = stalled
+            stalled = t.transient && now >= stall_at(r, &info);
+            reported = stalled
                 ? dos_job_report_no_progress(job, run, DO_E_DOWNLOAD_NO_PROGRESS, t.error, t.context, file.file,
                                              (const dos_char *)t.protocol)
                 : dos_job_report_error(job, run, t.transient, t.error, t.context, file.file, (const dos_char *)t.protocol);
-            if (reported != DOS_OK || stalled || !t.transient || !wait_to_retry(a, &t, GetTickCount64(), last_progress))
+            if (reported == DOS_OK && t.transient && !stalled)
+            {
+                r->failed_at = now;
+                r->retry_after = t.retry_after;
+                r->due = now + retry_delay_ms(&info, t.retry_after);   /* the worker's hint: retry at once? */
+                TRACE_ENGINE("job %s: file %u: 0x%08lx is transient: retry in %lu ms, fatal after %llu ms more "
+                             "without progress", dos_trace_guid(&info.id), file.index, (unsigned long)t.error,
+                             (unsigned long)retry_delay_ms(&info, t.retry_after),
+                             (unsigned long long)(stall_at(r, &info) - now));
+                end = RUN_PARKED;
+            }
+            else
+            {
+                if (stalled)
+                    TRACE_ENGINE("job %s: file %u: 0x%08lx after %u s without progress: fatal", dos_trace_guid(&info.id),
+                                 file.index, (unsigned long)t.error, info.u32[DOS_JOB_NO_PROGRESS_TIMEOUT]);
                 t.error = E_ABORT;
+            }
         }
         dos_transfer_file_clear(&file);
+        if (end == RUN_PARKED) return RUN_PARKED;
         if (!ok && (t.error == E_ABORT || transfer_stopped(&t) || !dos_job_run_is_live(job, run)))
         {
             /* A live run must never be left behind: the job would stay TRANSFERRING for good. */
             if (dos_job_run_is_live(job, run))
                 dos_job_report_error(job, run, false, E_UNEXPECTED, DOS_CONTEXT_NONE, NULL, NULL);
-            return;
+            TRACE_ENGINE("job %s: run %llu ended", dos_trace_guid(&info.id), (unsigned long long)run);
+            return RUN_ENDED;
         }
     }
 }
 
-static void finish_worker(struct active *a);
+/* ---- the scheduler ------------------------------------------------------------
+ * A job has at most one record, and is in one place: queued, running, or parked. Each
+ * place is decided under engine->lock in the same critical section as the check, so one
+ * job never has two workers (a second one would find the temporary file still held by
+ * the first).
+ */
+
+static DWORD WINAPI worker(void *param);
+static void schedule(struct engine *engine, struct dos_job *job);
+
+/*
+ * Starts the workers of the records chained by next (each holds its slot). A record whose
+ * thread cannot be made gives its slot back: a job that was waiting for its first run stays
+ * QUEUED, a parked run fails (it would stay TRANSIENT_ERROR for good).
+ */
+static void launch(struct engine *engine, struct record *chain)
+{
+    while (chain)
+    {
+        struct record *r = chain;
+        HANDLE thread = NULL;
+        DWORD error;
+
+        chain = r->next;
+        /* The worker holds the DLL while it runs, so that no unload can pull its code away. */
+        if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (const WCHAR *)worker, &r->module))
+            r->module = NULL;
+        /* Created suspended so that the record holds its handle before the thread can end. */
+        if (r->module && (thread = CreateThread(NULL, 0, worker, r, CREATE_SUSPENDED, &r->thread_id)))
+        {
+            AcquireSRWLockExclusive(&engine->lock);
+            r->thread = thread;
+            ReleaseSRWLockExclusive(&engine->lock);
+            ResumeThread(thread);
+            continue;
+        }
+        error = GetLastError();
+        if (r->module) FreeLibrary(r->module);
+        AcquireSRWLockExclusive(&engine->lock);
+        engine->running[r->class]--;
+        engine->threads--;
+        forget_record(engine, r);
+        ReleaseSRWLockExclusive(&engine->lock);
+        if (r->run)
+            dos_job_report_error(r->job, r->run, false, HRESULT_FROM_WIN32(error ? error : ERROR_OUTOFMEMORY),
+                                 DOS_CONTEXT_NONE, NULL, NULL);
+        free_record(r);
+    }
+}
+
+/* The worker's run has ended: its record goes, its slot passes on. */
+static void finish_worker(struct record *r)
+{
+    struct engine *engine = r->engine;
+    struct record *next;
+    BOOL rerun;
+
+    AcquireSRWLockExclusive(&engine->lock);
+    forget_record(engine, r);
+    engine->running[r->class]--;
+    rerun = r->rerun;
+    next = take_queued(engine, r->class, NULL);
+    ReleaseSRWLockExclusive(&engine->lock);
+
+    /* Resumed while this worker was still letting go of its files: run it again now. */
+    if (rerun) schedule(engine, r->job);
+    free_record(r);
+    launch(engine, next);
+}
+
+/*
+ * The worker's run waits out a transient error: its record goes on the timer's heap, due
+ * when its retry delay is over or its no-progress timeout comes (both read again when the
+ * job changes), and its slot passes on. TRUE: no worker is the timer yet, so this one is.
+ */
+static BOOL park(struct record *r)
+{
+    struct engine *engine = r->engine;
+    struct dos_job_info info;
+    struct record *next = NULL;
+    ULONGLONG retry_at, stalls;
+    BOOL become_timer = FALSE, parked = FALSE;
+    HANDLE thread;
+
+    dos_job_get_info(r->job, &info);
+    retry_at = r->failed_at + retry_delay_ms(&info, r->retry_after);
+    stalls = stall_at(r, &info);
+    AcquireSRWLockExclusive(&engine->lock);
+    /* Stopped meanwhile (the STOPPED event found it running): the run is over. */
+    if (!engine->stopping && WaitForSingleObject(r->stop, 0) == WAIT_TIMEOUT && heap_reserve(engine))
+    {
+        engine->running[r->class]--;
+        thread = r->thread;
+        r->thread = NULL;
+        r->thread_id = 0;
+        r->due = retry_at < stalls ? retry_at : stalls;
+        heap_push(engine, r);
+        next = take_queued(engine, r->class, NULL);
+        /* This thread goes on counting in engine->threads, as the timer or until it is gone. */
+        if (!engine->timer_running) engine->timer_running = become_timer = TRUE;
+        parked = TRUE;
+    }
+    ReleaseSRWLockExclusive(&engine->lock);
+    if (!parked)
+    {
+        /* Without memory to park it, the run fails rather than being lost. */
+        if (dos_job_run_is_live(r->job, r->run) && WaitForSingleObject(r->stop, 0) == WAIT_TIMEOUT)
+            dos_job_report_error(r->job, r->run, false, E_OUTOFMEMORY, DOS_CONTEXT_NONE, NULL, NULL);
+        finish_worker(r);
+        return FALSE;
+    }
+    CloseHandle(thread);
+    launch(engine, next);
+    return become_timer;
+}
+
+/*
+ * Looks at a parked run whose time has come: its no-progress timeout makes the error fatal;
+ * its retry delay over, it takes a slot of the class its priority gives now (joining the end
+ * of that queue when none is free); otherwise it goes back on the heap, due again later.
+ */
+static void check_parked(struct engine *engine, struct record *r)
+{
+    struct dos_job_info info;
+    struct record *next = NULL;
+    ULONGLONG now, retry_at, stalls;
+    BOOL gone = FALSE, stalled = FALSE;
+    enum slot_class class;
+
+    dos_job_get_info(r->job, &info);
+    now = GetTickCount64();
+    retry_at = r->failed_at + retry_delay_ms(&info, r->retry_after);
+    stalls = stall_at(r, &info);
+    class = class_of(&info);
+
+    AcquireSRWLockExclusive(&engine->lock);
+    if (engine->stopping || WaitForSingleObject(r->stop, 0) != WAIT_TIMEOUT)
+        gone = TRUE;             /* revoked while the timer looked at it */
+    else if (r->recheck)
+    {
+        r->recheck = FALSE;      /* changed meanwhile: what was read may be stale */
+        r->due = now;
+        heap_push(engine, r);    /* it came off the heap, so there is room */
+    }
+    else if (now >= stalls)
+        gone = stalled = TRUE;
+    else if (now >= retry_at)
+    {
+        if (engine->running[class] < max_running[class])
+        {
+            take_slot(engine, r, class);
+            next = r;
+        }
+        else enqueue(engine, r, class);
+    }
+    else
+    {
+        r->due = retry_at < stalls ? retry_at : stalls;
+        heap_push(engine, r);
+    }
+    if (gone) forget_record(engine, r);
+    ReleaseSRWLockExclusive(&engine->lock);
+
+    if (stalled)
+    {
+        struct dos_error_record error;
+
+        TRACE_ENGINE("job %s: run %llu: %u s without progress while waiting to retry: fatal", dos_trace_guid(&info.id),
+                     (unsigned long long)r->run, info.u32[DOS_JOB_NO_PROGRESS_TIMEOUT]);
+        if (dos_job_get_error(r->job, &error) == DOS_OK)
+        {
+            dos_job_report_no_progress(r->job, r->run, DO_E_DOWNLOAD_NO_PROGRESS, error.code, error.context, error.file,
+                                       error.protocol);
+            dos_error_record_clear(&error);
+        }
+        else dos_job_report_error(r->job, r->run, false, DO_E_DOWNLOAD_NO_PROGRESS, DOS_CONTEXT_NONE, NULL, NULL);
+    }
+    if (gone)
+    {
+        if (r->rerun) schedule(engine, r->job);
+        free_record(r);
+    }
+    launch(engine, next);
+}
+
+/* The timer: while any run is parked, waits for the first one's time and looks at it. */
+static void run_timer(struct engine *engine)
+{
+    for (;;)
+    {
+        struct record *r = NULL;
+        ULONGLONG now = GetTickCount64(), wait = 0;
+
+        AcquireSRWLockExclusive(&engine->lock);
+        if (engine->stopping || !engine->heap_count)
+        {
+            engine->timer_running = FALSE;
+            ReleaseSRWLockExclusive(&engine->lock);
+            return;
+        }
+        if (engine->heap[0]->due <= now)
+        {
+            r = engine->heap[0];
+            heap_remove(engine, r);
+            r->place = PLACE_CHECKING;
+        }
+        else wait = engine->heap[0]->due - now;
+        ReleaseSRWLockExclusive(&engine->lock);
+        if (r) check_parked(engine, r);
+        else WaitForSingleObject(engine->timer_wake, wait >= MAXDWORD ? MAXDWORD - 1 : (DWORD)wait);
+    }
+}
 
 static DWORD WINAPI worker(void *param)
 {
-    struct active *a = param;
-    HMODULE module = a->module;
+    struct record *r = param;
+    struct engine *engine = r->engine;
+    HMODULE module = r->module;
 
-    run_job(a);
-    finish_worker(a);
+    for (;;)
+    {
+        if (run_job(r) == RUN_ENDED) finish_worker(r);
+        /* With no retry delay there is nothing to wait for: the worker goes on with its slot. */
+        else if (r->due <= GetTickCount64() && WaitForSingleObject(r->stop, 0) == WAIT_TIMEOUT) continue;
+        else if (park(r)) run_timer(engine);
+        break;
+    }
+    AcquireSRWLockExclusive(&engine->lock);
+    engine->threads--;
+    ReleaseSRWLockExclusive(&engine->lock);
     /* The last thing this DLL's code does on this thread: let the DLL go. */
     FreeLibraryAndExitThread(module, 0);
 }
 
-/* ---- the scheduler ------------------------------------------------------------
- * A job is in at most one place: waiting in the background queue, or active with a
- * worker. Both are decided under engine->lock in the same critical section as the
- * check, so one job never has two workers (a second one would find the temporary
- * file still held by the first).
- */
-
-static struct active *find_active(struct engine *engine, struct dos_job *job)
-{
-    struct active *a;
-    for (a = engine->active; a; a = a->next)
-        if (a->job == job) return a;
-    return NULL;
-}
-
-/* A new active record for job (whose reference it takes over), linked in; lock held. */
-static struct active *activate(struct engine *engine, struct dos_job *job, BOOL background)
-{
-    struct active *a = calloc(1, sizeof(*a));
-
-    if (!a) return NULL;
-    if (!(a->stop = CreateEventW(NULL, TRUE, FALSE, NULL)) || !(a->wake = CreateEventW(NULL, FALSE, FALSE, NULL)))
-    {
-        if (a->stop) CloseHandle(a->stop);
-        free(a);
-        return NULL;
-    }
-    a->job = job;
-    a->engine = engine;
-    a->background = background;
-    a->next = engine->active;
-    engine->active = a;
-    if (background) engine->background_running++;
-    return a;
-}
-
-/*
- * Gives the free slots to the oldest waiting jobs; lock held. A retrying worker is woken with
- * its slot; a job waiting for its first worker is activated and returned, for the caller to
- * launch (one at most).
- */
-static struct active *take_background(struct engine *engine)
-{
-    struct waiting *w;
-    struct active *a = NULL;
-
-    while (!a && (w = engine->background_head) && engine->background_running < MAX_BACKGROUND && !engine->stopping)
-    {
-        if (w->worker)
-        {
-            w->worker->queued = FALSE;
-            w->worker->background = TRUE;
-            engine->background_running++;
-            SetEvent(w->worker->wake);
-        }
-        else if (!(a = activate(engine, w->job, TRUE))) return NULL;
-        if (!(engine->background_head = w->next)) engine->background_tail = &engine->background_head;
-        free(w);
-    }
-    return a;
-}
-
-static void unlink_active(struct engine *engine, struct active *a)
-{
-    struct active **link;
-    for (link = &engine->active; *link != a; link = &(*link)->next) {}
-    *link = a->next;
-    if (a->background) engine->background_running--;
-}
-
-static void free_active(struct active *a)
-{
-    dos_job_release(a->job);
-    CloseHandle(a->stop);
-    CloseHandle(a->wake);
-    if (a->thread) CloseHandle(a->thread);
-    free(a);
-}
-
-/* Starts the worker thread of an activated record; without a thread the job stays QUEUED. */
-static void launch(struct engine *engine, struct active *a)
-{
-    HANDLE thread;
-
-    /* The worker holds the DLL while it runs, so that no unload can pull its code away. */
-    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (const WCHAR *)worker, &a->module))
-        a->module = NULL;
-    /* Created suspended so that the record holds its handle before the thread can end. */
-    if (a->module && (thread = CreateThread(NULL, 0, worker, a, CREATE_SUSPENDED, &a->thread_id)))
-    {
-        AcquireSRWLockExclusive(&engine->lock);
-        a->thread = thread;
-        ReleaseSRWLockExclusive(&engine->lock);
-        ResumeThread(thread);
-        return;
-    }
-    if (a->module) FreeLibrary(a->module);
-    AcquireSRWLockExclusive(&engine->lock);
-    unlink_active(engine, a);
-    ReleaseSRWLockExclusive(&engine->lock);
-    free_active(a);
-}
-
 static void schedule(struct engine *engine, struct dos_job *job)
 {
-    struct active *a = NULL;
+    struct record *r, *next = NULL;
     struct dos_job_info info;
-    struct waiting *w, *queued;
+    enum slot_class class;
 
     dos_job_get_info(job, &info);
-    if (!(w = malloc(sizeof(*w)))) return;
+    class = class_of(&info);
     AcquireSRWLockExclusive(&engine->lock);
     if (engine->stopping) goto done;
-    if ((a = find_active(engine, job)))
+    if ((r = find_record(engine, job)))
     {
-        a->rerun = TRUE;       /* its worker is still ending: it runs the job again when it has */
-        a = NULL;
+        /* Its run is still ending (a worker, or the timer, holds it): it runs again when it has. */
+        if (r->place == PLACE_RUNNING || r->place == PLACE_CHECKING) r->rerun = TRUE;
+        /* QUEUED again, so a parked run left over was revoked: the job starts afresh. */
+        else if (r->place == PLACE_WAITING || r->run)
+        {
+            if (r->place == PLACE_WAITING) heap_remove(engine, r);
+            else dequeue(engine, r);
+            r->run = 0;
+            enqueue(engine, r, class);
+            next = take_queued(engine, class, NULL);
+        }
         goto done;
     }
-    for (queued = engine->background_head; queued; queued = queued->next)
-        if (queued->job == job) goto done;
-    dos_job_retain(job);
-    if (info.u32[DOS_JOB_PRIORITY] == DOS_PRIORITY_FOREGROUND)
+    if (!(r = new_record(engine, job))) goto done;
+    if (engine->running[class] < max_running[class])
     {
-        /* A foreground job never waits behind background jobs. */
-        if (!(a = activate(engine, job, FALSE))) dos_job_release(job);
+        take_slot(engine, r, class);
+        next = r;
     }
-    else
-    {
-        w->job = job;
-        w->worker = NULL;
-        w->next = NULL;
-        *engine->background_tail = w;
-        engine->background_tail = &w->next;
-        w = NULL;
-        a = take_background(engine);
-    }
+    else enqueue(engine, r, class);
 done:
     ReleaseSRWLockExclusive(&engine->lock);
-    free(w);
-    if (a) launch(engine, a);
+    launch(engine, next);
 }
 
 /*
- * A job made FOREGROUND while it waits for a background slot starts at once (a retrying
- * worker waiting for one is let go); one made FOREGROUND while it runs in a background slot
- * gives the slot to the next waiting job. (A job made background while it runs goes on:
- * nothing is stopped for a priority.) A worker waiting to retry is woken, whatever changed:
- * it reads its delay and no-progress timeout again.
+ * The job's priority decides its class: a queued job changes queues (starting at once if its
+ * new class has a free slot), and one made FOREGROUND while it runs in a background slot moves
+ * to a foreground slot if one is free, passing its background slot to the next job (a job
+ * made background while it runs goes on: nothing is stopped for a priority). A parked run is
+ * looked at again, whatever changed: its delay and no-progress timeout may have.
  */
 static void job_modified(struct engine *engine, struct dos_job *job)
 {
-    struct active *a, *started = NULL, *next = NULL;
-    struct waiting **link, *w = NULL;
+    struct record *r, *next = NULL;
     struct dos_job_info info;
+    enum slot_class class;
     BOOL concerned = FALSE;
 
-    /* Progress makes MODIFIED events too: most are about jobs this need not look at. */
+    /* Progress makes MODIFIED events too: most are about running jobs this need not look at. */
     AcquireSRWLockShared(&engine->lock);
-    if ((a = find_active(engine, job)))
-    {
-        if (a->retrying) SetEvent(a->wake);
-        concerned = a->background || a->queued;
-    }
-    for (link = &engine->background_head; *link && !concerned; link = &(*link)->next) concerned = (*link)->job == job;
+    if ((r = find_record(engine, job)))
+        concerned = r->place != PLACE_RUNNING || r->class == BACKGROUND;
     ReleaseSRWLockShared(&engine->lock);
     if (!concerned) return;
     dos_job_get_info(job, &info);
-    if (info.u32[DOS_JOB_PRIORITY] != DOS_PRIORITY_FOREGROUND) return;
+    class = class_of(&info);
 
     AcquireSRWLockExclusive(&engine->lock);
-    for (link = &engine->background_head; *link && (*link)->job != job; link = &(*link)->next) {}
-    if ((w = *link) && w->worker)
+    if (!(r = find_record(engine, job)) || engine->stopping) {}
+    else if (r->place == PLACE_WAITING)
     {
-        /* It retries now, with no slot. */
-        w->worker->queued = FALSE;
-        SetEvent(w->worker->wake);
-        if (!(*link = w->next)) engine->background_tail = link;
+        heap_remove(engine, r);
+        r->due = 0;
+        heap_push(engine, r);
     }
-    else if (w)
+    else if (r->place == PLACE_CHECKING)
+        r->recheck = TRUE;
+    else if (r->place == PLACE_QUEUED && r->class != class)
     {
-        /* The waiting entry's reference to the job passes to the active record. */
-        if (engine->stopping || !(started = activate(engine, job, FALSE))) w = NULL;
-        else if (!(*link = w->next)) engine->background_tail = link;
+        dequeue(engine, r);
+        enqueue(engine, r, class);
+        next = take_queued(engine, class, NULL);
     }
-    else if ((a = find_active(engine, job)) && a->background)
+    else if (r->place == PLACE_RUNNING && r->class == BACKGROUND && class == FOREGROUND
+             && engine->running[FOREGROUND] < MAX_FOREGROUND)
     {
-        a->background = FALSE;
-        engine->background_running--;
-        next = take_background(engine);
+        engine->running[BACKGROUND]--;
+        engine->running[FOREGROUND]++;
+        r->class = FOREGROUND;
+        next = take_queued(engine, BACKGROUND, NULL);
     }
     ReleaseSRWLockExclusive(&engine->lock);
-    free(w);
-    if (started) launch(engine, started);
-    if (next) launch(engine, next);
+    launch(engine, next);
 }
 
-static void finish_worker(struct active *a)
-{
-    struct engine *engine = a->engine;
-    struct active *next;
-    BOOL rerun;
-
-    AcquireSRWLockExclusive(&engine->lock);
-    unlink_active(engine, a);
-    rerun = a->rerun;
-    next = take_background(engine);
-    ReleaseSRWLockExclusive(&engine->lock);
-
-    /* Resumed while this worker was still letting go of its files: run it again now. */
-    if (rerun) schedule(engine, a->job);
-    free_active(a);
-    if (next) launch(engine, next);
-}
-
-/* Wakes the worker of the run that was revoked: a later run of the job is not its business. */
+/* The run that was revoked ends: its worker is told, a parked or queued one goes at once. A
+ * later run of the job is not this event's business. */
 static void stop_run(struct engine *engine, struct dos_job *job, dos_run run)
 {
-    struct active *a;
-    AcquireSRWLockShared(&engine->lock);
-    if ((a = find_active(engine, job)) && a->run == run) SetEvent(a->stop);
-    ReleaseSRWLockShared(&engine->lock);
+    struct record *r, *gone = NULL;
+
+    AcquireSRWLockExclusive(&engine->lock);
+    if ((r = find_record(engine, job)) && r->run == run && run)
+    {
+        SetEvent(r->stop);
+        if (r->place == PLACE_WAITING) heap_remove(engine, r);
+        else if (r->place == PLACE_QUEUED) dequeue(engine, r);
+        if (r->place == PLACE_WAITING || r->place == PLACE_QUEUED)
+        {
+            forget_record(engine, r);
+            gone = r;
+        }
+    }
+    ReleaseSRWLockExclusive(&engine->lock);
+    if (gone) free_record(gone);
 }
 
 void engine_on_event(struct engine *engine, const struct dos_event *event)
@@ -587,7 +829,8 @@ void engine_on_event(struct engine *engine, const struct dos_event *event)
     }
 }
 
-/* Waits until no worker runs job (unless the caller is that worker), or timeout_ms passes. */
+/* Waits until no worker runs job (unless the caller is that worker), or timeout_ms passes. A
+ * parked run has no worker to wait for. */
 static void wait_for_worker(struct engine *engine, struct dos_job *job, DWORD timeout_ms)
 {
     ULONGLONG start = GetTickCount64();
@@ -595,20 +838,20 @@ static void wait_for_worker(struct engine *engine, struct dos_job *job, DWORD ti
     for (;;)
     {
         HANDLE thread = NULL;
-        struct active *a;
-
+        struct record *r;
         BOOL launching = FALSE;
 
         AcquireSRWLockShared(&engine->lock);
-        if ((a = find_active(engine, job)) && a->thread_id != GetCurrentThreadId())
+        if ((r = find_record(engine, job)) && r->place == PLACE_RUNNING && r->thread_id != GetCurrentThreadId())
         {
-            /* Between activation and launch the record has no thread yet, for an instant. */
-            if (!(launching = !a->thread))
-                DuplicateHandle(GetCurrentProcess(), a->thread, GetCurrentProcess(), &thread, SYNCHRONIZE, FALSE, 0);
+            /* Between taking its slot and its launch the record has no thread yet, for an instant. */
+            if (!(launching = !r->thread))
+                DuplicateHandle(GetCurrentProcess(), r->thread, GetCurrentProcess(), &thread, SYNCHRONIZE, FALSE, 0);
         }
         ReleaseSRWLockShared(&engine->lock);
         if (launching)
         {
+            if (GetTickCount64() - start >= timeout_ms) return;
             Sleep(1);
             continue;
         }
@@ -748,18 +991,18 @@ dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job
 
 void engine_destroy(struct engine *engine)
 {
-    struct waiting *w;
+    size_t i;
 
-    /* Every worker holds a reference to the DLL, so none runs when it is unloaded. */
+    /* Every worker, and the timer, holds a reference to the DLL, so none runs when it is
+     * unloaded: what is left are jobs queued for a first run. */
     AcquireSRWLockExclusive(&engine->lock);
     engine->stopping = TRUE;
-    while ((w = engine->background_head))
-    {
-        engine->background_head = w->next;
-        dos_job_release(w->job);
-        free(w);
-    }
     ReleaseSRWLockExclusive(&engine->lock);
+    for (i = 0; engine->records.slots && i <= engine->records.mask; i++)
+        if (engine->records.slots[i].item) free_record(engine->records.slots[i].item);
+    table_free(&engine->records);
+    free(engine->heap);
+    CloseHandle(engine->timer_wake);
     http_socket_shutdown();
     dos_store_release(engine->store);
     free(engine);
@@ -769,7 +1012,7 @@ BOOL engine_idle(struct engine *engine)
 {
     BOOL idle;
     AcquireSRWLockShared(&engine->lock);
-    idle = !engine->active;
+    idle = !engine->threads;
     ReleaseSRWLockShared(&engine->lock);
     return idle;
 }

@@ -170,12 +170,43 @@ static void test_a_resumed_request_traces_its_range_and_if_range(void **state)
     IBackgroundCopyJob_Release(job);
 }
 
+/* A run's start, its transient error with the delay before the retry, the retry and the finish. */
+static void test_a_retried_job_traces_its_run_the_retry_with_its_delay_and_its_finish(void **state)
+{
+    WCHAR wide[32];
+    const char *mark = new_mark(wide);
+    IBackgroundCopyJob *job;
+    char *text, id[40];
+    GUID job_id;
+    BOOL ok;
+
+    job = dosvc_create_job(manager, L"trace retry", &job_id);
+    lstrcpynA(id, guid_text(&job_id), sizeof(id));
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_url(L"/gen/1k?seed=rt&fault=500&times=1&key=%s", wide),
+                                               dosvc_test_path(L"trace-retry.bin")));
+    assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(job, 1));
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 30000), BG_JOB_STATE_TRANSFERRED);
+    text = trace_text();
+    ok = line_with(text, " engine ", id, " starts: 1 files", NULL)
+         && line_with(text, " engine ", id, "file 0: ", mark, "0 bytes on disk", NULL)
+         && line_with(text, " engine ", id, "0x801901f4 is transient: retry in 1000 ms", NULL)
+         && line_with(text, " engine ", id, " retries, ", "ms after the error", NULL)
+         && line_with(text, " engine ", id, " finished: every file is on disk", NULL);
+    print_trace_on_failure(text, ok);
+    assert_true(ok);
+    free(text);
+    assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
+    IBackgroundCopyJob_Release(job);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_job_failing_on_a_404_leaves_its_request_response_and_error_in_the_trace),
         cmocka_unit_test(test_a_com_method_traces_its_arguments_on_entry_and_its_hresult_on_exit),
         cmocka_unit_test(test_a_resumed_request_traces_its_range_and_if_range),
+        cmocka_unit_test(test_a_retried_job_traces_its_run_the_retry_with_its_delay_and_its_finish),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }
