@@ -7,7 +7,7 @@
  * needs no registration and can also drive the store's events itself. Run by
  * bench/scale, which serves a 4 KiB file from nginx on loopback:
  *   dosvc-scale <port> <path> <dest-dir> [small large [groups [rounds]]]
- * groups, a comma-separated list of store, files, events, queue, notifier, ido, raw and
+ * groups, a comma-separated list of store, files, events, queue, waiting, notifier, ido, raw and
  * transfer, picks what to measure (default: all). Call costs are the median over BATCHES batches of BATCH calls;
  * the two sizes take turns for rounds rounds (default 3) and each number printed is the
  * median of its rounds, so that a busy moment of the machine spoils one batch or one round,
@@ -18,6 +18,8 @@
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <windows.h>
+#include <psapi.h>
+#include <tlhelp32.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +46,7 @@ enum measure
 {
     M_SID, M_CREATE_JOB, M_GET_JOB, M_ENUM_JOBS, M_ADD_FILE_SET, M_ADD_FILE, M_ADD_FILE_ID, M_GET_PROGRESS,
     M_GET_STATE, M_GET_TIMES, M_ENUM_FILES, M_EVENT, M_EVENT_CALLBACK, M_QUEUE_EVENT, M_QUEUE_RESUME,
-    M_NOTIFY_WAITING, M_NOTIFY_NEW, M_NOTIFY_DELIVER, M_IDO_START, M_IDO_ABORT, M_TRANSFER, M_COMPLETE, M_TRANSFER_SPLIT,
+    M_WAIT_RESUME, M_WAIT_THREADS, M_WAIT_MEMORY, M_WAIT_EVENT, M_WAIT_CANCEL, M_NOTIFY_WAITING, M_NOTIFY_NEW, M_NOTIFY_DELIVER, M_IDO_START, M_IDO_ABORT, M_TRANSFER, M_COMPLETE, M_TRANSFER_SPLIT,
     M_TRANSFER_SPLIT_CPU, M_COMPLETE_SPLIT, M_COMPLETE_SPLIT_CPU, M_RAW_FETCH, M_RAW_RENAME, M_COUNT
 };
 
@@ -64,6 +66,11 @@ static const struct { const char *name, *unit; } names[M_COUNT] = {
     [M_EVENT_CALLBACK] = { "progress event, JobModification callback", "us/event" },
     [M_QUEUE_EVENT]    = { "progress event, N jobs queued behind 2 busy", "us/event" },
     [M_QUEUE_RESUME]   = { "Resume, N jobs queued", "us/call" },
+    [M_WAIT_RESUME]    = { "N jobs refused, until all wait to retry", "us/job" },
+    [M_WAIT_THREADS]   = { "  threads of the process meanwhile", "threads" },
+    [M_WAIT_MEMORY]    = { "  resident memory they take", "KiB/job" },
+    [M_WAIT_EVENT]     = { "progress event, N jobs waiting to retry", "us/event" },
+    [M_WAIT_CANCEL]    = { "Cancel, N jobs waiting to retry", "us/job" },
     [M_NOTIFY_WAITING] = { "change, N JobModification notices waiting", "us/event" },
     [M_NOTIFY_NEW]     = { "new JobModification notice, N waiting", "us/event" },
     [M_NOTIFY_DELIVER] = { "  then delivering them, per notice", "us/notice" },
@@ -509,7 +516,8 @@ static void finish_jobs(struct engine *engine, struct dos_job **jobs, int count)
     BOOL delete_failed;
     int i;
 
-    for (i = 0; i < count; i++)
+    /* Last first: a queued job is cancelled before a running one's end could start it. */
+    for (i = count - 1; i >= 0; i--)
     {
         engine_finish_job(engine, jobs[i], DOS_STATE_CANCELLED, &rename_error, &delete_failed);
         dos_job_release(jobs[i]);
@@ -557,6 +565,118 @@ static void measure_queue(const WCHAR *dest, int n, int column)
     results[M_QUEUE_RESUME][column] = median(batch, BATCHES);
 
     finish_jobs(event_engine, jobs, total);
+    dos_store_set_listener(store, NULL, NULL);
+    engine_destroy(event_engine);
+    dos_store_release(store);
+    free(jobs);
+}
+
+/* ---- jobs waiting to retry ------------------------------------------------------------ */
+
+static unsigned threads_of_this_process(void)
+{
+    HANDLE snapshot = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    THREADENTRY32 entry = { .dwSize = sizeof(entry) };
+    unsigned count = 0;
+
+    if (snapshot == INVALID_HANDLE_VALUE) return 0;
+    if (Thread32First(snapshot, &entry))
+        do count += entry.th32OwnerProcessID == GetCurrentProcessId();
+        while (Thread32Next(snapshot, &entry));
+    CloseHandle(snapshot);
+    return count;
+}
+
+/* The process's resident memory (Wine leaves PrivateUsage 0). */
+static double resident_kib(void)
+{
+    PROCESS_MEMORY_COUNTERS counters = { .cb = sizeof(counters) };
+    GetProcessMemoryInfo(GetCurrentProcess(), &counters, sizeof(counters));
+    return counters.WorkingSetSize / 1024.0;
+}
+
+/* A loopback port nothing listens on: connections to it are refused at once. */
+static int refused_port(void)
+{
+    struct sockaddr_in addr = { 0 };
+    int len = sizeof(addr), port;
+    SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
+
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s == INVALID_SOCKET || bind(s, (struct sockaddr *)&addr, sizeof(addr))
+        || getsockname(s, (struct sockaddr *)&addr, &len))
+        fail("bind", HRESULT_FROM_WIN32(WSAGetLastError()));
+    port = ntohs(addr.sin_port);
+    closesocket(s);
+    return port;
+}
+
+/* N jobs whose server refuses them, each waiting an hour to retry (TRANSIENT_ERROR): the time
+ * from their Resume until all wait, the threads and the resident memory the process has then, a
+ * progress event of another job (the benchmark holds its run) and the Cancel of each. Half of
+ * them are foreground, which no slot limited before. Waiting is checked every 10 ms, with a
+ * deadline of a second a job. */
+static void measure_waiting(const WCHAR *dest, int n, int column)
+{
+    struct dos_store *store = dos_store_create();
+    struct dos_job **jobs = malloc(n * sizeof(*jobs));
+    int port = refused_port(), i, waiting = 0;
+    double t, kib, deadline;
+    struct dos_file **files;
+    WCHAR folder[MAX_PATH];
+    size_t count;
+    dos_run run;
+
+    if (!store || !jobs || !(event_engine = engine_create(store))) fail("store", E_OUTOFMEMORY);
+    dos_store_set_listener(store, forward_event, NULL);
+    swprintf(folder, MAX_PATH, L"%ls\\waiting-%d-%d", dest, n, round_number);
+    CreateDirectoryW(folder, NULL);
+    for (i = 0; i < n; i++)
+    {
+        WCHAR url[64], local[MAX_PATH];
+        struct dos_file_spec spec = { 0 };
+
+        swprintf(url, ARRAYSIZE(url), L"http://127.0.0.1:%d/w%d", port, i);
+        swprintf(local, MAX_PATH, L"%ls\\w%d.bin", folder, i);
+        spec.remote_name = dchars(url);
+        spec.local_name = dchars(local);
+        spec.file_size = DOS_SIZE_UNKNOWN;
+        if (dos_store_create_job(store, bench_name, DOS_JOB_DOWNLOAD, bench_owner, &jobs[i]) != DOS_OK
+            || dos_job_add_files(jobs[i], &spec, 1, NULL) != DOS_OK
+            || dos_job_set_u32(jobs[i], DOS_JOB_RETRY_DELAY, 3600) != DOS_OK
+            || (i % 2 && dos_job_set_u32(jobs[i], DOS_JOB_PRIORITY, DOS_PRIORITY_FOREGROUND) != DOS_OK))
+            fail("waiting job", E_FAIL);
+    }
+    kib = resident_kib();
+    t = now();
+    deadline = t + n;
+    for (i = 0; i < n; i++)
+        if (dos_job_resume(jobs[i]) != DOS_OK) fail("Resume", E_FAIL);
+    while (waiting < n)
+    {
+        struct dos_job_info info;
+
+        dos_job_get_info(jobs[waiting], &info);
+        if (info.state == DOS_STATE_TRANSIENT_ERROR) waiting++;
+        else if (now() > deadline) fail("the jobs did not all come to wait", E_FAIL);
+        else Sleep(10);
+    }
+    results[M_WAIT_RESUME][column] = (now() - t) / n * 1e6;
+    results[M_WAIT_THREADS][column] = threads_of_this_process();
+    results[M_WAIT_MEMORY][column] = (resident_kib() - kib) / n;
+
+    held = busy_job(store, folder, n);
+    if (dos_job_resume(held) != DOS_OK || dos_job_start_run(held, &run) != DOS_OK) fail("start_run", E_FAIL);
+    dos_job_list_files(held, &files, &count);
+    results[M_WAIT_EVENT][column] = time_progress(files[0], run);
+    free(files);
+    finish_jobs(event_engine, &held, 1);
+    held = NULL;
+
+    t = now();
+    finish_jobs(event_engine, jobs, n);
+    results[M_WAIT_CANCEL][column] = (now() - t) / n * 1e6;
     dos_store_set_listener(store, NULL, NULL);
     engine_destroy(event_engine);
     dos_store_release(store);
@@ -976,6 +1096,11 @@ int main(int argc, char **argv)
             {
                 measure_queue(dest, n, column);
                 measured[M_QUEUE_EVENT] = measured[M_QUEUE_RESUME] = TRUE;
+            }
+            if (wanted(groups, "waiting"))
+            {
+                measure_waiting(dest, n, column);
+                for (m = M_WAIT_RESUME; m <= M_WAIT_CANCEL; m++) measured[m] = TRUE;
             }
             if (wanted(groups, "notifier"))
             {

@@ -39,8 +39,7 @@ enum place
 {
     PLACE_QUEUED,                  /* in its class's queue, for a slot */
     PLACE_RUNNING,                 /* holds a slot; a worker moves it (or is being started to) */
-    PLACE_WAITING,                 /* a parked run on the timer's heap: no slot, no thread */
-    PLACE_CHECKING                 /* a parked run the timer is looking at, off the heap */
+    PLACE_WAITING                  /* a parked run, due on the timer's heap: no slot, no thread */
 };
 
 struct record
@@ -55,13 +54,20 @@ struct record
     HANDLE thread;                 /* RUNNING, once its worker is created */
     DWORD thread_id;
     HMODULE module;                /* the worker's reference to this DLL: it outlives any unload request */
-    HANDLE stop;                   /* manual-reset: the run was revoked */
+    HANDLE stop;                   /* manual-reset: the run was revoked; made at the first launch,
+                                      before the run has begun (a queued job costs no kernel object) */
     BOOL rerun;                    /* the job became runnable again while its run was ending */
-    BOOL recheck;                  /* CHECKING: the job changed while the timer looked at it */
-    /* A parked run: when it failed, the last progress, what the server asked for, when it is due. */
+    /*
+     * A parked run: when it failed, the last progress, what the server asked for, when it is
+     * due. It is on the heap while WAITING, and also while QUEUED for a slot to retry in (due
+     * at its no-progress timeout then), unless the timer has taken it off to look at it
+     * (checking): then nobody else frees it or gives it a slot.
+     */
     ULONGLONG failed_at, last_progress, due;
     DWORD retry_after;
     size_t heap_at;
+    BOOL on_heap, checking;
+    volatile LONG changes;         /* MODIFIED events seen: settings read before one may be stale */
 };
 
 struct queue
@@ -207,11 +213,6 @@ static struct record *new_record(struct engine *engine, struct dos_job *job)
     struct record *r;
 
     if (!table_reserve(&engine->records, 1) || !(r = calloc(1, sizeof(*r)))) return NULL;
-    if (!(r->stop = CreateEventW(NULL, TRUE, FALSE, NULL)))
-    {
-        free(r);
-        return NULL;
-    }
     dos_job_retain(job);
     r->job = job;
     r->engine = engine;
@@ -229,7 +230,7 @@ static void forget_record(struct engine *engine, struct record *r)
 static void free_record(struct record *r)
 {
     dos_job_release(r->job);
-    CloseHandle(r->stop);
+    if (r->stop) CloseHandle(r->stop);
     if (r->thread) CloseHandle(r->thread);
     free(r);
 }
@@ -289,13 +290,14 @@ static void heap_down(struct record **heap, size_t count, size_t i)
     }
 }
 
-/* Room for one more parked run; FALSE without memory. */
+/* Room for one more parked run, and for the one the timer may hold off the heap to put back;
+ * FALSE without memory. */
 static BOOL heap_reserve(struct engine *engine)
 {
     struct record **heap;
     size_t size;
 
-    if (engine->heap_count < engine->heap_size) return TRUE;
+    if (engine->heap_count + 1 < engine->heap_size) return TRUE;
     size = engine->heap_size ? engine->heap_size * 2 : 16;
     if (!(heap = realloc(engine->heap, size * sizeof(*heap)))) return FALSE;
     engine->heap = heap;
@@ -303,10 +305,11 @@ static BOOL heap_reserve(struct engine *engine)
     return TRUE;
 }
 
-/* Parks r on the heap (room was reserved) and wakes the timer if r is now first. */
+/* Puts r on the heap, due at r->due (room was reserved, or r came off it), and wakes the timer
+ * if r is now first. */
 static void heap_push(struct engine *engine, struct record *r)
 {
-    r->place = PLACE_WAITING;
+    r->on_heap = TRUE;
     r->heap_at = engine->heap_count++;
     engine->heap[r->heap_at] = r;
     heap_up(engine->heap, r->heap_at);
@@ -318,6 +321,7 @@ static void heap_remove(struct engine *engine, struct record *r)
 {
     size_t i = r->heap_at;
 
+    r->on_heap = FALSE;
     if (!i) SetEvent(engine->timer_wake);
 
     if (i != --engine->heap_count)
@@ -346,16 +350,30 @@ static void take_slot(struct engine *engine, struct record *r, enum slot_class c
  */
 static struct record *take_queued(struct engine *engine, enum slot_class class, struct record *chain)
 {
-    struct record *r;
+    struct record *r = engine->queues[class].head;
 
-    while (!engine->stopping && engine->running[class] < max_running[class] && (r = engine->queues[class].head))
+    while (!engine->stopping && engine->running[class] < max_running[class] && r)
     {
-        dequeue(engine, r);
-        take_slot(engine, r, class);
-        r->next = chain;
-        chain = r;
+        struct record *taken = r;
+
+        r = r->next;
+        /* The one the timer is looking at waits for the next slot: its worker could free it under the timer. */
+        if (taken->checking) continue;
+        dequeue(engine, taken);
+        if (taken->on_heap) heap_remove(engine, taken);
+        take_slot(engine, taken, class);
+        taken->next = chain;
+        chain = taken;
     }
     return chain;
+}
+
+/* A record that is neither running nor held by the timer goes; the caller frees it. */
+static void drop(struct engine *engine, struct record *r)
+{
+    if (r->place == PLACE_QUEUED) dequeue(engine, r);
+    if (r->on_heap) heap_remove(engine, r);
+    forget_record(engine, r);
 }
 
 /* ---- one run ------------------------------------------------------------------- */
@@ -407,15 +425,25 @@ static enum run_end run_job(struct record *r)
 
         if ((s = dos_job_next_file(job, run, &file)) == DOS_E_NOT_SET)
         {
-            s = dos_job_finish_run(job, run);
-            TRACE_ENGINE("job %s: run %llu finished: %s", dos_trace_guid(&info.id), (unsigned long long)run,
-                         s == DOS_OK ? "every file is on disk" : "revoked at the end");
+            /* Traced first: the job is TRANSFERRED for everyone the moment the call has made it so. */
+            TRACE_ENGINE("job %s: run %llu finished: every file is on disk", dos_trace_guid(&info.id),
+                         (unsigned long long)run);
+            if (dos_job_finish_run(job, run) != DOS_OK)
+                TRACE_ENGINE("job %s: run %llu was revoked as it finished", dos_trace_guid(&info.id),
+                             (unsigned long long)run);
             return RUN_ENDED;
         }
         if (s == DOS_E_SINK_UNSPECIFIED)
             dos_job_report_error(job, run, false, DO_E_FILE_DOWNLOADSINK_UNSPECIFIED, DOS_CONTEXT_NONE, file.file, NULL);
-        else if (s == DOS_E_OUT_OF_MEMORY)
-            dos_job_report_error(job, run, true, E_OUTOFMEMORY, DOS_CONTEXT_NONE, NULL, NULL);
+        else if (s == DOS_E_OUT_OF_MEMORY
+                 && dos_job_report_error(job, run, true, E_OUTOFMEMORY, DOS_CONTEXT_NONE, NULL, NULL) == DOS_OK)
+        {
+            /* Transient: the run waits its retry delay like any other. */
+            r->failed_at = GetTickCount64();
+            r->retry_after = 0;
+            r->due = r->failed_at + retry_delay_ms(&info, 0);
+            return RUN_PARKED;
+        }
         if (s != DOS_OK) return RUN_ENDED;
         TRACE_ENGINE("job %s: file %u: %s, %llu bytes on disk", dos_trace_guid(&info.id), file.index,
                      dos_trace_wstr(file.remote_name), (unsigned long long)file.transferred);
@@ -479,8 +507,8 @@ static void schedule(struct engine *engine, struct dos_job *job);
 
 /*
  * Starts the workers of the records chained by next (each holds its slot). A record whose
- * thread cannot be made gives its slot back: a job that was waiting for its first run stays
- * QUEUED, a parked run fails (it would stay TRANSIENT_ERROR for good).
+ * thread cannot be made gives its slot back, to the next queued job: a job that was waiting
+ * for its first run stays QUEUED, a parked run fails (it would stay TRANSIENT_ERROR for good).
  */
 static void launch(struct engine *engine, struct record *chain)
 {
@@ -494,8 +522,9 @@ static void launch(struct engine *engine, struct record *chain)
         /* The worker holds the DLL while it runs, so that no unload can pull its code away. */
         if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (const WCHAR *)worker, &r->module))
             r->module = NULL;
+        if (r->module && !r->stop) r->stop = CreateEventW(NULL, TRUE, FALSE, NULL);
         /* Created suspended so that the record holds its handle before the thread can end. */
-        if (r->module && (thread = CreateThread(NULL, 0, worker, r, CREATE_SUSPENDED, &r->thread_id)))
+        if (r->module && r->stop && (thread = CreateThread(NULL, 0, worker, r, CREATE_SUSPENDED, &r->thread_id)))
         {
             AcquireSRWLockExclusive(&engine->lock);
             r->thread = thread;
@@ -509,6 +538,7 @@ static void launch(struct engine *engine, struct record *chain)
         engine->running[r->class]--;
         engine->threads--;
         forget_record(engine, r);
+        chain = take_queued(engine, r->class, chain);
         ReleaseSRWLockExclusive(&engine->lock);
         if (r->run)
             dos_job_report_error(r->job, r->run, false, HRESULT_FROM_WIN32(error ? error : ERROR_OUTOFMEMORY),
@@ -540,7 +570,8 @@ static void finish_worker(struct record *r)
 /*
  * The worker's run waits out a transient error: its record goes on the timer's heap, due
  * when its retry delay is over or its no-progress timeout comes (both read again when the
- * job changes), and its slot passes on. TRUE: no worker is the timer yet, so this one is.
+ * job changes: a change while they were read here makes it due at once), and its slot passes
+ * on. TRUE: no worker is the timer yet, so this one is.
  */
 static BOOL park(struct record *r)
 {
@@ -549,6 +580,7 @@ static BOOL park(struct record *r)
     struct record *next = NULL;
     ULONGLONG retry_at, stalls;
     BOOL become_timer = FALSE, parked = FALSE;
+    LONG changes = r->changes;
     HANDLE thread;
 
     dos_job_get_info(r->job, &info);
@@ -562,7 +594,8 @@ static BOOL park(struct record *r)
         thread = r->thread;
         r->thread = NULL;
         r->thread_id = 0;
-        r->due = retry_at < stalls ? retry_at : stalls;
+        r->place = PLACE_WAITING;
+        r->due = r->changes != changes ? 0 : retry_at < stalls ? retry_at : stalls;
         heap_push(engine, r);
         next = take_queued(engine, r->class, NULL);
         /* This thread goes on counting in engine->threads, as the timer or until it is gone. */
@@ -584,9 +617,11 @@ static BOOL park(struct record *r)
 }
 
 /*
- * Looks at a parked run whose time has come: its no-progress timeout makes the error fatal;
- * its retry delay over, it takes a slot of the class its priority gives now (joining the end
- * of that queue when none is free); otherwise it goes back on the heap, due again later.
+ * Looks at a parked run the timer took off the heap. Past its no-progress timeout, it is
+ * fatal, whether it waited for its delay or, queued, for a slot. Its retry delay over, it
+ * takes a slot of the class its priority gives now, or joins the end of that queue, where it
+ * is due again at its no-progress timeout. Otherwise it goes back on the heap, due later. A
+ * job that changed while it was read is looked at again at once.
  */
 static void check_parked(struct engine *engine, struct record *r)
 {
@@ -594,6 +629,7 @@ static void check_parked(struct engine *engine, struct record *r)
     struct record *next = NULL;
     ULONGLONG now, retry_at, stalls;
     BOOL gone = FALSE, stalled = FALSE;
+    LONG changes = r->changes;
     enum slot_class class;
 
     dos_job_get_info(r->job, &info);
@@ -603,16 +639,22 @@ static void check_parked(struct engine *engine, struct record *r)
     class = class_of(&info);
 
     AcquireSRWLockExclusive(&engine->lock);
+    r->checking = FALSE;
+    /* The heap keeps room for this record: it can always go back. */
     if (engine->stopping || WaitForSingleObject(r->stop, 0) != WAIT_TIMEOUT)
         gone = TRUE;             /* revoked while the timer looked at it */
-    else if (r->recheck)
+    else if (r->changes != changes)
     {
-        r->recheck = FALSE;      /* changed meanwhile: what was read may be stale */
         r->due = now;
-        heap_push(engine, r);    /* it came off the heap, so there is room */
+        heap_push(engine, r);
     }
     else if (now >= stalls)
         gone = stalled = TRUE;
+    else if (r->place == PLACE_QUEUED)
+    {
+        r->due = stalls;         /* it waits for a slot, and for its no-progress timeout */
+        heap_push(engine, r);
+    }
     else if (now >= retry_at)
     {
         if (engine->running[class] < max_running[class])
@@ -620,14 +662,19 @@ static void check_parked(struct engine *engine, struct record *r)
             take_slot(engine, r, class);
             next = r;
         }
-        else enqueue(engine, r, class);
+        else
+        {
+            enqueue(engine, r, class);
+            r->due = stalls;
+            heap_push(engine, r);
+        }
     }
     else
     {
         r->due = retry_at < stalls ? retry_at : stalls;
         heap_push(engine, r);
     }
-    if (gone) forget_record(engine, r);
+    if (gone) drop(engine, r);
     ReleaseSRWLockExclusive(&engine->lock);
 
     if (stalled)
@@ -671,13 +718,26 @@ static void run_timer(struct engine *engine)
         {
             r = engine->heap[0];
             heap_remove(engine, r);
-            r->place = PLACE_CHECKING;
+            r->checking = TRUE;
         }
         else wait = engine->heap[0]->due - now;
         ReleaseSRWLockExclusive(&engine->lock);
         if (r) check_parked(engine, r);
         else WaitForSingleObject(engine->timer_wake, wait >= MAXDWORD ? MAXDWORD - 1 : (DWORD)wait);
     }
+}
+
+/* With no retry delay there is nothing to wait for: the worker goes on in its slot, unless
+ * another job waits for one. */
+static BOOL retry_at_once(struct record *r)
+{
+    BOOL at_once;
+
+    if (r->due > GetTickCount64() || WaitForSingleObject(r->stop, 0) != WAIT_TIMEOUT) return FALSE;
+    AcquireSRWLockShared(&r->engine->lock);
+    at_once = !r->engine->queues[r->class].head;
+    ReleaseSRWLockShared(&r->engine->lock);
+    return at_once;
 }
 
 static DWORD WINAPI worker(void *param)
@@ -689,8 +749,7 @@ static DWORD WINAPI worker(void *param)
     for (;;)
     {
         if (run_job(r) == RUN_ENDED) finish_worker(r);
-        /* With no retry delay there is nothing to wait for: the worker goes on with its slot. */
-        else if (r->due <= GetTickCount64() && WaitForSingleObject(r->stop, 0) == WAIT_TIMEOUT) continue;
+        else if (retry_at_once(r)) continue;
         else if (park(r)) run_timer(engine);
         break;
     }
@@ -714,12 +773,12 @@ static void schedule(struct engine *engine, struct dos_job *job)
     if ((r = find_record(engine, job)))
     {
         /* Its run is still ending (a worker, or the timer, holds it): it runs again when it has. */
-        if (r->place == PLACE_RUNNING || r->place == PLACE_CHECKING) r->rerun = TRUE;
+        if (r->place == PLACE_RUNNING || r->checking) r->rerun = TRUE;
         /* QUEUED again, so a parked run left over was revoked: the job starts afresh. */
-        else if (r->place == PLACE_WAITING || r->run)
+        else if (r->run)
         {
-            if (r->place == PLACE_WAITING) heap_remove(engine, r);
-            else dequeue(engine, r);
+            if (r->on_heap) heap_remove(engine, r);
+            if (r->place == PLACE_QUEUED) dequeue(engine, r);
             r->run = 0;
             enqueue(engine, r, class);
             next = take_queued(engine, class, NULL);
@@ -727,12 +786,8 @@ static void schedule(struct engine *engine, struct dos_job *job)
         goto done;
     }
     if (!(r = new_record(engine, job))) goto done;
-    if (engine->running[class] < max_running[class])
-    {
-        take_slot(engine, r, class);
-        next = r;
-    }
-    else enqueue(engine, r, class);
+    enqueue(engine, r, class);
+    next = take_queued(engine, class, NULL);
 done:
     ReleaseSRWLockExclusive(&engine->lock);
     launch(engine, next);
@@ -743,7 +798,8 @@ done:
  * new class has a free slot), and one made FOREGROUND while it runs in a background slot moves
  * to a foreground slot if one is free, passing its background slot to the next job (a job
  * made background while it runs goes on: nothing is stopped for a priority). A parked run is
- * looked at again, whatever changed: its delay and no-progress timeout may have.
+ * looked at again, whatever changed: its delay and no-progress timeout may have; and a run
+ * about to park learns that what it read may be stale (r->changes).
  */
 static void job_modified(struct engine *engine, struct dos_job *job)
 {
@@ -755,7 +811,10 @@ static void job_modified(struct engine *engine, struct dos_job *job)
     /* Progress makes MODIFIED events too: most are about running jobs this need not look at. */
     AcquireSRWLockShared(&engine->lock);
     if ((r = find_record(engine, job)))
+    {
+        InterlockedIncrement(&r->changes);
         concerned = r->place != PLACE_RUNNING || r->class == BACKGROUND;
+    }
     ReleaseSRWLockShared(&engine->lock);
     if (!concerned) return;
     dos_job_get_info(job, &info);
@@ -763,34 +822,39 @@ static void job_modified(struct engine *engine, struct dos_job *job)
 
     AcquireSRWLockExclusive(&engine->lock);
     if (!(r = find_record(engine, job)) || engine->stopping) {}
-    else if (r->place == PLACE_WAITING)
+    else if (r->place == PLACE_RUNNING)
     {
-        heap_remove(engine, r);
-        r->due = 0;
-        heap_push(engine, r);
+        if (r->class == BACKGROUND && class == FOREGROUND && engine->running[FOREGROUND] < MAX_FOREGROUND)
+        {
+            engine->running[BACKGROUND]--;
+            engine->running[FOREGROUND]++;
+            r->class = FOREGROUND;
+            next = take_queued(engine, BACKGROUND, NULL);
+        }
     }
-    else if (r->place == PLACE_CHECKING)
-        r->recheck = TRUE;
-    else if (r->place == PLACE_QUEUED && r->class != class)
+    else
     {
-        dequeue(engine, r);
-        enqueue(engine, r, class);
-        next = take_queued(engine, class, NULL);
-    }
-    else if (r->place == PLACE_RUNNING && r->class == BACKGROUND && class == FOREGROUND
-             && engine->running[FOREGROUND] < MAX_FOREGROUND)
-    {
-        engine->running[BACKGROUND]--;
-        engine->running[FOREGROUND]++;
-        r->class = FOREGROUND;
-        next = take_queued(engine, BACKGROUND, NULL);
+        /* Parked (the timer reads it again now; one it holds sees r->changes), or queued. */
+        if (r->on_heap)
+        {
+            heap_remove(engine, r);
+            r->due = 0;
+            heap_push(engine, r);
+        }
+        if (r->place == PLACE_QUEUED && r->class != class)
+        {
+            dequeue(engine, r);
+            enqueue(engine, r, class);
+            next = take_queued(engine, class, NULL);
+        }
     }
     ReleaseSRWLockExclusive(&engine->lock);
     launch(engine, next);
 }
 
-/* The run that was revoked ends: its worker is told, a parked or queued one goes at once. A
- * later run of the job is not this event's business. */
+/* The run that was revoked ends: its worker is told, a parked or queued one goes at once (or,
+ * held by the timer, when the timer lets go of it). A later run of the job is not this
+ * event's business. */
 static void stop_run(struct engine *engine, struct dos_job *job, dos_run run)
 {
     struct record *r, *gone = NULL;
@@ -799,13 +863,27 @@ static void stop_run(struct engine *engine, struct dos_job *job, dos_run run)
     if ((r = find_record(engine, job)) && r->run == run && run)
     {
         SetEvent(r->stop);
-        if (r->place == PLACE_WAITING) heap_remove(engine, r);
-        else if (r->place == PLACE_QUEUED) dequeue(engine, r);
-        if (r->place == PLACE_WAITING || r->place == PLACE_QUEUED)
+        if (r->place != PLACE_RUNNING && !r->checking)
         {
-            forget_record(engine, r);
+            drop(engine, r);
             gone = r;
         }
+    }
+    ReleaseSRWLockExclusive(&engine->lock);
+    if (gone) free_record(gone);
+}
+
+/* A job being cancelled or completed that waits for its first run has no run to revoke: it
+ * leaves the queue here, instead of taking a slot (and a thread) only to learn that it ended. */
+static void drop_queued(struct engine *engine, struct dos_job *job)
+{
+    struct record *r, *gone = NULL;
+
+    AcquireSRWLockExclusive(&engine->lock);
+    if ((r = find_record(engine, job)) && r->place == PLACE_QUEUED && !r->run && !r->checking)
+    {
+        drop(engine, r);
+        gone = r;
     }
     ReleaseSRWLockExclusive(&engine->lock);
     if (gone) free_record(gone);
@@ -913,6 +991,7 @@ dos_status engine_finish_job(struct engine *engine, struct dos_job *job, dos_job
     /* An IDO download has its own rules for Finalize and Abort (docs/ido.md). */
     s = dos_job_is_download(job) ? dos_download_begin_finish(job, final_state) : dos_job_begin_finish(job);
     if (s != DOS_OK) return s;
+    drop_queued(engine, job);
     /*
      * The stopped worker lets go at once, unless it is blocked in a network read that closing
      * its request does not end (Wine's WinINet). It is not waited for beyond a moment: it

@@ -23,8 +23,15 @@
 static IBackgroundCopyManager *manager;
 static IBackgroundCopyJob *jobs[MAX_JOBS];
 static int job_count;
+static unsigned threads_at_start;      /* before any job: dosvc's threads come on top */
 
-static int setup_group(void **state) { return dosvc_setup_manager(&manager); }
+static unsigned threads_of_this_process(void);
+
+static int setup_group(void **state)
+{
+    threads_at_start = threads_of_this_process();
+    return dosvc_setup_manager(&manager);
+}
 static int teardown_group(void **state) { return dosvc_teardown_manager(&manager); }
 
 /* Cancels and lets go of every job the test made. */
@@ -56,13 +63,31 @@ static IBackgroundCopyJob *resumed_job(const WCHAR *url, BG_JOB_PRIORITY priorit
     return job;
 }
 
-/* A job whose every attempt is refused: after its first it waits delay seconds to retry. */
+/* A job whose every attempt is refused: after each it waits delay seconds to retry. */
 static IBackgroundCopyJob *refused_job(BG_JOB_PRIORITY priority, ULONG delay)
 {
     WCHAR url[64];
 
     wsprintfW(url, L"http://127.0.0.1:%d/refused-%d", dosvc_server_refused_port(), job_count);
     return resumed_job(url, priority, delay);
+}
+
+/* The same, made to fail after timeout seconds without progress, before it is resumed. */
+static IBackgroundCopyJob *refused_job_with_timeout(ULONG delay, ULONG timeout)
+{
+    WCHAR url[64], name[32];
+    IBackgroundCopyJob *job;
+
+    assert_true(job_count < MAX_JOBS);
+    wsprintfW(url, L"http://127.0.0.1:%d/refused-%d", dosvc_server_refused_port(), job_count);
+    wsprintfW(name, L"scheduled-%d.bin", job_count);
+    job = dosvc_create_job(manager, L"scheduler test", NULL);
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, url, dosvc_test_path(name)));
+    assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(job, delay));
+    assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, timeout));
+    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
+    jobs[job_count++] = job;
+    return job;
 }
 
 /* A job that transfers for a minute, 16 KiB a second. */
@@ -148,7 +173,7 @@ static BOOL each_failed_so_often(void *context)
  * job's worker waited: 40 threads). */
 static void test_jobs_waiting_to_retry_hold_no_thread(void **state)
 {
-    unsigned before = threads_of_this_process();
+    unsigned before = threads_at_start;
     int i;
 
     for (i = 0; i < 40; i++) refused_job(i % 2 ? BG_JOB_PRIORITY_NORMAL : BG_JOB_PRIORITY_FOREGROUND, 3600);
@@ -160,13 +185,12 @@ static void test_jobs_waiting_to_retry_hold_no_thread(void **state)
 /* The timer ends with the last wait: a DLL whose jobs no longer wait has no thread of its own. */
 static void test_timer_ends_when_no_job_waits_any_more(void **state)
 {
-    unsigned before = threads_of_this_process();
     int i;
 
     for (i = 0; i < 4; i++) refused_job(BG_JOB_PRIORITY_NORMAL, 3600);
     wait_for_each(0, 4, STATE(TRANSIENT_ERROR));
     cancel_jobs(state);
-    assert_threads_at_most(before);
+    assert_threads_at_most(threads_at_start);
 }
 
 /* Each of 12 jobs is retried by the timer whenever its delay of a second is over: its error
@@ -209,6 +233,33 @@ static void test_no_progress_timeout_set_while_waiting_ends_the_job_from_the_tim
     /* The error it waited out, as the one that became fatal. */
     assert_hr(HRESULT_FROM_WIN32(ERROR_INTERNET_CANNOT_CONNECT), code);
     IBackgroundCopyError_Release(error);
+}
+
+/* A background job whose delay is over waits for a slot while two others transfer; its
+ * no-progress timeout still counts meanwhile (spec 5.1), and makes it an error. */
+static void test_retry_waiting_for_a_slot_still_ends_at_its_no_progress_timeout(void **state)
+{
+    IBackgroundCopyJob *job = refused_job_with_timeout(1, 4);
+    int i;
+
+    wait_for_each(0, 1, STATE(TRANSIENT_ERROR));
+    for (i = 0; i < MAX_BACKGROUND; i++) busy_job(BG_JOB_PRIORITY_NORMAL);
+    wait_for_each(1, MAX_BACKGROUND, STATE(TRANSFERRING));
+    /* The busy jobs hold their slots for a minute. */
+    assert_int_equal(dosvc_wait_for_state(job, SETTLED, 20000), BG_JOB_STATE_ERROR);
+    assert_int_equal(dosvc_state_of(jobs[1]), BG_JOB_STATE_TRANSFERRING);
+}
+
+/* Two background jobs retrying without delay do not keep the background slots from a job
+ * that waits for one: each retry goes behind it. */
+static void test_jobs_retrying_without_delay_do_not_hold_back_a_waiting_job(void **state)
+{
+    IBackgroundCopyJob *waiting;
+    int i;
+
+    for (i = 0; i < MAX_BACKGROUND; i++) refused_job(BG_JOB_PRIORITY_NORMAL, 0);
+    waiting = resumed_job(dosvc_url(L"/gen/1k?seed=behind%lu", GetCurrentProcessId()), BG_JOB_PRIORITY_NORMAL, 1);
+    assert_int_equal(dosvc_wait_for_state(waiting, SETTLED, 15000), BG_JOB_STATE_TRANSFERRED);
 }
 
 /* ---- slots ------------------------------------------------------------------------ */
@@ -258,7 +309,7 @@ static void test_queued_foreground_job_made_background_takes_a_background_slot(v
 /* 24 jobs at once, foreground and background, hold no more threads than their slots. */
 static void test_threads_stay_bounded_whatever_the_number_of_jobs(void **state)
 {
-    unsigned before = threads_of_this_process();
+    unsigned before = threads_at_start;
     int i;
 
     /* Even jobs are foreground: the first six of them, and the first two odd ones, take every slot. */
@@ -278,6 +329,8 @@ int main(void)
         cmocka_unit_test_teardown(test_every_job_waiting_to_retry_is_retried_when_its_delay_is_over, cancel_jobs),
         cmocka_unit_test_teardown(test_shortened_retry_delay_of_a_waiting_job_counts_at_once, cancel_jobs),
         cmocka_unit_test_teardown(test_no_progress_timeout_set_while_waiting_ends_the_job_from_the_timer, cancel_jobs),
+        cmocka_unit_test_teardown(test_retry_waiting_for_a_slot_still_ends_at_its_no_progress_timeout, cancel_jobs),
+        cmocka_unit_test_teardown(test_jobs_retrying_without_delay_do_not_hold_back_a_waiting_job, cancel_jobs),
         cmocka_unit_test_teardown(test_at_most_six_foreground_jobs_transfer_at_once, cancel_jobs),
         cmocka_unit_test_teardown(test_background_jobs_start_while_six_foreground_jobs_transfer, cancel_jobs),
         cmocka_unit_test_teardown(test_queued_foreground_job_made_background_takes_a_background_slot, cancel_jobs),
