@@ -402,7 +402,10 @@ static enum run_end run_job(struct record *r)
         if (dos_job_start_run(job, &run) != DOS_OK) return RUN_ENDED;   /* suspended or cancelled while waiting */
         AcquireSRWLockExclusive(&r->engine->lock);
         r->run = run;
+        r->rerun = FALSE;        /* a RUNNABLE seen before the start is this run */
         ReleaseSRWLockExclusive(&r->engine->lock);
+        /* A STOPPED for this run that came before r->run was set found no run to stop. */
+        if (!dos_job_run_is_live(job, run)) SetEvent(r->stop);
         r->last_progress = GetTickCount64();
         TRACE_ENGINE("job %s: run %llu starts: %u files, %s, priority %u", dos_trace_guid(&info.id),
                      (unsigned long long)run, info.files_total, info.u32[DOS_JOB_PRIORITY] ? "background" : "foreground",
@@ -435,6 +438,8 @@ static enum run_end run_job(struct record *r)
         }
         if (s == DOS_E_SINK_UNSPECIFIED)
             dos_job_report_error(job, run, false, DO_E_FILE_DOWNLOADSINK_UNSPECIFIED, DOS_CONTEXT_NONE, file.file, NULL);
+        else if (s == DOS_E_OUT_OF_MEMORY && GetTickCount64() >= stall_at(r, &info))
+            dos_job_report_no_progress(job, run, DO_E_DOWNLOAD_NO_PROGRESS, E_OUTOFMEMORY, DOS_CONTEXT_NONE, NULL, NULL);
         else if (s == DOS_E_OUT_OF_MEMORY
                  && dos_job_report_error(job, run, true, E_OUTOFMEMORY, DOS_CONTEXT_NONE, NULL, NULL) == DOS_OK)
         {
@@ -507,8 +512,10 @@ static void schedule(struct engine *engine, struct dos_job *job);
 
 /*
  * Starts the workers of the records chained by next (each holds its slot). A record whose
- * thread cannot be made gives its slot back, to the next queued job: a job that was waiting
- * for its first run stays QUEUED, a parked run fails (it would stay TRANSIENT_ERROR for good).
+ * thread cannot be made gives its slot back: a job that was waiting for its first run goes
+ * back to the head of its queue, to start at the next slot set free; a parked run fails (it
+ * would stay TRANSIENT_ERROR for good). The slot is not passed on at once: when threads cannot
+ * be made, the next job would fail alike.
  */
 static void launch(struct engine *engine, struct record *chain)
 {
@@ -537,12 +544,21 @@ static void launch(struct engine *engine, struct record *chain)
         AcquireSRWLockExclusive(&engine->lock);
         engine->running[r->class]--;
         engine->threads--;
-        forget_record(engine, r);
-        chain = take_queued(engine, r->class, chain);
+        if (r->run) forget_record(engine, r);
+        else
+        {
+            struct queue *q = &engine->queues[r->class];
+
+            r->place = PLACE_QUEUED;
+            r->prev = NULL;
+            if ((r->next = q->head)) q->head->prev = r;
+            else q->tail = r;
+            q->head = r;
+        }
         ReleaseSRWLockExclusive(&engine->lock);
-        if (r->run)
-            dos_job_report_error(r->job, r->run, false, HRESULT_FROM_WIN32(error ? error : ERROR_OUTOFMEMORY),
-                                 DOS_CONTEXT_NONE, NULL, NULL);
+        if (!r->run) continue;
+        dos_job_report_error(r->job, r->run, false, HRESULT_FROM_WIN32(error ? error : ERROR_OUTOFMEMORY),
+                             DOS_CONTEXT_NONE, NULL, NULL);
         free_record(r);
     }
 }
@@ -675,6 +691,8 @@ static void check_parked(struct engine *engine, struct record *r)
         heap_push(engine, r);
     }
     if (gone) drop(engine, r);
+    /* A slot set free while the timer held it was not offered to it. */
+    else if (r->place == PLACE_QUEUED) next = take_queued(engine, r->class, next);
     ReleaseSRWLockExclusive(&engine->lock);
 
     if (stalled)
@@ -870,7 +888,10 @@ static void stop_run(struct engine *engine, struct dos_job *job, dos_run run)
         }
     }
     ReleaseSRWLockExclusive(&engine->lock);
-    if (gone) free_record(gone);
+    if (!gone) return;
+    /* Resumed before this event came (its RUNNABLE found the old record): it starts afresh. */
+    if (gone->rerun) schedule(engine, job);
+    free_record(gone);
 }
 
 /* A job being cancelled or completed that waits for its first run has no run to revoke: it
