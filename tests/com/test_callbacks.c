@@ -182,10 +182,14 @@ static IBackgroundCopyJob *job_with(struct recorder *r, ULONG flags, const WCHAR
     return job;
 }
 
+/* The recorders live on the test's stack: the test ends only once dosvc has let go of its
+ * recorder, or a notice still on its way (the JobModification of the Cancel, say) would be
+ * delivered into the next test's frame. */
 static void finish(IBackgroundCopyJob *job, struct recorder *r)
 {
     IBackgroundCopyJob_Cancel(job);
     IBackgroundCopyJob_Release(job);
+    assert_true(dosvc_wait_for_refs(&r->refs, 1, 30000));
     CloseHandle(r->event);
 }
 
