@@ -401,8 +401,7 @@ static enum run_end run_job(struct record *r)
     {
         if (dos_job_start_run(job, &run) != DOS_OK) return RUN_ENDED;   /* suspended or cancelled while waiting */
         AcquireSRWLockExclusive(&r->engine->lock);
-        r->run = run;
-        r->rerun = FALSE;        /* a RUNNABLE seen before the start is this run */
+        r->run = run;            /* rerun stays: a RUNNABLE may have come after a stop this run missed */
         ReleaseSRWLockExclusive(&r->engine->lock);
         /* A STOPPED for this run that came before r->run was set found no run to stop. */
         if (!dos_job_run_is_live(job, run)) SetEvent(r->stop);
