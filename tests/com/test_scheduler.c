@@ -46,8 +46,9 @@ static int cancel_jobs(void **state)
     return 0;
 }
 
-/* A job of the test's for url, resumed, with priority and a retry delay of delay seconds. */
-static IBackgroundCopyJob *resumed_job(const WCHAR *url, BG_JOB_PRIORITY priority, ULONG delay)
+/* A job of the test's for url, resumed, with priority, a retry delay of delay seconds and
+ * (unless 0) a no-progress timeout of timeout seconds. */
+static IBackgroundCopyJob *new_job(const WCHAR *url, BG_JOB_PRIORITY priority, ULONG delay, ULONG timeout)
 {
     IBackgroundCopyJob *job;
     WCHAR name[32];
@@ -58,36 +59,30 @@ static IBackgroundCopyJob *resumed_job(const WCHAR *url, BG_JOB_PRIORITY priorit
     assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, url, dosvc_test_path(name)));
     assert_hr(S_OK, IBackgroundCopyJob_SetPriority(job, priority));
     assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(job, delay));
+    if (timeout) assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, timeout));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     jobs[job_count++] = job;
     return job;
 }
 
-/* A job whose every attempt is refused: after each it waits delay seconds to retry. */
-static IBackgroundCopyJob *refused_job(BG_JOB_PRIORITY priority, ULONG delay)
+static IBackgroundCopyJob *resumed_job(const WCHAR *url, BG_JOB_PRIORITY priority, ULONG delay)
+{
+    return new_job(url, priority, delay, 0);
+}
+
+/* A job whose every attempt is refused: after each it waits delay seconds to retry, and after
+ * timeout seconds without progress (0: the default) it fails. */
+static IBackgroundCopyJob *refused_job_with_timeout(BG_JOB_PRIORITY priority, ULONG delay, ULONG timeout)
 {
     WCHAR url[64];
 
     wsprintfW(url, L"http://127.0.0.1:%d/refused-%d", dosvc_server_refused_port(), job_count);
-    return resumed_job(url, priority, delay);
+    return new_job(url, priority, delay, timeout);
 }
 
-/* The same, made to fail after timeout seconds without progress, before it is resumed. */
-static IBackgroundCopyJob *refused_job_with_timeout(ULONG delay, ULONG timeout)
+static IBackgroundCopyJob *refused_job(BG_JOB_PRIORITY priority, ULONG delay)
 {
-    WCHAR url[64], name[32];
-    IBackgroundCopyJob *job;
-
-    assert_true(job_count < MAX_JOBS);
-    wsprintfW(url, L"http://127.0.0.1:%d/refused-%d", dosvc_server_refused_port(), job_count);
-    wsprintfW(name, L"scheduled-%d.bin", job_count);
-    job = dosvc_create_job(manager, L"scheduler test", NULL);
-    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, url, dosvc_test_path(name)));
-    assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(job, delay));
-    assert_hr(S_OK, IBackgroundCopyJob_SetNoProgressTimeout(job, timeout));
-    assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
-    jobs[job_count++] = job;
-    return job;
+    return refused_job_with_timeout(priority, delay, 0);
 }
 
 /* A job that transfers for a minute, 16 KiB a second. */
@@ -239,7 +234,7 @@ static void test_no_progress_timeout_set_while_waiting_ends_the_job_from_the_tim
  * no-progress timeout still counts meanwhile (spec 5.1), and makes it an error. */
 static void test_retry_waiting_for_a_slot_still_ends_at_its_no_progress_timeout(void **state)
 {
-    IBackgroundCopyJob *job = refused_job_with_timeout(1, 4);
+    IBackgroundCopyJob *job = refused_job_with_timeout(BG_JOB_PRIORITY_NORMAL, 1, 4);
     int i;
 
     wait_for_each(0, 1, STATE(TRANSIENT_ERROR));
@@ -264,18 +259,32 @@ static void test_jobs_retrying_without_delay_do_not_hold_back_a_waiting_job(void
 
 /* ---- slots ------------------------------------------------------------------------ */
 
-/* Six foreground jobs transfer; a seventh waits (QUEUED) until one of them ends. Only checked
- * for a moment that it waits: nothing says a job will not start, and the six hold their slots
- * for a minute. */
-static void test_at_most_six_foreground_jobs_transfer_at_once(void **state)
+/* Six foreground jobs take every foreground slot (for a minute). */
+static void fill_the_foreground_slots(void)
 {
-    IBackgroundCopyJob *seventh;
     int i;
 
     for (i = 0; i < MAX_FOREGROUND; i++) busy_job(BG_JOB_PRIORITY_FOREGROUND);
     wait_for_each(0, MAX_FOREGROUND, STATE(TRANSFERRING));
-    seventh = busy_job(BG_JOB_PRIORITY_FOREGROUND);
+}
+
+/* A seventh foreground job, which waits (QUEUED). Only checked for a moment that it waits:
+ * nothing says a job will not start, and the six hold their slots for a minute. */
+static IBackgroundCopyJob *seventh_foreground_job(void)
+{
+    IBackgroundCopyJob *seventh = busy_job(BG_JOB_PRIORITY_FOREGROUND);
+
     assert_false(dosvc_wait(left_the_queue, seventh, 200));
+    return seventh;
+}
+
+/* Six foreground jobs transfer; a seventh waits (QUEUED) until one of them ends. */
+static void test_at_most_six_foreground_jobs_transfer_at_once(void **state)
+{
+    IBackgroundCopyJob *seventh;
+
+    fill_the_foreground_slots();
+    seventh = seventh_foreground_job();
     assert_hr(S_OK, IBackgroundCopyJob_Suspend(jobs[0]));
     assert_int_equal(dosvc_wait_for_state(seventh, STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
 }
@@ -285,8 +294,7 @@ static void test_background_jobs_start_while_six_foreground_jobs_transfer(void *
 {
     int i;
 
-    for (i = 0; i < MAX_FOREGROUND; i++) busy_job(BG_JOB_PRIORITY_FOREGROUND);
-    wait_for_each(0, MAX_FOREGROUND, STATE(TRANSFERRING));
+    fill_the_foreground_slots();
     for (i = 0; i < MAX_BACKGROUND; i++) busy_job(BG_JOB_PRIORITY_NORMAL);
     wait_for_each(MAX_FOREGROUND, MAX_BACKGROUND, STATE(TRANSFERRING));
 }
@@ -296,12 +304,9 @@ static void test_background_jobs_start_while_six_foreground_jobs_transfer(void *
 static void test_queued_foreground_job_made_background_takes_a_background_slot(void **state)
 {
     IBackgroundCopyJob *seventh;
-    int i;
 
-    for (i = 0; i < MAX_FOREGROUND; i++) busy_job(BG_JOB_PRIORITY_FOREGROUND);
-    wait_for_each(0, MAX_FOREGROUND, STATE(TRANSFERRING));
-    seventh = busy_job(BG_JOB_PRIORITY_FOREGROUND);
-    assert_false(dosvc_wait(left_the_queue, seventh, 200));
+    fill_the_foreground_slots();
+    seventh = seventh_foreground_job();
     assert_hr(S_OK, IBackgroundCopyJob_SetPriority(seventh, BG_JOB_PRIORITY_NORMAL));
     assert_int_equal(dosvc_wait_for_state(seventh, STATE(TRANSFERRING) | SETTLED, 10000), BG_JOB_STATE_TRANSFERRING);
 }

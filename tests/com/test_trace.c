@@ -95,20 +95,29 @@ static const char *guid_text(const GUID *id)
     return text;
 }
 
+/* A job of the test's with one file from the server path (a printf format for the mark), and
+ * its id as trace lines write it. */
+static IBackgroundCopyJob *traced_job(const WCHAR *name, const WCHAR *format, const WCHAR *mark, const WCHAR *local,
+                                      char id[40])
+{
+    IBackgroundCopyJob *job;
+    GUID job_id;
+
+    job = dosvc_create_job(manager, name, &job_id);
+    lstrcpynA(id, guid_text(&job_id), 40);
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_url(format, mark), dosvc_test_path(local)));
+    return job;
+}
+
 /* The issue's own check: a job that fails on a 404 shows the request, the response and the error. */
 static void test_a_job_failing_on_a_404_leaves_its_request_response_and_error_in_the_trace(void **state)
 {
     WCHAR wide[32];
     const char *mark = new_mark(wide);
-    IBackgroundCopyJob *job;
     char *text, id[40];
-    GUID job_id;
+    IBackgroundCopyJob *job = traced_job(L"trace 404", L"/gen/1k?fault=404&m=%s", wide, L"trace-404.bin", id);
     BOOL ok;
 
-    job = dosvc_create_job(manager, L"trace 404", &job_id);
-    lstrcpynA(id, guid_text(&job_id), sizeof(id));
-    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_url(L"/gen/1k?fault=404&m=%s", wide),
-                                               dosvc_test_path(L"trace-404.bin")));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 30000), BG_JOB_STATE_ERROR);
 
@@ -175,15 +184,11 @@ static void test_a_retried_job_traces_its_run_the_retry_with_its_delay_and_its_f
 {
     WCHAR wide[32];
     const char *mark = new_mark(wide);
-    IBackgroundCopyJob *job;
     char *text, id[40];
-    GUID job_id;
+    IBackgroundCopyJob *job = traced_job(L"trace retry", L"/gen/1k?seed=rt&fault=500&times=1&key=%s", wide,
+                                         L"trace-retry.bin", id);
     BOOL ok;
 
-    job = dosvc_create_job(manager, L"trace retry", &job_id);
-    lstrcpynA(id, guid_text(&job_id), sizeof(id));
-    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_url(L"/gen/1k?seed=rt&fault=500&times=1&key=%s", wide),
-                                               dosvc_test_path(L"trace-retry.bin")));
     assert_hr(S_OK, IBackgroundCopyJob_SetMinimumRetryDelay(job, 1));
     assert_hr(S_OK, IBackgroundCopyJob_Resume(job));
     assert_int_equal(dosvc_wait_for_state(job, SETTLED, 30000), BG_JOB_STATE_TRANSFERRED);
