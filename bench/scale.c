@@ -492,22 +492,28 @@ static void measure_events(int n, int column)
 
 static const dos_char bench_owner[] = { 'S', '-', '1', 0 }, bench_name[] = { 'q', 0 };
 
-/* A job of the store with one file from the port that never accepts, into folder. */
-static struct dos_job *busy_job(struct dos_store *store, const WCHAR *folder, int i)
+/* A job of the store with one file from port, into folder. */
+static struct dos_job *job_from(struct dos_store *store, int port, const WCHAR *folder, int i)
 {
     WCHAR url[64], local[MAX_PATH];
     struct dos_file_spec spec = { 0 };
     struct dos_job *job;
 
-    swprintf(url, ARRAYSIZE(url), L"http://127.0.0.1:%d/q%d", busy_port, i);
+    swprintf(url, ARRAYSIZE(url), L"http://127.0.0.1:%d/q%d", port, i);
     swprintf(local, MAX_PATH, L"%ls\\q%d.bin", folder, i);
     spec.remote_name = dchars(url);
     spec.local_name = dchars(local);
     spec.file_size = DOS_SIZE_UNKNOWN;
     if (dos_store_create_job(store, bench_name, DOS_JOB_DOWNLOAD, bench_owner, &job) != DOS_OK
         || dos_job_add_files(job, &spec, 1, NULL) != DOS_OK)
-        fail("busy job", E_FAIL);
+        fail("job", E_FAIL);
     return job;
+}
+
+/* The same from the port that never accepts. */
+static struct dos_job *busy_job(struct dos_store *store, const WCHAR *folder, int i)
+{
+    return job_from(store, busy_port, folder, i);
 }
 
 static void finish_jobs(struct engine *engine, struct dos_job **jobs, int count)
@@ -634,17 +640,8 @@ static void measure_waiting(const WCHAR *dest, int n, int column)
     CreateDirectoryW(folder, NULL);
     for (i = 0; i < n; i++)
     {
-        WCHAR url[64], local[MAX_PATH];
-        struct dos_file_spec spec = { 0 };
-
-        swprintf(url, ARRAYSIZE(url), L"http://127.0.0.1:%d/w%d", port, i);
-        swprintf(local, MAX_PATH, L"%ls\\w%d.bin", folder, i);
-        spec.remote_name = dchars(url);
-        spec.local_name = dchars(local);
-        spec.file_size = DOS_SIZE_UNKNOWN;
-        if (dos_store_create_job(store, bench_name, DOS_JOB_DOWNLOAD, bench_owner, &jobs[i]) != DOS_OK
-            || dos_job_add_files(jobs[i], &spec, 1, NULL) != DOS_OK
-            || dos_job_set_u32(jobs[i], DOS_JOB_RETRY_DELAY, 3600) != DOS_OK
+        jobs[i] = job_from(store, port, folder, i);
+        if (dos_job_set_u32(jobs[i], DOS_JOB_RETRY_DELAY, 3600) != DOS_OK
             || (i % 2 && dos_job_set_u32(jobs[i], DOS_JOB_PRIORITY, DOS_PRIORITY_FOREGROUND) != DOS_OK))
             fail("waiting job", E_FAIL);
     }

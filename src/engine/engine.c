@@ -334,6 +334,13 @@ static void heap_remove(struct engine *engine, struct record *r)
     }
 }
 
+/* Out of its queue and off the heap, wherever it is of the two. */
+static void take_out(struct engine *engine, struct record *r)
+{
+    if (r->place == PLACE_QUEUED) dequeue(engine, r);
+    if (r->on_heap) heap_remove(engine, r);
+}
+
 /* The slot r takes now (or has taken, when it is promoted). */
 static void take_slot(struct engine *engine, struct record *r, enum slot_class class)
 {
@@ -359,8 +366,7 @@ static struct record *take_queued(struct engine *engine, enum slot_class class, 
         r = r->next;
         /* The one the timer is looking at waits for the next slot: its worker could free it under the timer. */
         if (taken->checking) continue;
-        dequeue(engine, taken);
-        if (taken->on_heap) heap_remove(engine, taken);
+        take_out(engine, taken);
         take_slot(engine, taken, class);
         taken->next = chain;
         chain = taken;
@@ -371,8 +377,7 @@ static struct record *take_queued(struct engine *engine, enum slot_class class, 
 /* A record that is neither running nor held by the timer goes; the caller frees it. */
 static void drop(struct engine *engine, struct record *r)
 {
-    if (r->place == PLACE_QUEUED) dequeue(engine, r);
-    if (r->on_heap) heap_remove(engine, r);
+    take_out(engine, r);
     forget_record(engine, r);
 }
 
@@ -794,8 +799,7 @@ static void schedule(struct engine *engine, struct dos_job *job)
         /* QUEUED again, so a parked run left over was revoked: the job starts afresh. */
         else if (r->run)
         {
-            if (r->on_heap) heap_remove(engine, r);
-            if (r->place == PLACE_QUEUED) dequeue(engine, r);
+            take_out(engine, r);
             r->run = 0;
             enqueue(engine, r, class);
             next = take_queued(engine, class, NULL);
