@@ -63,6 +63,29 @@ struct engine *server_engine(void);
 void server_object_created(void);
 void server_object_destroyed(void);
 void server_lock(BOOL lock);
+HINSTANCE server_module(void);
+/* No objects but the caller's own_objects, no server lock, no job, no worker. */
+BOOL server_idle(LONG own_objects);
+/* Stops the engine and the notifier and drops the store (DllMain, the service's stop). */
+void server_shutdown(void);
+
+/* service.c: the Windows service that hosts the one store (svchost.exe -k OpenDoSvc). The
+ * name cannot be Windows' own DoSvc: service names ignore case. */
+#define DOSVC_SERVICE_NAME L"OpenDoSvc"
+
+/* register.c: the registry helpers that proxy.c shares */
+LSTATUS reg_set_string(HKEY key, const WCHAR *name, const WCHAR *value);
+BOOL reg_default_is(HKEY key, const WCHAR *subkey, const WCHAR *value);
+BOOL reg_holds_only_name(HKEY key, const WCHAR *name);
+LSTATUS reg_set_server(const WCHAR *path, const WCHAR *name, const WCHAR *kind, const WCHAR *module);
+LSTATUS reg_remove_server(const WCHAR *path, const WCHAR *name, const WCHAR *kind, const WCHAR *module);
+
+/* proxy.c: widl's proxies and stubs, one class of this DLL */
+BOOL proxy_serves(REFCLSID clsid);
+HRESULT proxy_get_class_object(REFCLSID clsid, REFIID riid, void **out);
+BOOL proxy_in_use(void);
+HRESULT proxy_register(const WCHAR *module);
+HRESULT proxy_unregister(const WCHAR *module);
 
 HRESULT factory_create(const struct error_map *errors,
                        HRESULT (*create)(const struct error_map *errors, REFIID riid, void **out),

@@ -21,7 +21,7 @@ sha=$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.a
 local_name='C:\users\Public\dosvc-demo-test.bin'
 
 cd "$bin"
-"$run" regsvr32 /s dosvc.dll
+"$run" regsvr32 /s /n /i:inproc dosvc.dll
 status=0
 for api in "" --ido; do
     # shellcheck disable=SC2086 # an empty $api is no argument
@@ -33,5 +33,5 @@ for api in "" --ido; do
     fi
     "$run" cmd /c del "$local_name" >/dev/null 2>&1 || true
 done
-"$run" regsvr32 /u /s dosvc.dll || status=1
+"$run" regsvr32 /u /s /n /i:inproc dosvc.dll || status=1
 exit $status

@@ -1,11 +1,12 @@
 #!/bin/sh
-# End to end: registration and activation in the test prefix.
+# End to end: the in-process registration and activation in the test prefix (the service
+# mode has its own tests, test_service.c).
 #   end_to_end.sh <wine-run> <bin dir>
 # Checks that dosvc's class is not registered, registers <bin dir>/dosvc.dll with
-# `regsvr32 /s`, checks the keys it wrote (InprocServer32 = the DLL, ThreadingModel = Both),
-# runs e2e-client.exe (CoCreateInstance and a short job session), unregisters with
-# `regsvr32 /u /s` and checks that the class key is gone entirely. The registration is
-# undone whatever fails. Exit 0 when every check passed, 1 otherwise; each failure says why.
+# `regsvr32 /s /n /i:inproc`, checks the keys it wrote (InprocServer32 = the DLL,
+# ThreadingModel = Both), runs e2e-client.exe (CoCreateInstance and a short job session),
+# unregisters with `regsvr32 /u /s /n /i:inproc` and checks that the class key is gone.
+# The registration is undone whatever fails. Exit 0 when every check passed, 1 otherwise; each failure says why.
 set -eu
 
 if [ $# -ne 2 ]; then
@@ -30,7 +31,7 @@ key_exists() { "$run" reg query "$1" >/dev/null 2>&1; }
 value_of() { wine_out reg query "$@" | sed -n 's/^.*REG_SZ[[:space:]]*//p' | head -n 1; }
 lower() { printf '%s' "$1" | tr '[:upper:]' '[:lower:]'; }
 
-unregister() { "$run" regsvr32 /u /s "$dll" >/dev/null 2>&1; }
+unregister() { "$run" regsvr32 /u /s /n /i:inproc "$dll" >/dev/null 2>&1; }
 cleanup() {
     if $registered; then
         say "undoing the registration"
@@ -52,10 +53,10 @@ if key_exists "$key"; then
 fi
 
 registered=true
-if "$run" regsvr32 /s "$dll" >/dev/null 2>&1; then
-    say "regsvr32 /s: ok"
+if "$run" regsvr32 /s /n /i:inproc "$dll" >/dev/null 2>&1; then
+    say "regsvr32 /s /n /i:inproc: ok"
 else
-    fail "regsvr32 /s $dll exited with $?"
+    fail "regsvr32 /s /n /i:inproc $dll exited with $?"
 fi
 
 if key_exists "$key"; then
@@ -84,9 +85,9 @@ fi
 
 if unregister; then
     registered=false
-    say "regsvr32 /u /s: ok"
+    say "regsvr32 /u /s /n /i:inproc: ok"
 else
-    fail "regsvr32 /u /s $dll exited with $?"
+    fail "regsvr32 /u /s /n /i:inproc $dll exited with $?"
 fi
 if key_exists "$key"; then
     fail "$key is still there after regsvr32 /u"

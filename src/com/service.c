@@ -1,0 +1,134 @@
+/*
+ * The service: ServiceMain, which svchost.exe calls for OpenDoSvc (register.c writes the
+ * group and the ServiceDll). It makes the store and the engine, and only then registers
+ * the class with COM, so that no activation ever reaches a half-made server. It stops on
+ * SERVICE_CONTROL_STOP or SHUTDOWN, and by itself after a quiet period (Parameters\
+ * IdleSeconds, 120 by default) with no client object, no server lock and no job.
+ */
+#include "com_private.h"
+
+#include "engine.h"
+
+#define DEFAULT_IDLE_SECONDS 120
+
+static SERVICE_STATUS_HANDLE status_handle;
+static SERVICE_STATUS status;
+static HANDLE stop_event;
+
+static void report(DWORD state, DWORD exit_code, DWORD wait_hint)
+{
+    status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
+    status.dwCurrentState = state;
+    status.dwControlsAccepted = state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN : 0;
+    status.dwWin32ExitCode = exit_code;
+    status.dwCheckPoint = state == SERVICE_RUNNING || state == SERVICE_STOPPED ? 0 : status.dwCheckPoint + 1;
+    status.dwWaitHint = wait_hint;
+    SetServiceStatus(status_handle, &status);
+}
+
+static DWORD WINAPI control(DWORD code, DWORD type, void *data, void *context)
+{
+    (void)type; (void)data; (void)context;
+    switch (code)
+    {
+    case SERVICE_CONTROL_STOP:
+    case SERVICE_CONTROL_SHUTDOWN:
+        DOS_TRACE(DOS_TRACE_COM, "service: stop asked (%lu)", (unsigned long)code);
+        report(SERVICE_STOP_PENDING, NO_ERROR, 30000);
+        SetEvent(stop_event);
+        return NO_ERROR;
+    case SERVICE_CONTROL_INTERROGATE:
+        return NO_ERROR;
+    default:
+        return ERROR_CALL_NOT_IMPLEMENTED;
+    }
+}
+
+static DWORD idle_seconds(void)
+{
+    DWORD value = DEFAULT_IDLE_SECONDS, size = sizeof(value), type;
+    HKEY key;
+
+    if (!RegOpenKeyExW(HKEY_LOCAL_MACHINE, L"SYSTEM\\CurrentControlSet\\Services\\" DOSVC_SERVICE_NAME L"\\Parameters",
+                       0, KEY_READ, &key))
+    {
+        if (RegQueryValueExW(key, L"IdleSeconds", NULL, &type, (BYTE *)&value, &size) || type != REG_DWORD || !value)
+            value = DEFAULT_IDLE_SECONDS;
+        RegCloseKey(key);
+    }
+    return value;
+}
+
+/* Waits for a stop, or for a whole quiet period through which the server stayed idle. The
+ * registered class object is the one object the service itself holds. */
+static void run_until_stopped(void)
+{
+    DWORD quiet_ms = idle_seconds() * 1000, check_ms = quiet_ms / 4, idle_since = 0;
+    BOOL was_idle = FALSE;
+
+    if (check_ms < 250) check_ms = 250;
+    if (check_ms > 15000) check_ms = 15000;
+    while (WaitForSingleObject(stop_event, check_ms) == WAIT_TIMEOUT)
+    {
+        if (!server_idle(1))
+        {
+            was_idle = FALSE;
+            continue;
+        }
+        if (!was_idle)
+        {
+            was_idle = TRUE;
+            idle_since = GetTickCount();
+        }
+        else if (GetTickCount() - idle_since >= quiet_ms)
+        {
+            DOS_TRACE(DOS_TRACE_COM, "service: idle for %lu s, stopping", (unsigned long)(quiet_ms / 1000));
+            report(SERVICE_STOP_PENDING, NO_ERROR, 30000);
+            return;
+        }
+    }
+}
+
+void WINAPI ServiceMain(DWORD argc, WCHAR **argv)
+{
+    IUnknown *factory = NULL;
+    DWORD cookie = 0, failure = NO_ERROR;
+    HRESULT hr, init;
+
+    (void)argc; (void)argv;
+    if (!(status_handle = RegisterServiceCtrlHandlerExW(DOSVC_SERVICE_NAME, control, NULL))) return;
+    report(SERVICE_START_PENDING, NO_ERROR, 30000);
+    if (!(stop_event = CreateEventW(NULL, TRUE, FALSE, NULL)))
+    {
+        report(SERVICE_STOPPED, GetLastError(), 0);
+        return;
+    }
+    init = CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    /* Clients authenticate at least at connect level and the service may impersonate
+     * them; svchost's other hosts set this for their group, this group is dosvc's own. */
+    hr = CoInitializeSecurity(NULL, -1, NULL, NULL, RPC_C_AUTHN_LEVEL_CONNECT, RPC_C_IMP_LEVEL_IDENTIFY,
+                              NULL, EOAC_NONE, NULL);
+    if (FAILED(hr) && hr != RPC_E_TOO_LATE) DOS_TRACE(DOS_TRACE_COM, "service: CoInitializeSecurity -> 0x%08lx", (unsigned long)hr);
+
+    if (FAILED(init)) hr = init;
+    else if (!server_store()) hr = E_OUTOFMEMORY;
+    else if (SUCCEEDED(hr = factory_create(&do_error_map, manager_create, &IID_IUnknown, (void **)&factory)))
+        hr = CoRegisterClassObject(&CLSID_DeliveryOptimization, factory, CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, &cookie);
+    DOS_TRACE(DOS_TRACE_COM, "service: class registered -> 0x%08lx", (unsigned long)hr);
+
+    if (SUCCEEDED(hr))
+    {
+        report(SERVICE_RUNNING, NO_ERROR, 0);
+        run_until_stopped();
+        CoRevokeClassObject(cookie);
+    }
+    else failure = ERROR_SERVICE_SPECIFIC_ERROR;
+    if (factory) IUnknown_Release(factory);
+    /* Workers stop; what they wrote stays in their temporary files. */
+    server_shutdown();
+    if (SUCCEEDED(init)) CoUninitialize();
+    CloseHandle(stop_event);
+    stop_event = NULL;
+    status.dwServiceSpecificExitCode = SUCCEEDED(hr) ? 0 : (DWORD)hr;
+    report(SERVICE_STOPPED, failure, 0);
+}
