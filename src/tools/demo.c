@@ -6,7 +6,8 @@
  * file's SHA-256 when one is given. With --ido it does the same through the
  * IDO download API instead: IDOManager::CreateDownload, its properties, and an
  * IDODownloadStatusCallback that draws the progress line and says when the
- * download has ended, then Finalize.
+ * download has ended, then Finalize. With --create and --finish, two processes share
+ * the job: one makes it and exits, the other finds it and completes it (the service).
  */
 #define COBJMACROS
 #define CONST_VTABLE                   /* the demo's callback has a const vtable */
@@ -100,6 +101,26 @@ static BOOL hex_equal(const char *hex, const WCHAR *expected)
     for (i = 0; hex[i]; i++)
         if (towlower(expected[i]) != (WCHAR)hex[i]) return FALSE;
     return !expected[i];
+}
+
+/* 0 when local's SHA-256 is sha (or no sha is given), else 1 and why. */
+static int verify(const WCHAR *local, const WCHAR *sha)
+{
+    char hex[65];
+
+    if (!sha) return 0;
+    if (!sha256_file_hex(local, hex))
+    {
+        fprintf(stderr, "dosvc-demo: cannot read %ls\n", local);
+        return 1;
+    }
+    if (!hex_equal(hex, sha))
+    {
+        fprintf(stderr, "dosvc-demo: SHA-256 %s differs from %ls\n", hex, sha);
+        return 1;
+    }
+    printf("  SHA-256 %s verified\n", hex);
+    return 0;
 }
 
 static void print_error(IBackgroundCopyJob *job)
@@ -206,11 +227,10 @@ static int ido_demo(const WCHAR *url, const WCHAR *local, const WCHAR *sha)
     IDOManager *manager;
     IDODownload *download;
     VARIANT id;
-    char hex[65];
     HRESULT hr;
     int status = 1;
 
-    hr = CoCreateInstance(&CLSID_DeliveryOptimization, NULL, CLSCTX_INPROC_SERVER, &IID_IDOManager, (void **)&manager);
+    hr = CoCreateInstance(&CLSID_DeliveryOptimization, NULL, CLSCTX_ALL, &IID_IDOManager, (void **)&manager);
     if (FAILED(hr)) return fail("CoCreateInstance(CLSID_DeliveryOptimization, IDOManager) (is dosvc.dll registered?)", hr);
     if (FAILED(hr = IDOManager_CreateDownload(manager, &download))) return fail("CreateDownload", hr);
     if (SUCCEEDED(IDODownload_GetProperty(download, DODownloadProperty_Id, &id)))
@@ -243,14 +263,7 @@ static int ido_demo(const WCHAR *url, const WCHAR *local, const WCHAR *sha)
     else
     {
         printf("  finalized: the file is at its local path\n");
-        if (!sha) status = 0;
-        else if (!sha256_file_hex(local, hex)) fprintf(stderr, "dosvc-demo: cannot read %ls\n", local);
-        else if (!hex_equal(hex, sha)) fprintf(stderr, "dosvc-demo: SHA-256 %s differs from %ls\n", hex, sha);
-        else
-        {
-            printf("  SHA-256 %s verified\n", hex);
-            status = 0;
-        }
+        status = verify(local, sha);
     }
     IDODownload_Release(download);
     IDOManager_Release(manager);
@@ -258,71 +271,102 @@ static int ido_demo(const WCHAR *url, const WCHAR *local, const WCHAR *sha)
     return status;
 }
 
+/* A foreground job downloading url to local, resumed; its id in *id. */
+static HRESULT create_job(IBackgroundCopyManager *manager, const WCHAR *url, const WCHAR *local, GUID *id,
+                          IBackgroundCopyJob **job)
+{
+    WCHAR *id_text;
+    HRESULT hr;
+
+    if (FAILED(hr = IBackgroundCopyManager_CreateJob(manager, L"dosvc demo", BG_JOB_TYPE_DOWNLOAD, id, job)))
+    {
+        fail("CreateJob", hr);
+        return hr;
+    }
+    StringFromCLSID(id, &id_text);
+    printf("created job %ls (process %lu)\n", id_text, GetCurrentProcessId());
+    CoTaskMemFree(id_text);
+    if (FAILED(hr = IBackgroundCopyJob_AddFile(*job, url, local))) {
+        fail("AddFile", hr);
+        return hr;
+    }
+    IBackgroundCopyJob_SetPriority(*job, BG_JOB_PRIORITY_FOREGROUND);
+    print_files(*job);
+    if (FAILED(hr = IBackgroundCopyJob_Resume(*job))) {
+        fail("Resume", hr);
+        return hr;
+    }
+    return S_OK;
+}
+
+/* Waits for job with a live progress line, completes it and checks local's SHA-256 (if sha). */
+static int finish_job(IBackgroundCopyJob *job, const WCHAR *local, const WCHAR *sha)
+{
+    BG_JOB_STATE state = wait_for_transfer(job, 300000);
+    HRESULT hr;
+
+    if (state != BG_JOB_STATE_TRANSFERRED)
+    {
+        print_error(job);
+        IBackgroundCopyJob_Cancel(job);
+        return 1;
+    }
+    if (FAILED(hr = IBackgroundCopyJob_Complete(job))) return fail("Complete", hr);
+    printf("  completed by process %lu\n", GetCurrentProcessId());
+    print_state(job, "after Complete");
+    print_files(job);
+    return verify(local, sha);
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: dosvc-demo [--ido] remote-url local-path [expected-sha256]\n"
+                    "       dosvc-demo --create remote-url local-path\n"
+                    "       dosvc-demo --finish job-id local-path [expected-sha256]\n");
+    return 2;
+}
+
+/* The job API in one process, or split in two: --create makes the job and exits while it
+ * runs in the service; --finish, another process, finds it by id, shows its progress and
+ * completes it. */
 int wmain(int argc, WCHAR **argv)
 {
+    BOOL create_only = argc > 1 && !lstrcmpW(argv[1], L"--create");
+    BOOL finish_only = argc > 1 && !lstrcmpW(argv[1], L"--finish");
     IBackgroundCopyManager *manager;
-    IBackgroundCopyJob *job;
-    BG_JOB_STATE state;
-    WCHAR *id_text;
-    char hex[65];
+    IBackgroundCopyJob *job = NULL;
+    const WCHAR *local, *sha;
     GUID id;
     HRESULT hr;
     int status = 1;
 
     if (argc > 1 && !lstrcmpW(argv[1], L"--ido"))
     {
-        if (argc < 4 || argc > 5)
-        {
-            fprintf(stderr, "usage: dosvc-demo --ido remote-url local-path [expected-sha256]\n");
-            return 2;
-        }
+        if (argc < 4 || argc > 5) return usage();
         CoInitializeEx(NULL, COINIT_MULTITHREADED);
         status = ido_demo(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
         CoUninitialize();
         return status;
     }
-    if (argc < 3 || argc > 4)
-    {
-        fprintf(stderr, "usage: dosvc-demo [--ido] remote-url local-path [expected-sha256]\n");
-        return 2;
-    }
+    if (create_only ? argc != 4 : finish_only ? argc < 4 || argc > 5 : argc < 3 || argc > 4) return usage();
+    if (create_only || finish_only) argv++, argc--;
+    local = argv[2];
+    sha = argc == 4 ? argv[3] : NULL;
+    if (finish_only && FAILED(CLSIDFromString(argv[1], &id))) return usage();
+
     CoInitializeEx(NULL, COINIT_MULTITHREADED);
-    hr = CoCreateInstance(&CLSID_DeliveryOptimization, NULL, CLSCTX_INPROC_SERVER, &IID_IBackgroundCopyManager,
-                          (void **)&manager);
+    /* CLSCTX_ALL: the service when dosvc is registered as one, else a store in this process. */
+    hr = CoCreateInstance(&CLSID_DeliveryOptimization, NULL, CLSCTX_ALL, &IID_IBackgroundCopyManager, (void **)&manager);
     if (FAILED(hr)) return fail("CoCreateInstance(CLSID_DeliveryOptimization) (is dosvc.dll registered?)", hr);
-
-    if (FAILED(hr = IBackgroundCopyManager_CreateJob(manager, L"dosvc demo", BG_JOB_TYPE_DOWNLOAD, &id, &job)))
-        return fail("CreateJob", hr);
-    StringFromCLSID(&id, &id_text);
-    printf("created job %ls\n", id_text);
-    CoTaskMemFree(id_text);
-    if (FAILED(hr = IBackgroundCopyJob_AddFile(job, argv[1], argv[2]))) return fail("AddFile", hr);
-    IBackgroundCopyJob_SetPriority(job, BG_JOB_PRIORITY_FOREGROUND);
-    print_files(job);
-
-    if (FAILED(hr = IBackgroundCopyJob_Resume(job))) return fail("Resume", hr);
-    state = wait_for_transfer(job, 300000);
-    if (state != BG_JOB_STATE_TRANSFERRED)
+    if (finish_only)
     {
-        print_error(job);
-        IBackgroundCopyJob_Cancel(job);
+        if (FAILED(hr = IBackgroundCopyManager_GetJob(manager, &id, &job))) return fail("GetJob", hr);
+        printf("found job %ls (process %lu)\n", argv[1], GetCurrentProcessId());
+        status = finish_job(job, local, sha);
     }
-    else if (FAILED(hr = IBackgroundCopyJob_Complete(job)))
-        fail("Complete", hr);
-    else
-    {
-        print_state(job, "after Complete");
-        print_files(job);
-        if (argc < 4) status = 0;
-        else if (!sha256_file_hex(argv[2], hex)) fprintf(stderr, "dosvc-demo: cannot read %ls\n", argv[2]);
-        else if (!hex_equal(hex, argv[3])) fprintf(stderr, "dosvc-demo: SHA-256 %s differs from %ls\n", hex, argv[3]);
-        else
-        {
-            printf("  SHA-256 %s verified\n", hex);
-            status = 0;
-        }
-    }
-    IBackgroundCopyJob_Release(job);
+    else if (SUCCEEDED(create_job(manager, argv[1], local, &id, &job)))
+        status = create_only ? 0 : finish_job(job, local, sha);
+    if (job) IBackgroundCopyJob_Release(job);
     IBackgroundCopyManager_Release(manager);
     CoUninitialize();
     return status;

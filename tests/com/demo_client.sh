@@ -1,9 +1,10 @@
 #!/bin/sh
 # The README's demo client, as scripts/demo runs it, on a smaller file: registers
-# <bin dir>/dosvc.dll, runs dosvc-demo.exe through the job API and through the IDO API
-# against the loopback test server (its address from the JSON file the fixture wrote), and
-# unregisters the DLL whatever happens. dosvc-demo checks the file's SHA-256 itself and
-# exits non-zero on any failure.
+# <bin dir>/dosvc.dll as the service, runs dosvc-demo.exe through the job API split over
+# two processes (--create, then --finish by job id) and through the IDO API against the
+# loopback test server (its address from the JSON file the fixture wrote), then the job
+# API again in the in-process mode; and unregisters the DLL whatever happens. dosvc-demo
+# checks the file's SHA-256 itself and exits non-zero on any failure.
 #   demo_client.sh <wine-run> <bin dir> <server file>
 set -eu
 
@@ -21,17 +22,32 @@ sha=$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.a
 local_name='C:\users\Public\dosvc-demo-test.bin'
 
 cd "$bin"
-"$run" regsvr32 /s /n /i:inproc dosvc.dll
+mode=
+trap '"$run" regsvr32 /u /s $mode dosvc.dll >/dev/null 2>&1 || true' EXIT
+url="http://127.0.0.1:$port$path"
 status=0
-for api in "" --ido; do
-    # shellcheck disable=SC2086 # an empty $api is no argument
-    if "$run" dosvc-demo.exe $api "http://127.0.0.1:$port$path" "$local_name" "$sha"; then
-        echo "demo_client: dosvc-demo ${api:-(job API)}: ok"
-    else
-        echo "demo_client: FAILED: dosvc-demo ${api:-(job API)}"
-        status=1
-    fi
-    "$run" cmd /c del "$local_name" >/dev/null 2>&1 || true
-done
-"$run" regsvr32 /u /s /n /i:inproc dosvc.dll || status=1
+ok() { echo "demo_client: $1: ok"; }
+failed() { echo "demo_client: FAILED: $1"; status=1; }
+clean() { "$run" cmd /c del "$local_name" >/dev/null 2>&1 || true; }
+
+"$run" regsvr32 /s dosvc.dll
+out=$("$run" dosvc-demo.exe --create "$url" "$local_name" | tr -d '\r') || failed "dosvc-demo --create"
+job=$(printf '%s\n' "$out" | sed -n 's/^created job \({[^}]*}\).*/\1/p')
+if [ -n "$job" ] && "$run" dosvc-demo.exe --finish "$job" "$local_name" "$sha"; then
+    ok "dosvc-demo --create, exit, --finish $job in another process (service)"
+else
+    failed "dosvc-demo --finish '$job'"
+fi
+clean
+if "$run" dosvc-demo.exe --ido "$url" "$local_name" "$sha"; then ok "dosvc-demo --ido (service)"; else failed "dosvc-demo --ido"; fi
+clean
+"$run" regsvr32 /u /s dosvc.dll || status=1
+
+mode="/n /i:inproc"
+# shellcheck disable=SC2086 # $mode is two arguments
+"$run" regsvr32 /s $mode dosvc.dll
+if "$run" dosvc-demo.exe "$url" "$local_name" "$sha"; then ok "dosvc-demo (in-process)"; else failed "dosvc-demo (in-process)"; fi
+clean
+# shellcheck disable=SC2086
+"$run" regsvr32 /u /s $mode dosvc.dll || status=1
 exit $status
