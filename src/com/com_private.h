@@ -80,7 +80,14 @@ BOOL reg_holds_only_name(HKEY key, const WCHAR *name);
 LSTATUS reg_set_server(const WCHAR *path, const WCHAR *name, const WCHAR *kind, const WCHAR *module);
 LSTATUS reg_remove_server(const WCHAR *path, const WCHAR *name, const WCHAR *kind, const WCHAR *module);
 
-/* proxy.c: widl's proxies and stubs, one class of this DLL */
+/* marshal.c: in the service, each object's IMarshal (marshal_query answers IID_IMarshal with
+ * it); in clients, CLSID_DosvcUnmarshaler and the wrapper whose IClientSecurity works. */
+extern const CLSID CLSID_DosvcUnmarshaler;
+void marshal_in_service(BOOL on);
+BOOL marshal_query(IUnknown *object, REFIID riid, void **out);
+HRESULT unmarshaler_create(const struct error_map *errors, REFIID riid, void **out);
+
+/* proxy.c: widl's proxies and stubs, one class of this DLL, and the unmarshaler's registration */
 BOOL proxy_serves(REFCLSID clsid);
 HRESULT proxy_get_class_object(REFCLSID clsid, REFIID riid, void **out);
 BOOL proxy_in_use(void);

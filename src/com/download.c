@@ -274,6 +274,8 @@ static HRESULT WINAPI download_QueryInterface(IDODownload *iface, REFIID riid, v
         *out = &view->IDODownload_iface;
     else if (IsEqualIID(riid, &IID_IClientSecurity))
         *out = &view->security.IClientSecurity_iface;
+    else if (marshal_query((IUnknown *)&view->IDODownload_iface, riid, out))
+        return com_traced(S_OK);
     else
     {
         *out = NULL;

@@ -78,6 +78,7 @@ static HRESULT WINAPI enum_QueryInterface(IEnumBackgroundCopyFiles *iface, REFII
         IEnumBackgroundCopyFiles_AddRef(iface);
         return com_traced(S_OK);
     }
+    if (marshal_query((IUnknown *)iface, riid, out)) return com_traced(S_OK);
     *out = NULL;
     return com_traced(E_NOINTERFACE);
 }

@@ -31,6 +31,7 @@ static HRESULT WINAPI error_QueryInterface(IBackgroundCopyError *iface, REFIID r
         IBackgroundCopyError_AddRef(iface);
         return com_traced(S_OK);
     }
+    if (marshal_query((IUnknown *)iface, riid, out)) return com_traced(S_OK);
     *out = NULL;
     return com_traced(E_NOINTERFACE);
 }

@@ -60,6 +60,8 @@ static HRESULT WINAPI file_QueryInterface(IBackgroundCopyFile5 *iface, REFIID ri
         *out = &view->IDeliveryOptimizationFile2_iface;
     else if (file_view_supports(riid))
         *out = &view->IBackgroundCopyFile5_iface;
+    else if (marshal_query((IUnknown *)&view->IBackgroundCopyFile5_iface, riid, out))
+        return com_traced(S_OK);
     else
     {
         *out = NULL;

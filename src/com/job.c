@@ -67,6 +67,8 @@ static HRESULT WINAPI job_QueryInterface(IBackgroundCopyJob5 *iface, REFIID riid
         *out = &view->IDeliveryOptimizationJob2_iface;
     else if (IsEqualIID(riid, &IID_IBackgroundCopyJobHttpOptions))
         *out = &view->IBackgroundCopyJobHttpOptions_iface;
+    else if (marshal_query((IUnknown *)&view->IBackgroundCopyJob5_iface, riid, out))
+        return com_traced(S_OK);
     else
     {
         *out = NULL;

@@ -42,6 +42,8 @@ static HRESULT WINAPI manager_QueryInterface(IBackgroundCopyManager *iface, REFI
         *out = &manager->IDOManager_iface;
     else if (IsEqualIID(riid, &IID_IClientSecurity))
         *out = &manager->security.IClientSecurity_iface;
+    else if (marshal_query((IUnknown *)&manager->IBackgroundCopyManager_iface, riid, out))
+        return com_traced(S_OK);
     else
     {
         *out = NULL;

@@ -15,6 +15,7 @@ HRESULT WINAPI prxDllGetClassObject(REFCLSID clsid, REFIID riid, void **out);
 HRESULT WINAPI prxDllCanUnloadNow(void);
 
 static const WCHAR factory_name[] = L"dosvc proxy/stub factory";
+static const WCHAR unmarshaler_name[] = L"dosvc unmarshaler";
 
 BOOL proxy_serves(REFCLSID clsid)
 {
@@ -118,6 +119,9 @@ HRESULT proxy_register(const WCHAR *module)
     guid_text(&CLSID_PSFactoryBuffer, ours);
     wsprintfW(path, L"CLSID\\%s", ours);
     if ((err = reg_set_server(path, factory_name, L"InprocServer32", module))) return HRESULT_FROM_WIN32(err);
+    guid_text(&CLSID_DosvcUnmarshaler, ours);
+    wsprintfW(path, L"CLSID\\%s", ours);
+    if ((err = reg_set_server(path, unmarshaler_name, L"InprocServer32", module))) return HRESULT_FROM_WIN32(err);
     return HRESULT_FROM_WIN32(for_each_interface(register_interface));
 }
 
@@ -127,6 +131,9 @@ HRESULT proxy_unregister(const WCHAR *module)
     LSTATUS err;
 
     if ((err = for_each_interface(unregister_interface))) return HRESULT_FROM_WIN32(err);
+    guid_text(&CLSID_DosvcUnmarshaler, ours);
+    wsprintfW(path, L"CLSID\\%s", ours);
+    if ((err = reg_remove_server(path, unmarshaler_name, L"InprocServer32", module))) return HRESULT_FROM_WIN32(err);
     guid_text(&CLSID_PSFactoryBuffer, ours);
     wsprintfW(path, L"CLSID\\%s", ours);
     return HRESULT_FROM_WIN32(reg_remove_server(path, factory_name, L"InprocServer32", module));

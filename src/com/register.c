@@ -5,7 +5,7 @@
  *    the AppID, so CLSCTX_LOCAL_SERVER and CLSCTX_ALL reach the service's one store;
  *  - in-process (regsvr32 /n /i:inproc dosvc.dll): InprocServer32 only, a private store in
  *    every client process.
- * Both register the proxies (proxy.c). A mode replaces the other; unregistering, in either
+ * Both register the proxies and the unmarshaler (proxy.c, marshal.c). A mode replaces the other; unregistering, in either
  * form, stops the service and removes what names this DLL, and nothing else.
  */
 #include "com_private.h"

@@ -101,6 +101,8 @@ HRESULT WINAPI DllGetClassObject(REFCLSID clsid, REFIID riid, void **out)
     if (!clsid || !riid) return com_traced(E_INVALIDARG);
     if (IsEqualCLSID(clsid, &CLSID_DeliveryOptimization))
         return com_traced(factory_create(&do_error_map, manager_create, riid, out));
+    if (IsEqualCLSID(clsid, &CLSID_DosvcUnmarshaler))
+        return com_traced(factory_create(&do_error_map, unmarshaler_create, riid, out));
     if (proxy_serves(clsid)) return com_traced(proxy_get_class_object(clsid, riid, out));
     return com_traced(CLASS_E_CLASSNOTAVAILABLE);
 }

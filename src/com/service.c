@@ -104,6 +104,7 @@ void WINAPI ServiceMain(DWORD argc, WCHAR **argv)
         return;
     }
     init = CoInitializeEx(NULL, COINIT_MULTITHREADED);
+    marshal_in_service(TRUE);
     /* Clients authenticate at least at connect level and the service may impersonate
      * them; svchost's other hosts set this for their group, this group is dosvc's own. */
     hr = CoInitializeSecurity(NULL, -1, NULL, NULL, RPC_C_AUTHN_LEVEL_CONNECT, RPC_C_IMP_LEVEL_IDENTIFY,

@@ -239,6 +239,64 @@ static IBackgroundCopyJob *download_job(IBackgroundCopyManager *manager, const W
     return job;
 }
 
+/* An IDODownloadStatusCallback whose event is set once the download is transferred. */
+struct status_callback
+{
+    IDODownloadStatusCallback IDODownloadStatusCallback_iface;
+    LONG refs, calls;
+    HANDLE transferred;
+};
+
+static struct status_callback *status_from(IDODownloadStatusCallback *iface)
+{
+    return CONTAINING_RECORD(iface, struct status_callback, IDODownloadStatusCallback_iface);
+}
+
+static HRESULT WINAPI status_QueryInterface(IDODownloadStatusCallback *iface, REFIID riid, void **out)
+{
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IDODownloadStatusCallback))
+    {
+        *out = iface;
+        IDODownloadStatusCallback_AddRef(iface);
+        return S_OK;
+    }
+    *out = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG WINAPI status_AddRef(IDODownloadStatusCallback *iface) { return InterlockedIncrement(&status_from(iface)->refs); }
+static ULONG WINAPI status_Release(IDODownloadStatusCallback *iface) { return InterlockedDecrement(&status_from(iface)->refs); }
+
+static HRESULT WINAPI status_OnStatusChange(IDODownloadStatusCallback *iface, IDODownload *download,
+                                            const DO_DOWNLOAD_STATUS *status)
+{
+    struct status_callback *callback = status_from(iface);
+    InterlockedIncrement(&callback->calls);
+    if (status->State == DODownloadState_Transferred) SetEvent(callback->transferred);
+    return S_OK;
+}
+
+static const IDODownloadStatusCallbackVtbl status_vtbl = {
+    status_QueryInterface, status_AddRef, status_Release, status_OnStatusChange,
+};
+
+static void status_callback_init(struct status_callback *callback)
+{
+    callback->IDODownloadStatusCallback_iface.lpVtbl = &status_vtbl;
+    callback->refs = 1;
+    callback->calls = 0;
+    callback->transferred = CreateEventW(NULL, TRUE, FALSE, NULL);
+}
+
+static void set_bstr(IDODownload *download, DODownloadProperty property, const WCHAR *text)
+{
+    VARIANT v;
+    V_VT(&v) = VT_BSTR;
+    V_BSTR(&v) = SysAllocString(text);
+    assert_hr(S_OK, IDODownload_SetProperty(download, property, &v));
+    VariantClear(&v);
+}
+
 /* ---- the other clients: this program with --child ----------------------------------- */
 
 /* create NAME PATH LOCAL: makes a job downloading PATH and exits at once, the job running. */
@@ -420,6 +478,101 @@ static void test_dead_clients_callback_does_not_stall_its_job(void **state)
     IBackgroundCopyManager_Release(manager);
 }
 
+/* ---- marshalling: every proxy, blankets, arrays, variants ---------------------------- */
+
+/* What the DO SDK and winget do to every object they get, and fail without (clients.md 0.2). */
+static void assert_blanket_works(void *proxy)
+{
+    DWORD imp = 0;
+    assert_hr(S_OK, CoSetProxyBlanket((IUnknown *)proxy, RPC_C_AUTHN_DEFAULT, RPC_C_AUTHZ_NONE, COLE_DEFAULT_PRINCIPAL,
+                                      RPC_C_AUTHN_LEVEL_DEFAULT, RPC_C_IMP_LEVEL_IMPERSONATE, NULL, EOAC_STATIC_CLOAKING));
+    assert_hr(S_OK, CoQueryProxyBlanket((IUnknown *)proxy, NULL, NULL, NULL, NULL, &imp, NULL, NULL));
+    assert_int_equal(RPC_C_IMP_LEVEL_IMPERSONATE, imp);
+}
+
+static void test_proxy_blanket_is_set_and_read_back_on_every_object(void **state)
+{
+    IBackgroundCopyManager *manager = local_manager(CLSCTX_LOCAL_SERVER);
+    IDOManager *do_manager = dosvc_query(manager, &IID_IDOManager);
+    IBackgroundCopyJob *job = dosvc_create_job(manager, unique_name(L"blanket"), NULL);
+    IBackgroundCopyJob2 *job2 = dosvc_query(job, &IID_IBackgroundCopyJob2);
+    IBackgroundCopyJobHttpOptions *options = dosvc_query(job, &IID_IBackgroundCopyJobHttpOptions);
+    IEnumBackgroundCopyJobs *jobs;
+    IEnumBackgroundCopyFiles *files;
+    IBackgroundCopyFile *file;
+    IDODownload *download;
+    IEnumUnknown *downloads;
+    WCHAR *name;
+
+    assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_server_url(FALSE, L"/gen/1k"), dosvc_test_path(L"blanket.bin")));
+    assert_hr(S_OK, IBackgroundCopyManager_EnumJobs(manager, 0, &jobs));
+    assert_hr(S_OK, IBackgroundCopyJob_EnumFiles(job, &files));
+    assert_hr(S_OK, IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL));
+    assert_hr(S_OK, IDOManager_CreateDownload(do_manager, &download));
+    assert_hr(S_OK, IDOManager_EnumDownloads(do_manager, NULL, &downloads));
+    void *proxies[] = { manager, do_manager, job, job2, options, jobs, files, file, download, downloads };
+    for (size_t i = 0; i < ARRAYSIZE(proxies); i++) assert_blanket_works(proxies[i]);
+    /* And they still answer. */
+    assert_hr(S_OK, IBackgroundCopyJob_GetDisplayName(job, &name));
+    CoTaskMemFree(name);
+    IDODownload_Abort(download);
+    IBackgroundCopyJob_Cancel(job);
+    for (size_t i = 0; i < ARRAYSIZE(proxies); i++) IUnknown_Release((IUnknown *)proxies[i]);
+}
+
+static void test_download_properties_cross_as_every_variant_type(void **state)
+{
+    IBackgroundCopyManager *manager = local_manager(CLSCTX_LOCAL_SERVER);
+    IDOManager *do_manager = dosvc_query(manager, &IID_IDOManager);
+    const WCHAR *local = dosvc_test_path(L"variants.bin");
+    struct status_callback status;
+    IDODownload *download;
+    VARIANT v;
+
+    status_callback_init(&status);
+    assert_hr(S_OK, IDOManager_CreateDownload(do_manager, &download));
+    VariantInit(&v);
+    V_VT(&v) = VT_BSTR;
+    V_BSTR(&v) = SysAllocString(L"variants across processes");
+    assert_hr(S_OK, IDODownload_SetProperty(download, DODownloadProperty_DisplayName, &v));
+    VariantClear(&v);
+    assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_DisplayName, &v));
+    assert_int_equal(VT_BSTR, V_VT(&v));
+    assert_wstr_equal(L"variants across processes", V_BSTR(&v));
+    VariantClear(&v);
+    V_VT(&v) = VT_UI4;
+    V_UI4(&v) = 120;
+    assert_hr(S_OK, IDODownload_SetProperty(download, DODownloadProperty_NoProgressTimeoutSeconds, &v));
+    assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_NoProgressTimeoutSeconds, &v));
+    assert_int_equal(VT_UI4, V_VT(&v));
+    assert_int_equal(120, V_UI4(&v));
+    V_VT(&v) = VT_BOOL;
+    V_BOOL(&v) = VARIANT_TRUE;
+    assert_hr(S_OK, IDODownload_SetProperty(download, DODownloadProperty_ForegroundPriority, &v));
+    assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_ForegroundPriority, &v));
+    assert_int_equal(VT_BOOL, V_VT(&v));
+    assert_int_equal(VARIANT_TRUE, V_BOOL(&v));
+    /* VT_UNKNOWN: a status callback of this process, called by the service until the end. */
+    V_VT(&v) = VT_UNKNOWN;
+    V_UNKNOWN(&v) = (IUnknown *)&status.IDODownloadStatusCallback_iface;
+    assert_hr(S_OK, IDODownload_SetProperty(download, DODownloadProperty_CallbackInterface, &v));
+    set_bstr(download, DODownloadProperty_Uri, dosvc_server_url(FALSE, L"/gen/64k?seed=variant"));
+    set_bstr(download, DODownloadProperty_LocalPath, local);
+    assert_hr(S_OK, IDODownload_Start(download, NULL));
+    assert_true(dosvc_wait_handle(status.transferred, 60000));
+    assert_hr(S_OK, IDODownload_GetProperty(download, DODownloadProperty_TotalSizeBytes, &v));
+    assert_int_equal(VT_UI8, V_VT(&v));
+    assert_int_equal(65536, V_UI8(&v));
+    assert_hr(S_OK, IDODownload_Finalize(download));
+    assert_file_is(local, L"/gen/64k?seed=variant");
+    DeleteFileW(local);
+    IDODownload_Abort(download);
+    IDODownload_Release(download);
+    IDOManager_Release(do_manager);
+    IBackgroundCopyManager_Release(manager);
+    CloseHandle(status.transferred);
+}
+
 /* ---- life cycle ------------------------------------------------------------------------ */
 
 static void test_service_stops_by_itself_when_no_client_and_no_job_is_left(void **state)
@@ -516,6 +669,8 @@ int main(void)
         cmocka_unit_test(test_clsctx_all_and_local_server_share_one_store),
         cmocka_unit_test(test_job_of_a_process_that_exited_completes_in_the_service),
         cmocka_unit_test(test_callback_in_this_process_is_called_from_the_service),
+        cmocka_unit_test(test_proxy_blanket_is_set_and_read_back_on_every_object),
+        cmocka_unit_test(test_download_properties_cross_as_every_variant_type),
         cmocka_unit_test(test_service_stops_by_itself_when_no_client_and_no_job_is_left),
         cmocka_unit_test(test_activation_starts_a_stopped_service_again),
         cmocka_unit_test(test_service_keeps_running_while_a_job_is_left),
