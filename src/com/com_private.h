@@ -66,6 +66,12 @@ void server_lock(BOOL lock);
 HINSTANCE server_module(void);
 /* No objects but the caller's own_objects, no server lock, no job, no worker. */
 BOOL server_idle(LONG own_objects);
+/* Activations (CreateInstance) between begin and end; begin fails once the service closed. */
+BOOL server_activation_begin(void);
+void server_activation_end(void);
+/* The service's stop: closed for good, or closed only if idle (else open again and FALSE). */
+void server_close(void);
+BOOL server_close_if_idle(LONG own_objects);
 /* Stops the engine and the notifier and drops the store (DllMain, the service's stop). */
 void server_shutdown(void);
 
@@ -101,12 +107,21 @@ HRESULT factory_create(const struct error_map *errors,
 /* Views. Each takes its own references; out receives the requested interface. */
 HRESULT manager_create(const struct error_map *errors, REFIID riid, void **out);
 
-/* security.c: the IClientSecurity part of an object, remembering the blanket set */
+/* security.c: a blanket remembered where nothing else keeps it (in-process objects, and the
+ * client's wrapper under Wine: marshal.c), and the IClientSecurity part of an object */
+struct blanket
+{
+    DWORD authn_svc, authz_svc, authn_level, imp_level, capabilities;
+};
+void blanket_keep(struct blanket *blanket, DWORD authn_svc, DWORD authz_svc, DWORD authn_level, DWORD imp_level,
+                  DWORD capabilities);
+void blanket_report(const struct blanket *blanket, DWORD *authn_svc, DWORD *authz_svc, OLECHAR **principal,
+                    DWORD *authn_level, DWORD *imp_level, void **auth_info, DWORD *capabilities);
 struct client_security
 {
     IClientSecurity IClientSecurity_iface;
     IUnknown *outer;               /* the object it is part of (not counted) */
-    DWORD authn_svc, authz_svc, authn_level, imp_level, capabilities;
+    struct blanket blanket;
 };
 void client_security_init(struct client_security *security, IUnknown *outer);
 HRESULT job_view_create(struct dos_job *job, const struct error_map *errors, REFIID riid, void **out);

@@ -52,12 +52,17 @@ static HRESULT WINAPI factory_CreateInstance(IClassFactory *iface, IUnknown *out
 {
     TRACE_COM("(%p, %p, %s, %p)", iface, outer, dos_trace_guid((const dos_guid *)riid), out);
     struct factory *factory = impl_from_IClassFactory(iface);
+    HRESULT hr;
 
     if (!out) return com_traced(E_POINTER);
     *out = NULL;
     if (outer) return com_traced(CLASS_E_NOAGGREGATION);
     if (!riid) return com_traced(E_INVALIDARG);
-    return com_traced(factory->create(factory->errors, riid, out));
+    /* A service on its way out makes nothing more: the client's COM starts a new one. */
+    if (!server_activation_begin()) return com_traced(CO_E_SERVER_STOPPING);
+    hr = factory->create(factory->errors, riid, out);
+    server_activation_end();
+    return com_traced(hr);
 }
 
 static HRESULT WINAPI factory_LockServer(IClassFactory *iface, BOOL lock)

@@ -196,8 +196,7 @@ struct wrapper
     IUnknown *proxy;           /* the proxy manager's identity (counted) */
     SRWLOCK lock;              /* guards parts */
     struct part *parts;
-    /* The blanket asked, where the proxy manager keeps none (Wine). */
-    DWORD authn_svc, authz_svc, authn_level, imp_level, capabilities;
+    struct blanket blanket;    /* the blanket asked, where the proxy manager keeps none (Wine) */
 };
 
 static const void *forward_vtbl[MAX_SLOTS];
@@ -324,9 +323,13 @@ static const IUnknownVtbl wrapper_vtbl = { wrapper_QueryInterface, wrapper_AddRe
 /* The proxy's interface behind proxy, a part of wrapper's or the wrapper itself. */
 static IUnknown *proxy_behind(struct wrapper *wrapper, IUnknown *proxy)
 {
+    IUnknown *behind = wrapper->proxy;
+
+    AcquireSRWLockShared(&wrapper->lock);
     for (struct part *part = wrapper->parts; part; part = part->next)
-        if ((IUnknown *)part == proxy) return part->proxy;
-    return wrapper->proxy;
+        if ((IUnknown *)part == proxy) behind = part->proxy;
+    ReleaseSRWLockShared(&wrapper->lock);
+    return behind;
 }
 
 static HRESULT WINAPI wrapper_security_QueryInterface(IClientSecurity *iface, REFIID riid, void **out)
@@ -353,18 +356,10 @@ static HRESULT WINAPI wrapper_QueryBlanket(IClientSecurity *iface, IUnknown *pro
     HRESULT hr;
 
     if (!proxy) return com_traced(E_INVALIDARG);
-    AcquireSRWLockShared(&wrapper->lock);
     proxy = proxy_behind(wrapper, proxy);
-    ReleaseSRWLockShared(&wrapper->lock);
     hr = CoQueryProxyBlanket(proxy, authn_svc, authz_svc, principal, authn_level, imp_level, auth_info, capabilities);
     if (hr != E_NOTIMPL) return com_traced(hr);
-    if (authn_svc) *authn_svc = wrapper->authn_svc;
-    if (authz_svc) *authz_svc = wrapper->authz_svc;
-    if (principal) *principal = NULL;
-    if (authn_level) *authn_level = wrapper->authn_level;
-    if (imp_level) *imp_level = wrapper->imp_level;
-    if (auth_info) *auth_info = NULL;
-    if (capabilities) *capabilities = wrapper->capabilities;
+    blanket_report(&wrapper->blanket, authn_svc, authz_svc, principal, authn_level, imp_level, auth_info, capabilities);
     return com_traced(S_OK);
 }
 
@@ -378,17 +373,11 @@ static HRESULT WINAPI wrapper_SetBlanket(IClientSecurity *iface, IUnknown *proxy
     HRESULT hr;
 
     if (!proxy) return com_traced(E_INVALIDARG);
-    AcquireSRWLockShared(&wrapper->lock);
     proxy = proxy_behind(wrapper, proxy);
-    ReleaseSRWLockShared(&wrapper->lock);
     hr = CoSetProxyBlanket(proxy, authn_svc, authz_svc, principal, authn_level, imp_level, auth_info, capabilities);
     if (hr != E_NOTIMPL) return com_traced(hr);
     /* Wine's proxy manager keeps no blanket; its channel authenticates as it always does. */
-    wrapper->authn_svc = authn_svc;
-    wrapper->authz_svc = authz_svc;
-    wrapper->authn_level = authn_level;
-    wrapper->imp_level = imp_level;
-    wrapper->capabilities = capabilities;
+    blanket_keep(&wrapper->blanket, authn_svc, authz_svc, authn_level, imp_level, capabilities);
     return com_traced(S_OK);
 }
 
@@ -402,9 +391,7 @@ static HRESULT WINAPI wrapper_CopyProxy(IClientSecurity *iface, IUnknown *proxy,
     HRESULT hr;
 
     if (!proxy || !copy) return com_traced(E_INVALIDARG);
-    AcquireSRWLockShared(&wrapper->lock);
     inner = proxy_behind(wrapper, proxy);
-    ReleaseSRWLockShared(&wrapper->lock);
     hr = CoCopyProxy(inner, &inner_copy);
     /* Without the proxy manager's copy, a second wrapper keeps a blanket of its own. */
     if (hr == E_NOTIMPL) return com_traced(wrapper_create(wrapper->proxy, &IID_IUnknown, (void **)copy));
@@ -430,11 +417,8 @@ static HRESULT wrapper_create(IUnknown *proxy, REFIID riid, void **out)
     wrapper->IClientSecurity_iface.lpVtbl = &wrapper_security_vtbl;
     wrapper->refs = 1;
     InitializeSRWLock(&wrapper->lock);
-    wrapper->authn_svc = RPC_C_AUTHN_WINNT;
-    wrapper->authz_svc = RPC_C_AUTHZ_NONE;
-    wrapper->authn_level = RPC_C_AUTHN_LEVEL_CONNECT;
-    wrapper->imp_level = RPC_C_IMP_LEVEL_IDENTIFY;
-    wrapper->capabilities = EOAC_NONE;
+    blanket_keep(&wrapper->blanket, RPC_C_AUTHN_WINNT, RPC_C_AUTHZ_NONE, RPC_C_AUTHN_LEVEL_CONNECT,
+                 RPC_C_IMP_LEVEL_IDENTIFY, EOAC_NONE);
     if (FAILED(hr = IUnknown_QueryInterface(proxy, &IID_IUnknown, (void **)&wrapper->proxy)))
     {
         HeapFree(GetProcessHeap(), 0, wrapper);

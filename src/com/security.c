@@ -28,6 +28,28 @@ static ULONG WINAPI security_Release(IClientSecurity *iface)
     return IUnknown_Release(impl_from(iface)->outer);
 }
 
+void blanket_keep(struct blanket *blanket, DWORD authn_svc, DWORD authz_svc, DWORD authn_level, DWORD imp_level,
+                  DWORD capabilities)
+{
+    blanket->authn_svc = authn_svc;
+    blanket->authz_svc = authz_svc;
+    blanket->authn_level = authn_level;
+    blanket->imp_level = imp_level;
+    blanket->capabilities = capabilities;
+}
+
+void blanket_report(const struct blanket *blanket, DWORD *authn_svc, DWORD *authz_svc, OLECHAR **principal,
+                    DWORD *authn_level, DWORD *imp_level, void **auth_info, DWORD *capabilities)
+{
+    if (authn_svc) *authn_svc = blanket->authn_svc;
+    if (authz_svc) *authz_svc = blanket->authz_svc;
+    if (principal) *principal = NULL;
+    if (authn_level) *authn_level = blanket->authn_level;
+    if (imp_level) *imp_level = blanket->imp_level;
+    if (auth_info) *auth_info = NULL;
+    if (capabilities) *capabilities = blanket->capabilities;
+}
+
 static HRESULT WINAPI security_QueryBlanket(IClientSecurity *iface, IUnknown *proxy, DWORD *authn_svc,
                                             DWORD *authz_svc, OLECHAR **principal, DWORD *authn_level,
                                             DWORD *imp_level, void **auth_info, DWORD *capabilities)
@@ -36,13 +58,7 @@ static HRESULT WINAPI security_QueryBlanket(IClientSecurity *iface, IUnknown *pr
     struct client_security *security = impl_from(iface);
 
     if (!proxy) return com_traced(E_INVALIDARG);
-    if (authn_svc) *authn_svc = security->authn_svc;
-    if (authz_svc) *authz_svc = security->authz_svc;
-    if (principal) *principal = NULL;
-    if (authn_level) *authn_level = security->authn_level;
-    if (imp_level) *imp_level = security->imp_level;
-    if (auth_info) *auth_info = NULL;
-    if (capabilities) *capabilities = security->capabilities;
+    blanket_report(&security->blanket, authn_svc, authz_svc, principal, authn_level, imp_level, auth_info, capabilities);
     return com_traced(S_OK);
 }
 
@@ -55,11 +71,7 @@ static HRESULT WINAPI security_SetBlanket(IClientSecurity *iface, IUnknown *prox
 
     (void)principal; (void)auth_info;
     if (!proxy) return com_traced(E_INVALIDARG);
-    security->authn_svc = authn_svc;
-    security->authz_svc = authz_svc;
-    security->authn_level = authn_level;
-    security->imp_level = imp_level;
-    security->capabilities = capabilities;
+    blanket_keep(&security->blanket, authn_svc, authz_svc, authn_level, imp_level, capabilities);
     return com_traced(S_OK);
 }
 
@@ -88,9 +100,6 @@ void client_security_init(struct client_security *security, IUnknown *outer)
 {
     security->IClientSecurity_iface.lpVtbl = &security_vtbl;
     security->outer = outer;
-    security->authn_svc = RPC_C_AUTHN_WINNT;
-    security->authz_svc = RPC_C_AUTHZ_NONE;
-    security->authn_level = RPC_C_AUTHN_LEVEL_PKT_PRIVACY;
-    security->imp_level = RPC_C_IMP_LEVEL_IMPERSONATE;
-    security->capabilities = EOAC_NONE;
+    blanket_keep(&security->blanket, RPC_C_AUTHN_WINNT, RPC_C_AUTHZ_NONE, RPC_C_AUTHN_LEVEL_PKT_PRIVACY,
+                 RPC_C_IMP_LEVEL_IMPERSONATE, EOAC_NONE);
 }

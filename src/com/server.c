@@ -58,7 +58,32 @@ void server_lock(BOOL lock)
     else InterlockedDecrement(&lock_count);
 }
 
+static LONG activations;   /* CreateInstance calls under way */
+static LONG closed;        /* the service has decided to stop: no new object */
+
 HINSTANCE server_module(void) { return dll_instance; }
+
+BOOL server_activation_begin(void)
+{
+    InterlockedIncrement(&activations);
+    if (!InterlockedCompareExchange(&closed, 0, 0)) return TRUE;
+    InterlockedDecrement(&activations);
+    return FALSE;
+}
+
+void server_activation_end(void) { InterlockedDecrement(&activations); }
+
+/* Closed first, then checked: an activation that began before the close is seen here; one
+ * that begins after it sees the close and refuses (the interlocked operations order both). */
+BOOL server_close_if_idle(LONG own_objects)
+{
+    InterlockedExchange(&closed, 1);
+    if (!InterlockedCompareExchange(&activations, 0, 0) && server_idle(own_objects)) return TRUE;
+    InterlockedExchange(&closed, 0);
+    return FALSE;
+}
+
+void server_close(void) { InterlockedExchange(&closed, 1); }
 
 BOOL server_idle(LONG own_objects)
 {

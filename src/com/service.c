@@ -59,17 +59,17 @@ static DWORD idle_seconds(void)
     return value;
 }
 
-/* Waits for a stop, or for a whole quiet period through which the server stayed idle. The
- * registered class object is the one object the service itself holds. */
-static void run_until_stopped(void)
+/* Waits for a stop (TRUE), or for a whole quiet period through which the server stayed idle
+ * (FALSE). The registered class object is the one object the service itself holds. */
+static BOOL wait_for_stop_or_quiet(void)
 {
-    DWORD quiet_ms = idle_seconds() * 1000, check_ms = quiet_ms / 4, idle_since = 0;
+    DWORD quiet_ms = idle_seconds() * 1000, idle_since = 0;
     BOOL was_idle = FALSE;
 
-    if (check_ms < 250) check_ms = 250;
-    if (check_ms > 15000) check_ms = 15000;
-    while (WaitForSingleObject(stop_event, check_ms) == WAIT_TIMEOUT)
+    /* The quiet period is read again at every check: a change counts without a restart. */
+    while (WaitForSingleObject(stop_event, min(max(quiet_ms / 4, 250), 15000)) == WAIT_TIMEOUT)
     {
+        quiet_ms = idle_seconds() * 1000;
         if (!server_idle(1))
         {
             was_idle = FALSE;
@@ -80,12 +80,35 @@ static void run_until_stopped(void)
             was_idle = TRUE;
             idle_since = GetTickCount();
         }
-        else if (GetTickCount() - idle_since >= quiet_ms)
+        else if (GetTickCount() - idle_since >= quiet_ms) return FALSE;
+    }
+    return TRUE;
+}
+
+/* Runs until stopped, or until idle with the class revoked and the door closed: a client
+ * that activated meanwhile keeps the service running, registered again. */
+static HRESULT run(IUnknown *factory, DWORD *cookie)
+{
+    HRESULT hr;
+
+    for (;;)
+    {
+        BOOL stop = wait_for_stop_or_quiet();
+        CoRevokeClassObject(*cookie);
+        *cookie = 0;
+        if (stop)
         {
-            DOS_TRACE(DOS_TRACE_COM, "service: idle for %lu s, stopping", (unsigned long)(quiet_ms / 1000));
-            report(SERVICE_STOP_PENDING, NO_ERROR, 30000);
-            return;
+            server_close();
+            return S_OK;
         }
+        if (server_close_if_idle(1))
+        {
+            DOS_TRACE(DOS_TRACE_COM, "service: idle for %lu s, stopping", (unsigned long)idle_seconds());
+            report(SERVICE_STOP_PENDING, NO_ERROR, 30000);
+            return S_OK;
+        }
+        hr = CoRegisterClassObject(&CLSID_DeliveryOptimization, factory, CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, cookie);
+        if (FAILED(hr)) return hr;
     }
 }
 
@@ -120,13 +143,15 @@ void WINAPI ServiceMain(DWORD argc, WCHAR **argv)
     if (SUCCEEDED(hr))
     {
         report(SERVICE_RUNNING, NO_ERROR, 0);
-        run_until_stopped();
-        CoRevokeClassObject(cookie);
+        hr = run(factory, &cookie);
     }
-    else failure = ERROR_SERVICE_SPECIFIC_ERROR;
+    else if (cookie) CoRevokeClassObject(cookie);
+    if (FAILED(hr)) failure = ERROR_SERVICE_SPECIFIC_ERROR;
     if (factory) IUnknown_Release(factory);
-    /* Workers stop; what they wrote stays in their temporary files. */
-    server_shutdown();
+    /* With nothing left the store and engine go; a stop with jobs or clients left ends the
+     * process with them (workers included: freeing what they use would be a use after free).
+     * Until the store is saved (issue 11), those jobs are lost. */
+    if (server_idle(0)) server_shutdown();
     if (SUCCEEDED(init)) CoUninitialize();
     CloseHandle(stop_event);
     stop_event = NULL;

