@@ -320,14 +320,20 @@ static ULONG WINAPI wrapper_Release(IUnknown *iface)
 
 static const IUnknownVtbl wrapper_vtbl = { wrapper_QueryInterface, wrapper_AddRef, wrapper_Release };
 
-/* The proxy's interface behind proxy, a part of wrapper's or the wrapper itself. */
-static IUnknown *proxy_behind(struct wrapper *wrapper, IUnknown *proxy)
+/* The proxy's interface behind proxy, a part of wrapper's or the wrapper itself, and (if
+ * iid) which interface that is. */
+static IUnknown *proxy_behind(struct wrapper *wrapper, IUnknown *proxy, const IID **iid)
 {
     IUnknown *behind = wrapper->proxy;
 
+    if (iid) *iid = &IID_IUnknown;
     AcquireSRWLockShared(&wrapper->lock);
     for (struct part *part = wrapper->parts; part; part = part->next)
-        if ((IUnknown *)part == proxy) behind = part->proxy;
+        if ((IUnknown *)part == proxy)
+        {
+            behind = part->proxy;
+            if (iid) *iid = &part->iid;
+        }
     ReleaseSRWLockShared(&wrapper->lock);
     return behind;
 }
@@ -356,7 +362,7 @@ static HRESULT WINAPI wrapper_QueryBlanket(IClientSecurity *iface, IUnknown *pro
     HRESULT hr;
 
     if (!proxy) return com_traced(E_INVALIDARG);
-    proxy = proxy_behind(wrapper, proxy);
+    proxy = proxy_behind(wrapper, proxy, NULL);
     hr = CoQueryProxyBlanket(proxy, authn_svc, authz_svc, principal, authn_level, imp_level, auth_info, capabilities);
     if (hr != E_NOTIMPL) return com_traced(hr);
     blanket_report(&wrapper->blanket, authn_svc, authz_svc, principal, authn_level, imp_level, auth_info, capabilities);
@@ -373,7 +379,7 @@ static HRESULT WINAPI wrapper_SetBlanket(IClientSecurity *iface, IUnknown *proxy
     HRESULT hr;
 
     if (!proxy) return com_traced(E_INVALIDARG);
-    proxy = proxy_behind(wrapper, proxy);
+    proxy = proxy_behind(wrapper, proxy, NULL);
     hr = CoSetProxyBlanket(proxy, authn_svc, authz_svc, principal, authn_level, imp_level, auth_info, capabilities);
     if (hr != E_NOTIMPL) return com_traced(hr);
     /* Wine's proxy manager keeps no blanket; its channel authenticates as it always does. */
@@ -388,15 +394,18 @@ static HRESULT WINAPI wrapper_CopyProxy(IClientSecurity *iface, IUnknown *proxy,
     TRACE_COM("(%p, %p, %p)", iface, proxy, copy);
     struct wrapper *wrapper = wrapper_from_IClientSecurity(iface);
     IUnknown *inner, *inner_copy;
+    const IID *iid;
     HRESULT hr;
 
     if (!proxy || !copy) return com_traced(E_INVALIDARG);
-    inner = proxy_behind(wrapper, proxy);
+    *copy = NULL;
+    inner = proxy_behind(wrapper, proxy, &iid);
     hr = CoCopyProxy(inner, &inner_copy);
-    /* Without the proxy manager's copy, a second wrapper keeps a blanket of its own. */
-    if (hr == E_NOTIMPL) return com_traced(wrapper_create(wrapper->proxy, &IID_IUnknown, (void **)copy));
+    /* Without the proxy manager's copy, a second wrapper keeps a blanket of its own. The copy
+     * is the interface that was passed, as CoCopyProxy's is. */
+    if (hr == E_NOTIMPL) return com_traced(wrapper_create(wrapper->proxy, iid, (void **)copy));
     if (FAILED(hr)) return com_traced(hr);
-    hr = wrapper_create(inner_copy, &IID_IUnknown, (void **)copy);
+    hr = wrapper_create(inner_copy, iid, (void **)copy);
     IUnknown_Release(inner_copy);
     return com_traced(hr);
 }

@@ -563,9 +563,15 @@ static void test_proxy_blanket_is_set_and_read_back_on_every_object(void **state
     assert_hr(S_OK, IDOManager_EnumDownloads(do_manager, NULL, &downloads));
     void *proxies[] = { manager, do_manager, job, job2, options, jobs, files, download, downloads };
     for (size_t i = 0; i < ARRAYSIZE(proxies); i++) assert_blanket_works(proxies[i]);
-    /* And they still answer. */
+    /* And they still answer; a copy of a proxy is the same interface, with a blanket of its own. */
     assert_hr(S_OK, IBackgroundCopyJob_GetDisplayName(job, &name));
     CoTaskMemFree(name);
+    IBackgroundCopyJob *copy = NULL;
+    assert_hr(S_OK, CoCopyProxy((IUnknown *)job, (IUnknown **)&copy));
+    assert_hr(S_OK, IBackgroundCopyJob_GetDisplayName(copy, &name));
+    CoTaskMemFree(name);
+    assert_blanket_works(copy);
+    IBackgroundCopyJob_Release(copy);
     IDODownload_Abort(download);
     IBackgroundCopyJob_Cancel(job);
     for (size_t i = 0; i < ARRAYSIZE(proxies); i++) IUnknown_Release((IUnknown *)proxies[i]);
