@@ -10,6 +10,7 @@
 #include "engine.h"
 
 #define DEFAULT_IDLE_SECONDS 120
+#define MAX_IDLE_SECONDS (7 * 24 * 3600)
 
 static SERVICE_STATUS_HANDLE status_handle;
 static SERVICE_STATUS status;
@@ -54,6 +55,7 @@ static DWORD idle_seconds(void)
     {
         if (RegQueryValueExW(key, L"IdleSeconds", NULL, &type, (BYTE *)&value, &size) || type != REG_DWORD || !value)
             value = DEFAULT_IDLE_SECONDS;
+        if (value > MAX_IDLE_SECONDS) value = MAX_IDLE_SECONDS;    /* milliseconds fit a DWORD */
         RegCloseKey(key);
     }
     return value;
@@ -128,8 +130,9 @@ void WINAPI ServiceMain(DWORD argc, WCHAR **argv)
     }
     init = CoInitializeEx(NULL, COINIT_MULTITHREADED);
     marshal_in_service(TRUE);
-    /* Clients authenticate at least at connect level and the service may impersonate
-     * them; svchost's other hosts set this for their group, this group is dosvc's own. */
+    /* Clients authenticate at least at connect level. svchost's other hosts set this for their
+     * group; this group is dosvc's own. (No access ACL yet, and no impersonation: issue 10's
+     * note says what identity still needs.) */
     hr = CoInitializeSecurity(NULL, -1, NULL, NULL, RPC_C_AUTHN_LEVEL_CONNECT, RPC_C_IMP_LEVEL_IDENTIFY,
                               NULL, EOAC_NONE, NULL);
     if (FAILED(hr) && hr != RPC_E_TOO_LATE) DOS_TRACE(DOS_TRACE_COM, "service: CoInitializeSecurity -> 0x%08lx", (unsigned long)hr);
