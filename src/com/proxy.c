@@ -50,12 +50,11 @@ static LSTATUS for_each_interface(LSTATUS (*visit)(const IID *iid, const char *n
     return err;
 }
 
-static LSTATUS interface_key(const IID *iid, WCHAR path[64])
+static void interface_key(const IID *iid, WCHAR path[64])
 {
     WCHAR text[39];
     guid_text(iid, text);
     wsprintfW(path, L"Interface\\%s", text);
-    return ERROR_SUCCESS;
 }
 
 static LSTATUS register_interface(const IID *iid, const char *name, const WCHAR *ours)
@@ -111,30 +110,42 @@ static LSTATUS unregister_interface(const IID *iid, const char *name, const WCHA
     return empty ? RegDeleteKeyW(HKEY_CLASSES_ROOT, path) : ERROR_SUCCESS;
 }
 
+/* The in-process classes this file registers: the proxy/stub factory and the unmarshaler. */
+static const struct { const CLSID *clsid; const WCHAR *name; } classes[] = {
+    { &CLSID_PSFactoryBuffer, factory_name },
+    { &CLSID_DosvcUnmarshaler, unmarshaler_name },
+};
+
+static void class_key(const CLSID *clsid, WCHAR path[64])
+{
+    WCHAR text[39];
+    guid_text(clsid, text);
+    wsprintfW(path, L"CLSID\\%s", text);
+}
+
 HRESULT proxy_register(const WCHAR *module)
 {
-    WCHAR path[64], ours[39];
+    WCHAR path[64];
     LSTATUS err;
 
-    guid_text(&CLSID_PSFactoryBuffer, ours);
-    wsprintfW(path, L"CLSID\\%s", ours);
-    if ((err = reg_set_server(path, factory_name, L"InprocServer32", module))) return HRESULT_FROM_WIN32(err);
-    guid_text(&CLSID_DosvcUnmarshaler, ours);
-    wsprintfW(path, L"CLSID\\%s", ours);
-    if ((err = reg_set_server(path, unmarshaler_name, L"InprocServer32", module))) return HRESULT_FROM_WIN32(err);
+    for (size_t i = 0; i < ARRAY_SIZE(classes); i++)
+    {
+        class_key(classes[i].clsid, path);
+        if ((err = reg_set_server(path, classes[i].name, L"InprocServer32", module))) return HRESULT_FROM_WIN32(err);
+    }
     return HRESULT_FROM_WIN32(for_each_interface(register_interface));
 }
 
 HRESULT proxy_unregister(const WCHAR *module)
 {
-    WCHAR path[64], ours[39];
+    WCHAR path[64];
     LSTATUS err;
 
     if ((err = for_each_interface(unregister_interface))) return HRESULT_FROM_WIN32(err);
-    guid_text(&CLSID_DosvcUnmarshaler, ours);
-    wsprintfW(path, L"CLSID\\%s", ours);
-    if ((err = reg_remove_server(path, unmarshaler_name, L"InprocServer32", module))) return HRESULT_FROM_WIN32(err);
-    guid_text(&CLSID_PSFactoryBuffer, ours);
-    wsprintfW(path, L"CLSID\\%s", ours);
-    return HRESULT_FROM_WIN32(reg_remove_server(path, factory_name, L"InprocServer32", module));
+    for (size_t i = 0; i < ARRAY_SIZE(classes); i++)
+    {
+        class_key(classes[i].clsid, path);
+        if ((err = reg_remove_server(path, classes[i].name, L"InprocServer32", module))) return HRESULT_FROM_WIN32(err);
+    }
+    return S_OK;
 }

@@ -269,14 +269,24 @@ static LSTATUS unbind_class_from_service(void)
 
 /* ---- the modes ------------------------------------------------------------------- */
 
-/* Everything either mode wrote that names this module, the service stopped first. */
+/* What the service mode wrote, the service stopped first. */
+static LSTATUS remove_service_mode(const WCHAR *module)
+{
+    LSTATUS err = unregister_service(module);
+    return err ? err : unbind_class_from_service();
+}
+
+static LSTATUS remove_inproc_mode(const WCHAR *module)
+{
+    return reg_remove_server(CLSID_KEY, class_name, L"InprocServer32", module);
+}
+
+/* Everything either mode wrote that names this module. */
 static HRESULT unregister_all(const WCHAR *module)
 {
     LSTATUS err;
 
-    if ((err = unregister_service(module))) return HRESULT_FROM_WIN32(err);
-    if ((err = unbind_class_from_service())) return HRESULT_FROM_WIN32(err);
-    if ((err = reg_remove_server(CLSID_KEY, class_name, L"InprocServer32", module))) return HRESULT_FROM_WIN32(err);
+    if ((err = remove_service_mode(module)) || (err = remove_inproc_mode(module))) return HRESULT_FROM_WIN32(err);
     return proxy_unregister(module);
 }
 
@@ -286,7 +296,7 @@ static HRESULT register_service_mode(const WCHAR *module)
     LSTATUS err;
 
     /* An InprocServer32 would win CLSCTX_ALL and give Chromium a private store. */
-    if ((err = reg_remove_server(CLSID_KEY, class_name, L"InprocServer32", module))) return HRESULT_FROM_WIN32(err);
+    if ((err = remove_inproc_mode(module))) return HRESULT_FROM_WIN32(err);
     if (FAILED(hr = proxy_register(module))) return hr;
     if ((err = register_service(module))) return HRESULT_FROM_WIN32(err);
     return HRESULT_FROM_WIN32(bind_class_to_service());
@@ -297,8 +307,7 @@ static HRESULT register_inproc_mode(const WCHAR *module)
     HRESULT hr;
     LSTATUS err;
 
-    if ((err = unregister_service(module))) return HRESULT_FROM_WIN32(err);
-    if ((err = unbind_class_from_service())) return HRESULT_FROM_WIN32(err);
+    if ((err = remove_service_mode(module))) return HRESULT_FROM_WIN32(err);
     if (FAILED(hr = proxy_register(module))) return hr;
     return HRESULT_FROM_WIN32(reg_set_server(CLSID_KEY, class_name, L"InprocServer32", module));
 }
